@@ -1,0 +1,7 @@
+"""Entry point of ``python -m nnscratch.datasets`` (see ``cli``)."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,97 @@
+"""Load a user's photo as a model input: an ``(H, W, 3)`` uint8 RGB array like the cat dataset's images.
+
+Steps: open with Pillow (JPEG, PNG, GIF, BMP, WebP, TIFF...; the first frame of an animation), apply the
+EXIF orientation, convert to RGB, resize to ``size``. Conversion: palette, grayscale, CMYK and YCbCr
+images become RGB; 16-bit grayscale (``I;16``, ``I``) is scaled from 0-65535 to 0-255; images with
+transparency (RGBA, LA, PA, palette or RGB with a transparent color) are composited on a white
+background. Resizing uses bicubic filtering, the default of Pillow's ``Image.resize`` (what the course
+uses), over the whole image, so the aspect ratio is not kept unless ``center_crop=True``.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from .errors import ImageError, InvalidValueError
+
+_SIXTEEN_BIT = ("I;16", "I;16L", "I;16B", "I;16N", "I")
+
+
+def load_image(path: str | os.PathLike[str], size: tuple[int, int] | None = (64, 64)) -> np.ndarray:
+    """The image file at ``path`` as an ``(H, W, 3)`` uint8 RGB array, ``(H, W) = size`` (None: keep its size).
+
+    Raises ``ImageError`` naming the file if it is missing, not an image, or truncated.
+    """
+    return prepare_image(path, size)
+
+
+def prepare_image(image: str | os.PathLike[str] | Image.Image, size: tuple[int, int] | None = (64, 64), *,
+                  center_crop: bool = False,
+                  resample: Image.Resampling = Image.Resampling.BICUBIC) -> np.ndarray:
+    """A file path or a PIL image -> ``(H, W, 3)`` uint8 RGB array with ``(H, W) = size`` (height first).
+
+    ``size=None`` keeps the image's size. ``center_crop=True`` first crops the largest centered region
+    with the aspect ratio of ``size`` (a square for 64x64), so the content is not stretched.
+    ``resample`` is the Pillow filter used to resize (default bicubic).
+    """
+    _check_size(size)
+    if isinstance(image, Image.Image):
+        return _to_array(image, size, center_crop, resample, repr(image))
+    path = os.fspath(image)
+    try:
+        with Image.open(path) as img:
+            img.load()
+            return _to_array(img, size, center_crop, resample, path)
+    except UnidentifiedImageError:
+        raise ImageError(f"{path}: not an image Pillow can read ({_describe(path)})") from None
+    except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
+        raise ImageError(f"{path}: cannot be read ({exc.strerror})") from None
+    except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as exc:
+        raise ImageError(f"{path}: cannot be decoded, truncated or corrupt ({exc})") from exc
+
+
+def _check_size(size: tuple[int, int] | None) -> None:
+    if size is None:
+        return
+    if not (isinstance(size, (tuple, list)) and len(size) == 2
+            and all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s > 0 for s in size)):
+        raise InvalidValueError(f"size must be (height, width), two positive integers, or None; got {size!r}")
+
+
+def _to_array(img: Image.Image, size: tuple[int, int] | None, center_crop: bool,
+              resample: Image.Resampling, name: str) -> np.ndarray:
+    img = _to_rgb(ImageOps.exif_transpose(img), name)
+    if size is not None:
+        height, width = size
+        if center_crop:
+            img = ImageOps.fit(img, (width, height), method=resample)
+        elif img.size != (width, height):
+            img = img.resize((width, height), resample=resample)
+    return np.array(img, dtype=np.uint8)
+
+
+def _to_rgb(img: Image.Image, name: str) -> Image.Image:
+    """``img`` as an RGB image; transparency composited on white, 16-bit gray scaled to 8 bits."""
+    if img.mode in _SIXTEEN_BIT:
+        gray = np.asarray(img).astype(np.float64)
+        img = Image.fromarray(np.clip(np.rint(gray / 257.0), 0, 255).astype(np.uint8), mode="L")
+    has_alpha = img.mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in img.info
+    try:
+        if has_alpha:
+            rgba = img.convert("RGBA")
+            white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+            return Image.alpha_composite(white, rgba).convert("RGB")
+        return img.convert("RGB")
+    except (ValueError, OSError) as exc:
+        raise ImageError(f"{name}: cannot convert image mode {img.mode} to RGB ({exc})") from exc
+
+
+def _describe(path: str) -> str:
+    """What a file that is not an image looks like: its size and first bytes."""
+    with open(path, "rb") as f:
+        head = f.read(16)
+    size = os.path.getsize(path)
+    return "an empty file" if size == 0 else f"{size} bytes starting with {head!r}"

@@ -1,0 +1,286 @@
+"""Weight initializers: callables ``init(shape, rng=None, dtype=float32) -> np.ndarray``.
+
+Fans come from the shape itself (PyTorch layout, see ``compute_fans``): a Dense weight is
+``(out_features, in_features)``, a convolution kernel ``(out_channels, in_channels, kh, kw)``.
+Random values are drawn in float64 with ``rng.standard_normal``/``rng.normal``/``rng.uniform`` in the
+requested shape, then cast to ``dtype`` (float32 and float64 models get the same values up to rounding).
+``rng`` may be a ``np.random.Generator`` or a ``np.random.RandomState``; ``None`` means the legacy global
+generator, so ``np.random.seed(1); normal_fan_in((out, in), dtype=np.float64)`` equals
+``np.random.seed(1); np.random.randn(out, in) / np.sqrt(in)`` bit for bit.
+
+Names accepted by ``get`` (case-insensitive):
+
+============================  ==========================================================================
+``zeros``, ``ones``            all 0 / all 1
+``constant``                   ``Constant(value=0.0)``
+``uniform``                    ``Uniform(low=-0.05, high=0.05)``
+``normal``                     ``Normal(mean=0.0, std=0.05)``
+``scaled_normal``              ``randn(shape) * scale``, ``ScaledNormal(scale=0.01)``
+``glorot_uniform``             alias ``xavier_uniform``: U(-a, a), a = sqrt(6 / (fan_in + fan_out))
+``glorot_normal``              alias ``xavier_normal``: N(0, 2 / (fan_in + fan_out)), not truncated
+``he_uniform``                 U(-a, a), a = sqrt(6 / fan_in)
+``he_normal``                  N(0, 2 / fan_in)
+``lecun_normal``               alias ``normal_fan_in``: ``randn(shape) / sqrt(fan_in)`` (deeplearning.ai course)
+``variance_scaling``           the general form of the five above
+============================  ==========================================================================
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import numbers
+import operator
+from typing import Any, Callable, ClassVar, Sequence, Union
+
+import numpy as np
+
+from .errors import InvalidValueError, ShapeError
+
+RNG = Union[np.random.Generator, np.random.RandomState]
+
+
+def _check(name: str, value: object, expected: str, ok: Callable[[float], bool]) -> float:
+    """Return ``value`` as a float if it is a finite real number satisfying ``ok``, else raise."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or not ok(value):
+        raise InvalidValueError(f"{name} must be {expected}, got {value!r}")
+    return float(value)
+
+
+def compute_fans(shape: tuple[int, ...]) -> tuple[int, int]:
+    """``(fan_in, fan_out)`` of a weight of ``shape``.
+
+    rank 0: ``(1, 1)``; rank 1: ``(n, n)``; rank 2 ``(out, in)``: ``(in, out)``;
+    rank >= 3 ``(out_ch, in_ch, *kernel)``: ``(in_ch * prod(kernel), out_ch * prod(kernel))``.
+    """
+    if len(shape) == 0:
+        return 1, 1
+    if len(shape) == 1:
+        return shape[0], shape[0]
+    receptive = math.prod(shape[2:])
+    return shape[1] * receptive, shape[0] * receptive
+
+
+class Initializer:
+    """Base class: subclasses set ``name`` and implement ``sample`` (float64 values) and ``get_config``."""
+
+    name: ClassVar[str]
+
+    def __call__(self, shape: int | Sequence[int], rng: RNG | None = None, dtype: Any = np.float32) -> np.ndarray:
+        """A new C-contiguous array of ``shape`` and exactly ``dtype``."""
+        if isinstance(shape, numbers.Integral):
+            shape = (shape,)
+        try:
+            shape = tuple(map(operator.index, shape))
+        except TypeError as exc:
+            raise ShapeError(f"shape must be a tuple of integers, got {shape!r}") from exc
+        if any(n < 0 for n in shape):
+            raise ShapeError(f"shape must not have negative sizes, got {shape}")
+        fan_in, fan_out = compute_fans(shape)
+        values = self.sample(shape, fan_in, fan_out, np.random if rng is None else rng)
+        return np.asarray(values, dtype=np.dtype(dtype), order="C")
+
+    def sample(self, shape: tuple[int, ...], fan_in: int, fan_out: int, rng: Any) -> np.ndarray:
+        raise NotImplementedError
+
+    def get_config(self) -> dict[str, Any]:
+        return {"name": self.name}
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items() if k != "name")
+        return f"{type(self).__name__}({args})"
+
+
+class Constant(Initializer):
+    """Every entry equals ``value``."""
+
+    name = "constant"
+
+    def __init__(self, value: float = 0.0) -> None:
+        self.value = _check("value", value, "a finite number", lambda v: True)
+
+    def sample(self, shape: tuple[int, ...], fan_in: int, fan_out: int, rng: Any) -> np.ndarray:
+        return np.full(shape, self.value)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"name": self.name, "value": self.value}
+
+
+class Zeros(Constant):
+    name = "zeros"
+
+    def __init__(self) -> None:
+        super().__init__(0.0)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"name": self.name}
+
+
+class Ones(Constant):
+    name = "ones"
+
+    def __init__(self) -> None:
+        super().__init__(1.0)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"name": self.name}
+
+
+class Uniform(Initializer):
+    """U(low, high)."""
+
+    name = "uniform"
+
+    def __init__(self, low: float = -0.05, high: float = 0.05) -> None:
+        self.low = _check("low", low, "a finite number", lambda v: True)
+        self.high = _check("high", high, f">= low={self.low}", lambda v: v >= self.low)
+
+    def sample(self, shape: tuple[int, ...], fan_in: int, fan_out: int, rng: Any) -> np.ndarray:
+        return rng.uniform(self.low, self.high, shape)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"name": self.name, "low": self.low, "high": self.high}
+
+
+class Normal(Initializer):
+    """N(mean, std**2)."""
+
+    name = "normal"
+
+    def __init__(self, mean: float = 0.0, std: float = 0.05) -> None:
+        self.mean = _check("mean", mean, "a finite number", lambda v: True)
+        self.std = _check("std", std, ">= 0", lambda v: v >= 0)
+
+    def sample(self, shape: tuple[int, ...], fan_in: int, fan_out: int, rng: Any) -> np.ndarray:
+        return rng.normal(self.mean, self.std, shape)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"name": self.name, "mean": self.mean, "std": self.std}
+
+
+class ScaledNormal(Initializer):
+    """``rng.standard_normal(shape) * scale`` (the ``randn(...) * 0.01`` init)."""
+
+    name = "scaled_normal"
+
+    def __init__(self, scale: float = 0.01) -> None:
+        self.scale = _check("scale", scale, ">= 0", lambda v: v >= 0)
+
+    def sample(self, shape: tuple[int, ...], fan_in: int, fan_out: int, rng: Any) -> np.ndarray:
+        return rng.standard_normal(shape) * self.scale
+
+    def get_config(self) -> dict[str, Any]:
+        return {"name": self.name, "scale": self.scale}
+
+
+class VarianceScaling(Initializer):
+    """Variance ``scale / fan`` with ``fan`` = fan_in, fan_out or their mean (``mode="fan_avg"``).
+
+    ``"normal"``: ``standard_normal(shape) / sqrt(fan / scale)``;
+    ``"uniform"``: ``U(-a, a)`` with ``a = sqrt(3 * scale / fan)``.
+    """
+
+    name = "variance_scaling"
+    MODES = ("fan_in", "fan_out", "fan_avg")
+    DISTRIBUTIONS = ("normal", "uniform")
+
+    def __init__(self, scale: float = 1.0, mode: str = "fan_in", distribution: str = "normal") -> None:
+        self.scale = _check("scale", scale, "> 0", lambda v: v > 0)
+        if mode not in self.MODES:
+            raise InvalidValueError(f"mode must be one of {self.MODES}, got {mode!r}")
+        if distribution not in self.DISTRIBUTIONS:
+            raise InvalidValueError(f"distribution must be one of {self.DISTRIBUTIONS}, got {distribution!r}")
+        self.mode = mode
+        self.distribution = distribution
+
+    def sample(self, shape: tuple[int, ...], fan_in: int, fan_out: int, rng: Any) -> np.ndarray:
+        fan = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[self.mode]
+        if self.distribution == "normal":
+            return rng.standard_normal(shape) / np.sqrt(fan / self.scale)
+        limit = np.sqrt(3.0 * self.scale / fan)
+        return rng.uniform(-limit, limit, shape)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"name": self.name, "scale": self.scale, "mode": self.mode, "distribution": self.distribution}
+
+
+class _Preset(VarianceScaling):
+    """A named ``VarianceScaling`` without arguments; subclasses set ``name`` and ``preset``."""
+
+    preset: ClassVar[tuple[float, str, str]]
+
+    def __init__(self) -> None:
+        super().__init__(*self.preset)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"name": self.name}
+
+
+class GlorotUniform(_Preset):
+    name, preset = "glorot_uniform", (1.0, "fan_avg", "uniform")
+
+
+class GlorotNormal(_Preset):
+    name, preset = "glorot_normal", (1.0, "fan_avg", "normal")
+
+
+class HeUniform(_Preset):
+    name, preset = "he_uniform", (2.0, "fan_in", "uniform")
+
+
+class HeNormal(_Preset):
+    name, preset = "he_normal", (2.0, "fan_in", "normal")
+
+
+class LeCunNormal(_Preset):
+    name, preset = "lecun_normal", (1.0, "fan_in", "normal")
+
+
+# Ready-to-use instances and factories.
+zeros, ones = Zeros(), Ones()
+constant, uniform, normal, scaled_normal = Constant, Uniform, Normal, ScaledNormal
+glorot_uniform = xavier_uniform = GlorotUniform()
+glorot_normal = xavier_normal = GlorotNormal()
+he_uniform, he_normal = HeUniform(), HeNormal()
+lecun_normal = normal_fan_in = LeCunNormal()
+
+INITIALIZERS: dict[str, type[Initializer]] = {
+    cls.name: cls
+    for cls in (Zeros, Ones, Constant, Uniform, Normal, ScaledNormal, VarianceScaling,
+                GlorotUniform, GlorotNormal, HeUniform, HeNormal, LeCunNormal)
+}
+ALIASES = {"xavier_uniform": "glorot_uniform", "xavier_normal": "glorot_normal", "normal_fan_in": "lecun_normal"}
+
+
+def _lookup(name: str) -> type[Initializer]:
+    key = ALIASES.get(name.lower(), name.lower())
+    if key in INITIALIZERS:
+        return INITIALIZERS[key]
+    known = sorted([*INITIALIZERS, *ALIASES])
+    close = difflib.get_close_matches(name.lower(), known, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    raise InvalidValueError(f"unknown initializer {name!r}{hint} (known: {', '.join(known)})")
+
+
+def from_config(config: dict[str, Any]) -> Initializer:
+    """Re-create an initializer from ``get_config()`` output."""
+    args = dict(config)
+    name = args.pop("name", None)
+    if not isinstance(name, str):
+        raise InvalidValueError(f"initializer config needs a string 'name', got {config!r}")
+    cls = _lookup(name)
+    try:
+        return cls(**args)
+    except TypeError as exc:
+        raise InvalidValueError(f"bad config for initializer {name!r}: {exc}") from exc
+
+
+def get(identifier: str | dict[str, Any] | Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
+    """Resolve a name (default arguments), a config dict, or return an initializer/callable unchanged."""
+    if isinstance(identifier, str):
+        return _lookup(identifier)()
+    if isinstance(identifier, dict):
+        return from_config(identifier)
+    if callable(identifier) and not isinstance(identifier, type):
+        return identifier
+    raise InvalidValueError(f"expected an initializer, a name or a config dict, got {identifier!r}")

@@ -1,0 +1,74 @@
+"""``Dense``: the fully connected layer ``y = x @ W.T + b``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import initializers
+from ..errors import InvalidValueError, ShapeError
+from ..module import Module, from_config, to_config
+from ..parameter import Parameter
+from . import activations
+
+
+class Dense(Module):
+    """Fully connected layer: ``(batch, in_features) -> (batch, units)``.
+
+    ``weight`` is stored as ``(units, in_features)`` (as in PyTorch) and ``bias`` as ``(units,)``;
+    ``in_features`` is inferred from the first input. ``activation`` (a name or layer) is applied after.
+    """
+
+    def __init__(
+        self,
+        units: int,
+        activation: str | Module | dict | None = None,
+        use_bias: bool = True,
+        kernel_initializer: Any = "glorot_uniform",
+        bias_initializer: Any = "zeros",
+    ) -> None:
+        super().__init__()
+        if not isinstance(units, (int, np.integer)) or isinstance(units, bool) or units < 1:
+            raise InvalidValueError(f"Dense units must be a positive integer, got {units!r}")
+        self.units = int(units)
+        self.activation = from_config(activation) if isinstance(activation, dict) else activations.get(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.weight: Parameter | None = None
+        self.bias: Parameter | None = None
+        self.input_grad = True  # False skips computing dL/dx (first layer of a model)
+
+    def build(self, input_shape: tuple[int, ...]) -> None:
+        if len(input_shape) != 1:
+            raise ShapeError(f"Dense expects inputs of shape (batch, features), got (batch, {', '.join(map(str, input_shape))}); add a Flatten layer first")
+        super().build(input_shape)
+        shape = (self.units, input_shape[0])
+        self.weight = Parameter(self.kernel_initializer(shape, self.rng, self.dtype))
+        if self.use_bias:
+            self.bias = Parameter(self.bias_initializer((self.units,), self.rng, self.dtype))
+
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        self._ensure_built(x)
+        self.x = x
+        z = np.dot(x, self.weight.data.T)
+        if self.bias is not None:
+            z += self.bias.data
+        return self.activation.forward(z, training)
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray | None:
+        g = self.activation.backward(grad_out)
+        self.weight.grad += np.dot(g.T, self.x)
+        if self.bias is not None:
+            self.bias.grad += g.sum(axis=0)
+        return np.dot(g, self.weight.data) if self.input_grad else None
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            "units": self.units,
+            "activation": to_config(self.activation),
+            "use_bias": self.use_bias,
+            "kernel_initializer": self.kernel_initializer.get_config(),
+            "bias_initializer": self.bias_initializer.get_config(),
+        }

@@ -1,0 +1,48 @@
+"""``Flatten`` and ``Reshape``: change the per-sample shape, keep the batch axis."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..errors import ShapeError
+from ..module import Module
+
+
+class Reshape(Module):
+    """``(batch, *in_shape) -> (batch, *target_shape)``; one entry of ``target_shape`` may be -1."""
+
+    checks_dtype = False
+
+    def __init__(self, target_shape: tuple[int, ...] | list[int]) -> None:
+        super().__init__()
+        self.target_shape = tuple(int(d) for d in target_shape)
+
+    def _ensure_built(self, x: np.ndarray) -> None:
+        per_sample = int(np.prod(x.shape[1:]))
+        known = int(np.prod([d for d in self.target_shape if d != -1]))
+        fits = per_sample % known == 0 if -1 in self.target_shape else per_sample == known
+        if not fits:
+            raise ShapeError(f"Reshape cannot turn (batch, {', '.join(map(str, x.shape[1:]))}) into (batch, {', '.join(map(str, self.target_shape))})")
+        super()._ensure_built(x)
+
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        self._ensure_built(x)
+        return x.reshape((x.shape[0],) + self.target_shape)
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        return grad_out.reshape((grad_out.shape[0],) + self.input_shape)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"target_shape": list(self.target_shape)}
+
+
+class Flatten(Reshape):
+    """``(batch, d1, d2, ...) -> (batch, d1 * d2 * ...)``."""
+
+    def __init__(self) -> None:
+        super().__init__((-1,))
+
+    def get_config(self) -> dict[str, Any]:
+        return {}

@@ -1,0 +1,212 @@
+"""Losses: ``value = loss.forward(pred, target)`` (mean over the batch), then ``grad = loss.backward()``.
+
+``pred`` is the model output ``(batch, outputs)``; ``backward`` returns dLoss/dpred of the same shape.
+All losses stay finite for logits of +-1e4.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+import numpy as np
+
+from . import functional as F
+from .errors import InvalidValueError, ShapeError
+
+
+def _as_target(pred: np.ndarray, target: np.ndarray, name: str) -> np.ndarray:
+    """Cast ``target`` to ``pred``'s dtype and shape; ``(batch,)`` is accepted for ``(batch, 1)``."""
+    target = np.asarray(target)
+    if target.shape != pred.shape and target.shape == pred.shape[:1] and pred.shape[1:] == (1,):
+        target = target.reshape(pred.shape)
+    if target.shape != pred.shape:
+        raise ShapeError(f"{name}: target has shape {target.shape}, expected {pred.shape} (the model output's shape)")
+    return target.astype(pred.dtype, copy=False)
+
+
+def _eps(dtype: np.dtype) -> float:
+    return 1e-7 if dtype == np.float32 else 1e-15
+
+
+class Loss:
+    """Base class. ``from_logits`` losses expect raw scores; ``to_probabilities`` maps outputs to probabilities."""
+
+    name = "loss"
+    from_logits = False
+
+    def forward(self, pred: np.ndarray, target: np.ndarray) -> float:
+        raise NotImplementedError
+
+    def backward(self) -> np.ndarray:
+        raise NotImplementedError
+
+    def __call__(self, pred: np.ndarray, target: np.ndarray) -> float:
+        return self.forward(pred, target)
+
+    def to_probabilities(self, pred: np.ndarray) -> np.ndarray:
+        return pred
+
+    def get_config(self) -> dict[str, Any]:
+        return {"name": self.name}
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+class MeanSquaredError(Loss):
+    """mean((pred - target)^2) over all elements."""
+
+    name = "mse"
+
+    def forward(self, pred: np.ndarray, target: np.ndarray) -> float:
+        self.diff = pred - _as_target(pred, target, self.name)
+        return float(np.mean(self.diff * self.diff))
+
+    def backward(self) -> np.ndarray:
+        return self.diff * self.diff.dtype.type(2.0 / self.diff.size)
+
+
+class MeanAbsoluteError(Loss):
+    """mean(|pred - target|) over all elements (gradient sign(pred - target), 0 at ties)."""
+
+    name = "mae"
+
+    def forward(self, pred: np.ndarray, target: np.ndarray) -> float:
+        self.diff = pred - _as_target(pred, target, self.name)
+        return float(np.mean(np.abs(self.diff)))
+
+    def backward(self) -> np.ndarray:
+        return np.sign(self.diff) * self.diff.dtype.type(1.0 / self.diff.size)
+
+
+class BinaryCrossEntropy(Loss):
+    """-mean(y log p + (1 - y) log(1 - p)) for targets in [0, 1], shape ``(batch, k)``.
+
+    ``from_logits=False``: ``pred`` are probabilities (clipped to [eps, 1 - eps] for the logarithm).
+    ``from_logits=True``: ``pred`` are logits z and the loss is computed as softplus(z) - y z, exactly.
+    """
+
+    name = "binary_crossentropy"
+
+    def __init__(self, from_logits: bool = False) -> None:
+        self.from_logits = bool(from_logits)
+
+    def forward(self, pred: np.ndarray, target: np.ndarray) -> float:
+        y = _as_target(pred, target, self.name)
+        self.pred, self.y = pred, y
+        if self.from_logits:
+            loss = np.logaddexp(0, pred) - y * pred
+        else:
+            eps = _eps(pred.dtype)
+            p = np.clip(pred, eps, 1 - eps)
+            self.p = p
+            loss = -(y * np.log(p) + (1 - y) * np.log1p(-p))
+        return float(np.mean(loss))
+
+    def backward(self) -> np.ndarray:
+        scale = self.pred.dtype.type(1.0 / self.pred.size)
+        if self.from_logits:
+            return (F.sigmoid(self.pred) - self.y) * scale
+        p, y = self.p, self.y
+        return ((p - y) / (p * (1 - p))) * scale
+
+    def to_probabilities(self, pred: np.ndarray) -> np.ndarray:
+        return F.sigmoid(pred) if self.from_logits else pred
+
+    def get_config(self) -> dict[str, Any]:
+        return {"name": self.name, "from_logits": self.from_logits}
+
+
+class CategoricalCrossEntropy(Loss):
+    """-mean over the batch of sum_k y_k log p_k, for ``pred`` of shape ``(batch, classes)``.
+
+    Targets are integer class indices ``(batch,)`` or one-hot / soft labels ``(batch, classes)``.
+    ``from_logits=True`` fuses the softmax: the loss is computed through log-softmax and the gradient is
+    ``(softmax(z) - y) / batch``. A model whose last layer is ``Softmax`` fuses automatically.
+    """
+
+    name = "categorical_crossentropy"
+
+    def __init__(self, from_logits: bool = False) -> None:
+        self.from_logits = bool(from_logits)
+
+    def _targets(self, pred: np.ndarray, target: np.ndarray) -> np.ndarray:
+        target = np.asarray(target)
+        n, classes = pred.shape
+        if target.shape == (n,) or target.shape == (n, 1) and classes > 1:
+            labels = target.reshape(n)
+            if labels.dtype.kind == "f":
+                if not np.all(labels == np.round(labels)):
+                    raise InvalidValueError(f"{self.name}: class labels must be whole numbers, got e.g. {labels[labels != np.round(labels)][0]}")
+            elif labels.dtype.kind not in "iub":
+                raise InvalidValueError(f"{self.name}: class labels must be integers, got dtype {labels.dtype}")
+            if labels.size and (labels.min() < 0 or labels.max() >= classes):
+                bad = labels[(labels < 0) | (labels >= classes)][0]
+                raise InvalidValueError(f"{self.name}: label {bad} out of range; expected 0..{classes - 1} for {classes} classes")
+            onehot = np.zeros_like(pred)
+            onehot[np.arange(n), labels.astype(np.intp)] = 1
+            return onehot
+        if target.shape != pred.shape:
+            raise ShapeError(f"{self.name}: target has shape {target.shape}, expected ({n},) class indices or ({n}, {classes}) one-hot")
+        return target.astype(pred.dtype, copy=False)
+
+    def forward(self, pred: np.ndarray, target: np.ndarray) -> float:
+        if pred.ndim != 2:
+            raise ShapeError(f"{self.name}: expects predictions of shape (batch, classes), got {pred.shape}")
+        y = self._targets(pred, target)
+        self.pred, self.y = pred, y
+        if self.from_logits:
+            logp = F.log_softmax(pred)
+        else:
+            logp = np.log(np.clip(pred, _eps(pred.dtype), 1.0))
+        return float(-np.sum(y * logp) / pred.shape[0])
+
+    def backward(self) -> np.ndarray:
+        scale = self.pred.dtype.type(1.0 / self.pred.shape[0])
+        if self.from_logits:
+            return (F.softmax(self.pred) - self.y) * scale
+        p = np.clip(self.pred, _eps(self.pred.dtype), 1.0)
+        return -(self.y / p) * scale
+
+    def to_probabilities(self, pred: np.ndarray) -> np.ndarray:
+        return F.softmax(pred) if self.from_logits else pred
+
+    def get_config(self) -> dict[str, Any]:
+        return {"name": self.name, "from_logits": self.from_logits}
+
+
+LOSSES: dict[str, tuple[type[Loss], dict[str, Any]]] = {
+    "mse": (MeanSquaredError, {}),
+    "mean_squared_error": (MeanSquaredError, {}),
+    "mae": (MeanAbsoluteError, {}),
+    "mean_absolute_error": (MeanAbsoluteError, {}),
+    "binary_crossentropy": (BinaryCrossEntropy, {}),
+    "bce": (BinaryCrossEntropy, {}),
+    "binary_crossentropy_logits": (BinaryCrossEntropy, {"from_logits": True}),
+    "categorical_crossentropy": (CategoricalCrossEntropy, {}),
+    "crossentropy": (CategoricalCrossEntropy, {}),
+    "softmax_crossentropy": (CategoricalCrossEntropy, {"from_logits": True}),
+}
+
+
+def get(loss: str | Loss | dict[str, Any]) -> Loss:
+    """A loss from a name (``"mse"``, ``"binary_crossentropy"``, ...), a config dict, or an instance."""
+    if isinstance(loss, Loss):
+        return loss
+    if isinstance(loss, dict):
+        config = dict(loss)
+        name = config.pop("name", None)
+        cls, _ = LOSSES.get(str(name), (None, None))
+        if cls is None:
+            raise InvalidValueError(f"unknown loss '{name}' in config")
+        return cls(**config)
+    if isinstance(loss, str):
+        key = loss.lower().replace("-", "_")
+        if key in LOSSES:
+            cls, kwargs = LOSSES[key]
+            return cls(**kwargs)
+        close = difflib.get_close_matches(key, LOSSES, n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        raise InvalidValueError(f"unknown loss '{loss}'{hint} (known: {', '.join(LOSSES)})")
+    raise InvalidValueError(f"loss must be a name or a Loss, got {type(loss).__name__}")

@@ -1,0 +1,36 @@
+"""``Parameter``: an array a module learns (``data``) together with the gradient of the loss (``grad``)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class Parameter:
+    """A tensor owned by a module.
+
+    ``data`` and ``grad`` have the same shape and dtype. Modules *add* into ``grad`` in ``backward``;
+    optimizers read ``grad`` and update ``data`` in place, so the array objects never change identity.
+    ``trainable=False`` marks state that is saved with the model but not optimized (e.g. running means).
+    """
+
+    __slots__ = ("data", "grad", "trainable")
+
+    def __init__(self, data: np.ndarray, trainable: bool = True) -> None:
+        self.data = np.ascontiguousarray(data)
+        self.grad = np.zeros_like(self.data)
+        self.trainable = trainable
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    def zero_grad(self) -> None:
+        self.grad.fill(0)
+
+    def __repr__(self) -> str:
+        kind = "" if self.trainable else ", trainable=False"
+        return f"Parameter(shape={self.data.shape}, dtype={self.data.dtype}{kind})"

@@ -1,0 +1,58 @@
+"""``ProgressBar``: the training display. On a terminal it redraws one line per batch (epoch, batch,
+loss, metrics, ETA); elsewhere (a log file, CI) it prints one line per epoch and nothing per batch."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import IO, Any
+
+from .callbacks import Callback
+
+
+def _format_logs(logs: dict[str, float]) -> str:
+    return " - ".join(f"{k}: {v:.4f}" for k, v in logs.items() if k != "lr" or v)
+
+
+def _format_seconds(seconds: float) -> str:
+    seconds = int(round(seconds))
+    if seconds >= 3600:
+        return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+    return f"{seconds // 60}:{seconds % 60:02d}" if seconds >= 60 else f"{seconds}s"
+
+
+class ProgressBar(Callback):
+    """Show training progress on ``stream`` (stderr by default); ``interactive`` defaults to ``stream.isatty()``."""
+
+    def __init__(self, stream: IO[str] | None = None, interactive: bool | None = None, width: int = 24,
+                 refresh_seconds: float = 0.1) -> None:
+        self.stream = stream or sys.stderr
+        self.interactive = self.stream.isatty() if interactive is None else interactive
+        self.width, self.refresh = width, refresh_seconds
+
+    def on_train_begin(self, logs: dict[str, Any]) -> None:
+        self.epochs, self.steps = logs["epochs"], logs["steps"]
+
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any]) -> None:
+        self.epoch, self.start, self.last_draw = epoch, time.perf_counter(), 0.0
+
+    def on_batch_end(self, batch: int, logs: dict[str, float]) -> None:
+        if not self.interactive:
+            return
+        now = time.perf_counter()
+        done = batch + 1
+        if now - self.last_draw < self.refresh and done < self.steps:
+            return
+        self.last_draw = now
+        filled = self.width * done // self.steps
+        bar = "=" * max(filled - 1, 0) + (">" if filled < self.width else "=") + "." * (self.width - filled)
+        eta = (now - self.start) / done * (self.steps - done)
+        line = f"Epoch {self.epoch + 1}/{self.epochs} {done}/{self.steps} [{bar}] - {_format_logs(logs)} - ETA {_format_seconds(eta)}"
+        self.stream.write("\r" + line + "\033[K")
+        self.stream.flush()
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
+        elapsed = time.perf_counter() - self.start
+        line = f"Epoch {epoch + 1}/{self.epochs} - {_format_seconds(elapsed)} - {_format_logs(logs)}"
+        self.stream.write(("\r" + line + "\033[K\n") if self.interactive else line + "\n")
+        self.stream.flush()

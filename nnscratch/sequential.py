@@ -1,0 +1,62 @@
+"""``Sequential``: a model that applies its layers one after another."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+import numpy as np
+
+from .errors import InvalidValueError
+from .layers.activations import Activation
+from .model import Model
+from .module import Module, from_config, to_config
+
+
+class Sequential(Model):
+    """``Sequential([Dense(64, activation="relu"), Dense(10), Softmax()], seed=0)``.
+
+    Forward runs ``layers[0]`` .. ``layers[-1]``; backward runs them in reverse. Parameters are named
+    ``layers.<index>.<name>`` in ``state_dict``.
+    """
+
+    def __init__(self, layers: Iterable[Module] = (), seed: Any = None, dtype: Any = "float32") -> None:
+        layers = [from_config(layer) if isinstance(layer, dict) else layer for layer in layers]
+        for i, layer in enumerate(layers):
+            if not isinstance(layer, Module):
+                raise InvalidValueError(f"Sequential layer {i} must be a Module, got {type(layer).__name__}")
+        self.layers = layers
+        super().__init__(seed=seed, dtype=dtype)
+
+    def add(self, layer: Module) -> Sequential:
+        """Append a layer (before the model is built)."""
+        if self.built:
+            raise InvalidValueError("cannot add a layer to a model that is already built")
+        if not isinstance(layer, Module):
+            raise InvalidValueError(f"Sequential.add expects a Module, got {type(layer).__name__}")
+        self.layers.append(layer.set_dtype(self.dtype).set_rng(self.rng))
+        return self
+
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        if not self.built:
+            self.input_shape = tuple(x.shape[1:])
+        for layer in self.layers:
+            x = layer.forward(x, training)
+        return x
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray | None:
+        for layer in reversed(self.layers):
+            if grad_out is None:  # an earlier layer was told not to compute its input gradient
+                return None
+            grad_out = layer.backward(grad_out)
+        return grad_out
+
+    def output_activation(self) -> Activation | None:
+        last = self.layers[-1] if self.layers else None
+        if isinstance(last, Activation):
+            return last
+        act = getattr(last, "activation", None)
+        return act if isinstance(act, Activation) else None
+
+    def get_config(self) -> dict[str, Any]:
+        return {"layers": [to_config(layer) for layer in self.layers], "dtype": self.dtype.name}
+
