@@ -45,6 +45,8 @@ def prepare_image(image: str | os.PathLike[str] | Image.Image, size: tuple[int, 
         with Image.open(path) as img:
             img.load()
             return _to_array(img, size, center_crop, resample, path)
+    except ImageError:
+        raise
     except UnidentifiedImageError:
         raise ImageError(f"{path}: not an image Pillow can read ({_describe(path)})") from None
     except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
@@ -67,17 +69,29 @@ def _to_array(img: Image.Image, size: tuple[int, int] | None, center_crop: bool,
     if size is not None:
         height, width = size
         if center_crop:
-            img = ImageOps.fit(img, (width, height), method=resample)
-        elif img.size != (width, height):
+            img = img.crop(_center_box(img.size, width / height))
+        if img.size != (width, height):
             img = img.resize((width, height), resample=resample)
     return np.array(img, dtype=np.uint8)
+
+
+def _center_box(size: tuple[int, int], aspect: float) -> tuple[int, int, int, int]:
+    """The largest centered ``(left, top, right, bottom)`` box of width/height ``aspect`` in an image of ``size``."""
+    width, height = size
+    if width > height * aspect:
+        crop = max(1, round(height * aspect))
+        left = (width - crop) // 2
+        return left, 0, left + crop, height
+    crop = max(1, round(width / aspect))
+    top = (height - crop) // 2
+    return 0, top, width, top + crop
 
 
 def _to_rgb(img: Image.Image, name: str) -> Image.Image:
     """``img`` as an RGB image; transparency composited on white, 16-bit gray scaled to 8 bits."""
     if img.mode in _SIXTEEN_BIT:
         gray = np.asarray(img).astype(np.float64)
-        img = Image.fromarray(np.clip(np.rint(gray / 257.0), 0, 255).astype(np.uint8), mode="L")
+        img = Image.fromarray(np.clip(np.rint(gray / 257.0), 0, 255).astype(np.uint8))
     has_alpha = img.mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in img.info
     try:
         if has_alpha:

@@ -44,6 +44,7 @@ class Model(Module):
         self.optimizer: optimizers.Optimizer | None = None
         self.metrics: list[metrics_mod.Metric] = []
         self.stop_training = False
+        self._epoch_seen = 0
 
     # ------------------------------------------------------------------ set-up
     def build(self, input_shape: tuple[int, ...]) -> Model:
@@ -162,35 +163,42 @@ class Model(Module):
 
     def _run_epoch(self, x: np.ndarray, y: np.ndarray, bs: int, steps: int, order: np.ndarray | None,
                    batch_x: np.ndarray | None, cbs: list[Callback], epoch: int) -> dict[str, float]:
+        """Train one epoch; metrics are computed from the outputs recorded along the way (one pass, cheap)."""
         n, seen, total = len(x), 0, 0.0
-        totals = [0.0] * len(self.metrics)
-        logs: dict[str, float] = {}
+        self._epoch_y = y if order is None else y[order]
+        self._epoch_out = self._epoch_seen = None
         for step in range(steps):
             start, stop = step * bs, min(step * bs + bs, n)
             if order is None:
-                xb, yb = x[start:stop], y[start:stop]
+                xb = x[start:stop]
             else:
-                idx = order[start:stop]
-                xb = np.take(x, idx, axis=0, out=batch_x[: stop - start], mode="clip")
-                yb = y[idx]
-            value, out = self.train_step(xb, yb)
+                xb = np.take(x, order[start:stop], axis=0, out=batch_x[: stop - start], mode="clip")
+            value, out = self.train_step(xb, self._epoch_y[start:stop])
             if not math.isfinite(value):
                 raise TrainingDivergedError(
                     f"training diverged: the loss became {value} at epoch {epoch + 1}, batch {step + 1}; "
                     f"try a smaller learning rate (now {self.optimizer.lr:g})")
-            m = stop - start
-            seen += m
-            total += value * m
             if self.metrics:
-                probs = self.loss.to_probabilities(out)
-                for i, metric in enumerate(self.metrics):
-                    totals[i] += metric(yb, probs) * m
-            logs = {"loss": total / seen, **{mt.name: t / seen for mt, t in zip(self.metrics, totals)}}
+                if self._epoch_out is None:
+                    self._epoch_out = np.empty((n, *out.shape[1:]), dtype=out.dtype)
+                self._epoch_out[start:stop] = out
+            seen = stop
+            total += value * (stop - start)
+            self._epoch_seen = seen
+            logs = {"loss": total / seen}
             for cb in cbs:
                 cb.on_batch_end(step, logs)
             if self.stop_training:
                 break
-        return logs
+        return {**logs, **self.epoch_metrics()}
+
+    def epoch_metrics(self) -> dict[str, float]:
+        """The metrics over the batches trained so far in the current epoch (outputs before each step)."""
+        if not self.metrics or not self._epoch_seen:
+            return {}
+        seen = self._epoch_seen
+        probs = self.loss.to_probabilities(self._epoch_out[:seen])
+        return {m.name: m(self._epoch_y[:seen], probs) for m in self.metrics}
 
     def _skipping_input_grad(self):
         """Context in which the first layer skips dL/dx, which training never uses."""

@@ -31,7 +31,7 @@ class Module:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        Module.registry[cls.__name__] = cls
+        Module.registry.setdefault(cls.__name__, cls)  # a later class of the same name never shadows a built-in
 
     def __init__(self) -> None:
         self.training = False

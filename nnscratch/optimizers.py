@@ -60,6 +60,7 @@ class Optimizer:
         self.params: list[Parameter] = []
         self.state: list[dict[str, np.ndarray]] = []
         self._scratch: dict[np.dtype, np.ndarray] = {}  # per dtype: (2, largest size) -> g, tmp
+        self._buffers: list[tuple[np.ndarray, np.ndarray]] = []
         self._attached = False
         if params is not None:
             self.attach(params)
@@ -101,12 +102,15 @@ class Optimizer:
         for p in trainable:
             sizes[p.data.dtype] = max(sizes.get(p.data.dtype, 0), p.data.size)
         self._scratch = {dtype: np.empty((2, size), dtype) for dtype, size in sizes.items()}
+        self._buffers = [  # per parameter: views of the shared scratch, shaped like the parameter
+            tuple(self._scratch[p.data.dtype][k, : p.data.size].reshape(p.data.shape) for k in (0, 1)) for p in trainable
+        ]
         self.iterations = 0
         self._attached = True
 
     def zero_grad(self) -> None:
         for p in self.params:
-            p.grad.fill(0)
+            p.zero_grad()
 
     def step(self) -> None:
         """Update every attached parameter's ``data`` in place, then count the step."""
@@ -114,12 +118,10 @@ class Optimizer:
             raise NotBuiltError(f"{type(self).__name__} has no parameters: pass them to the constructor or call attach()")
         lr = self.lr
         self.iterations += 1
-        for p, state in zip(self.params, self.state):
-            scratch = self._scratch[p.data.dtype]
-            g_buf = scratch[0, : p.data.size].reshape(p.data.shape)
-            tmp = scratch[1, : p.data.size].reshape(p.data.shape)
+        decay = self.weight_decay and not self.decoupled_weight_decay
+        for p, state, (g_buf, tmp) in zip(self.params, self.state, self._buffers):
             g = p.grad
-            if self.weight_decay and not self.decoupled_weight_decay:
+            if decay:
                 np.multiply(p.data, self.weight_decay, out=g_buf)
                 g_buf += p.grad
                 g = g_buf

@@ -8,6 +8,8 @@ from ..errors import DatasetError
 
 
 class KnownFile(NamedTuple):
+    """One original dataset file: its name, exact size and SHA-256 (hex)."""
+
     name: str
     size: int
     sha256: str

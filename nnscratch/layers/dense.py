@@ -59,7 +59,7 @@ class Dense(Module):
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray | None:
         g = self.activation.backward(grad_out)
-        self.weight.grad += np.dot(g.T, self.x)
+        self.weight.add_matmul(g.T, self.x)
         if self.bias is not None:
             self.bias.grad += g.sum(axis=0)
         return np.dot(g, self.weight.data) if self.input_grad else None
