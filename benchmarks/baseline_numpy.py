@@ -132,7 +132,8 @@ def train_vectorized(x: np.ndarray, y: np.ndarray, sizes: list[int], *, epochs: 
                      optimizer: str = "momentum", lr: float = 0.01, momentum: float = 0.9, hidden: str = "relu",
                      output: str = "softmax_ce", dtype: Any = np.float32, seed: int = 0, shuffle: bool = True,
                      params: list[list[np.ndarray]] | None = None) -> tuple[list[list[np.ndarray]], list[float]]:
-    """Mini-batch training of an MLP on ``x`` (N, features) with integer labels ``y`` (N,).
+    """Mini-batch training of an MLP on ``x`` (N, features) with integer labels ``y`` (N,)
+    (or, for ``output="tanh_mse"``, float targets ``y`` (N, outputs)).
 
     ``optimizer``: "sgd", "momentum" (PyTorch form: v = mu v + g; w -= lr v) or "adam" (b1 0.9, b2 0.999,
     eps 1e-8). ``output``: "softmax_ce" (logits + softmax cross-entropy) or "tanh_mse" (tanh outputs,
@@ -156,8 +157,11 @@ def train_vectorized(x: np.ndarray, y: np.ndarray, sizes: list[int], *, epochs: 
             xb, yb, m = x[idx], y[idx], len(idx)
             acts = forward(params, xb, hidden, output)
             out = acts[-1]
-            onehot = np.zeros((m, classes), dtype)
-            onehot[np.arange(m), yb] = 1
+            if y.ndim == 2:  # float targets (MSE outputs)
+                onehot = yb.astype(dtype, copy=False)
+            else:
+                onehot = np.zeros((m, classes), dtype)
+                onehot[np.arange(m), yb] = 1
             if output == "softmax_ce":
                 p = np.exp(out - out.max(axis=1, keepdims=True))
                 p /= p.sum(axis=1, keepdims=True)

@@ -141,6 +141,7 @@ def build_recipe(data: Any, *, model: str = DEFAULTS["model"], epochs: int = DEF
     compile_model(net, lr, epochs, steps)
     settings = {"model": model, "epochs": epochs, "batch_size": batch_size, "lr": lr, "seed": seed, "dtype": dtype,
                 "train_samples": n_train, "val_samples": n_val, "test_samples": len(x_test_raw),
+                "train_file_samples": len(x_train_raw),
                 "lr_schedule": f"cosine per step from {lr:g} to {lr * DEFAULTS['final_lr_fraction']:g}",
                 "optimizer": "adam", "loss": "softmax cross-entropy"}
     return Recipe(net, x_train, y_train, x_val, y_val, _inputs(x_test_raw, model, dtype), np.asarray(y_test_raw),
@@ -183,7 +184,7 @@ class EpochTimer(nn.Callback):
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
         self.seconds.append(time.perf_counter() - self._start)
-        logs["time"] = self.seconds[-1]  # shown by the progress line after this callback
+        logs["time_s"] = self.seconds[-1]  # shown by the progress line after this callback
 
 
 def _pyplot():
@@ -283,8 +284,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                           seed=args.seed, val=args.val, limit=args.limit, dtype=args.dtype)
     s = recipe.settings
     out = sys.stdout
-    print(f"MNIST: training on {s['train_samples']:,} images (the first of the 60,000-image training file), "
-          f"validating on {s['val_samples']:,} (its last), testing on {s['test_samples']:,}", file=out)
+    print(f"MNIST: training on the first {s['train_samples']:,} of the {s['train_file_samples']:,} training images, "
+          f"validating on the last {s['val_samples']:,}, testing on the {s['test_samples']:,} test images", file=out)
     print(f"model: {args.model}, {args.dtype}, Adam lr {args.lr:g} ({s['lr_schedule']}), batch {args.batch_size}, "
           f"{args.epochs} epochs, seed {args.seed}", file=out)
     timer = EpochTimer()

@@ -6,13 +6,15 @@
     history = model.fit(x, y, epochs=10, batch_size=32, validation_split=0.2)
 """
 
-from . import callbacks, initializers, losses, metrics, optimizers, schedules
+from . import callbacks, checkpoint, initializers, losses, metrics, optimizers, schedules
 from .callbacks import Callback, EarlyStopping, LearningRateScheduler, ModelCheckpoint
+from .checkpoint import Checkpoint
 from .errors import (
-    DatasetError, DTypeError, ImageError, InvalidValueError, ModelFileError, NNScratchError, NotBuiltError,
-    ShapeError, TrainingDivergedError,
+    DatasetError, DTypeError, ImageError, InvalidTypeError, InvalidValueError, ModelFileError, NNScratchError,
+    NotBuiltError, ShapeError, TrainingDivergedError,
 )
 from .history import History
+from .layers import AvgPool2D, BatchNorm, Conv2D, GlobalAvgPool2D, MaxPool2D
 from .layers import (
     ELU, GELU, Activation, Dense, Dropout, Flatten, Identity, LeakyReLU, ReLU, Reshape, Sigmoid, Softmax, Tanh,
 )

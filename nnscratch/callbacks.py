@@ -5,18 +5,31 @@ from __future__ import annotations
 import inspect
 import math
 import os
+import string
 from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
-from .errors import InvalidValueError
+from .errors import InvalidTypeError, InvalidValueError
+from .validation import positive_int, real_number
 
 if TYPE_CHECKING:
     from .model import Model
 
 
 class Callback:
-    """Base class; override any hook. ``self.model`` is set before ``on_train_begin``."""
+    """Base class; override any hook. ``self.model`` is set before ``on_train_begin``.
+
+    Order per epoch: ``on_epoch_begin``, ``on_batch_end`` after every batch, ``on_epoch_end`` (logs may
+    still be changed here, e.g. ``lr``), then the ``History`` records the epoch, then
+    ``on_epoch_complete`` (the epoch is final: the place to save the training state).
+    ``on_train_end`` gets ``{"interrupted": bool}`` (True after Ctrl-C); it is not called when
+    ``fit`` raises (e.g. ``TrainingDivergedError``).
+
+    A callback with state that must survive an interrupted run implements ``get_state()`` (a JSON-able
+    dict and a dict of arrays) and ``set_state(config, arrays)``; ``nnscratch.Checkpoint`` stores them and
+    ``fit(resume_from=...)`` gives them back after ``on_train_begin``.
+    """
 
     model: Model
 
@@ -31,7 +44,16 @@ class Callback:
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None: ...
 
+    def on_epoch_complete(self, epoch: int, logs: dict[str, float]) -> None: ...
+
     def on_batch_end(self, batch: int, logs: dict[str, float]) -> None: ...
+
+    def get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]] | None:
+        """``(JSON-able dict, arrays)`` to store in a checkpoint, or None (nothing to store)."""
+        return None
+
+    def set_state(self, config: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+        """Restore what ``get_state`` returned (called by ``fit(resume_from=...)`` after ``on_train_begin``)."""
 
 
 def _better(mode: str, monitor: str) -> Callable[[float, float, float], bool]:
@@ -60,11 +82,13 @@ class EarlyStopping(Callback):
 
     def __init__(self, monitor: str = "val_loss", patience: int = 0, min_delta: float = 0.0,
                  mode: str = "auto", restore_best_weights: bool = False) -> None:
-        if patience < 0:
-            raise InvalidValueError(f"EarlyStopping patience must be >= 0, got {patience}")
-        self.monitor, self.patience, self.min_delta = monitor, int(patience), abs(float(min_delta))
+        if not isinstance(monitor, str):
+            raise InvalidTypeError(f"EarlyStopping monitor must be a log name such as 'val_loss', got {monitor!r}")
+        self.monitor = monitor
+        self.patience = positive_int(patience, "EarlyStopping patience", minimum=0)
+        self.min_delta = abs(real_number(min_delta, "EarlyStopping min_delta", "a finite number"))
         self.better = _better(mode, monitor)
-        self.restore_best_weights = restore_best_weights
+        self.restore_best_weights = bool(restore_best_weights)
 
     def on_train_begin(self, logs: dict[str, Any]) -> None:
         self.best, self.best_epoch, self.wait, self.best_state = math.nan, -1, 0, None
@@ -86,6 +110,15 @@ class EarlyStopping(Callback):
         if self.restore_best_weights and self.best_state is not None:
             self.model.load_state_dict(self.best_state)
 
+    def get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        config = {"best": self.best, "best_epoch": self.best_epoch, "wait": self.wait, "stopped_epoch": self.stopped_epoch}
+        return config, dict(self.best_state or {})
+
+    def set_state(self, config: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+        self.best, self.best_epoch = float(config["best"]), int(config["best_epoch"])
+        self.wait, self.stopped_epoch = int(config["wait"]), config["stopped_epoch"]
+        self.best_state = {k: np.array(v) for k, v in arrays.items()} or None
+
 
 class ModelCheckpoint(Callback):
     """Save the model after each epoch (atomically) to ``filepath``, which may contain ``{epoch}``
@@ -93,7 +126,14 @@ class ModelCheckpoint(Callback):
 
     def __init__(self, filepath: str | os.PathLike, monitor: str = "val_loss", save_best_only: bool = False,
                  mode: str = "auto") -> None:
-        self.filepath, self.monitor, self.save_best_only = str(filepath), monitor, save_best_only
+        if not isinstance(filepath, (str, os.PathLike)):
+            raise InvalidTypeError(f"ModelCheckpoint filepath must be a path, got {filepath!r}")
+        try:
+            fields = {name.split(".")[0].split("[")[0] for _, name, _, _ in string.Formatter().parse(str(filepath)) if name}
+        except ValueError as exc:
+            raise InvalidValueError(f"ModelCheckpoint filepath {str(filepath)!r} is not a valid format string: {exc}") from None
+        self.filepath, self.monitor, self.save_best_only = str(filepath), monitor, bool(save_best_only)
+        self.fields = fields
         self.better = _better(mode, monitor)
 
     def on_train_begin(self, logs: dict[str, Any]) -> None:
@@ -105,7 +145,22 @@ class ModelCheckpoint(Callback):
             if not (math.isnan(self.best) or self.better(current, self.best, 0.0)):
                 return
             self.best = current
-        self.model.save(self.filepath.format(epoch=epoch + 1, **logs))
+        missing = sorted(self.fields - {"epoch", *logs})
+        if missing:
+            raise InvalidValueError(f"ModelCheckpoint filepath {self.filepath!r} uses {{{missing[0]}}}, but the logs "
+                                    f"only have {sorted(logs)}")
+        try:
+            path = self.filepath.format(epoch=epoch + 1, **logs)
+        except (ValueError, IndexError, KeyError) as exc:
+            raise InvalidValueError(f"ModelCheckpoint filepath {self.filepath!r} cannot be formatted with the "
+                                    f"epoch and logs {sorted(logs)}: {exc}") from None
+        self.model.save(path)
+
+    def get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        return {"best": self.best}, {}
+
+    def set_state(self, config: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+        self.best = float(config["best"])
 
 
 class LearningRateScheduler(Callback):
@@ -113,14 +168,19 @@ class LearningRateScheduler(Callback):
     ``schedule(epoch, lr)`` (epochs count from 0). The rate used is recorded in the logs as ``lr``."""
 
     def __init__(self, schedule: Callable[..., float]) -> None:
+        if not callable(schedule):
+            raise InvalidTypeError(f"LearningRateScheduler schedule must be a function of the epoch, got {schedule!r}")
         self.schedule = schedule
-        params = inspect.signature(schedule).parameters if callable(schedule) else {}
+        try:
+            params = inspect.signature(schedule).parameters
+        except (TypeError, ValueError):  # some builtins have no signature
+            params = {}
         self.takes_lr = len(params) >= 2
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any]) -> None:
         opt = self.model.optimizer
         lr = self.schedule(epoch, opt.lr) if self.takes_lr else self.schedule(epoch)
-        if not np.isfinite(lr) or lr <= 0:
+        if isinstance(lr, bool) or not isinstance(lr, (int, float, np.integer, np.floating)) or not np.isfinite(lr) or lr <= 0:
             raise InvalidValueError(f"LearningRateScheduler: schedule gave learning rate {lr!r} at epoch {epoch}; expected > 0")
         opt.lr = float(lr)
 

@@ -35,7 +35,7 @@ from typing import Any, Callable, ClassVar, Sequence, Union
 
 import numpy as np
 
-from .errors import InvalidValueError, ShapeError
+from .errors import InvalidTypeError, InvalidValueError, ShapeError
 
 RNG = Union[np.random.Generator, np.random.RandomState]
 
@@ -283,4 +283,5 @@ def get(identifier: str | dict[str, Any] | Callable[..., np.ndarray]) -> Callabl
         return from_config(identifier)
     if callable(identifier) and not isinstance(identifier, type):
         return identifier
-    raise InvalidValueError(f"expected an initializer, a name or a config dict, got {identifier!r}")
+    raise InvalidTypeError(f"initializer must be an Initializer, a name (e.g. 'glorot_uniform') or a config dict, "
+                           f"got {identifier!r} ({type(identifier).__name__})")

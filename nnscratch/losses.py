@@ -6,13 +6,13 @@ All losses stay finite for logits of +-1e4.
 
 from __future__ import annotations
 
-import difflib
 from typing import Any
 
 import numpy as np
 
 from . import functional as F
-from .errors import InvalidValueError, ShapeError
+from .errors import InvalidTypeError, InvalidValueError, ShapeError
+from .validation import unknown_name
 
 
 def _as_target(pred: np.ndarray, target: np.ndarray, name: str) -> np.ndarray:
@@ -31,11 +31,37 @@ def _eps(dtype: np.dtype) -> float:
     return 1e-7 if dtype == np.float32 else 1e-15
 
 
+def _first_bad(y: np.ndarray, bad: np.ndarray) -> str:
+    """``"1.5 at index (3, 0)"``: the first element of ``y`` where ``bad`` is true."""
+    index = tuple(int(i) for i in np.argwhere(bad)[0])
+    return f"{y[index]} at index {index if len(index) > 1 else index[0]}"
+
+
 class Loss:
-    """Base class. ``from_logits`` losses expect raw scores; ``to_probabilities`` maps outputs to probabilities."""
+    """Base class. ``from_logits`` losses expect raw scores; ``to_probabilities`` maps outputs to probabilities.
+
+    ``check_targets(y, output_shape, name)`` validates a whole target array against the model's output
+    shape once, before training (``fit``/``evaluate`` call it); ``forward`` then only checks shapes.
+    """
 
     name = "loss"
     from_logits = False
+    validate_values = True  # forward checks target values (range, labels); a model that checked up front turns it off
+
+    def check_targets(self, y: np.ndarray, output_shape: tuple[int, ...], name: str = "y") -> None:
+        """Validate the whole target array ``y`` for model outputs of per-sample shape ``output_shape``.
+
+        The base class accepts anything (a custom loss checks its own targets in ``forward``); the
+        built-in losses raise ``ShapeError``/``InvalidValueError`` naming ``name``.
+        """
+
+    def _check_same_shape(self, y: np.ndarray, output_shape: tuple[int, ...], name: str) -> None:
+        """Raise ``ShapeError`` unless ``y`` is ``(samples, *output_shape)`` (or ``(samples,)`` for one output)."""
+        if y.shape[1:] == tuple(output_shape) or (y.ndim == 1 and tuple(output_shape) == (1,)):
+            return
+        expected = "(samples" + "".join(f", {d}" for d in output_shape) + ")"
+        raise ShapeError(f"{name} has shape {y.shape}, but the model outputs {expected} and loss '{self.name}' "
+                         f"needs targets of that shape")
 
     def forward(self, pred: np.ndarray, target: np.ndarray) -> float:
         raise NotImplementedError
@@ -61,6 +87,9 @@ class MeanSquaredError(Loss):
 
     name = "mse"
 
+    def check_targets(self, y: np.ndarray, output_shape: tuple[int, ...], name: str = "y") -> None:
+        self._check_same_shape(y, output_shape, name)
+
     def forward(self, pred: np.ndarray, target: np.ndarray) -> float:
         self.diff = pred - _as_target(pred, target, self.name)
         return float(np.vdot(self.diff, self.diff)) / self.diff.size
@@ -73,6 +102,9 @@ class MeanAbsoluteError(Loss):
     """mean(|pred - target|) over all elements (gradient sign(pred - target), 0 at ties)."""
 
     name = "mae"
+
+    def check_targets(self, y: np.ndarray, output_shape: tuple[int, ...], name: str = "y") -> None:
+        self._check_same_shape(y, output_shape, name)
 
     def forward(self, pred: np.ndarray, target: np.ndarray) -> float:
         self.diff = pred - _as_target(pred, target, self.name)
@@ -94,8 +126,17 @@ class BinaryCrossEntropy(Loss):
     def __init__(self, from_logits: bool = False) -> None:
         self.from_logits = bool(from_logits)
 
+    def check_targets(self, y: np.ndarray, output_shape: tuple[int, ...], name: str = "y") -> None:
+        self._check_same_shape(y, output_shape, name)
+        bad = (y < 0) | (y > 1)
+        if bad.any():
+            raise InvalidValueError(f"{name} contains {_first_bad(y, bad)}; binary cross-entropy targets must be in [0, 1]")
+
     def forward(self, pred: np.ndarray, target: np.ndarray) -> float:
         y = _as_target(pred, target, self.name)
+        if self.validate_values and (y.min() < 0 or y.max() > 1):
+            raise InvalidValueError(f"{self.name}: target contains {_first_bad(y, (y < 0) | (y > 1))}; "
+                                    "expected values in [0, 1]")
         self.pred, self.y = pred, y
         if self.from_logits:
             loss = np.logaddexp(0, pred) - y * pred
@@ -133,17 +174,52 @@ class CategoricalCrossEntropy(Loss):
     def __init__(self, from_logits: bool = False) -> None:
         self.from_logits = bool(from_logits)
 
+    def check_targets(self, y: np.ndarray, output_shape: tuple[int, ...], name: str = "y") -> None:
+        if len(output_shape) != 1:
+            raise ShapeError(f"loss '{self.name}' needs a model output of shape (samples, classes), "
+                             f"the model outputs (samples, {', '.join(map(str, output_shape))}); add a Flatten layer")
+        classes = output_shape[0]
+        hint = "; for two classes with one sigmoid output use loss='binary_crossentropy'" if classes == 1 else ""
+        if y.ndim == 1 or (y.ndim == 2 and y.shape[1] == 1 and classes > 1):
+            labels = y.reshape(len(y))
+            if labels.dtype.kind == "f":
+                bad = labels != np.round(labels)
+                if bad.any():
+                    raise InvalidValueError(f"{name} contains {_first_bad(labels, bad)}; class labels must be whole "
+                                            f"numbers 0..{classes - 1}")
+            bad = (labels < 0) | (labels >= classes)
+            if bad.any():
+                raise InvalidValueError(f"{name} contains label {_first_bad(labels, bad)}, out of range: the model "
+                                        f"has {classes} output{'s' if classes > 1 else ''}, so labels must be "
+                                        f"0..{classes - 1}{hint}")
+            return
+        if y.ndim != 2 or y.shape[1] != classes:
+            what = f"{y.shape[1]} columns (one-hot for {y.shape[1]} classes)" if y.ndim == 2 else f"{y.ndim} dimensions"
+            raise ShapeError(f"{name} has shape {y.shape}: {what}, but the model outputs {classes} classes; expected "
+                             f"({len(y)},) class indices or ({len(y)}, {classes}) one-hot rows{hint}")
+        bad = (y < 0) | (y > 1)
+        if bad.any():
+            raise InvalidValueError(f"{name} contains {_first_bad(y, bad)}; one-hot or probability targets must be in [0, 1]")
+        sums = y.sum(axis=1, dtype=np.float64)
+        bad = np.abs(sums - 1) > 1e-3
+        if bad.any():
+            row = int(np.argmax(bad))
+            raise InvalidValueError(f"{name} row {row} sums to {sums[row]:.6g}; one-hot or probability targets must "
+                                    "sum to 1 over the classes (pass class indices of shape (samples,) instead?)")
+
     def _targets(self, pred: np.ndarray, target: np.ndarray) -> np.ndarray:
         target = np.asarray(target)
         n, classes = pred.shape
         if target.shape == (n,) or target.shape == (n, 1) and classes > 1:
             labels = target.reshape(n)
-            if labels.dtype.kind == "f":
+            if not self.validate_values:
+                pass
+            elif labels.dtype.kind == "f":
                 if not np.all(labels == np.round(labels)):
                     raise InvalidValueError(f"{self.name}: class labels must be whole numbers, got e.g. {labels[labels != np.round(labels)][0]}")
             elif labels.dtype.kind not in "iub":
                 raise InvalidValueError(f"{self.name}: class labels must be integers, got dtype {labels.dtype}")
-            if labels.size and (labels.min() < 0 or labels.max() >= classes):
+            if self.validate_values and labels.size and (labels.min() < 0 or labels.max() >= classes):
                 bad = labels[(labels < 0) | (labels >= classes)][0]
                 raise InvalidValueError(f"{self.name}: label {bad} out of range; expected 0..{classes - 1} for {classes} classes")
             onehot = np.zeros_like(pred)
@@ -201,14 +277,15 @@ def get(loss: str | Loss | dict[str, Any]) -> Loss:
         name = config.pop("name", None)
         cls, _ = LOSSES.get(str(name), (None, None))
         if cls is None:
-            raise InvalidValueError(f"unknown loss '{name}' in config")
-        return cls(**config)
+            raise unknown_name("loss", name, LOSSES)
+        try:
+            return cls(**config)
+        except TypeError as exc:
+            raise InvalidValueError(f"bad config for loss '{name}': {exc}") from None
     if isinstance(loss, str):
         key = loss.lower().replace("-", "_")
         if key in LOSSES:
             cls, kwargs = LOSSES[key]
             return cls(**kwargs)
-        close = difflib.get_close_matches(key, LOSSES, n=1)
-        hint = f"; did you mean '{close[0]}'?" if close else ""
-        raise InvalidValueError(f"unknown loss '{loss}'{hint} (known: {', '.join(LOSSES)})")
-    raise InvalidValueError(f"loss must be a name or a Loss, got {type(loss).__name__}")
+        raise unknown_name("loss", loss, LOSSES)
+    raise InvalidTypeError(f"loss must be a name (e.g. 'mse'), a config dict or a Loss, got {loss!r} ({type(loss).__name__})")

@@ -18,9 +18,8 @@ from typing import Any, ClassVar, Iterator
 
 import numpy as np
 
-from .errors import DTypeError, ModelFileError, NotBuiltError, ShapeError
+from .errors import DTypeError, InvalidTypeError, ModelFileError, NotBuiltError, ShapeError
 from .parameter import Parameter
-
 
 
 class Module:
@@ -59,7 +58,12 @@ class Module:
 
     def _ensure_built(self, x: np.ndarray) -> None:
         """Build on first use; afterwards check that ``x`` matches the built dtype and shape."""
-        if self.checks_dtype and x.dtype != self.dtype:
+        try:
+            dtype = x.dtype
+        except AttributeError:
+            raise DTypeError(f"{type(self).__name__} expects a numpy array of shape (batch, ...), "
+                             f"got {type(x).__name__}; use np.asarray(x, dtype='{self.dtype}')") from None
+        if self.checks_dtype and dtype != self.dtype:
             raise DTypeError(
                 f"{type(self).__name__} expects {self.dtype} input, got {x.dtype}; "
                 f"cast with x.astype('{self.dtype}') or build the model with dtype='{x.dtype}'"
@@ -108,7 +112,10 @@ class Module:
     # ---------------------------------------------------------------- configuration
     def set_dtype(self, dtype: Any) -> Module:
         """Choose float32 or float64 for this module and its children (before building)."""
-        dtype = np.dtype(dtype)
+        try:
+            dtype = np.dtype(dtype)
+        except TypeError:
+            raise DTypeError(f"dtype must be float32 or float64, got {dtype!r}") from None
         if dtype not in (np.float32, np.float64):
             raise DTypeError(f"dtype must be float32 or float64, got {dtype}")
         for m in self.modules():
@@ -119,6 +126,8 @@ class Module:
 
     def set_rng(self, rng: np.random.Generator | np.random.RandomState) -> Module:
         """Share one random generator with this module and its children (initialization, dropout)."""
+        if not isinstance(rng, (np.random.Generator, np.random.RandomState)):
+            raise InvalidTypeError(f"rng must be a numpy Generator or RandomState, got {type(rng).__name__}")
         for m in self.modules():
             m.rng = rng
         return self
@@ -134,6 +143,8 @@ class Module:
 
     def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
         """Copy arrays into the parameters in place; raise ``ModelFileError`` on the first mismatch."""
+        if not isinstance(state, dict):
+            raise InvalidTypeError(f"state must be a dict of arrays by parameter name, got {type(state).__name__}")
         own = dict(self.named_parameters(include_frozen=True))
         if not own and state:
             raise NotBuiltError(f"{type(self).__name__} has no parameters yet: build it before loading weights")
@@ -141,6 +152,8 @@ class Module:
             if name not in state:
                 raise ModelFileError(f"weights for another architecture: tensor '{name}' {p.shape} is missing from the file")
             value = np.asarray(state[name])
+            if value.dtype.kind not in "biuf":
+                raise ModelFileError(f"tensor '{name}' has dtype {value.dtype}; expected floating-point numbers")
             if value.shape != p.shape:
                 raise ModelFileError(
                     f"weights for another architecture: tensor '{name}' has shape {value.shape} in the file, "

@@ -28,7 +28,7 @@ from typing import Any, Callable, ClassVar, Iterable
 import numpy as np
 
 from . import schedules
-from .errors import DTypeError, InvalidValueError, ModelFileError, NotBuiltError
+from .errors import DTypeError, InvalidTypeError, InvalidValueError, ModelFileError, NotBuiltError
 from .parameter import Parameter
 from .schedules import Schedule
 
@@ -389,4 +389,5 @@ def get(identifier: Optimizer | str | dict[str, Any], **kwargs: Any) -> Optimize
         return _create(identifier, kwargs)
     if isinstance(identifier, dict):
         return from_config({**identifier, **kwargs})
-    raise InvalidValueError(f"expected an Optimizer, a name or a config dict, got {identifier!r}")
+    raise InvalidTypeError(f"optimizer must be an Optimizer, a name (e.g. 'adam') or a config dict, got {identifier!r} "
+                           f"({type(identifier).__name__})")

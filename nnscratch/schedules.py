@@ -15,7 +15,7 @@ import math
 import numbers
 from typing import Any, Callable, ClassVar
 
-from .errors import InvalidValueError
+from .errors import InvalidTypeError, InvalidValueError
 from .validation import positive_int
 
 
@@ -174,4 +174,5 @@ def get(identifier: Schedule | float | str | dict[str, Any], **kwargs: Any) -> S
         return from_config(identifier)
     if isinstance(identifier, numbers.Real) and not isinstance(identifier, bool):
         return Constant(identifier)
-    raise InvalidValueError(f"expected a Schedule, a number, a name or a config dict, got {identifier!r}")
+    raise InvalidTypeError(f"schedule must be a Schedule, a number, a name or a config dict, got {identifier!r} "
+                           f"({type(identifier).__name__})")

@@ -6,7 +6,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from .errors import InvalidValueError
+from .errors import InvalidTypeError, InvalidValueError
 from .layers.activations import Activation
 from .model import Model
 from .module import Module, from_config, to_config
@@ -20,6 +20,9 @@ class Sequential(Model):
     """
 
     def __init__(self, layers: Iterable[Module] = (), seed: Any = None, dtype: Any = "float32") -> None:
+        if isinstance(layers, Module) or not isinstance(layers, Iterable) or isinstance(layers, (str, bytes, dict)):
+            raise InvalidTypeError(f"Sequential takes a list of layers, got {type(layers).__name__}; "
+                                   f"e.g. Sequential([Dense(64, activation='relu'), Dense(1)])")
         layers = [from_config(layer) if isinstance(layer, dict) else layer for layer in layers]
         for i, layer in enumerate(layers):
             if not isinstance(layer, Module):

@@ -1,8 +1,11 @@
 """Model files: one ``.npz`` archive holding a JSON architecture and the weights. Never pickle.
 
 Layout: ``__config__`` is the UTF-8 JSON (as a uint8 array) ``{"format", "version", "model",
-"input_shape", "loss"}``; every tensor of ``state_dict()`` is stored under its dotted name. Files are read
-with ``allow_pickle=False``, so a file carrying a pickle payload is refused without running anything.
+"input_shape", "loss"}``; every tensor of ``state_dict()`` is stored under its dotted name. Extra arrays
+(a training checkpoint's optimizer state, random generator state...) have a ``"/"`` in their name and
+extra JSON goes into the same record (``nnscratch/checkpoint.py``). Files are read with
+``allow_pickle=False``, so a file carrying a pickle payload is refused without running anything; any
+file that is not a readable model file of this version raises ``ModelFileError`` and nothing else.
 """
 
 from __future__ import annotations
@@ -16,26 +19,50 @@ from typing import Any
 import numpy as np
 
 from . import losses
-from .errors import ModelFileError, NotBuiltError
+from .errors import InvalidTypeError, InvalidValueError, ModelFileError, NNScratchError, NotBuiltError
 from .io import atomic_write
 from .module import from_config, to_config
+
+try:
+    from numpy.lib.npyio import NpzFile
+except ImportError:  # pragma: no cover - older layouts
+    NpzFile = np.lib.npyio.NpzFile
 
 FORMAT = "nnscratch-model"
 VERSION = 1
 CONFIG_KEY = "__config__"
 
 
+def _as_path(path: Any, what: str = "path") -> Path:
+    if not isinstance(path, (str, os.PathLike)) or not str(path):
+        raise InvalidTypeError(f"{what} must be a file path (str or os.PathLike), got {path!r}")
+    return Path(path)
+
+
 def model_path(path: str | os.PathLike) -> Path:
     """``path`` with a ``.npz`` suffix added when it has none."""
-    path = Path(path)
+    path = _as_path(path)
     return path if path.suffix == ".npz" else path.with_name(path.name + ".npz")
+
+
+RESERVED = ("format", "version", "model", "input_shape", "loss")
 
 
 def save_model(model: Any, path: str | os.PathLike, extra: dict[str, np.ndarray] | None = None,
                extra_config: dict[str, Any] | None = None) -> Path:
-    """Write ``model`` (architecture + weights, plus optional extra arrays and config) atomically."""
+    """Write ``model`` (architecture + weights, plus optional extra arrays and config) atomically.
+
+    ``extra`` keys must contain a ``"/"`` (weights never do), so they can never be taken for weights;
+    ``extra_config`` is merged into the JSON record and must not use the keys of ``RESERVED``.
+    """
     if not model.built:
         raise NotBuiltError("the model has no weights yet: fit it or call model.build(input_shape) before saving")
+    bad = [k for k in (extra or {}) if not isinstance(k, str) or "/" not in k or k == CONFIG_KEY]
+    if bad:
+        raise InvalidValueError(f"extra array names must contain '/' (e.g. 'optimizer/0.m'), got {bad[0]!r}")
+    clash = [k for k in (extra_config or {}) if k in RESERVED]
+    if clash:
+        raise InvalidValueError(f"extra_config must not set {clash[0]!r}: it is part of the model record")
     config = {
         "format": FORMAT,
         "version": VERSION,
@@ -54,15 +81,18 @@ def save_model(model: Any, path: str | os.PathLike, extra: dict[str, np.ndarray]
 
 def read_model_file(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """``(config, arrays)`` from a model file, validated; raises ``ModelFileError`` saying what is wrong."""
-    path = Path(path)
+    path = _as_path(path)
     if not path.exists() and model_path(path).exists():
         path = model_path(path)
+    if path.is_dir():
+        raise ModelFileError(f"'{path}' is a folder, not a model file")
     if not path.is_file():
         raise ModelFileError(f"no model file at '{path}'")
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            if not isinstance(archive, np.lib.npyio.NpzFile):
-                raise ModelFileError(f"'{path}' is a bare .npy array, not an nnscratch model file")
+        archive = np.load(path, allow_pickle=False)
+        if not isinstance(archive, NpzFile):
+            raise ModelFileError(f"'{path}' is a bare .npy array, not an nnscratch model file")
+        with archive:
             arrays = {key: archive[key] for key in archive.files}
     except ModelFileError:
         raise
@@ -71,7 +101,10 @@ def read_model_file(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, 
             raise ModelFileError(f"'{path}' contains pickled data; refused (model files never execute code on load)") from None
         raise ModelFileError(f"'{path}' is not a readable model file: {exc}") from None
     except (OSError, EOFError, zipfile.BadZipFile, KeyError) as exc:
-        raise ModelFileError(f"'{path}' is not an nnscratch model file or is truncated ({type(exc).__name__}: {exc})") from None
+        raise ModelFileError(f"'{path}' is not an nnscratch model file, or is corrupt or truncated "
+                             f"({type(exc).__name__}: {exc})") from None
+    except Exception as exc:  # any other failure to parse the archive: corrupt (zlib.error, struct.error...)
+        raise ModelFileError(f"'{path}' is corrupt: not a readable nnscratch model file ({type(exc).__name__}: {exc})") from None
     raw = arrays.pop(CONFIG_KEY, None)
     if raw is None or raw.dtype != np.uint8:
         raise ModelFileError(f"'{path}' has no architecture record ('{CONFIG_KEY}'): not an nnscratch model file")
@@ -83,17 +116,54 @@ def read_model_file(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, 
         raise ModelFileError(f"'{path}' is not an nnscratch model file (format {config.get('format') if isinstance(config, dict) else None!r})")
     if config.get("version") != VERSION:
         raise ModelFileError(f"'{path}' has model format version {config.get('version')!r}; this nnscratch reads version {VERSION}")
-    if not isinstance(config.get("input_shape"), list) or not all(isinstance(d, int) and d > 0 for d in config["input_shape"]):
+    if not isinstance(config.get("input_shape"), list) or not all(
+            isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in config["input_shape"]):
         raise ModelFileError(f"'{path}' has a bad input_shape {config.get('input_shape')!r}")
+    if not isinstance(config.get("model"), dict):
+        raise ModelFileError(f"'{path}' has no model architecture in its record")
     return config, arrays
 
 
+def weights_of(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The weight tensors of a model file's arrays (extra arrays have a "/" in their name)."""
+    return {k: v for k, v in arrays.items() if "/" not in k}
+
+
+def model_from_record(config: dict[str, Any], path: Any = "the file") -> Any:
+    """An unbuilt model from a model file's architecture record; any problem is a ``ModelFileError``."""
+    from .model import Model
+
+    try:
+        model = from_config(config["model"])
+    except ModelFileError as exc:
+        raise ModelFileError(f"'{path}': {exc}") from None
+    except (NNScratchError, ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise ModelFileError(f"'{path}' has an invalid architecture record: {exc}") from None
+    if not isinstance(model, Model):
+        raise ModelFileError(f"'{path}' holds a {type(model).__name__} layer, not a model")
+    return model
+
+
 def load_model(path: str | os.PathLike) -> Any:
-    """Rebuild the model saved at ``path`` (architecture, weights and loss) and return it."""
+    """Rebuild the model saved at ``path`` (architecture, weights and loss) and return it.
+
+    A checkpoint written by ``nnscratch.Checkpoint`` is a model file too: this loads its model.
+    Raises ``ModelFileError`` for anything that is not a readable model file of this format version.
+    """
     config, arrays = read_model_file(path)
-    model = from_config(config["model"])
-    model.build(tuple(config["input_shape"]))
-    model.load_state_dict({k: v for k, v in arrays.items() if "/" not in k})
+    model = model_from_record(config, path)
+    try:
+        model.build(tuple(config["input_shape"]))
+    except (NNScratchError, ValueError, TypeError) as exc:
+        raise ModelFileError(f"'{path}': the architecture in the file cannot take inputs of shape "
+                             f"{tuple(config['input_shape'])}: {exc}") from None
+    try:
+        model.load_state_dict(weights_of(arrays))
+    except ModelFileError as exc:
+        raise ModelFileError(f"'{path}': {exc}") from None
     if config.get("loss"):
-        model.loss = losses.get(config["loss"])
+        try:
+            model.loss = losses.get(config["loss"])
+        except (NNScratchError, ValueError, TypeError) as exc:
+            raise ModelFileError(f"'{path}' has an invalid loss record: {exc}") from None
     return model

@@ -5,14 +5,14 @@ All map ``(batch, ...)`` to the same shape and are stable for inputs of any magn
 
 from __future__ import annotations
 
-import difflib
 from typing import Any
 
 import numpy as np
 
 from .. import functional as F
-from ..errors import InvalidValueError
+from ..errors import InvalidTypeError
 from ..module import Module
+from ..validation import real_number, unknown_name
 
 
 class Activation(Module):
@@ -23,7 +23,6 @@ class Activation(Module):
     """
 
     fused = False
-
 
     def _ensure_built(self, x: np.ndarray) -> None:
         pass  # works for any shape and float dtype
@@ -45,7 +44,7 @@ class LeakyReLU(Activation):
 
     def __init__(self, alpha: float = 0.01) -> None:
         super().__init__()
-        self.alpha = float(alpha)
+        self.alpha = real_number(alpha, "LeakyReLU alpha", "a finite number")
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         self.slope = np.where(x > 0, 1, self.alpha).astype(x.dtype)
@@ -63,7 +62,7 @@ class ELU(Activation):
 
     def __init__(self, alpha: float = 1.0) -> None:
         super().__init__()
-        self.alpha = float(alpha)
+        self.alpha = real_number(alpha, "ELU alpha", "a finite number")
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         self.x = x
@@ -168,8 +167,7 @@ def get(activation: str | Activation | None) -> Activation:
         key = activation.lower().replace("-", "_")
         if key in ACTIVATIONS:
             return ACTIVATIONS[key]()
-        close = difflib.get_close_matches(key, ACTIVATIONS, n=1)
-        hint = f"; did you mean '{close[0]}'?" if close else ""
-        raise InvalidValueError(f"unknown activation '{activation}'{hint} (known: {', '.join(ACTIVATIONS)})")
-    raise InvalidValueError(f"activation must be a name, an Activation layer or None, got {type(activation).__name__}")
+        raise unknown_name("activation", activation, ACTIVATIONS)
+    raise InvalidTypeError(f"activation must be a name, an Activation layer or None, got {activation!r} "
+                           f"({type(activation).__name__})")
 

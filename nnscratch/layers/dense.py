@@ -7,9 +7,10 @@ from typing import Any
 import numpy as np
 
 from .. import initializers
-from ..errors import InvalidValueError, ShapeError
+from ..errors import InvalidTypeError, ShapeError
 from ..module import Module, from_config, to_config
 from ..parameter import Parameter
+from ..validation import positive_int
 from . import activations
 
 
@@ -29,10 +30,10 @@ class Dense(Module):
         bias_initializer: Any = "zeros",
     ) -> None:
         super().__init__()
-        if not isinstance(units, (int, np.integer)) or isinstance(units, bool) or units < 1:
-            raise InvalidValueError(f"Dense units must be a positive integer, got {units!r}")
-        self.units = int(units)
+        self.units = positive_int(units, "Dense units")
         self.activation = from_config(activation) if isinstance(activation, dict) else activations.get(activation)
+        if not isinstance(use_bias, (bool, np.bool_)):
+            raise InvalidTypeError(f"Dense use_bias must be True or False, got {use_bias!r}")
         self.use_bias = bool(use_bias)
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
@@ -41,6 +42,9 @@ class Dense(Module):
         self.input_grad = True  # False skips computing dL/dx (first layer of a model)
 
     def build(self, input_shape: tuple[int, ...]) -> None:
+        if len(input_shape) == 0:
+            raise ShapeError("Dense expects inputs of shape (batch, features), got (batch,): one number per sample; "
+                             "reshape it to (batch, 1) with x.reshape(-1, 1)")
         if len(input_shape) != 1:
             raise ShapeError(f"Dense expects inputs of shape (batch, features), got (batch, {', '.join(map(str, input_shape))}); add a Flatten layer first")
         super().build(input_shape)

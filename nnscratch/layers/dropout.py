@@ -6,8 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import InvalidValueError
 from ..module import Module
+from ..validation import real_number
 
 
 class Dropout(Module):
@@ -15,9 +15,7 @@ class Dropout(Module):
 
     def __init__(self, rate: float = 0.5) -> None:
         super().__init__()
-        if not 0.0 <= rate < 1.0:
-            raise InvalidValueError(f"Dropout rate must be in [0, 1), got {rate!r}")
-        self.rate = float(rate)
+        self.rate = real_number(rate, "Dropout rate", "a number in [0, 1)", lambda v: 0.0 <= v < 1.0)
 
     def _ensure_built(self, x: np.ndarray) -> None:
         pass  # shape-agnostic

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ShapeError
+from ..errors import InvalidTypeError, InvalidValueError, ShapeError
 from ..module import Module
 
 
@@ -17,6 +17,13 @@ class Reshape(Module):
 
     def __init__(self, target_shape: tuple[int, ...] | list[int]) -> None:
         super().__init__()
+        if isinstance(target_shape, (int, np.integer)) and not isinstance(target_shape, bool):
+            target_shape = (target_shape,)
+        if not isinstance(target_shape, (tuple, list)) or not all(
+                isinstance(d, (int, np.integer)) and not isinstance(d, bool) for d in target_shape):
+            raise InvalidTypeError(f"Reshape target_shape must be a tuple of integers, got {target_shape!r}")
+        if not target_shape or any(d < 1 and d != -1 for d in target_shape) or list(target_shape).count(-1) > 1:
+            raise InvalidValueError(f"Reshape target_shape must hold sizes >= 1 and at most one -1, got {tuple(target_shape)}")
         self.target_shape = tuple(int(d) for d in target_shape)
 
     def _ensure_built(self, x: np.ndarray) -> None:

@@ -1,0 +1,151 @@
+#!/usr/bin/env python
+"""Where the time of one MNIST MLP epoch goes: nnscratch phase by phase vs the plain NumPy script.
+
+    python benchmarks/profile_epoch.py                       # batch 128, float32, SGD momentum, 1 thread
+    python benchmarks/profile_epoch.py --optimizer adam --batch-size 64 --threads 4 --cprofile 15
+
+Prints (1) the epoch time of nnscratch, of the plain NumPy script and of the bare matrix products the
+step needs (the same 8 products with the same shapes, nothing else: a lower bound), interleaved over
+``--reps`` repetitions; (2) nnscratch's epoch split into phases by timing each layer's forward and
+backward, the loss, ``zero_grad`` and the optimizer step (the rest is the ``fit`` loop itself: batch
+gathering, loss bookkeeping, callbacks); (3) optionally the top of a cProfile of both.
+For the owner of the core: it reads nnscratch, it changes nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="benchmarks/profile_epoch.py", description=__doc__.split("\n\n")[0])
+    p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--dtype", choices=["float32", "float64"], default="float32")
+    p.add_argument("--optimizer", choices=["momentum", "adam"], default="momentum")
+    p.add_argument("--threads", type=int, default=1, help="BLAS threads (set before NumPy loads)")
+    p.add_argument("--samples", type=int, default=60000, help="training images per epoch (default: all 60,000)")
+    p.add_argument("--reps", type=int, default=3)
+    p.add_argument("--data-dir", help="MNIST folder (default: load_mnist's search path; synthetic data if absent)")
+    p.add_argument("--cprofile", type=int, default=0, metavar="N", help="also print the top N cProfile entries")
+    return p.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = str(args.threads)
+    sys.path.insert(0, str(REPO))
+    import time
+
+    import numpy as np
+
+    import nnscratch as nn
+    from benchmarks import baseline_numpy as base
+    from benchmarks.workloads import EPOCH_LR, EPOCH_SIZES, Context, interleaved, mlp_train_flops
+
+    ctx = Context(threads=args.threads, data_dir=args.data_dir)
+    x_train, y_train, _, _ = ctx.mnist()
+    n = min(args.samples, len(x_train))
+    dtype, bs, opt = np.dtype(args.dtype), args.batch_size, args.optimizer
+    x = (x_train[:n].reshape(n, -1).astype(dtype) / dtype.type(255))
+    y = np.asarray(y_train[:n])
+    lr = EPOCH_LR[opt]
+    steps = -(-n // bs)
+    print(f"one epoch: {n:,} images ({ctx.data_source}), 784-256-128-10 ReLU + softmax CE, batch {bs}, "
+          f"{dtype.name}, {'SGD momentum 0.9' if opt == 'momentum' else 'Adam'}, {args.threads} BLAS thread(s), "
+          f"{steps} steps")
+
+    def make_model():
+        model = nn.Sequential([nn.Dense(256, activation="relu"), nn.Dense(128, activation="relu"), nn.Dense(10),
+                               nn.Softmax()], seed=0, dtype=dtype.name)
+        model.compile(loss="categorical_crossentropy",
+                      optimizer=nn.SGD(lr=lr, momentum=0.9) if opt == "momentum" else nn.Adam(lr=lr))
+        return model
+
+    def ours():
+        make_model().fit(x, y, epochs=1, batch_size=bs, verbose=0)
+
+    def plain():
+        base.train_vectorized(x, y, EPOCH_SIZES, epochs=1, batch_size=bs, optimizer=opt, lr=lr, dtype=dtype)
+
+    rng = np.random.default_rng(0)
+    ws = [rng.standard_normal((a, b)).astype(dtype) for a, b in zip(EPOCH_SIZES[:-1], EPOCH_SIZES[1:])]
+    acts = [np.ones((bs, w), dtype) for w in EPOCH_SIZES]
+
+    def matmuls_only():
+        for _ in range(steps):
+            for i, w in enumerate(ws):  # forward
+                np.dot(acts[i], w, out=acts[i + 1])
+            for i in range(len(ws) - 1, -1, -1):  # weight gradients, input gradients but the first
+                np.dot(acts[i].T, acts[i + 1])
+                if i:
+                    np.dot(acts[i + 1], ws[i].T)
+
+    timed = interleaved({"nnscratch": ours, "numpy script": plain, "matmuls only": matmuls_only}, args.reps, 1)
+    flops = mlp_train_flops(EPOCH_SIZES, n)
+    med = {k: float(np.median(v["times"])) for k, v in timed.items()}
+    print("\nepoch time (median of %d, interleaved):" % args.reps)
+    for name, t in med.items():
+        print(f"  {name:14} {t * 1e3:9.1f} ms  {t / steps * 1e6:8.1f} us/step  {flops / t / 1e9:7.1f} GFLOP/s"
+              + (f"  ({t / med['matmuls only']:.2f}x the bare products)" if name != "matmuls only" else ""))
+
+    # ---------------------------------------------------------------- phases of nnscratch's step
+    model = make_model()
+    model.fit(x[:bs], y[:bs], epochs=1, batch_size=bs, verbose=0)  # build + attach
+    spent: dict[str, float] = {}
+    clock = time.perf_counter
+
+    def wrap(obj, method: str, label: str) -> None:
+        inner = getattr(obj, method)
+
+        def timed_call(*a, **k):
+            t0 = clock()
+            try:
+                return inner(*a, **k)
+            finally:
+                spent[label] = spent.get(label, 0.0) + clock() - t0
+        setattr(obj, method, timed_call)
+
+    for i, layer in enumerate(model.layers):
+        wrap(layer, "forward", f"layer {i} {type(layer).__name__} forward")
+        wrap(layer, "backward", f"layer {i} {type(layer).__name__} backward")
+    wrap(model, "_loss_value", "loss forward")
+    wrap(model._train_loss, "backward", "loss backward")
+    wrap(model.optimizer, "zero_grad", "optimizer.zero_grad")
+    wrap(model.optimizer, "step", "optimizer.step")
+    t0 = clock()
+    model.fit(x, y, epochs=1, batch_size=bs, verbose=0)
+    total = clock() - t0
+    # a Dense layer's forward/backward includes its activation's; report the activation separately too
+    print(f"\nnnscratch epoch by phase ({total * 1e3:.1f} ms in this instrumented run):")
+    accounted = 0.0
+    for label, t in spent.items():
+        if "forward" in label and label.startswith("layer") or "backward" in label and label.startswith("layer"):
+            accounted += t
+        elif not label.startswith("layer"):
+            accounted += t
+    for label, t in sorted(spent.items(), key=lambda kv: -kv[1]):
+        print(f"  {label:34} {t * 1e3:8.1f} ms  {100 * t / total:5.1f}%  {t / steps * 1e6:7.1f} us/step")
+    rest = total - accounted
+    print(f"  {'fit loop (gather, bookkeeping)':34} {rest * 1e3:8.1f} ms  {100 * rest / total:5.1f}%  "
+          f"{rest / steps * 1e6:7.1f} us/step")
+
+    if args.cprofile:
+        import cProfile
+        import pstats
+
+        for name, fn in (("nnscratch", ours), ("numpy script", plain)):
+            prof = cProfile.Profile()
+            prof.runcall(fn)
+            print(f"\ncProfile of one epoch, {name} (top {args.cprofile} by own time):")
+            pstats.Stats(prof, stream=sys.stdout).sort_stats("tottime").print_stats(args.cprofile)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,115 @@
+"""PYTORCH CPU BASELINE (optional): the same MLPs, data, batch sizes and optimizers as the workloads.
+
+Only imported when torch is installed (``available()``); the suite, its tests and ``--quick`` never
+need it. The loop is the plain idiomatic one: index a mini-batch, ``zero_grad``, forward, loss,
+``backward``, ``step`` — no DataLoader, no ``.item()`` per step. ``set_threads(T)`` pins PyTorch's
+intra-op thread pool to the worker's thread count.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+def available() -> bool:
+    try:
+        import torch  # noqa: F401
+    except Exception:  # ImportError, or a broken install raising OSError
+        return False
+    return True
+
+
+def version() -> str | None:
+    try:
+        import torch
+    except Exception:
+        return None
+    return torch.__version__
+
+
+def set_threads(threads: int) -> int:
+    """Use ``threads`` intra-op threads (and one inter-op thread); returns what torch reports."""
+    import torch
+
+    torch.set_num_threads(threads)
+    try:
+        torch.set_num_interop_threads(1)
+    except RuntimeError:  # can only be set once, before any parallel work
+        pass
+    return torch.get_num_threads()
+
+
+def build(sizes: list[int], hidden: str = "relu", output: str = "softmax_ce", dtype: Any = np.float32, seed: int = 0):
+    import torch
+
+    torch.manual_seed(seed)
+    layers: list[Any] = []
+    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(torch.nn.Linear(n_in, n_out))
+        last = i == len(sizes) - 2
+        if not last:
+            layers.append(torch.nn.ReLU() if hidden == "relu" else torch.nn.Tanh())
+        elif output in ("tanh_mse",):
+            layers.append(torch.nn.Tanh())
+    net = torch.nn.Sequential(*layers)
+    return net.to(torch.float64 if np.dtype(dtype) == np.float64 else torch.float32)
+
+
+def train(x: np.ndarray, y: np.ndarray, sizes: list[int], *, epochs: int = 1, batch_size: int = 128,
+          optimizer: str = "momentum", lr: float = 0.01, momentum: float = 0.9, hidden: str = "relu",
+          output: str = "softmax_ce", dtype: Any = np.float32, seed: int = 0, shuffle: bool = True) -> Any:
+    """Train a fresh network; ``y`` are integer labels (softmax_ce) or float targets ``(N, outputs)`` (mse outputs).
+
+    ``output``: "softmax_ce" (logits + cross-entropy), "tanh_mse" (tanh outputs + MSE) or "linear_mse".
+    Returns the trained ``torch.nn.Sequential``.
+    """
+    import torch
+
+    dtype = np.dtype(dtype)
+    net = build(sizes, hidden, output, dtype, seed)
+    X = torch.from_numpy(np.ascontiguousarray(x, dtype))
+    if output == "softmax_ce":
+        Y = torch.from_numpy(np.asarray(y, np.int64))
+        loss_fn: Any = torch.nn.functional.cross_entropy
+    else:
+        y = np.asarray(y)
+        if y.ndim == 1:  # labels -> one-hot targets
+            onehot = np.zeros((len(y), sizes[-1]), dtype)
+            onehot[np.arange(len(y)), y] = 1
+            y = onehot
+        Y = torch.from_numpy(np.ascontiguousarray(y, dtype))
+        loss_fn = torch.nn.functional.mse_loss
+    if optimizer == "sgd":
+        opt = torch.optim.SGD(net.parameters(), lr=lr)
+    elif optimizer == "momentum":
+        opt = torch.optim.SGD(net.parameters(), lr=lr, momentum=momentum)
+    elif optimizer == "adam":
+        opt = torch.optim.Adam(net.parameters(), lr=lr, betas=(0.9, 0.999), eps=1e-8)
+    else:
+        raise ValueError(f"unknown optimizer {optimizer!r}")
+    n = len(X)
+    gen = torch.Generator().manual_seed(seed + 1)
+    for _ in range(epochs):
+        order = torch.randperm(n, generator=gen) if shuffle else None
+        for start in range(0, n, batch_size):
+            if order is None:
+                xb, yb = X[start:start + batch_size], Y[start:start + batch_size]
+            else:
+                idx = order[start:start + batch_size]
+                xb, yb = X[idx], Y[idx]
+            opt.zero_grad(set_to_none=True)
+            loss = loss_fn(net(xb), yb)
+            loss.backward()
+            opt.step()
+    return net
+
+
+def accuracy(net: Any, x: np.ndarray, labels: np.ndarray) -> float:
+    import torch
+
+    with torch.no_grad():
+        dtype = next(net.parameters()).dtype
+        out = net(torch.from_numpy(np.ascontiguousarray(x)).to(dtype))
+    return float((out.argmax(dim=1).numpy() == np.asarray(labels)).mean())

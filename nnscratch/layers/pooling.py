@@ -1,0 +1,171 @@
+"""Pooling layers for channels-last images: ``MaxPool2D``, ``AvgPool2D`` and ``GlobalAvgPool2D``.
+
+``MaxPool2D`` and ``AvgPool2D`` visit the ``KH*KW`` window offsets with one vectorized operation each
+(the same strided window view as ``im2col``); there is no loop over samples, pixels or channels.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..errors import InvalidValueError, ShapeError
+from ..im2col import Workspace, check_padding, conv_geometry, pair, windows
+from ..module import Module
+
+
+class _Pool2D(Module):
+    """Shared set-up: ``(N, H, W, C) -> (N, OH, OW, C)`` with windows ``pool_size``, moved by ``strides``.
+
+    ``padding`` is ``"valid"``, ``"same"`` (TensorFlow's rule, as in ``Conv2D``) or explicit ``p`` /
+    ``(ph, pw)`` per side; padded cells never win a max and are not counted in an average.
+    """
+
+    def __init__(self, pool_size: int | tuple[int, int] | list[int] = 2,
+                 strides: int | tuple[int, int] | list[int] | None = None,
+                 padding: str | int | tuple[int, int] | list[int] = "valid") -> None:
+        super().__init__()
+        name = type(self).__name__
+        self.pool_size = pair(pool_size, f"{name} pool_size")
+        self.strides = self.pool_size if strides is None else pair(strides, f"{name} strides")
+        self.padding = check_padding(padding)
+        if not isinstance(self.padding, str) and any(p >= k for p, k in zip(self.padding, self.pool_size)):
+            raise InvalidValueError(f"{name} padding {padding!r} must be smaller than pool_size {self.pool_size} "
+                                    "(a window must not lie entirely in the padding)")
+        self._ws = Workspace()
+
+    def build(self, input_shape: tuple[int, ...]) -> None:
+        self.pads, (oh, ow) = conv_geometry(type(self).__name__, tuple(input_shape), self.pool_size, self.strides,
+                                            (1, 1), self.padding)
+        super().build(input_shape)
+        self.output_shape = (oh, ow, input_shape[2])
+        # Windows that share input cells need their gradients added; disjoint ones can be written.
+        self._overlap = any(s < k for s, k in zip(self.strides, self.pool_size))
+
+    def _windows(self, x: np.ndarray, fill: float) -> np.ndarray:
+        """Forward: ``x`` (padded with ``fill`` in a reused buffer if needed) as windows ``(N, OH, OW, KH, KW, C)``."""
+        self._ensure_built(x)
+        self._ws.use(x)
+        (top, bottom), (left, right) = self.pads
+        if top or bottom or left or right:
+            n, h, w, c = x.shape
+            xp = self._ws.get("xp", (n, h + top + bottom, w + left + right, c), fill=fill)
+            xp[:, top:top + h, left:left + w] = x  # the border keeps ``fill``
+            x = xp
+        return windows(x, self.pool_size, self.strides, (1, 1), self.output_shape[:2])
+
+    def _grad_windows(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """Backward: a zeroed padded input gradient and its writeable windows view."""
+        (top, bottom), (left, right) = self.pads
+        h, w, c = self.input_shape
+        dxp = self._ws.get("dxp", (n, h + top + bottom, w + left + right, c))
+        dxp.fill(0)
+        return dxp, windows(dxp, self.pool_size, self.strides, (1, 1), self.output_shape[:2], writeable=True)
+
+    def _unpad(self, dxp: np.ndarray) -> np.ndarray:
+        (top, _), (left, _) = self.pads
+        h, w, _ = self.input_shape
+        return dxp[:, top:top + h, left:left + w]
+
+    def _offsets(self) -> list[tuple[int, int]]:
+        return [(i, j) for i in range(self.pool_size[0]) for j in range(self.pool_size[1])]
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            "pool_size": list(self.pool_size),
+            "strides": list(self.strides),
+            "padding": self.padding if isinstance(self.padding, str) else list(self.padding),
+        }
+
+
+class MaxPool2D(_Pool2D):
+    """Maximum over each window. Backward routes each output gradient to the window's arg-max, the first
+    (in row-major window order) when several inputs tie. ``strides`` defaults to ``pool_size``.
+    """
+
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        win = self._windows(x, -np.inf)
+        offsets = self._offsets()
+        y = win[:, :, :, 0, 0, :].copy()
+        idx_type = np.min_scalar_type(len(offsets) - 1)
+        self.argmax = self._ws.get("argmax", y.shape, dtype=idx_type)
+        self.argmax.fill(0)
+        better = self._ws.get("mask", y.shape, dtype=np.bool_)
+        scratch = self._ws.get("scratch", y.shape, dtype=idx_type)
+        previous = self._ws.get("previous", y.shape)
+        for k, (i, j) in enumerate(offsets[1:], start=1):
+            np.copyto(previous, y)
+            np.maximum(y, win[:, :, :, i, j, :], out=y)  # the only (slow, strided) read of this offset
+            np.not_equal(y, previous, out=better)  # strictly greater: ties keep the earlier offset
+            # Offsets only grow, so "argmax = k where better" is a max (much faster than a masked copy).
+            np.maximum(self.argmax, np.multiply(better, idx_type.type(k), out=scratch), out=self.argmax)
+        return y
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        dxp, dwin = self._grad_windows(len(grad_out))
+        chosen = self._ws.get("mask", grad_out.shape, dtype=np.bool_)
+        part = self._ws.get("part", grad_out.shape) if self._overlap else None
+        for k, (i, j) in enumerate(self._offsets()):
+            np.equal(self.argmax, k, out=chosen)
+            view = dwin[:, :, :, i, j, :]
+            if self._overlap:
+                np.add(view, np.multiply(grad_out, chosen, out=part), out=view)
+            else:
+                np.multiply(grad_out, chosen, out=view)
+        return self._unpad(dxp)
+
+
+class AvgPool2D(_Pool2D):
+    """Mean over each window (padded cells excluded from the count). ``strides`` defaults to ``pool_size``."""
+
+    def build(self, input_shape: tuple[int, ...]) -> None:
+        super().build(input_shape)
+        (top, bottom), (left, right) = self.pads
+        h, w, _ = self.input_shape
+        if top or bottom or left or right:  # 1 / (number of real cells) per output pixel, (OH, OW, 1)
+            real = np.zeros((1, h + top + bottom, w + left + right, 1))
+            real[:, top:top + h, left:left + w] = 1
+            counts = windows(real, self.pool_size, self.strides, (1, 1), self.output_shape[:2]).sum(axis=(3, 4))
+            self.scale = (1 / counts[0]).astype(self.dtype)
+        else:
+            self.scale = self.dtype.type(1 / (self.pool_size[0] * self.pool_size[1]))
+
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        win = self._windows(x, 0.0)
+        y = win[:, :, :, 0, 0, :].copy()
+        for i, j in self._offsets()[1:]:
+            np.add(y, win[:, :, :, i, j, :], out=y)
+        y *= self.scale
+        return y
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        dxp, dwin = self._grad_windows(len(grad_out))
+        share = grad_out * self.scale
+        for i, j in self._offsets():
+            view = dwin[:, :, :, i, j, :]
+            if self._overlap:
+                np.add(view, share, out=view)
+            else:
+                np.copyto(view, share)
+        return self._unpad(dxp)
+
+
+class GlobalAvgPool2D(Module):
+    """Mean over height and width: ``(N, H, W, C) -> (N, C)``."""
+
+    def build(self, input_shape: tuple[int, ...]) -> None:
+        if len(input_shape) != 3:
+            raise ShapeError(f"GlobalAvgPool2D expects images of shape (batch, height, width, channels), "
+                             f"got (batch, {', '.join(map(str, input_shape))})")
+        super().build(input_shape)
+
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        self._ensure_built(x)
+        return x.mean(axis=(1, 2))
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        h, w, c = self.input_shape
+        dx = np.empty((len(grad_out), h, w, c), grad_out.dtype)
+        dx[...] = (grad_out * grad_out.dtype.type(1 / (h * w)))[:, None, None, :]
+        return dx

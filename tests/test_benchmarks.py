@@ -1,0 +1,274 @@
+"""The benchmark suite's plumbing on tiny workloads: FLOP counting, statistics, interleaving, tables,
+JSON, ``--only``, the worker subprocess with its thread variables, and the plain NumPy baselines.
+
+No torch, scikit-learn, matplotlib, threadpoolctl or real data needed; the workers run with
+``--no-torch --no-sklearn``.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from benchmarks import baseline_numpy, machine, workloads  # noqa: E402
+from benchmarks import run as bench  # noqa: E402
+
+RUN = REPO / "benchmarks" / "run.py"
+
+
+# ----------------------------------------------------------------------------- FLOPs and statistics
+def test_mlp_train_flops_counts_three_products_per_layer_minus_first_input_gradient():
+    sizes = [784, 256, 128, 10]
+    forward = 2 * (784 * 256 + 256 * 128 + 128 * 10)
+    assert workloads.mlp_train_flops(sizes, 1) == 3 * forward - 2 * 784 * 256 == 1_007_104
+    assert workloads.mlp_train_flops(sizes, 60000) == 60000 * 1_007_104
+    assert workloads.mlp_train_flops(sizes, 1, skip_first_input_grad=False) == 3 * forward
+    assert workloads.mlp_train_flops([2, 3, 1], 4) == 4 * (3 * 2 * (6 + 3) - 2 * 6)
+
+
+def test_matmul_flops():
+    assert machine.matmul_flops(2, 3, 4) == 48
+
+
+def test_summarize_median_and_spread():
+    s = workloads.summarize([3.0, 1.0, 2.0, 5.0, 4.0])
+    assert s["median_s"] == 3.0 and s["min_s"] == 1.0 and s["max_s"] == 5.0
+    assert s["q1_s"] == 2.0 and s["q3_s"] == 4.0 and s["iqr_s"] == 2.0
+    assert s["reps"] == 5 and s["times_s"] == [3.0, 1.0, 2.0, 5.0, 4.0]
+    assert workloads.summarize([0.5])["median_s"] == 0.5
+    with pytest.raises(ValueError):
+        workloads.summarize([])
+
+
+def test_interleaved_rotates_order_and_warms_up():
+    calls: list[str] = []
+    ticks = iter(range(1000))
+
+    def clock() -> float:
+        return float(next(ticks))
+
+    cands = {name: (lambda name=name: calls.append(name) or name) for name in "abc"}
+    out = workloads.interleaved(cands, reps=3, warmup=1, clock=clock)
+    assert calls[:3] == ["a", "b", "c"]                       # warm-up, untimed
+    assert calls[3:] == ["a", "b", "c", "b", "c", "a", "c", "a", "b"]
+    assert all(len(out[n]["times"]) == 3 and out[n]["result"] == n for n in "abc")
+    assert all(t == 1.0 for n in "abc" for t in out[n]["times"])  # one clock tick per timed call
+
+
+def test_make_row_per_step_and_gflops():
+    row = workloads.make_row("w", "cfg", "nnscratch", [2.0, 1.0, 3.0], threads=1, dtype="float32", steps=4,
+                             flops=8_000_000_000, extra_key=7)
+    assert row["median_s"] == 2.0 and row["per_step_us"] == 500_000.0
+    assert row["gflops"] == pytest.approx(4.0) and row["extra_key"] == 7
+
+
+def test_measure_peak_small():
+    p = machine.measure_peak("float32", n=64, reps=2)
+    assert p["gflops"] > 0 and p["dtype"] == "float32" and p["reps"] >= 2
+
+
+def test_memory_probe_reports_increment():
+    probe = machine.MemoryProbe()
+    block = np.ones(8 * 2**20 // 8)  # 8 MB, touched
+    report = probe.report()
+    assert report["peak_rss_bytes"] >= report["baseline_rss_bytes"] > 0
+    if report["method"].startswith("VmHWM"):
+        assert report["increment_bytes"] >= 4 * 2**20
+    del block
+
+
+# ----------------------------------------------------------------------------- formatting and JSON
+def test_format_table_aligns_columns():
+    text = bench.format_table(["impl", "time"], [["nnscratch", "1.0 s"], ["torch", "12.5 s"]])
+    lines = text.splitlines()
+    assert lines[0].startswith("impl") and set(lines[1]) <= {"-", "+"}
+    assert lines[2] == "nnscratch |  1.0 s" and lines[3] == "torch     | 12.5 s"
+    with pytest.raises(ValueError):
+        bench.format_table(["a", "b"], [["only one"]])
+
+
+def test_fmt_seconds_units():
+    assert bench.fmt_seconds(5e-6) == "5 us"
+    assert bench.fmt_seconds(0.0123) == "12.3 ms"
+    assert bench.fmt_seconds(1.234) == "1.23 s"
+    assert bench.fmt_seconds(None) == "-"
+
+
+def test_write_results_is_valid_json_with_machine(tmp_path):
+    results = {"machine": machine.describe_machine(), "rows": [{"x": np.float64(1.5), "n": np.int64(3),
+                                                                "a": np.arange(3), "bad": float("nan")}]}
+    path = bench.write_results(tmp_path / "out" / "bench.json", results)
+    data = json.loads(path.read_text())
+    m = data["machine"]
+    assert m["cores_available"] >= 1 and m["cpu_model"]
+    assert m["versions"]["python"] and m["versions"]["numpy"] == np.__version__
+    assert "blas" in m
+    assert data["rows"][0] == {"x": 1.5, "n": 3, "a": [0, 1, 2], "bad": None}
+    assert not list(tmp_path.glob("out/.*.tmp"))  # atomic write leaves no temporary file
+
+
+# ----------------------------------------------------------------------------- selection
+def test_parse_only_comma_separated_and_repeated_in_suite_order():
+    known = list(workloads.WORKLOADS)
+    assert bench.parse_only(None, known) == known
+    assert bench.parse_only(["mnist_epoch,xor_classic", "xor_vectorized"], known) == [
+        "xor_classic", "xor_vectorized", "mnist_epoch"]
+    with pytest.raises(bench.UsageError, match="did you mean 'xor_classic'"):
+        bench.parse_only(["xor_clasic"], known)
+    with pytest.raises(bench.UsageError):
+        bench.parse_only([","], known)
+
+
+def test_parse_threads():
+    assert bench.parse_threads(None, 8) == [1, 8]
+    assert bench.parse_threads(None, 1) == [1]
+    assert bench.parse_threads(None, 8, quick=True) == [1]
+    assert bench.parse_threads("4,1,all", 8) == [1, 4, 8]
+    for bad in ("0", "x"):
+        with pytest.raises(bench.UsageError):
+            bench.parse_threads(bad, 8)
+
+
+def test_unknown_workload_exits_2_with_one_line(capsys):
+    assert bench.main(["--only", "nope"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "unknown workload 'nope'" in err and "Traceback" not in err
+
+
+def test_list_workloads(capsys):
+    assert bench.main(["--list"]) == 0
+    out = capsys.readouterr().out
+    assert all(name in out for name in workloads.WORKLOADS)
+
+
+# ----------------------------------------------------------------------------- worker and threads
+def test_worker_env_sets_every_thread_variable():
+    env = bench.worker_env(3, base={"PATH": "/bin", "OMP_NUM_THREADS": "16"})
+    assert all(env[v] == "3" for v in bench.THREAD_VARS) and env["PATH"] == "/bin"
+
+
+def _args(*extra: str):
+    return bench.parse_args(["--quick", "--reps", "1", "--warmup", "0", "--no-torch", "--no-sklearn", *extra])
+
+
+def test_worker_subprocess_runs_one_workload_with_one_thread():
+    res = bench.spawn_worker("xor_classic", 1, _args(), timeout=120)
+    assert "error" not in res, res
+    assert res["threads"] == 1 and res["env"]["OPENBLAS_NUM_THREADS"] == "1" and res["env"]["OMP_NUM_THREADS"] == "1"
+    if res["blas_threads"] is not None:  # threadpoolctl installed: NumPy's BLAS really uses one thread
+        assert res["blas_threads"] == 1
+    impls = {r["impl"] for r in res["rows"]}
+    assert {"nnscratch", "numpy per-sample (classic)"} <= impls and "torch" not in impls
+    ours = next(r for r in res["rows"] if r["impl"] == "nnscratch")
+    assert ours["steps"] == 250 * 4 and ours["reps"] == 1 and ours["per_step_us"] > 0
+    assert "overhead_us_per_step" in ours
+
+
+def test_worker_failure_is_reported_not_raised():
+    res = bench.spawn_worker("no_such_workload", 1, _args(), timeout=60)
+    assert "error" in res and "no_such_workload" in res["stderr_tail"]
+
+
+def test_suite_end_to_end_only_one_workload(tmp_path):
+    out = tmp_path / "bench.json"
+    proc = subprocess.run([sys.executable, str(RUN), "--quick", "--only", "xor_vectorized", "--reps", "1",
+                           "--warmup", "0", "--no-torch", "--no-sklearn", "--json", str(out)],
+                          capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(out.read_text())
+    assert data["schema"] == bench.SCHEMA and data["machine"]["cpu_model"]
+    assert {r["workload"] for r in data["rows"]} == {"xor_vectorized"}
+    assert {r["dtype"] for r in data["peak_rows"]} == {"float32", "float64"}
+    assert data["settings"]["threads"] == [1]
+    assert "ours/impl" in proc.stdout and "xor_vectorized" in proc.stdout
+
+
+# ----------------------------------------------------------------------------- derived figures
+def _row(workload, impl, threads, median, config="c", dtype="float32", **extra):
+    r = workloads.make_row(workload, config, impl, [median], threads=threads, dtype=dtype, steps=10,
+                           flops=int(1e9), **extra)
+    return r
+
+
+def test_add_derived_ratios_fraction_of_peak_and_speedup():
+    results = {
+        "settings": {"threads": [1, 4]},
+        "peak_rows": [{"threads": 1, "dtype": "float32", "gflops": 10.0}, {"threads": 4, "dtype": "float32", "gflops": 40.0}],
+        "rows": [_row("mnist_epoch", "nnscratch", 1, 0.2, headline=True), _row("mnist_epoch", "torch", 1, 0.4),
+                 _row("mnist_epoch", "nnscratch", 4, 0.1, headline=True), _row("mnist_epoch", "torch", 4, 0.05),
+                 _row("xor_classic", "nnscratch", 1, 0.3), _row("xor_classic", "numpy per-sample (classic)", 1, 0.1)],
+    }
+    bench.add_derived(results)
+    rows = results["rows"]
+    assert rows[1]["ours_over_impl"] == pytest.approx(0.5) and rows[3]["ours_over_impl"] == pytest.approx(2.0)
+    assert "ours_over_impl" not in rows[0]
+    assert rows[0]["fraction_of_peak"] == pytest.approx(0.5)    # 5 GFLOP/s of 10
+    assert rows[2]["fraction_of_peak"] == pytest.approx(0.25)   # 10 GFLOP/s of 40
+    assert rows[2]["speedup_vs_1_thread"] == pytest.approx(2.0)
+    results["targets"] = bench.compute_targets(results)
+    targets = {(t["name"].split(" (")[0], t["threads"]): t for t in results["targets"]}
+    assert targets[("MLP epoch ours/torch time", 1)]["met"] is True        # 0.5 <= 0.7
+    assert targets[("MLP epoch ours/torch time", 4)]["met"] is False       # 2.0
+    xor = targets[("xor_classic framework overhead per step", 1)]
+    assert xor["value"] == pytest.approx(20_000.0) and xor["met"] is False  # (0.3 - 0.1) s / 10 steps
+    results.update(machine={"cpu_model": "cpu", "cores_available": 4}, workload_status={}, notes=["n1"])
+    results["settings"].update(workloads=["xor_classic", "mnist_epoch"], warmup=1)
+    text = bench.render_report(results)
+    assert "ours/impl" in text and "NOT met" in text and "n1" in text
+
+
+# ----------------------------------------------------------------------------- data and recipe plumbing
+def test_context_falls_back_to_synthetic_mnist(tmp_path):
+    ctx = workloads.Context(data_dir=str(tmp_path))
+    x_train, y_train, x_test, y_test = ctx.mnist()
+    assert x_train.shape == (60000, 28, 28) and x_train.dtype == np.uint8 and x_test.shape == (10000, 28, 28)
+    assert ctx.real_data is False and "SYNTHETIC" in ctx.data_source and ctx.notes
+
+
+def test_time_to_98_uses_the_example_recipe():
+    tm = workloads.load_train_mnist()
+    rng = np.random.default_rng(0)
+    data = (rng.integers(0, 256, (100, 28, 28), dtype=np.uint8), rng.integers(0, 10, 100),
+            rng.integers(0, 256, (20, 28, 28), dtype=np.uint8), rng.integers(0, 10, 20))
+    recipe = tm.build_recipe(data, epochs=1)
+    assert recipe.x_train.shape == (90, 784) and recipe.x_val.shape == (10, 784) and recipe.x_test.shape == (20, 784)
+    assert recipe.batch_size == tm.DEFAULTS["batch_size"] and recipe.x_train.dtype == np.float32
+
+
+# ----------------------------------------------------------------------------- the plain NumPy baselines
+def test_classic_per_sample_network_learns_xor():
+    x = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], float)
+    y = np.array([[0], [1], [1], [0]], float)
+    net = baseline_numpy.ClassicNetwork([2, 3, 1], seed=2)
+    losses = net.fit(x, y, epochs=1000, lr=0.1)
+    assert losses[-1] < 0.01 < losses[0]
+    assert ((net.predict(x) > 0.5) == (y > 0.5)).all()
+
+
+@pytest.mark.parametrize("optimizer, lr", [("sgd", 0.05), ("momentum", 0.05), ("adam", 0.01)])
+def test_vectorized_script_learns_a_linear_rule(optimizer, lr):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(400, 5))
+    y = (x[:, 0] + x[:, 1] > 0).astype(int)
+    params, losses = baseline_numpy.train_vectorized(x, y, [5, 16, 2], epochs=20, batch_size=32,
+                                                     optimizer=optimizer, lr=lr)
+    assert losses[-1] < losses[0] / 3
+    assert (baseline_numpy.predict_vectorized(params, x) == y).mean() > 0.95
+
+
+def test_vectorized_script_tanh_mse_learns_xor():
+    x = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], float)
+    y = np.array([[0], [1], [1], [0]], float)
+    params, losses = baseline_numpy.train_vectorized(x, y, [2, 8, 1], epochs=2000, batch_size=4, optimizer="adam",
+                                                     lr=0.05, hidden="tanh", output="tanh_mse", dtype=np.float64,
+                                                     shuffle=False)
+    assert losses[-1] < 1e-3

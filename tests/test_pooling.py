@@ -1,0 +1,157 @@
+"""MaxPool2D, AvgPool2D, GlobalAvgPool2D: loop reference, gradient checks, tie routing, errors, config."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from nnscratch.errors import InvalidValueError, ShapeError
+from nnscratch.gradcheck import check_module
+from nnscratch.layers import AvgPool2D, GlobalAvgPool2D, MaxPool2D
+
+CONFIGS = [
+    dict(),
+    dict(pool_size=3, strides=2),
+    dict(pool_size=3, strides=1),
+    dict(pool_size=2, strides=3),
+    dict(pool_size=(2, 3), strides=(1, 2)),
+    dict(pool_size=3, strides=2, padding="same"),
+    dict(pool_size=2, padding="same"),
+    dict(pool_size=(2, 3), strides=(1, 2), padding=1),
+]
+
+
+def reference_pool(x: np.ndarray, layer: MaxPool2D | AvgPool2D) -> np.ndarray:
+    """Max or mean of the real (unpadded) cells of every window, by loops."""
+    (top, bottom), (left, right) = layer.pads
+    xp = np.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)), constant_values=np.nan)
+    (kh, kw), (sh, sw) = layer.pool_size, layer.strides
+    oh, ow = (xp.shape[1] - kh) // sh + 1, (xp.shape[2] - kw) // sw + 1
+    reduce = np.nanmax if isinstance(layer, MaxPool2D) else np.nanmean
+    y = np.empty((len(x), oh, ow, x.shape[3]))
+    for i in range(oh):
+        for j in range(ow):
+            y[:, i, j] = reduce(xp[:, i * sh:i * sh + kh, j * sw:j * sw + kw], axis=(1, 2))
+    return y
+
+
+@pytest.mark.parametrize("cls", [MaxPool2D, AvgPool2D])
+@pytest.mark.parametrize("config", CONFIGS, ids=str)
+def test_forward_matches_reference(cls: type, config: dict) -> None:
+    x = np.random.default_rng(0).standard_normal((2, 7, 9, 3))
+    layer = cls(**config).set_dtype(np.float64)
+    np.testing.assert_allclose(layer.forward(x), reference_pool(x, layer), rtol=1e-12)
+
+
+@pytest.mark.parametrize("cls", [MaxPool2D, AvgPool2D])
+@pytest.mark.parametrize("config", CONFIGS, ids=str)
+def test_gradients(cls: type, config: dict) -> None:
+    x = np.random.default_rng(1).standard_normal((2, 7, 9, 3))
+    errors = check_module(cls(**config), x)
+    assert errors["input"] < 1e-6, errors
+
+
+def test_max_pool_routes_ties_to_the_first_element() -> None:
+    x = np.zeros((1, 4, 4, 2), np.float32)
+    x[0, 2:, 2:, 1] = [[1, 3], [3, 2]]  # tie between (2, 3) and (3, 2): the first in row-major order wins
+    pool = MaxPool2D()
+    y = pool.forward(x)
+    np.testing.assert_array_equal(y[0, :, :, 1], [[0, 0], [0, 3]])
+    dx = pool.backward(np.ones_like(y))
+    expected = np.zeros((4, 4, 2), np.float32)
+    expected[0, 0, :] = expected[0, 2, :] = expected[2, 0, :] = 1  # all-zero windows: their first cell
+    expected[2, 2, 0] = 1
+    expected[2, 3, 1] = 1
+    np.testing.assert_array_equal(dx[0], expected)
+    assert dx.sum() == y.size  # each output gradient goes to exactly one input
+
+
+def test_overlapping_max_pool_adds_gradients_of_shared_cells() -> None:
+    x = np.zeros((1, 5, 5, 1))
+    x[0, 2, 2, 0] = 1  # the maximum of all four 3x3 windows (stride 2)
+    pool = MaxPool2D(3, 2).set_dtype(np.float64)
+    dx = pool.backward(np.ones_like(pool.forward(x)))
+    assert dx[0, 2, 2, 0] == 4 and dx.sum() == 4
+
+
+def test_strides_default_to_pool_size() -> None:
+    assert MaxPool2D(3).strides == (3, 3)
+    assert AvgPool2D((2, 3)).strides == (2, 3)
+    assert MaxPool2D(3, strides=1).strides == (1, 1)
+
+
+def test_same_padding_excludes_padded_cells() -> None:
+    x = np.ones((2, 5, 7, 3), np.float32)
+    for cls in (MaxPool2D, AvgPool2D):
+        y = cls(3, 2, padding="same").forward(x)
+        assert y.shape == (2, 3, 4, 3)
+        np.testing.assert_array_equal(y, 1)  # padding never wins a max nor dilutes a mean
+    y = MaxPool2D(3, 2, padding="same").forward(-x)
+    np.testing.assert_array_equal(y, -1)
+
+
+def test_odd_size_valid_drops_the_remainder() -> None:
+    x = np.arange(2 * 7 * 9 * 1, dtype=np.float64).reshape(2, 7, 9, 1)
+    pool = AvgPool2D().set_dtype(np.float64)
+    y = pool.forward(x)
+    assert y.shape == (2, 3, 4, 1)
+    dx = pool.backward(np.ones_like(y))
+    assert dx.shape == x.shape
+    assert (dx[:, 6] == 0).all() and (dx[:, :, 8] == 0).all()  # last row/column belong to no window
+    np.testing.assert_array_equal(dx[:, :6, :8], 0.25)
+
+
+@pytest.mark.parametrize("cls", [MaxPool2D, AvgPool2D])
+def test_float32_stays_float32(cls: type) -> None:
+    x = np.random.default_rng(0).standard_normal((2, 6, 6, 4)).astype(np.float32)
+    for config in (dict(), dict(pool_size=3, strides=2, padding="same")):
+        pool = cls(**config)
+        y = pool.forward(x)
+        assert y.dtype == pool.backward(np.ones_like(y)).dtype == np.float32
+
+
+def test_shape_errors() -> None:
+    with pytest.raises(ShapeError, match=r"\(batch, height, width, channels\).*\(batch, 16\)"):
+        MaxPool2D().forward(np.zeros((2, 16), np.float32))
+    with pytest.raises(ShapeError, match=r"window 5x5 is larger than its \(padded\) input 3x8"):
+        AvgPool2D(5).forward(np.zeros((1, 3, 8, 2), np.float32))
+    with pytest.raises(ShapeError, match=r"4, 4, 1"):
+        pool = MaxPool2D()
+        pool.forward(np.zeros((1, 4, 4, 1), np.float32))
+        pool.forward(np.zeros((1, 6, 6, 1), np.float32))
+    with pytest.raises(ShapeError, match=r"\(batch, height, width, channels\)"):
+        GlobalAvgPool2D().forward(np.zeros((2, 3, 4), np.float32))
+
+
+@pytest.mark.parametrize("kwargs", [
+    dict(pool_size=0), dict(pool_size=(2, 2, 2)), dict(pool_size="2"), dict(strides=0), dict(strides=(2, 0)),
+    dict(padding="full"), dict(padding=-1), dict(pool_size=2, padding=2), dict(pool_size=3, padding=(1, 3)),
+])
+@pytest.mark.parametrize("cls", [MaxPool2D, AvgPool2D])
+def test_invalid_arguments(cls: type, kwargs: dict) -> None:
+    with pytest.raises(InvalidValueError):
+        cls(**kwargs)
+
+
+@pytest.mark.parametrize("cls", [MaxPool2D, AvgPool2D])
+def test_config_round_trip(cls: type) -> None:
+    pool = cls((3, 2), strides=(1, 2), padding=(1, 1))
+    copy = cls(**json.loads(json.dumps(pool.get_config())))
+    assert copy.get_config() == pool.get_config()
+    assert (copy.pool_size, copy.strides, copy.padding) == ((3, 2), (1, 2), (1, 1))
+    assert cls(**cls(padding="same").get_config()).padding == "same"
+
+
+def test_global_avg_pool() -> None:
+    x = np.random.default_rng(0).standard_normal((3, 5, 4, 6))
+    pool = GlobalAvgPool2D().set_dtype(np.float64)
+    y = pool.forward(x)
+    assert y.shape == (3, 6)
+    np.testing.assert_allclose(y, x.mean(axis=(1, 2)))
+    assert check_module(GlobalAvgPool2D(), x)["input"] < 1e-6
+    assert GlobalAvgPool2D().get_config() == {}
+    x32 = x.astype(np.float32)
+    pool32 = GlobalAvgPool2D()
+    assert pool32.backward(pool32.forward(x32)).dtype == np.float32
