@@ -496,7 +496,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--data-dir", metavar="DIR", help="folder with the MNIST files (default: load_mnist's search path)")
     p.add_argument("--no-torch", action="store_true", help="skip the PyTorch baselines")
     p.add_argument("--no-sklearn", action="store_true", help="skip the scikit-learn baseline")
-    p.add_argument("--timeout", type=float, default=None, help="seconds allowed per worker (default: 600, --quick 120)")
+    p.add_argument("--timeout", type=float, default=None, help="seconds allowed per worker process (default: 1800, --quick 120)")
     p.add_argument("--list", action="store_true", help="list the workloads and exit")
     p.add_argument("--worker", help=argparse.SUPPRESS)
     p.add_argument("--worker-out", help=argparse.SUPPRESS)
@@ -573,7 +573,7 @@ def run_suite(args: argparse.Namespace, log=None) -> tuple[dict[str, Any], int]:
             if "error" in res:
                 errors.append(res["error"])
         ok = [r for r in results["rows"] if r["workload"] == name]
-        results["workload_status"][name] = "ok" if ok and not errors else ("; ".join(errors) or "no result (see notes)")
+        results["workload_status"][name] = "ok" if ok and not errors else ("; ".join(errors) or "skipped (see notes)")
     add_derived(results)
     results["targets"] = compute_targets(results)
     results["total_seconds"] = time.perf_counter() - started

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import sys
 import time
 from dataclasses import dataclass, field
@@ -248,7 +247,8 @@ class _Parser(argparse.ArgumentParser):
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p = _Parser(prog="train_mnist.py", description="Train an MLP (or a small CNN) on MNIST with nnscratch.")
-    p.add_argument("--model", choices=["mlp", "cnn"], default=DEFAULTS["model"], help="network (default: mlp 784-256-128-10)")
+    p.add_argument("--model", choices=["mlp", "cnn"], default=DEFAULTS["model"], help="mlp: 784-256-128-10 ReLU (default); cnn: Conv(8)-MaxPool-Conv(16)-MaxPool-Dense(10), "
+                        "needs nnscratch.Conv2D")
     p.add_argument("--epochs", type=int, default=DEFAULTS["epochs"], help="epochs (default: %(default)s)")
     p.add_argument("--batch-size", type=int, default=DEFAULTS["batch_size"], help="mini-batch size (default: %(default)s)")
     p.add_argument("--lr", type=float, default=DEFAULTS["lr"], help="initial Adam learning rate, cosine-decayed (default: %(default)s)")

@@ -117,10 +117,9 @@ def load_classifier(path: str | os.PathLike) -> Classifier:
             prep["flatten"] = False
     if actual not in expected:
         height, width = prep["size"]
-        wanted = " or ".join(_shape_text(s) for s in expected)
-        raise ModelFileError(
-            f"'{shown}' is not a model for {height}x{width} RGB images: its input shape is {_shape_text(actual)}, "
-            f"expected {wanted} ({height}x{width}x3 pixels{', flattened' if len(expected) == 1 and prep['flatten'] else ''})")
+        wanted = " or ".join(f"{_shape_text(s)}{' (flattened)' if len(s) == 1 else ''}" for s in expected)
+        raise ModelFileError(f"'{shown}' is not a model for {height}x{width} RGB images: its input shape is "
+                             f"{_shape_text(actual)}, expected {wanted}")
     classes = config.get("classes", DEFAULT_CLASSES)
     if not (isinstance(classes, list) and len(classes) >= 2 and all(isinstance(c, str) for c in classes)):
         raise ModelFileError(f"'{shown}' has a bad class list {classes!r}: expected two or more names")

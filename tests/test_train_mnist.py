@@ -121,6 +121,15 @@ def test_save_and_plot(tiny_mnist, tmp_path):
     assert (tmp_path / "curves.png").stat().st_size > 0 and (tmp_path / "curves_confusion.png").stat().st_size > 0
 
 
+def test_plot_without_matplotlib_is_one_line_exit_2(tiny_mnist, tmp_path):
+    code = ("import runpy, sys; sys.modules['matplotlib'] = None; "  # makes `import matplotlib` fail
+            f"sys.argv = ['train_mnist.py', '--data-dir', {str(tiny_mnist)!r}, '--no-verify', '--plot', "
+            f"{str(tmp_path / 'c.png')!r}]; runpy.run_path({str(SCRIPT)!r}, run_name='__main__')")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert_one_line_error(proc, "pip install nnscratch[plot]", "pip install matplotlib")
+    assert not (tmp_path / "c.png").exists()
+
+
 def test_cnn_runs_or_says_it_is_not_available(tiny_mnist, tmp_path):
     out = tmp_path / "cnn.json"
     proc = run_script("--model", "cnn", "--data-dir", str(tiny_mnist), "--no-verify", "--epochs", "1",
