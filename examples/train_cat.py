@@ -89,7 +89,7 @@ def reference_model(layer_dims: Sequence[int], seed: int = REFERENCE_SEED) -> nn
 
 # ----------------------------------------------------------------------------- the default recipe
 RECIPE: dict[str, Any] = {
-    "name": "adam-20-7-5-flip",
+    "name": "adam-flip-standardize",
     "hidden": [20, 7, 5],
     "dropout": 0.0,
     "init": "lecun_normal",
@@ -98,18 +98,22 @@ RECIPE: dict[str, Any] = {
     "weight_decay": 0.0,
     "batch_size": 32,
     "epochs": 10,
-    "flip": True,
+    "flip": True,                # add the left-right mirror image of every training image
+    "inputs": "standardize",     # "raw" (x / 255), "center" (minus the mean image) or "standardize" (and / std)
     "dtype": "float32",
 }
 
-# Candidates compared by --select (each at several epoch counts); RECIPE is the winner, fixed.
+# Candidates compared by --select, each at several epoch counts; RECIPE is the winner, fixed above.
 CANDIDATES: list[dict[str, Any]] = [
-    {**RECIPE, "name": "reference-sgd", "optimizer": "sgd", "lr": REFERENCE_LR, "batch_size": None,
-     "flip": False, "epochs": [500, 1000, 1500, 2500]},
-    {**RECIPE, "name": "adam-20-7-5", "flip": False, "epochs": [10, 20, 40]},
-    {**RECIPE, "name": "adam-20-7-5-flip", "epochs": [10, 20, 40]},
+    {**RECIPE, "name": "reference-sgd", "optimizer": "sgd", "lr": REFERENCE_LR, "batch_size": None, "flip": False,
+     "inputs": "raw", "epochs": [500, 1000, 2500]},
+    {**RECIPE, "name": "adam", "flip": False, "inputs": "raw", "epochs": [5, 10, 20, 40]},
+    {**RECIPE, "name": "adam-flip", "inputs": "raw", "epochs": [5, 10, 20, 40]},
+    {**RECIPE, "name": "adam-flip-center", "inputs": "center", "epochs": [5, 10, 20, 40]},
+    {**RECIPE, "name": "adam-flip-standardize", "inputs": "standardize", "epochs": [5, 10, 20, 40]},
+    {**RECIPE, "name": "adam-flip-std-dropout", "inputs": "standardize", "hidden": [20], "dropout": 0.5,
+     "epochs": [5, 10, 20, 40]},
 ]
-
 
 def build_model(recipe: dict[str, Any], seed: int) -> nn.Sequential:
     """ReLU layers of ``recipe["hidden"]`` units (optional dropout after each), one sigmoid output, compiled."""
@@ -138,6 +142,41 @@ def training_set(images: np.ndarray, labels: np.ndarray, recipe: dict[str, Any])
     return preprocess_images(images, DEFAULT_PREPROCESSING, recipe["dtype"]), labels
 
 
+def input_statistics(x: np.ndarray, mode: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(mean, std)`` per input feature for ``mode`` "center" (std 1) or "standardize"; None for "raw"."""
+    if mode == "raw":
+        return None
+    mean = x.mean(axis=0)
+    std = np.maximum(x.std(axis=0), 1e-3) if mode == "standardize" else np.ones_like(mean)
+    return mean.astype(x.dtype), std.astype(x.dtype)
+
+
+def standardize(x: np.ndarray, stats: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray:
+    return x if stats is None else (x - stats[0]) / stats[1]
+
+
+def fold_standardization(model: nn.Sequential, stats: tuple[np.ndarray, np.ndarray] | None) -> nn.Sequential:
+    """Make a model trained on ``(x - mean) / std`` take ``x`` itself, by changing its first Dense layer.
+
+    ``W (x - m) / s + b = (W / s) x + (b - (W / s) m)``: the weight columns are divided by ``s`` and the bias
+    absorbs the mean. The saved model then needs no statistics: a photo is preprocessed like the
+    training images (``x / 255``, flattened), nothing more.
+    """
+    if stats is None:
+        return model
+    mean, std = stats
+    first = model.layers[0]
+    w = first.weight.data
+    if w.shape == (first.units, mean.size):  # stored (units, in_features)
+        w /= std[np.newaxis, :]
+        first.bias.data -= w @ mean
+    elif w.shape == (mean.size, first.units):  # stored (in_features, units)
+        w /= std[:, np.newaxis]
+        first.bias.data -= mean @ w
+    else:
+        raise InvalidValueError(f"cannot fold the input statistics into a first layer of weight shape {w.shape}")
+    return model
+
 # ----------------------------------------------------------------------------- selection
 def stratified_folds(labels: np.ndarray, k: int, seed: int) -> np.ndarray:
     """Fold index (0..k-1) of every sample; each class is shuffled and dealt round-robin into the folds."""
@@ -163,8 +202,9 @@ class Checkpoints(nn.Callback):
 
 
 def cross_validate(images: np.ndarray, labels: np.ndarray, candidates: Sequence[dict[str, Any]], folds: int = 5,
-                   repeats: int = 2, seed: int = 0, log: Callable[[str], None] = print) -> list[dict[str, Any]]:
+                   repeats: int = 2, seed: int = 0, log: Callable[[str], None] | None = None) -> list[dict[str, Any]]:
     """Mean validation accuracy and loss of every (candidate, epoch count), over ``repeats`` x ``folds`` fits."""
+    log = log or (lambda line: print(line, flush=True))
     rows = []
     for cand in candidates:
         epochs = sorted(cand["epochs"]) if isinstance(cand["epochs"], list) else [cand["epochs"]]
@@ -175,7 +215,9 @@ def cross_validate(images: np.ndarray, labels: np.ndarray, candidates: Sequence[
             for k in range(folds):
                 train, val = assign != k, assign == k
                 x, y = training_set(images[train], labels[train], cand)
-                xv = preprocess_images(images[val], DEFAULT_PREPROCESSING, cand["dtype"])
+                stats = input_statistics(x, cand["inputs"])
+                x = standardize(x, stats)
+                xv = standardize(preprocess_images(images[val], DEFAULT_PREPROCESSING, cand["dtype"]), stats)
                 model = build_model(cand, seed=1000 * (seed + rep) + k)
                 check = Checkpoints(xv, labels[val], epochs)
                 model.fit(x, y, epochs=epochs[-1], batch_size=cand["batch_size"], verbose=0, callbacks=[check])
@@ -198,11 +240,12 @@ def select(args: argparse.Namespace, data: Any) -> dict[str, Any]:
     print(f"cross-validation on the {len(data.y_train)} training images ({args.folds} stratified folds x "
           f"{args.repeats} repeats); the test images are not used")
     print(f"{'candidate':<22} {'epochs':>6} {'val acc':>9} {'sd':>6} {'val loss':>9} {'s/fit':>9}")
-    rows = cross_validate(data.x_train, data.y_train, CANDIDATES, args.folds, args.repeats, args.seed)
+    seed = 0 if args.seed is None else args.seed
+    rows = cross_validate(data.x_train, data.y_train, CANDIDATES, args.folds, args.repeats, seed)
     best = max(rows, key=lambda r: (round(r["val_accuracy"], 6), -r["val_loss"]))
     print(f"best: {best['candidate']} for {best['epochs']} epochs (validation accuracy {best['val_accuracy']:.3f}); "
           f"the default recipe is {RECIPE['name']} for {RECIPE['epochs']} epochs")
-    return {"mode": "select", "folds": args.folds, "repeats": args.repeats, "seed": args.seed, "rows": rows,
+    return {"mode": "select", "folds": args.folds, "repeats": args.repeats, "seed": seed, "rows": rows,
             "best": best, "recipe": RECIPE}
 
 
@@ -259,7 +302,7 @@ def train(args: argparse.Namespace, data: Any) -> dict[str, Any]:
         iterations = REFERENCE_ITERATIONS if args.epochs is None else args.epochs
         model = reference_model(dims, seed).compile(loss="binary_crossentropy", optimizer=nn.SGD(lr=REFERENCE_LR),
                                                     metrics=["accuracy"])
-        dtype, batch_size, flip = "float64", None, False
+        dtype, batch_size, flip, inputs = "float64", None, False, "raw"
         print(f"reference: {'-'.join(map(str, dims))} network, full-batch gradient descent, lr {REFERENCE_LR}, "
               f"{iterations} iterations, seed {seed}, float64")
         printer = CostPrinter(100, "Cost after iteration {i}: {loss:f}", iterations)
@@ -269,17 +312,21 @@ def train(args: argparse.Namespace, data: Any) -> dict[str, Any]:
         seed = 0 if args.seed is None else args.seed
         iterations = recipe["epochs"] if args.epochs is None else args.epochs
         model = build_model(recipe, seed)
-        dtype, batch_size, flip = recipe["dtype"], recipe["batch_size"], recipe["flip"]
+        dtype, batch_size, flip, inputs = recipe["dtype"], recipe["batch_size"], recipe["flip"], recipe["inputs"]
         dims = [INPUTS, *recipe["hidden"], 1]
         print(f"default: {'-'.join(map(str, dims))} network ({recipe['name']}), {recipe['optimizer']} lr {recipe['lr']:g}, "
-              f"batch {batch_size}, {iterations} epochs{', mirrored images added' if flip else ''}, seed {seed}, {dtype}")
+              f"batch {batch_size}, {iterations} epochs{', mirrored images added' if flip else ''}, {inputs} inputs, "
+              f"seed {seed}, {dtype}")
         printer = CostPrinter(max(1, iterations // 20), "epoch {n:>4}/{epochs}: cost {loss:.6f}, train accuracy {accuracy:.4f}",
                               iterations)
         settings = {k: v for k, v in recipe.items() if k not in ("epochs",)}
         settings["layers"] = dims
-    x, y = training_set(data.x_train, data.y_train, {"flip": flip, "dtype": dtype})
     start = time.perf_counter()
-    history = model.fit(x, y, epochs=iterations, batch_size=batch_size, verbose=0, callbacks=[printer])
+    x, y = training_set(data.x_train, data.y_train, {"flip": flip, "dtype": dtype})
+    stats = input_statistics(x, inputs)
+    history = model.fit(standardize(x, stats), y, epochs=iterations, batch_size=batch_size, verbose=0,
+                        callbacks=[printer])
+    fold_standardization(model, stats)  # from here on the model takes x / 255 like any photo
     train_seconds = time.perf_counter() - start
 
     x_train = preprocess_images(data.x_train, DEFAULT_PREPROCESSING, dtype)

@@ -32,7 +32,9 @@ from typing import Any, Sequence
 import numpy as np
 
 import nnscratch as nn
+from nnscratch import checkpoint
 from nnscratch.errors import InvalidValueError, NNScratchError
+from nnscratch.io import atomic_write
 
 DEFAULTS: dict[str, Any] = {"model": "mlp", "epochs": 10, "batch_size": 128, "lr": 1e-3, "seed": 0, "val": 5000,
                             "dtype": "float32", "final_lr_fraction": 0.01}
@@ -212,8 +214,7 @@ def plot_curves(history: dict[str, list], path: Path) -> Path:
         ax.grid(alpha=0.3)
         ax.legend()
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
+    atomic_write(path, lambda f: fig.savefig(f, format="png", dpi=100))
     plt.close(fig)
     return path
 
@@ -233,8 +234,7 @@ def plot_confusion(cm: np.ndarray, path: Path) -> Path:
     ax.set_ylabel("true digit")
     ax.set_title("MNIST test confusion matrix")
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
+    atomic_write(path, lambda f: fig.savefig(f, format="png", dpi=100))
     plt.close(fig)
     return path
 
@@ -266,6 +266,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--json", metavar="PATH", help="write the results as JSON (atomically)")
     p.add_argument("--quiet", action="store_true", help="no per-epoch lines")
     p.add_argument("--debug", action="store_true", help="show tracebacks for errors")
+    checkpoint.add_arguments(p)
     return p.parse_args(argv)
 
 
@@ -293,7 +294,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     if not args.quiet:
         callbacks.append(nn.ProgressBar(stream=out, interactive=out.isatty()))
     start = time.perf_counter()
-    history = recipe.model.fit(recipe.x_train, recipe.y_train, **recipe.fit_kwargs(), callbacks=callbacks, verbose=0)
+    history = checkpoint.fit_with_checkpoints(
+        recipe.model, recipe.x_train, recipe.y_train, checkpoint_dir=args.checkpoint_dir, resume=args.resume,
+        **recipe.fit_kwargs(), callbacks=callbacks, verbose=0)
+    if history.interrupted:  # Ctrl-C: fit already said where it stopped and what the checkpoint holds
+        raise KeyboardInterrupt
     train_seconds = time.perf_counter() - start
 
     test = recipe.model.evaluate(recipe.x_test, recipe.y_test)

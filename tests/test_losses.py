@@ -66,7 +66,7 @@ def test_fused_softmax_crossentropy_trains_at_huge_logits():
     model = nn.Sequential([nn.Dense(3), nn.Softmax()], seed=0, dtype="float64")
     model.compile(loss="categorical_crossentropy", optimizer=nn.SGD(lr=0.1))
     model.build((2,))
-    model.layers[0].weight.data[:] = [[1e4, 0], [0, 1e4], [-1e4, -1e4]]
+    model.layers[0].weight.data[:] = [[1e4, 0, -1e4], [0, 1e4, -1e4]]
     history = model.fit(np.array([[1.0, 0.0], [0.0, 1.0]]), np.array([2, 2]), epochs=1, verbose=0)
     assert np.isfinite(history["loss"][0]) and history["loss"][0] > 1e3
 

@@ -95,7 +95,7 @@ def test_float64_model_keeps_float64_everywhere():
 def test_layers_infer_input_size_and_reject_another():
     model = nn.Sequential([nn.Dense(5), nn.Dense(2)], seed=0)
     model.build((7,))
-    assert model.layers[0].weight.shape == (5, 7) and model.layers[1].weight.shape == (2, 5)
+    assert model.layers[0].weight.shape == (7, 5) and model.layers[1].weight.shape == (5, 2)
     with pytest.raises(ShapeError, match=r"built for inputs of shape \(batch, 7\)"):
         model.predict(np.zeros((3, 6)))
 

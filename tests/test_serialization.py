@@ -38,7 +38,7 @@ def test_other_architecture_names_the_first_mismatching_tensor(tmp_path):
     model, x, _ = trained()
     path = model.save(tmp_path / "m.npz")
     wider = nn.Sequential([nn.Dense(9, activation="relu"), nn.Dropout(0.1), nn.Dense(4), nn.Dense(1)], seed=0).build((5,))
-    with pytest.raises(ModelFileError, match=r"'layers.0.weight' has shape \(8, 5\) in the file, the model expects \(9, 5\)"):
+    with pytest.raises(ModelFileError, match=r"'layers.0.weight' has shape \(5, 8\) in the file, the model expects \(5, 9\)"):
         wider.load_weights(path)
     shorter = nn.Sequential([nn.Dense(8), nn.Dropout(0.1), nn.Dense(4)], seed=0).build((5,))
     with pytest.raises(ModelFileError, match="'layers.3.weight' the model does not have"):

@@ -56,7 +56,7 @@ def _read_split(name: str, split: str, root: str | os.PathLike[str] | None,
             x, y, names = (np.asarray(f[key][()]) for key in keys)
     except DatasetError:
         raise
-    except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, RuntimeError, OverflowError, MemoryError) as exc:
         raise bad_file(path, f"not a readable HDF5 file ({len(data)} bytes; h5py: {exc})") from exc
     return _check_images(path, keys[0], x), _check_labels(path, keys[1], y, len(x)), _check_classes(path, names)
 

@@ -1,4 +1,4 @@
-"""``Dense``: the fully connected layer ``y = x @ W.T + b``."""
+"""``Dense``: the fully connected layer ``y = x @ W + b``."""
 
 from __future__ import annotations
 
@@ -17,8 +17,10 @@ from . import activations
 class Dense(Module):
     """Fully connected layer: ``(batch, in_features) -> (batch, units)``.
 
-    ``weight`` is stored as ``(units, in_features)`` (as in PyTorch) and ``bias`` as ``(units,)``;
-    ``in_features`` is inferred from the first input. ``activation`` (a name or layer) is applied after.
+    ``weight`` is ``(in_features, units)`` and ``bias`` ``(units,)``; ``in_features`` is inferred from the
+    first input. ``activation`` (a name or layer) is applied after. The initializer draws the weight as
+    ``(units, in_features)`` (the course's ``randn(out, in)`` order) and it is stored transposed, because
+    ``x @ W`` and ``x.T @ g`` with this layout are the fastest BLAS calls for both passes.
     """
 
     def __init__(
@@ -48,25 +50,25 @@ class Dense(Module):
         if len(input_shape) != 1:
             raise ShapeError(f"Dense expects inputs of shape (batch, features), got (batch, {', '.join(map(str, input_shape))}); add a Flatten layer first")
         super().build(input_shape)
-        shape = (self.units, input_shape[0])
-        self.weight = Parameter(self.kernel_initializer(shape, self.rng, self.dtype))
+        drawn = self.kernel_initializer((self.units, input_shape[0]), self.rng, self.dtype)
+        self.weight = Parameter(drawn.T)
         if self.use_bias:
             self.bias = Parameter(self.bias_initializer((self.units,), self.rng, self.dtype))
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         self._ensure_built(x)
         self.x = x
-        z = np.dot(x, self.weight.data.T)
+        z = np.dot(x, self.weight.data)
         if self.bias is not None:
             z += self.bias.data
         return self.activation.forward(z, training)
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray | None:
         g = self.activation.backward(grad_out)
-        self.weight.add_matmul(g.T, self.x)
+        self.weight.add_matmul(self.x.T, g)
         if self.bias is not None:
             self.bias.grad += g.sum(axis=0)
-        return np.dot(g, self.weight.data) if self.input_grad else None
+        return np.dot(g, self.weight.data.T) if self.input_grad else None
 
     def get_config(self) -> dict[str, Any]:
         return {

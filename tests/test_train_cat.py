@@ -1,0 +1,251 @@
+"""examples/train_cat.py: the course's reference network to the printed digit, the default recipe, and the
+command line on tiny synthetic HDF5 files (errors: one line, exit status 2)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+
+import nnscratch as nn
+from nnscratch.datasets import DatasetError, load_cat
+from nnscratch.predict import load_classifier, preprocess_images
+
+REPO = Path(__file__).resolve().parent.parent
+SCRIPT = REPO / "examples" / "train_cat.py"
+
+
+def _load_script():
+    sys.path.insert(0, str(SCRIPT.parent))  # for its "from _cli import run"
+    try:
+        spec = importlib.util.spec_from_file_location("train_cat_under_test", SCRIPT)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(SCRIPT.parent))
+    return module
+
+
+tc = _load_script()
+
+
+def train_cat(*args: str, env: dict | None = None, timeout: int = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(SCRIPT), *map(str, args)], capture_output=True, text=True,
+                          timeout=timeout, env={**os.environ, **(env or {})})
+
+
+def one_error_line(proc: subprocess.CompletedProcess) -> str:
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("train_cat.py: error: ")
+    return lines[0]
+
+
+# ----------------------------------------------------------------------------- real data
+def real_data():
+    folder = os.environ.get("NNSCRATCH_DATA")
+    if not folder:
+        pytest.skip("real cat data not found: set NNSCRATCH_DATA to the folder holding train_catvnoncat.h5 and "
+                    "test_catvnoncat.h5 (python -m nnscratch.datasets fetch cat)")
+    try:
+        return load_cat(folder)
+    except DatasetError as exc:
+        pytest.skip(f"real cat data not found in NNSCRATCH_DATA={folder}: {exc}")
+
+
+def first_cost(layers) -> float:
+    """The cost of iteration 0: the forward pass before the first update (one full-batch step)."""
+    data = real_data()
+    x = preprocess_images(data.x_train, dtype=np.float64)
+    model = tc.reference_model(layers).compile(loss="binary_crossentropy", optimizer=nn.SGD(lr=tc.REFERENCE_LR))
+    history = model.fit(x, data.y_train, epochs=1, batch_size=None, verbose=0)
+    return history["loss"][0]
+
+
+def test_reference_first_iteration_cost_matches_the_course() -> None:
+    cost = first_cost(tc.REFERENCE_LAYERS)
+    assert f"{cost:f}" == "0.771749"  # the course prints "Cost after iteration 0: 0.771749"
+    assert cost == pytest.approx(0.7717493284237686, abs=1e-12)
+
+
+def test_two_layer_first_iteration_cost_matches_the_course() -> None:
+    assert first_cost([12288, 7, 1]) == pytest.approx(0.6930497356599888, abs=1e-12)
+
+
+@pytest.mark.slow
+def test_full_reference_run(tmp_path: Path) -> None:
+    real_data()
+    out = tmp_path / "ref.json"
+    proc = train_cat("--reference", "--json", out)
+    assert proc.returncode == 0, proc.stderr
+    assert "Cost after iteration 0: 0.771749" in proc.stdout
+    assert "Cost after iteration 2400: 0.092878" in proc.stdout
+    result = json.loads(out.read_text())
+    assert round(result["costs"]["2400"], 6) == 0.092878
+    assert round(result["train_accuracy"], 4) == 0.9856 and result["test_accuracy"] == pytest.approx(0.80)
+    assert result["iterations"] == 2500 and result["initial_cost"] == pytest.approx(0.771749, abs=5e-7)
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("Cost after iteration")]
+    assert len(lines) == 26  # 0, 100, ..., 2400 and the last, 2499
+
+
+@pytest.mark.slow
+def test_default_recipe_reaches_80_percent(tmp_path: Path) -> None:
+    real_data()
+    out, model_file = tmp_path / "default.json", tmp_path / "cat_model.npz"
+    proc = train_cat("--json", out, "--save", model_file)
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(out.read_text())
+    assert result["test_accuracy"] >= 0.80
+    assert result["train_seconds"] < 60
+    clf = load_classifier(model_file)  # the saved model takes x / 255 and gives the same accuracy
+    data = real_data()
+    assert np.mean(clf.model.predict_classes(preprocess_images(data.x_test)) == data.y_test) == pytest.approx(
+        result["test_accuracy"])
+
+
+# ----------------------------------------------------------------------------- synthetic data
+def write_split(folder: Path, split: str, n: int, seed: int) -> None:
+    """A tiny file of the course's layout whose cats are brighter than the non-cats (learnable)."""
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % 2
+    x = rng.integers(0, 128, (n, 64, 64, 3)) + 100 * y[:, None, None, None]
+    with h5py.File(folder / f"{split}_catvnoncat.h5", "w") as f:
+        f.create_dataset(f"{split}_set_x", data=x.astype(np.uint8))
+        f.create_dataset(f"{split}_set_y", data=y.astype(np.int64))
+        f.create_dataset("list_classes", data=np.array([b"non-cat", b"cat"]))
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("cat")
+    write_split(folder, "train", 16, 0)
+    write_split(folder, "test", 8, 1)
+    return folder
+
+
+def test_default_mode_on_tiny_files(tiny: Path, tmp_path: Path) -> None:
+    out, model_file = tmp_path / "r.json", tmp_path / "model.npz"
+    proc = train_cat("--data-dir", tiny, "--no-verify", "--epochs", "3", "--json", out, "--save", model_file)
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(out.read_text())
+    for key in ("train_accuracy", "test_accuracy", "initial_cost", "final_cost", "train_seconds", "iterations"):
+        assert key in result
+    assert result["iterations"] == 3 and result["train_samples"] == 32  # mirrored images added
+    assert "test accuracy:" in proc.stdout and "train accuracy:" in proc.stdout
+    clf = load_classifier(model_file)
+    assert clf.classes == ["non-cat", "cat"] and clf.preprocessing["size"] == [64, 64]
+
+
+def test_reference_mode_on_tiny_files(tiny: Path, tmp_path: Path) -> None:
+    out = tmp_path / "r.json"
+    proc = train_cat("--data-dir", tiny, "--no-verify", "--reference", "--layers", "12288,3,1", "--iterations", "150",
+                     "--json", out)
+    assert proc.returncode == 0, proc.stderr
+    printed = re.findall(r"^Cost after iteration (\d+): (\d\.\d{6})$", proc.stdout, re.M)
+    assert [int(i) for i, _ in printed] == [0, 100, 149]
+    result = json.loads(out.read_text())
+    assert result["iterations"] == 150 and result["layers"] == [12288, 3, 1] and "saved" not in result
+    assert f"{result['initial_cost']:f}" == printed[0][1]
+
+
+def test_plot(tiny: Path, tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    plot = tmp_path / "curves.png"
+    proc = train_cat("--data-dir", tiny, "--no-verify", "--epochs", "2", "--no-save", "--plot", plot)
+    assert proc.returncode == 0, proc.stderr
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_select_on_tiny_files(tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    rows = tc.cross_validate(*_tiny_arrays(tiny), [{**tc.RECIPE, "name": "small", "hidden": [3], "epochs": [1, 2]}],
+                             folds=2, repeats=1, log=lambda line: None)
+    assert [(r["candidate"], r["epochs"]) for r in rows] == [("small", 1), ("small", 2)]
+    assert all(0 <= r["val_accuracy"] <= 1 for r in rows)
+
+
+def _tiny_arrays(folder: Path):
+    data = load_cat(folder, verify=False)
+    return data.x_train, data.y_train
+
+
+def test_checksums_are_verified_by_default(tiny: Path) -> None:
+    line = one_error_line(train_cat("--data-dir", tiny, "--epochs", "1"))
+    assert "expected" in line and "python -m nnscratch.datasets fetch" in line
+
+
+def test_missing_data_dir_says_how_to_get_the_files(tmp_path: Path) -> None:
+    line = one_error_line(train_cat("--data-dir", tmp_path / "nowhere"))
+    assert "not found" in line and "python -m nnscratch.datasets fetch" in line
+    assert "NNSCRATCH_DATA" in line and "--data-dir" in line
+
+
+def test_corrupt_files(tmp_path: Path) -> None:
+    for split in ("train", "test"):
+        (tmp_path / f"{split}_catvnoncat.h5").write_bytes(b"\x89HDF\r\n\x1a\n" + b"garbage" * 50)
+    line = one_error_line(train_cat("--data-dir", tmp_path, "--no-verify"))
+    assert "train_catvnoncat.h5" in line
+
+
+@pytest.mark.parametrize("args", [
+    ["--reference", "--layers", "100,1"],
+    ["--reference", "--layers", "12288,seven,1"],
+    ["--layers", "12288,7,1"],
+    ["--epochs", "0"],
+    ["--seed", "-3"],
+    ["--select", "--reference"],
+    ["--epochs", "many"],
+    ["--select", "--epochs", "3"],
+])
+def test_bad_arguments(args: list[str], tiny: Path) -> None:
+    one_error_line(train_cat("--data-dir", tiny, "--no-verify", *args))
+
+
+# ----------------------------------------------------------------------------- pieces
+def test_parse_layers() -> None:
+    assert tc.parse_layers("12288, 20,7,5,1") == [12288, 20, 7, 5, 1]
+    assert tc.parse_layers("12288,1") == [12288, 1]
+
+
+def test_reference_weights_are_the_courses() -> None:
+    model = tc.reference_model([12288, 20, 7, 5, 1]).build((12288,))
+    np.random.seed(1)
+    for dense, (n_out, n_in) in zip(model.layers, [(20, 12288), (7, 20), (5, 7), (1, 5)]):
+        expected = np.random.randn(n_out, n_in) / np.sqrt(n_in)
+        w = dense.weight.data
+        np.testing.assert_array_equal(w if w.shape == expected.shape else w.T, expected)
+        assert not dense.bias.data.any() and w.dtype == np.float64
+    two = tc.reference_model([12288, 7, 1]).build((12288,))
+    np.random.seed(1)
+    w1 = np.random.randn(7, 12288) * 0.01
+    w = two.layers[0].weight.data
+    np.testing.assert_array_equal(w if w.shape == w1.shape else w.T, w1)
+
+
+def test_stratified_folds_keep_the_class_balance() -> None:
+    y = np.array([0] * 137 + [1] * 72)
+    folds = tc.stratified_folds(y, 5, 0)
+    for k in range(5):
+        assert abs(y[folds == k].mean() - y.mean()) < 0.03
+    np.testing.assert_array_equal(folds, tc.stratified_folds(y, 5, 0))
+
+
+@pytest.mark.parametrize("mode", ["center", "standardize"])
+def test_folding_the_input_statistics_keeps_the_predictions(mode: str) -> None:
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (10, 64, 64, 3), dtype=np.uint8)
+    x = preprocess_images(images, dtype=np.float64)
+    stats = tc.input_statistics(x, mode)
+    model = tc.build_model({**tc.RECIPE, "dtype": "float64"}, seed=0)
+    before = model.predict(tc.standardize(x, stats))
+    tc.fold_standardization(model, stats)
+    np.testing.assert_allclose(model.predict(x), before, rtol=1e-9, atol=1e-12)
