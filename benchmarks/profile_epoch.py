@@ -3,12 +3,16 @@
 
     python benchmarks/profile_epoch.py                       # batch 128, float32, SGD momentum, 1 thread
     python benchmarks/profile_epoch.py --optimizer adam --batch-size 64 --threads 4 --cprofile 15
+    python benchmarks/profile_epoch.py --model cnn           # the issue's CNN, batch 64, Adam: vs torch
 
 Prints (1) the epoch time of nnscratch, of the plain NumPy script and of the bare matrix products the
 step needs (the same 8 products with the same shapes, nothing else: a lower bound), interleaved over
 ``--reps`` repetitions; (2) nnscratch's epoch split into phases by timing each layer's forward and
 backward, the loss, ``zero_grad`` and the optimizer step (the rest is the ``fit`` loop itself: batch
 gathering, loss bookkeeping, callbacks); (3) optionally the top of a cProfile of both.
+With ``--model cnn`` (the ``mnist_cnn_epoch`` network, default batch 64 and Adam) the comparison is
+with PyTorch when installed, and the phases also split out each convolution's ``im2col``/``col2im``
+and activation.
 For the owner of the core: it reads nnscratch, it changes nothing.
 """
 
@@ -24,9 +28,11 @@ REPO = Path(__file__).resolve().parents[1]
 
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="benchmarks/profile_epoch.py", description=__doc__.split("\n\n")[0])
-    p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--model", choices=["mlp", "cnn"], default="mlp",
+                   help="mlp: 784-256-128-10 (default); cnn: conv8-pool-conv16-pool-dense10 (mnist_cnn_epoch)")
+    p.add_argument("--batch-size", type=int, help="default: 128 (mlp), 64 (cnn)")
     p.add_argument("--dtype", choices=["float32", "float64"], default="float32")
-    p.add_argument("--optimizer", choices=["momentum", "adam"], default="momentum")
+    p.add_argument("--optimizer", choices=["momentum", "adam"], help="default: momentum (mlp), adam (cnn)")
     p.add_argument("--threads", type=int, default=1, help="BLAS threads (set before NumPy loads)")
     p.add_argument("--samples", type=int, default=60000, help="training images per epoch (default: all 60,000)")
     p.add_argument("--reps", type=int, default=3)
@@ -40,6 +46,12 @@ def main(argv=None) -> int:
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[var] = str(args.threads)
     sys.path.insert(0, str(REPO))
+    if args.batch_size is None:
+        args.batch_size = 64 if args.model == "cnn" else 128
+    if args.optimizer is None:
+        args.optimizer = "adam" if args.model == "cnn" else "momentum"
+    if args.model == "cnn":
+        return profile_cnn(args)
     import time
 
     import numpy as np
@@ -144,6 +156,112 @@ def main(argv=None) -> int:
             prof.runcall(fn)
             print(f"\ncProfile of one epoch, {name} (top {args.cprofile} by own time):")
             pstats.Stats(prof, stream=sys.stdout).sort_stats("tottime").print_stats(args.cprofile)
+    return 0
+
+
+def _phase_timer():
+    """``(spent, wrap)``: ``wrap(obj, method, label)`` accumulates the seconds of ``obj.method`` in ``spent[label]``."""
+    import time
+
+    spent: dict[str, float] = {}
+
+    def wrap(obj, method: str, label: str) -> None:
+        inner = getattr(obj, method)
+        spent.setdefault(label, 0.0)  # report in the order of wrapping
+
+        def timed_call(*a, **k):
+            t0 = time.perf_counter()
+            try:
+                return inner(*a, **k)
+            finally:
+                spent[label] = spent.get(label, 0.0) + time.perf_counter() - t0
+        setattr(obj, method, timed_call)
+
+    return spent, wrap
+
+
+def profile_cnn(args: argparse.Namespace) -> int:
+    """The ``mnist_cnn_epoch`` network: epoch time vs torch (interleaved), then nnscratch phase by phase."""
+    import time
+
+    import numpy as np
+
+    import nnscratch as nn
+    import nnscratch.layers.conv as conv_module
+    from benchmarks.workloads import CNN_CONVS, CNN_DENSE, CNN_LR, Context, cnn_model, cnn_train_flops, interleaved
+
+    ctx = Context(threads=args.threads, data_dir=args.data_dir)
+    x_train, y_train, _, _ = ctx.mnist()
+    n = min(args.samples, len(x_train))
+    dtype, bs = np.dtype(args.dtype), args.batch_size
+    x = x_train[:n].reshape(n, 28, 28, 1).astype(dtype) / dtype.type(255)
+    y = np.asarray(y_train[:n])
+    lr = CNN_LR if args.optimizer == "adam" else 0.01
+    steps = -(-n // bs)
+    print(f"one epoch: {n:,} images ({ctx.data_source}), conv8-pool-conv16-pool-dense10 + softmax CE, batch {bs}, "
+          f"{dtype.name}, {'Adam' if args.optimizer == 'adam' else 'SGD momentum 0.9'} lr {lr:g}, "
+          f"{args.threads} BLAS thread(s), {steps} steps")
+
+    def make_model():
+        model = cnn_model(nn, dtype.name)
+        model.compile(loss="categorical_crossentropy",
+                      optimizer=nn.Adam(lr=lr) if args.optimizer == "adam" else nn.SGD(lr=lr, momentum=0.9))
+        return model
+
+    cands = {"nnscratch": lambda: make_model().fit(x, y, epochs=1, batch_size=bs, verbose=0)}
+    tb = ctx.torch()
+    if tb is not None and args.optimizer == "adam" and dtype == np.float32:
+        cands["torch"] = lambda: tb.train_cnn(x, y, epochs=1, batch_size=bs, lr=lr)
+    timed = interleaved(cands, args.reps, 1)
+    flops = cnn_train_flops(CNN_CONVS, CNN_DENSE, n)
+    med = {k: float(np.median(v["times"])) for k, v in timed.items()}
+    print("\nepoch time (median of %d, interleaved):" % args.reps)
+    for name, t in med.items():
+        print(f"  {name:10} {t * 1e3:9.1f} ms  {t / steps * 1e6:8.1f} us/step  {flops / t / 1e9:7.2f} GFLOP/s"
+              + (f"  (ours/torch {med['nnscratch'] / t:.2f})" if name == "torch" else ""))
+
+    model = make_model()
+    model.fit(x[:bs], y[:bs], epochs=1, batch_size=bs, verbose=0)  # build + attach
+    spent, wrap = _phase_timer()
+    originals = {fn: getattr(conv_module, fn) for fn in ("im2col", "col2im")}  # Conv2D calls these module names
+    for i, layer in enumerate(model.layers):
+        name = f"layer {i} {type(layer).__name__}"
+        wrap(layer, "forward", f"{name} forward")
+        wrap(layer, "backward", f"{name} backward")
+        activation = getattr(layer, "activation", None)
+        if isinstance(layer, nn.Conv2D) and activation is not None:
+            wrap(activation, "forward", f"  of which {name} activation forward")
+            wrap(activation, "backward", f"  of which {name} activation backward")
+        if isinstance(layer, nn.Conv2D) and i == 0:
+            wrap(conv_module, "im2col", "  of which Conv2D im2col (all conv layers)")
+            wrap(conv_module, "col2im", "  of which Conv2D col2im (all conv layers)")
+    wrap(model, "_loss_value", "loss forward")
+    wrap(model._train_loss, "backward", "loss backward")
+    wrap(model.optimizer, "zero_grad", "optimizer.zero_grad")
+    wrap(model.optimizer, "step", "optimizer.step")
+    try:
+        t0 = time.perf_counter()
+        model.fit(x, y, epochs=1, batch_size=bs, verbose=0)
+        total = time.perf_counter() - t0
+    finally:
+        for fn, original in originals.items():
+            setattr(conv_module, fn, original)
+    print(f"\nnnscratch epoch by phase ({total * 1e3:.1f} ms in this instrumented run; 'of which' lines are "
+          "parts of the line above them, not extra time):")
+    accounted = sum(t for label, t in spent.items() if not label.startswith(" "))
+    for label, t in spent.items():
+        print(f"  {label:46} {t * 1e3:8.1f} ms  {100 * t / total:5.1f}%  {t / steps * 1e6:7.1f} us/step")
+    rest = total - accounted
+    print(f"  {'fit loop (gather, bookkeeping)':46} {rest * 1e3:8.1f} ms  {100 * rest / total:5.1f}%  "
+          f"{rest / steps * 1e6:7.1f} us/step")
+    if args.cprofile:
+        import cProfile
+        import pstats
+
+        prof = cProfile.Profile()
+        prof.runcall(cands["nnscratch"])
+        print(f"\ncProfile of one epoch, nnscratch (top {args.cprofile} by own time):")
+        pstats.Stats(prof, stream=sys.stdout).sort_stats("tottime").print_stats(args.cprofile)
     return 0
 
 

@@ -1,4 +1,4 @@
-"""PYTORCH CPU BASELINE (optional): the same MLPs, data, batch sizes and optimizers as the workloads.
+"""PYTORCH CPU BASELINE (optional): the same MLPs and CNN, data, batch sizes and optimizers as the workloads.
 
 Only imported when torch is installed (``available()``); the suite, its tests and ``--quick`` never
 need it. The loop is the plain idiomatic one: index a mini-batch, ``zero_grad``, forward, loss,
@@ -106,10 +106,51 @@ def train(x: np.ndarray, y: np.ndarray, sizes: list[int], *, epochs: int = 1, ba
     return net
 
 
-def accuracy(net: Any, x: np.ndarray, labels: np.ndarray) -> float:
+def build_cnn(seed: int = 0):
+    """The issue's CNN, NCHW: Conv2d(1,8,3,pad 1)-ReLU-MaxPool(2)-Conv2d(8,16,3,pad 1)-ReLU-MaxPool(2)-Linear(784,10)."""
     import torch
 
+    torch.manual_seed(seed)
+    return torch.nn.Sequential(
+        torch.nn.Conv2d(1, 8, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+        torch.nn.Conv2d(8, 16, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+        torch.nn.Flatten(), torch.nn.Linear(16 * 7 * 7, 10))
+
+
+def to_nchw(x: np.ndarray) -> np.ndarray:
+    """Channels-last ``(N, H, W, C)`` images as contiguous channels-first ``(N, C, H, W)`` (free for C = 1)."""
+    return np.ascontiguousarray(np.asarray(x).transpose(0, 3, 1, 2))
+
+
+def train_cnn(x: np.ndarray, y: np.ndarray, *, epochs: int = 1, batch_size: int = 64, lr: float = 1e-3,
+              seed: int = 0, shuffle: bool = True) -> Any:
+    """Train a fresh ``build_cnn`` network with Adam and cross-entropy on NHWC float32 images ``x`` and
+    integer labels ``y`` (converted to NCHW once, PyTorch's native layout); the same loop as ``train``."""
+    import torch
+
+    net = build_cnn(seed)
+    X = torch.from_numpy(to_nchw(np.asarray(x, np.float32)))
+    Y = torch.from_numpy(np.asarray(y, np.int64))
+    opt = torch.optim.Adam(net.parameters(), lr=lr, betas=(0.9, 0.999), eps=1e-8)
+    n = len(X)
+    gen = torch.Generator().manual_seed(seed + 1)
+    for _ in range(epochs):
+        order = torch.randperm(n, generator=gen) if shuffle else torch.arange(n)
+        for start in range(0, n, batch_size):
+            idx = order[start:start + batch_size]
+            opt.zero_grad(set_to_none=True)
+            loss = torch.nn.functional.cross_entropy(net(X[idx]), Y[idx])
+            loss.backward()
+            opt.step()
+    return net
+
+
+def accuracy(net: Any, x: np.ndarray, labels: np.ndarray) -> float:
+    """Accuracy of ``net`` on ``x``: rows of features, or NHWC images (fed to the network as NCHW)."""
+    import torch
+
+    x = to_nchw(x) if np.ndim(x) == 4 else np.ascontiguousarray(x)
     with torch.no_grad():
         dtype = next(net.parameters()).dtype
-        out = net(torch.from_numpy(np.ascontiguousarray(x)).to(dtype))
+        out = net(torch.from_numpy(x).to(dtype))
     return float((out.argmax(dim=1).numpy() == np.asarray(labels)).mean())

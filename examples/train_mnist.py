@@ -1,15 +1,23 @@
 #!/usr/bin/env python
-"""Train a dense network on all of MNIST with nnscratch and report its test accuracy.
+"""Train a dense network (or, with ``--model cnn``, a small CNN) on all of MNIST; report its test accuracy.
 
-Default recipe (reaches >= 98.0% test accuracy): 784-256-128-10, ReLU, softmax cross-entropy, Adam
-(lr 1e-3, cosine-decayed per step to 1% of it over the run), batch 128, 10 epochs, pixels / 255 in
-float32. Data: the 60,000 training images are split into the first 55,000 for training and the last
-5,000 for validation (``--val 0`` trains on all 60,000); the 10,000 test images are only used for the
+Default recipe, ``--model mlp`` (reaches >= 98.0% test accuracy): 784-256-128-10, ReLU, softmax
+cross-entropy, Adam (lr 1e-3, cosine-decayed per step to 1% of it over the run), batch 128, 10 epochs,
+pixels / 255 in float32.
+
+``--model cnn`` (reaches >= 99.0% test accuracy; 99.12 / 99.16 / 99.19% with seeds 0 / 1 / 2): inputs
+(N, 28, 28, 1) channels-last, Conv2D(16, 3x3, same, ReLU) - MaxPool2D(2) - Conv2D(32, 3x3, same, no bias)
+- BatchNorm - ReLU - MaxPool2D(2) - Flatten - Dense(128, ReLU) - Dense(10) + softmax cross-entropy; Adam
+lr 3e-3 cosine-decayed per step to 1% of it, batch 64, 4 epochs, float32 (``--epochs``, ``--batch-size``
+and ``--lr`` override these per-model defaults).
+
+Data: the 60,000 training images are split into the first 55,000 for training and the last 5,000 for
+validation (``--val 0`` trains on all 60,000); the 10,000 test images are only used for the
 final test accuracy, the confusion matrix and the per-class accuracy.
 
     python examples/train_mnist.py                                # files found as load_mnist() finds them
     python examples/train_mnist.py --data-dir /path/to/mnist --json result.json --plot curves.png
-    python examples/train_mnist.py --model cnn                    # needs nnscratch's Conv2D/MaxPool2D
+    python examples/train_mnist.py --model cnn --json cnn.json    # the CNN recipe (>= 99.0%)
 
 Exit status: 0 on success; 2 with one line on stderr for a user error (bad argument, missing or
 corrupt data, unwritable output); ``--debug`` shows the traceback instead. ``--no-verify`` skips the
@@ -38,6 +46,15 @@ from nnscratch.io import atomic_write
 
 DEFAULTS: dict[str, Any] = {"model": "mlp", "epochs": 10, "batch_size": 128, "lr": 1e-3, "seed": 0, "val": 5000,
                             "dtype": "float32", "final_lr_fraction": 0.01}
+# Per-model training defaults (``DEFAULTS`` holds the MLP's); a command-line value overrides them.
+MODEL_DEFAULTS: dict[str, dict[str, Any]] = {
+    "mlp": {"epochs": DEFAULTS["epochs"], "batch_size": DEFAULTS["batch_size"], "lr": DEFAULTS["lr"]},
+    "cnn": {"epochs": 4, "batch_size": 64, "lr": 3e-3},
+}
+ARCHITECTURES = {
+    "mlp": "784-256-128-10 ReLU",
+    "cnn": "Conv(16,3x3,same,ReLU)-MaxPool(2)-Conv(32,3x3,same)-BatchNorm-ReLU-MaxPool(2)-Dense(128,ReLU)-Dense(10)",
+}
 CLASSES = 10
 
 
@@ -48,17 +65,20 @@ def cnn_available() -> bool:
 
 
 def build_model(kind: str = "mlp", seed: int = 0, dtype: str = "float32") -> nn.Sequential:
-    """The network: ``mlp`` 784-256-128-10 ReLU, or ``cnn`` Conv(8)-Pool-Conv(16)-Pool-Dense(10); softmax output."""
+    """The network (``ARCHITECTURES``): ``mlp`` 784-256-128-10 ReLU, or the ``cnn`` below; softmax output."""
     if kind == "mlp":
         layers = [nn.Dense(256, activation="relu"), nn.Dense(128, activation="relu"), nn.Dense(CLASSES), nn.Softmax()]
     elif kind == "cnn":
         if not cnn_available():
             raise InvalidValueError("--model cnn needs nnscratch.Conv2D and nnscratch.MaxPool2D, which this "
                                     "nnscratch does not have yet; use --model mlp")
-        # Hook for the convolution layers (nnscratch/layers/conv.py, pooling.py): inputs (N, 28, 28, 1).
-        layers = [nn.Conv2D(8, 3, padding="same", activation="relu"), nn.MaxPool2D(2),
-                  nn.Conv2D(16, 3, padding="same", activation="relu"), nn.MaxPool2D(2),
-                  nn.Flatten(), nn.Dense(CLASSES), nn.Softmax()]
+        # Inputs (N, 28, 28, 1) channels-last -> 28x28x16 -> 14x14x16 -> 14x14x32 -> 7x7x32 -> 128 -> 10.
+        # The second convolution has no bias: BatchNorm's beta replaces it. BatchNorm speeds up and steadies
+        # training at lr 3e-3; the Dense(128) layer is what takes the network from ~98.7% (the issue's
+        # Conv(8)-Pool-Conv(16)-Pool-Dense(10), benchmarks/ workload mnist_cnn_epoch) past 99%.
+        layers = [nn.Conv2D(16, 3, padding="same", activation="relu"), nn.MaxPool2D(2),
+                  nn.Conv2D(32, 3, padding="same", use_bias=False), nn.BatchNorm(), nn.ReLU(), nn.MaxPool2D(2),
+                  nn.Flatten(), nn.Dense(128, activation="relu"), nn.Dense(CLASSES), nn.Softmax()]
     else:
         raise InvalidValueError(f"unknown model {kind!r}; expected 'mlp' or 'cnn'")
     return nn.Sequential(layers, seed=seed, dtype=dtype)
@@ -123,11 +143,20 @@ def split_counts(n_file: int, val: int, limit: int | None) -> tuple[int, int]:
     return n_train, val
 
 
-def build_recipe(data: Any, *, model: str = DEFAULTS["model"], epochs: int = DEFAULTS["epochs"],
-                 batch_size: int = DEFAULTS["batch_size"], lr: float = DEFAULTS["lr"], seed: int = DEFAULTS["seed"],
+def build_recipe(data: Any, *, model: str = DEFAULTS["model"], epochs: int | None = None,
+                 batch_size: int | None = None, lr: float | None = None, seed: int = DEFAULTS["seed"],
                  val: int = DEFAULTS["val"], limit: int | None = None, dtype: str = DEFAULTS["dtype"]) -> Recipe:
-    """The default recipe (or a variant) on ``data`` = ``load_mnist()``'s ``(x_train, y_train, x_test, y_test)``."""
+    """The default recipe (or a variant) on ``data`` = ``load_mnist()``'s ``(x_train, y_train, x_test, y_test)``.
+
+    ``epochs``, ``batch_size`` and ``lr`` left at None take ``model``'s values from ``MODEL_DEFAULTS``.
+    """
     x_train_raw, y_train_raw, x_test_raw, y_test_raw = data
+    if model not in MODEL_DEFAULTS:
+        raise InvalidValueError(f"unknown model {model!r}; expected 'mlp' or 'cnn'")
+    per_model = MODEL_DEFAULTS[model]
+    epochs = per_model["epochs"] if epochs is None else epochs
+    batch_size = per_model["batch_size"] if batch_size is None else batch_size
+    lr = per_model["lr"] if lr is None else lr
     if epochs < 1:
         raise InvalidValueError(f"--epochs must be >= 1, got {epochs}")
     if batch_size < 1:
@@ -140,7 +169,8 @@ def build_recipe(data: Any, *, model: str = DEFAULTS["model"], epochs: int = DEF
     net = build_model(model, seed, dtype)
     steps = -(-n_train // min(batch_size, n_train))
     compile_model(net, lr, epochs, steps)
-    settings = {"model": model, "epochs": epochs, "batch_size": batch_size, "lr": lr, "seed": seed, "dtype": dtype,
+    settings = {"model": model, "architecture": ARCHITECTURES[model], "epochs": epochs, "batch_size": batch_size,
+                "lr": lr, "seed": seed, "dtype": dtype,
                 "train_samples": n_train, "val_samples": n_val, "test_samples": len(x_test_raw),
                 "train_file_samples": len(x_train_raw),
                 "lr_schedule": f"cosine per step from {lr:g} to {lr * DEFAULTS['final_lr_fraction']:g}",
@@ -247,11 +277,15 @@ class _Parser(argparse.ArgumentParser):
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p = _Parser(prog="train_mnist.py", description="Train an MLP (or a small CNN) on MNIST with nnscratch.")
-    p.add_argument("--model", choices=["mlp", "cnn"], default=DEFAULTS["model"], help="mlp: 784-256-128-10 ReLU (default); cnn: Conv(8)-MaxPool-Conv(16)-MaxPool-Dense(10), "
-                        "needs nnscratch.Conv2D")
-    p.add_argument("--epochs", type=int, default=DEFAULTS["epochs"], help="epochs (default: %(default)s)")
-    p.add_argument("--batch-size", type=int, default=DEFAULTS["batch_size"], help="mini-batch size (default: %(default)s)")
-    p.add_argument("--lr", type=float, default=DEFAULTS["lr"], help="initial Adam learning rate, cosine-decayed (default: %(default)s)")
+    mlp, cnn = MODEL_DEFAULTS["mlp"], MODEL_DEFAULTS["cnn"]
+    p.add_argument("--model", choices=["mlp", "cnn"], default=DEFAULTS["model"],
+                   help=f"mlp: {ARCHITECTURES['mlp']} (default); cnn: {ARCHITECTURES['cnn']}, on (N, 28, 28, 1) "
+                        "channels-last images")
+    p.add_argument("--epochs", type=int, help=f"epochs (default: mlp {mlp['epochs']}, cnn {cnn['epochs']})")
+    p.add_argument("--batch-size", type=int,
+                   help=f"mini-batch size (default: mlp {mlp['batch_size']}, cnn {cnn['batch_size']})")
+    p.add_argument("--lr", type=float, help=f"initial Adam learning rate, cosine-decayed to 1%% of it "
+                                            f"(default: mlp {mlp['lr']:g}, cnn {cnn['lr']:g})")
     p.add_argument("--seed", type=int, default=DEFAULTS["seed"], help="seed for initialization and shuffling (default: %(default)s)")
     p.add_argument("--val", type=int, default=DEFAULTS["val"], metavar="N",
                    help="hold out the last N training images for validation (default: %(default)s; 0: none)")
@@ -287,8 +321,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     out = sys.stdout
     print(f"MNIST: training on the first {s['train_samples']:,} of the {s['train_file_samples']:,} training images, "
           f"validating on the last {s['val_samples']:,}, testing on the {s['test_samples']:,} test images", file=out)
-    print(f"model: {args.model}, {args.dtype}, Adam lr {args.lr:g} ({s['lr_schedule']}), batch {args.batch_size}, "
-          f"{args.epochs} epochs, seed {args.seed}", file=out)
+    print(f"model: {args.model} ({s['architecture']}), {args.dtype}, Adam lr {s['lr']:g} ({s['lr_schedule']}), "
+          f"batch {s['batch_size']}, {s['epochs']} epochs, seed {args.seed}", file=out)
     timer = EpochTimer()
     callbacks: list[nn.Callback] = [timer]
     if not args.quiet:

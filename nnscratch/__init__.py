@@ -15,6 +15,7 @@ from .errors import (
 )
 from .history import History
 from .layers import AvgPool2D, BatchNorm, Conv2D, GlobalAvgPool2D, MaxPool2D
+from .layers import RandomFlip, RandomShift
 from .layers import (
     ELU, GELU, Activation, Dense, Dropout, Flatten, Identity, LeakyReLU, ReLU, Reshape, Sigmoid, Softmax, Tanh,
 )

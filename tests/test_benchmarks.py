@@ -272,3 +272,90 @@ def test_vectorized_script_tanh_mse_learns_xor():
                                                      lr=0.05, hidden="tanh", output="tanh_mse", dtype=np.float64,
                                                      shuffle=False)
     assert losses[-1] < 1e-3
+
+
+# ----------------------------------------------------------------------------- the CNN workload
+def test_cnn_train_flops_counts_three_products_per_layer_minus_first_input_gradient():
+    assert workloads.conv_forward_flops(28, 28, 3, 3, 1, 8) == 2 * 28 * 28 * 9 * 8 == 112_896
+    assert workloads.conv_forward_flops(14, 14, 3, 3, 8, 16, samples=2) == 2 * 2 * 14 * 14 * 9 * 8 * 16
+    conv1, conv2, dense = 112_896, 451_584, 2 * 784 * 10
+    per_sample = 3 * (conv1 + conv2 + dense) - conv1
+    assert workloads.cnn_train_flops(workloads.CNN_CONVS, workloads.CNN_DENSE, 1) == per_sample == 1_627_584
+    assert workloads.cnn_train_flops(workloads.CNN_CONVS, workloads.CNN_DENSE, 60000) == 60000 * per_sample
+    assert workloads.cnn_train_flops(workloads.CNN_CONVS, workloads.CNN_DENSE, 1,
+                                     skip_first_input_grad=False) == 3 * (conv1 + conv2 + dense)
+
+
+def _tiny_image_context(real: bool) -> workloads.Context:
+    """A quick, torch-free context holding 200 random training and 50 test images (no data files read)."""
+    rng = np.random.default_rng(0)
+    ctx = workloads.Context(quick=True, reps=1, warmup=0, use_torch=False, use_sklearn=False)
+    ctx._mnist = (rng.integers(0, 256, (200, 28, 28), dtype=np.uint8), rng.integers(0, 10, 200),
+                  rng.integers(0, 256, (50, 28, 28), dtype=np.uint8), rng.integers(0, 10, 50))
+    ctx.real_data, ctx.data_source = real, "real MNIST" if real else "SYNTHETIC"
+    return ctx
+
+
+@pytest.mark.parametrize("real", [False, True])
+def test_cnn_epoch_workload_on_tiny_data(real):
+    ctx = _tiny_image_context(real)
+    rows = workloads.mnist_cnn_epoch(ctx)
+    assert [r["impl"] for r in rows] == ["nnscratch"]
+    (row,) = rows
+    assert row["workload"] == "mnist_cnn_epoch" and row["samples"] == 200 and row["dtype"] == "float32"
+    assert row["steps"] == -(-200 // workloads.CNN_BATCH) and row["batch_size"] == 64 and row["reps"] == 1
+    assert row["flops"] == workloads.cnn_train_flops(workloads.CNN_CONVS, workloads.CNN_DENSE, 200)
+    assert row["gflops"] > 0 and "conv8-pool-conv16-pool-dense10" in row["config"]
+    mem = row["memory"]
+    assert mem["peak_rss_bytes"] >= mem["baseline_rss_bytes"] > 0 and mem["dataset_bytes"] == 200 * 784 * 4 + 200 * 8
+    if real:
+        assert 0.0 <= row["test_accuracy_after_epoch"] <= 1.0
+    else:
+        assert "test_accuracy_after_epoch" not in row
+
+
+def test_cnn_workload_listed_and_in_quick():
+    w = workloads.WORKLOADS["mnist_cnn_epoch"]
+    assert w.in_quick and w.uses_mnist
+    assert "mnist_cnn_epoch" in [name for name, _ in bench.SUMMARY_COLUMNS]
+
+
+def test_cnn_targets_ratio_and_peak_memory():
+    mem = {"peak_rss_bytes": 600 * 2**20, "increment_bytes": 30 * 2**20, "baseline_rss_bytes": 570 * 2**20,
+           "dataset_bytes": 188 * 2**20, "method": "VmHWM reset at baseline"}
+    results = {"settings": {"threads": [1]}, "peak_rows": [{"threads": 1, "dtype": "float32", "gflops": 20.0}],
+               "rows": [_row("mnist_cnn_epoch", "nnscratch", 1, 12.0, memory=mem),
+                        _row("mnist_cnn_epoch", "torch", 1, 10.0)]}
+    bench.add_derived(results)
+    assert results["rows"][1]["ours_over_impl"] == pytest.approx(1.2)
+    targets = {t["name"].split(" (")[0]: t for t in bench.compute_targets(results)}
+    ratio = targets["CNN epoch ours/torch time"]
+    assert ratio["value"] == pytest.approx(1.2) and ratio["met"] is False and ratio["target"] == "<= 1.0"
+    memory = targets["CNN epoch peak RSS"]
+    assert memory["value"] == pytest.approx(600.0) and memory["met"] is True
+    results["rows"][0]["median_s"] = 9.0
+    assert {t["name"].split(" (")[0]: t for t in bench.compute_targets(results)}["CNN epoch ours/torch time"]["met"]
+    results.update(machine={"cpu_model": "cpu", "cores_available": 1}, workload_status={}, notes=[],
+                   targets=bench.compute_targets(results))
+    results["settings"].update(workloads=["mnist_cnn_epoch"], warmup=1)
+    text = bench.render_report(results)
+    assert "MNIST CNN epoch b64" in text and "CNN epoch peak RSS" in text and "peak 600 MB" in text
+
+
+def test_torch_cnn_baseline_layout_helper():
+    from benchmarks import torch_baseline
+
+    x = np.arange(2 * 3 * 4 * 5, dtype=np.float32).reshape(2, 3, 4, 5)  # NHWC
+    y = torch_baseline.to_nchw(x)
+    assert y.shape == (2, 5, 3, 4) and y.flags.c_contiguous and y[1, 2, 0, 3] == x[1, 0, 3, 2]
+
+
+def test_torch_cnn_baseline_trains_when_torch_is_installed():
+    pytest.importorskip("torch")
+    from benchmarks import torch_baseline
+
+    rng = np.random.default_rng(0)
+    x = rng.random((96, 28, 28, 1), dtype=np.float32)
+    labels = rng.integers(0, 10, 96)
+    net = torch_baseline.train_cnn(x, labels, epochs=1, batch_size=32)
+    assert 0.0 <= torch_baseline.accuracy(net, x, labels) <= 1.0

@@ -1,5 +1,6 @@
 """examples/train_mnist.py: runs end to end on tiny synthetic IDX files, reports user errors as one line
-with exit status 2, and (slow, real data only) reaches 98% test accuracy with the default recipe.
+with exit status 2, and (slow, real data only) reaches 98% test accuracy with the default recipe and 99%
+with the ``--model cnn`` recipe.
 
 The synthetic files are valid IDX gzip files but not the original MNIST, so their SHA-256 differs from
 the known checksums: ``load_mnist`` (``verify=True``) rightly refuses them. The example therefore has a
@@ -136,7 +137,13 @@ def test_cnn_runs_or_says_it_is_not_available(tiny_mnist, tmp_path):
                       "--limit", "100", "--quiet", "--json", str(out))
     if tm.cnn_available():
         assert proc.returncode == 0, proc.stderr
-        assert json.loads(out.read_text())["model"] == "cnn"
+        result = json.loads(out.read_text())
+        assert result["model"] == "cnn" and result["architecture"] == tm.ARCHITECTURES["cnn"]
+        for key in ("test_accuracy", "train_seconds", "epochs", "seconds_per_epoch"):
+            assert key in result, key
+        assert result["epochs"] == 1 and result["train_samples"] == 100 and 0.0 <= result["test_accuracy"] <= 1.0
+        assert result["batch_size"] == tm.MODEL_DEFAULTS["cnn"]["batch_size"]  # the CNN's own defaults
+        assert result["lr"] == tm.MODEL_DEFAULTS["cnn"]["lr"]
     else:
         assert_one_line_error(proc, "Conv2D")
 
@@ -189,6 +196,27 @@ def test_confusion_matrix_and_per_class_accuracy():
     assert len(lines) == 11 and "accuracy" in lines[0] and lines[1].strip().endswith("100.00%")
 
 
+def test_per_model_defaults_and_cnn_inputs():
+    rng = np.random.default_rng(0)
+    data = (rng.integers(0, 256, (100, 28, 28), dtype=np.uint8), rng.integers(0, 10, 100),
+            rng.integers(0, 256, (20, 28, 28), dtype=np.uint8), rng.integers(0, 10, 20))
+    mlp = tm.build_recipe(data)
+    assert (mlp.epochs, mlp.batch_size, mlp.settings["lr"]) == (10, 128, 1e-3)  # the MLP recipe is unchanged
+    assert mlp.x_train.shape == (90, 784)
+    if not tm.cnn_available():
+        pytest.skip("this nnscratch has no Conv2D")
+    cnn = tm.build_recipe(data, model="cnn")
+    d = tm.MODEL_DEFAULTS["cnn"]
+    assert (cnn.epochs, cnn.batch_size, cnn.settings["lr"]) == (d["epochs"], d["batch_size"], d["lr"])
+    assert cnn.x_train.shape == (90, 28, 28, 1) and cnn.x_test.shape == (20, 28, 28, 1)  # channels-last
+    assert cnn.x_train.dtype == np.float32 and float(cnn.x_train.max()) <= 1.0
+    assert cnn.model.predict(cnn.x_test[:3]).shape == (3, 10)
+    custom = tm.build_recipe(data, model="cnn", epochs=2, batch_size=16, lr=0.01)
+    assert (custom.epochs, custom.batch_size, custom.settings["lr"]) == (2, 16, 0.01)
+    with pytest.raises(tm.InvalidValueError):
+        tm.build_recipe(data, model="rnn")
+
+
 def test_split_counts():
     assert tm.split_counts(60000, 5000, None) == (55000, 5000)
     assert tm.split_counts(60000, 0, None) == (60000, 0)
@@ -218,3 +246,17 @@ def test_default_recipe_reaches_98_percent_on_real_mnist(tmp_path):
     result = json.loads(out.read_text())
     assert result["train_samples"] == 55000 and result["val_samples"] == 5000
     assert result["test_accuracy"] >= 0.98, result["test_accuracy"]
+
+
+@pytest.mark.slow
+def test_cnn_recipe_reaches_99_percent_on_real_mnist(tmp_path):
+    if not tm.cnn_available():
+        pytest.skip("this nnscratch has no Conv2D")
+    folder = _real_data_dir()
+    out = tmp_path / "result.json"
+    proc = run_script("--model", "cnn", "--data-dir", folder, "--quiet", "--json", str(out), timeout=3600)
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(out.read_text())
+    assert result["model"] == "cnn" and result["train_samples"] == 55000 and result["val_samples"] == 5000
+    assert result["epochs"] == tm.MODEL_DEFAULTS["cnn"]["epochs"]
+    assert result["test_accuracy"] >= 0.99, result["test_accuracy"]

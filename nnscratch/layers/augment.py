@@ -1,0 +1,157 @@
+"""Data augmentation as layers: ``RandomFlip`` and ``RandomShift`` for channels-last images ``(N, H, W, C)``.
+
+Like Keras' preprocessing layers they act only in training (``forward(x, training=True)``) and are the
+identity at inference, so a saved model can keep them. Each draws from ``self.rng`` (the model's shared
+generator, see ``Module.set_rng``), one draw per sample, and transforms the whole batch with one vectorized
+operation (a boolean mask with ``np.where``, or fancy indexing with per-sample index arrays): there is no
+Python loop over samples or pixels.
+
+Both are linear maps of their input, and ``backward`` applies the exact adjoint of the map that the last
+training ``forward`` drew, so they pass gradient checks and can sit anywhere in a network (not only first).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..errors import InvalidTypeError, InvalidValueError, ShapeError
+from ..im2col import pair
+from ..module import Module
+
+FLIP_MODES = ("horizontal", "vertical", "horizontal_and_vertical")
+FILL_MODES = ("reflect", "constant", "nearest")
+
+
+def _uniform_ints(rng: np.random.Generator | np.random.RandomState, low: int, high: int, n: int) -> np.ndarray:
+    """``n`` integers uniform in ``[low, high]`` (inclusive); works with a Generator and a RandomState."""
+    return low + np.minimum((rng.random(n) * (high - low + 1)).astype(np.int64), high - low)
+
+
+class _Augment(Module):
+    """Shared checks: 4-D float input ``(N, H, W, C)``; any float dtype is accepted (no parameters)."""
+
+    checks_dtype = False
+
+    def _ensure_built(self, x: np.ndarray) -> None:
+        ndim = getattr(x, "ndim", None)
+        if ndim != 4:
+            shape = getattr(x, "shape", None)
+            raise ShapeError(f"{type(self).__name__} expects images of shape (batch, height, width, channels), "
+                             f"got {'a ' + type(x).__name__ if shape is None else f'shape {shape}'}")
+        super()._ensure_built(x)
+
+
+class RandomFlip(_Augment):
+    """Mirror each image with probability 1/2 during training; identity at inference.
+
+    ``mode``: ``"horizontal"`` (left-right, the width axis), ``"vertical"`` (up-down, the height axis) or
+    ``"horizontal_and_vertical"`` (each axis decided independently).
+    """
+
+    def __init__(self, mode: str = "horizontal") -> None:
+        super().__init__()
+        if not isinstance(mode, str):
+            raise InvalidTypeError(f"RandomFlip mode must be one of {', '.join(map(repr, FLIP_MODES))}, got {mode!r}")
+        if mode not in FLIP_MODES:
+            raise InvalidValueError(f"RandomFlip mode must be one of {', '.join(map(repr, FLIP_MODES))}, got {mode!r}")
+        self.mode = mode
+        self.masks: list[tuple[int, np.ndarray]] = []  # (axis, which samples were flipped) of the last forward
+
+    @staticmethod
+    def _apply(x: np.ndarray, masks: list[tuple[int, np.ndarray]]) -> np.ndarray:
+        for axis, mask in masks:
+            flipped = x[:, :, ::-1] if axis == 2 else x[:, ::-1]
+            x = np.where(mask[:, None, None, None], flipped, x)
+        return x
+
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        self._ensure_built(x)
+        self.masks = []
+        if not training:
+            return x
+        axes = {"horizontal": (2,), "vertical": (1,), "horizontal_and_vertical": (1, 2)}[self.mode]
+        self.masks = [(axis, self.rng.random(len(x)) < 0.5) for axis in axes]
+        return self._apply(x, self.masks)
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        # A flip is its own inverse and its own transpose: flip the same samples back, axes in reverse order.
+        return self._apply(grad_out, self.masks[::-1]) if self.masks else grad_out
+
+    def get_config(self) -> dict[str, Any]:
+        return {"mode": self.mode}
+
+
+class RandomShift(_Augment):
+    """Translate each image by a random whole number of pixels during training; identity at inference.
+
+    Each sample gets its own offsets ``dy, dx``, uniform in ``[-max_shift, max_shift]`` (``max_shift`` is
+    an int or ``(max_dy, max_dx)``; 0 disables that axis): ``out[n, i, j] = x[n, i - dy, j - dx]``. The
+    pixels that come in from outside are filled by ``fill_mode``: ``"reflect"`` (mirror without repeating
+    the edge, like ``np.pad(mode="reflect")``; the default), ``"constant"`` (zeros) or ``"nearest"`` (the
+    edge pixel repeated). This is the same as padding by ``max_shift`` and taking a random crop of the
+    original size. The content moves by at most ``max_shift`` pixels along each axis.
+
+    ``backward`` is the exact adjoint: each output gradient is added to the input pixel it was read from
+    (several, for reflected or repeated pixels; none, for zero fill).
+    """
+
+    def __init__(self, max_shift: int | tuple[int, int] | list[int] = 4, fill_mode: str = "reflect") -> None:
+        super().__init__()
+        self.max_shift = pair(max_shift, "RandomShift max_shift", minimum=0)
+        if not isinstance(fill_mode, str) or fill_mode not in FILL_MODES:
+            raise InvalidValueError(f"RandomShift fill_mode must be one of {', '.join(map(repr, FILL_MODES))}, "
+                                    f"got {fill_mode!r}")
+        self.fill_mode = fill_mode
+        self._index: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None = None
+
+    def build(self, input_shape: tuple[int, ...]) -> None:
+        h, w = input_shape[0], input_shape[1]
+        if self.fill_mode == "reflect" and (self.max_shift[0] >= h or self.max_shift[1] >= w):
+            raise ShapeError(f"RandomShift max_shift {self.max_shift} with fill_mode 'reflect' needs images larger "
+                             f"than the shift (height > {self.max_shift[0]}, width > {self.max_shift[1]}), "
+                             f"got (batch, {', '.join(map(str, input_shape))})")
+        super().build(input_shape)
+
+    def _source(self, size: int, shift: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """Per-sample source index ``(N, size)`` for output positions ``0..size-1`` and a validity mask."""
+        src = np.arange(size)[None, :] - shift[:, None]
+        if self.fill_mode == "reflect":
+            src = np.abs(src)  # one reflection suffices: |shift| < size (checked in build)
+            return np.where(src > size - 1, 2 * (size - 1) - src, src), None
+        valid = (src >= 0) & (src < size)
+        src = np.clip(src, 0, size - 1)
+        return src, (valid if self.fill_mode == "constant" else None)
+
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        self._ensure_built(x)
+        self._index = None
+        if not training or self.max_shift == (0, 0):
+            return x
+        n, h, w, _ = x.shape
+        dy = _uniform_ints(self.rng, -self.max_shift[0], self.max_shift[0], n)
+        dx = _uniform_ints(self.rng, -self.max_shift[1], self.max_shift[1], n)
+        rows, row_ok = self._source(h, dy)
+        cols, col_ok = self._source(w, dx)
+        rows, cols = rows[:, :, None], cols[:, None, :]          # (N, H, 1), (N, 1, W)
+        valid = None if row_ok is None else (row_ok[:, :, None] & col_ok[:, None, :])[..., None]
+        self._index = (rows, cols, valid)
+        out = x[np.arange(n)[:, None, None], rows, cols]      # (N, H, W, C), one gather
+        return out if valid is None else out * valid
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        if self._index is None:
+            return grad_out
+        rows, cols, valid = self._index
+        n, h, w, c = grad_out.shape
+        if valid is not None:
+            grad_out = grad_out * valid  # zero-filled pixels came from nowhere
+        # Scatter-add each output gradient onto its source pixel: flat index of (sample, row, col, channel).
+        pixel = (np.arange(n)[:, None, None] * h + rows) * w + cols          # (N, H, W)
+        flat = (pixel[..., None] * c + np.arange(c)).reshape(-1)
+        dx = np.bincount(flat, weights=grad_out.reshape(-1), minlength=n * h * w * c)
+        return dx.reshape(n, h, w, c).astype(grad_out.dtype, copy=False)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"max_shift": list(self.max_shift), "fill_mode": self.fill_mode}
