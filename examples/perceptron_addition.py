@@ -14,6 +14,7 @@ import time
 import numpy as np
 
 import nnscratch as nn
+from nnscratch import checkpoint
 from nnscratch.io import write_json
 
 try:
@@ -34,7 +35,10 @@ def main(args: argparse.Namespace) -> None:
     model = nn.Sequential([nn.Dense(1, activation="sigmoid", kernel_initializer="normal")], seed=args.seed)
     model.compile(loss="mse", optimizer=nn.SGD(lr=0.1))
     start = time.perf_counter()
-    history = model.fit(x_train, y_train, epochs=args.epochs, batch_size=1, verbose=0)
+    history = checkpoint.fit_with_checkpoints(model, x_train, y_train, checkpoint_dir=args.checkpoint_dir,
+                                              resume=args.resume, epochs=args.epochs, batch_size=1, verbose=0)
+    if history.interrupted:  # Ctrl-C: fit already said where it stopped
+        raise KeyboardInterrupt
     seconds = time.perf_counter() - start
 
     pred = model.predict(x_test).ravel()
@@ -60,4 +64,5 @@ if __name__ == "__main__":
     parser.add_argument("--epochs", type=int, default=10_000, help="passes over the training pairs (default 10000)")
     parser.add_argument("--samples", type=int, default=10, help="training pairs (default 10)")
     parser.add_argument("--json", metavar="PATH", help="write the final metrics as JSON")
+    checkpoint.add_arguments(parser)
     run(main, parser)

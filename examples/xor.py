@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
 import numpy as np
 
 import nnscratch as nn
+from nnscratch import checkpoint
 from nnscratch.io import write_json
 
 try:
@@ -35,26 +37,34 @@ class StopWhenPerfect(nn.Callback):
             self.model.stop_training = True
 
 
-def classic(seed: int) -> tuple[nn.Sequential, nn.History, float]:
-    model = nn.Sequential([nn.Dense(3, activation="tanh"), nn.Dense(1, activation="tanh")], seed=seed)
+def train(model: nn.Sequential, args: argparse.Namespace, name: str, **fit_kwargs) -> tuple[nn.History, float]:
+    """Fit on the four XOR points, with checkpoints in ``--checkpoint-dir``/``name`` when asked."""
+    folder = Path(args.checkpoint_dir, name) if args.checkpoint_dir else None
+    resume = args.resume and (folder is None or checkpoint.latest_checkpoint(folder) is not None)
+    start = time.perf_counter()
+    history = checkpoint.fit_with_checkpoints(model, X, Y, checkpoint_dir=folder, resume=resume, epochs=1000,
+                                              verbose=0, **fit_kwargs)
+    if history.interrupted:  # Ctrl-C: fit already said where it stopped
+        raise KeyboardInterrupt
+    return history, time.perf_counter() - start
+
+
+def classic(args: argparse.Namespace) -> tuple[nn.Sequential, nn.History, float]:
+    model = nn.Sequential([nn.Dense(3, activation="tanh"), nn.Dense(1, activation="tanh")], seed=args.seed)
     model.compile(loss="mse", optimizer=nn.SGD(lr=0.1), metrics=["accuracy"])
-    start = time.perf_counter()
-    history = model.fit(X, Y, epochs=1000, batch_size=1, verbose=0)
-    return model, history, time.perf_counter() - start
+    return model, *train(model, args, "classic", batch_size=1)
 
 
-def fast(seed: int) -> tuple[nn.Sequential, nn.History, float]:
-    model = nn.Sequential([nn.Dense(8, activation="tanh"), nn.Dense(1, activation="tanh")], seed=seed)
+def fast(args: argparse.Namespace) -> tuple[nn.Sequential, nn.History, float]:
+    model = nn.Sequential([nn.Dense(8, activation="tanh"), nn.Dense(1, activation="tanh")], seed=args.seed)
     model.compile(loss="mse", optimizer=nn.Adam(lr=0.05), metrics=["accuracy"])
-    start = time.perf_counter()
-    history = model.fit(X, Y, epochs=1000, batch_size=None, callbacks=[StopWhenPerfect()], verbose=0)
-    return model, history, time.perf_counter() - start
+    return model, *train(model, args, "fast", batch_size=None, callbacks=[StopWhenPerfect()])
 
 
 def main(args: argparse.Namespace) -> None:
     results = {}
     for name, recipe in (("classic", classic), ("fast", fast)):
-        model, history, seconds = recipe(args.seed)
+        model, history, seconds = recipe(args)
         pred = model.predict(X).ravel()
         accuracy = model.evaluate(X, Y)["accuracy"]
         epochs = len(history["loss"])
@@ -71,4 +81,5 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(prog="xor.py", description=__doc__.split("\n\n")[0])
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--json", metavar="PATH", help="write the final metrics as JSON")
+    checkpoint.add_arguments(parser)
     run(main, parser)
