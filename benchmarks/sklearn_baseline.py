@@ -22,14 +22,6 @@ def available() -> bool:
     return True
 
 
-def version() -> str | None:
-    try:
-        import sklearn
-    except Exception:
-        return None
-    return sklearn.__version__
-
-
 def train(x: np.ndarray, y: np.ndarray, hidden: tuple[int, ...] = (256, 128), *, epochs: int = 1,
           batch_size: int = 128, optimizer: str = "momentum", lr: float = 0.01, momentum: float = 0.9,
           seed: int = 0) -> Any:

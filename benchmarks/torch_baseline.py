@@ -21,14 +21,6 @@ def available() -> bool:
     return True
 
 
-def version() -> str | None:
-    try:
-        import torch
-    except Exception:
-        return None
-    return torch.__version__
-
-
 def set_threads(threads: int) -> int:
     """Use ``threads`` intra-op threads (and one inter-op thread); returns what torch reports."""
     import torch

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -10,7 +9,6 @@ import numpy as np
 import pytest
 
 import nnscratch as nn
-from nnscratch.datasets import DatasetError, load_cat
 from nnscratch.errors import InvalidValueError, ShapeError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "examples"))
@@ -106,20 +104,9 @@ def test_train_cnn_rejects_bad_input():
         cat_cnn.train_cnn(x.reshape(12, -1), y, epochs=1)
 
 
-def real_data():
-    folder = os.environ.get("NNSCRATCH_DATA")
-    if not folder:
-        pytest.skip("real cat data not found: set NNSCRATCH_DATA to the folder holding train_catvnoncat.h5 and "
-                    "test_catvnoncat.h5 (python -m nnscratch.datasets fetch cat)")
-    try:
-        return load_cat(folder)
-    except DatasetError as exc:
-        pytest.skip(f"real cat data not found in NNSCRATCH_DATA={folder}: {exc}")
-
-
 @pytest.mark.slow
-def test_chosen_recipe_on_the_real_data():
-    data = real_data()
+def test_chosen_recipe_on_the_real_data(real_cat):
+    data = real_cat
     model, history, info = cat_cnn.train_cnn(data.x_train, data.y_train, seed=0, val_fraction=0.2)
     x_test = cat_cnn.scale(data.x_test)
     test_accuracy = float(np.mean(model.predict_classes(x_test).reshape(-1) == data.y_test.reshape(-1)))

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import nnscratch as nn
-from nnscratch.datasets import DatasetError, load_cat
+from nnscratch.datasets import load_cat
 from nnscratch.predict import load_classifier, preprocess_images
 
 REPO = Path(__file__).resolve().parent.parent
@@ -52,39 +52,26 @@ def one_error_line(proc: subprocess.CompletedProcess) -> str:
 
 
 # ----------------------------------------------------------------------------- real data
-def real_data():
-    folder = os.environ.get("NNSCRATCH_DATA")
-    if not folder:
-        pytest.skip("real cat data not found: set NNSCRATCH_DATA to the folder holding train_catvnoncat.h5 and "
-                    "test_catvnoncat.h5 (python -m nnscratch.datasets fetch cat)")
-    try:
-        return load_cat(folder)
-    except DatasetError as exc:
-        pytest.skip(f"real cat data not found in NNSCRATCH_DATA={folder}: {exc}")
-
-
-def first_cost(layers) -> float:
+def first_cost(data, layers) -> float:
     """The cost of iteration 0: the forward pass before the first update (one full-batch step)."""
-    data = real_data()
     x = preprocess_images(data.x_train, dtype=np.float64)
     model = tc.reference_model(layers).compile(loss="binary_crossentropy", optimizer=nn.SGD(lr=tc.REFERENCE_LR))
     history = model.fit(x, data.y_train, epochs=1, batch_size=None, verbose=0)
     return history["loss"][0]
 
 
-def test_reference_first_iteration_cost_matches_the_course() -> None:
-    cost = first_cost(tc.REFERENCE_LAYERS)
+def test_reference_first_iteration_cost_matches_the_course(real_cat) -> None:
+    cost = first_cost(real_cat, tc.REFERENCE_LAYERS)
     assert f"{cost:f}" == "0.771749"  # the course prints "Cost after iteration 0: 0.771749"
     assert cost == pytest.approx(0.7717493284237686, abs=1e-12)
 
 
-def test_two_layer_first_iteration_cost_matches_the_course() -> None:
-    assert first_cost([12288, 7, 1]) == pytest.approx(0.6930497356599888, abs=1e-12)
+def test_two_layer_first_iteration_cost_matches_the_course(real_cat) -> None:
+    assert first_cost(real_cat, [12288, 7, 1]) == pytest.approx(0.6930497356599888, abs=1e-12)
 
 
 @pytest.mark.slow
-def test_full_reference_run(tmp_path: Path) -> None:
-    real_data()
+def test_full_reference_run(tmp_path: Path, real_cat) -> None:
     out = tmp_path / "ref.json"
     proc = train_cat("--reference", "--json", out)
     assert proc.returncode == 0, proc.stderr
@@ -99,9 +86,8 @@ def test_full_reference_run(tmp_path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def default_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path]:
+def default_run(tmp_path_factory: pytest.TempPathFactory, real_cat) -> tuple[dict, Path]:
     """One run of the default recipe on the real data (about 3 s of training)."""
-    real_data()
     folder = tmp_path_factory.mktemp("default")
     out, model_file = folder / "default.json", folder / "cat_model.npz"
     proc = train_cat("--json", out, "--save", model_file)
@@ -109,12 +95,12 @@ def default_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path]:
     return json.loads(out.read_text()), model_file
 
 
-def test_default_recipe_trains_fast_and_saves_a_working_classifier(default_run: tuple[dict, Path]) -> None:
+def test_default_recipe_trains_fast_and_saves_a_working_classifier(default_run: tuple[dict, Path], real_cat) -> None:
     result, model_file = default_run
     assert result["train_seconds"] < 60 and result["iterations"] == tc.RECIPE["epochs"]
     assert result["train_accuracy"] >= 0.95
     clf = load_classifier(model_file)  # the saved model takes x / 255 and gives the reported accuracy
-    data = real_data()
+    data = real_cat
     predicted = clf.model.predict_classes(preprocess_images(data.x_test))
     assert np.mean(predicted == data.y_test) == pytest.approx(result["test_accuracy"])
 
