@@ -54,10 +54,12 @@ from nnscratch.predict import DEFAULT_PREPROCESSING, input_shape_for, preprocess
 
 try:
     from _cli import run
-    from cat_cnn import describe, scale, train_cnn
+    from cat_cnn import describe, train_cnn
+    from cat_validation import balanced_indices, scores, stratified_folds
 except ImportError:  # imported as examples.train_cat
     from examples._cli import run
-    from examples.cat_cnn import describe, scale, train_cnn
+    from examples.cat_cnn import describe, train_cnn
+    from examples.cat_validation import balanced_indices, scores, stratified_folds
 
 INPUTS = input_shape_for(DEFAULT_PREPROCESSING)[0]  # 12288 = 64 * 64 * 3
 DEFAULT_SAVE = "cat_model.npz"
@@ -96,184 +98,168 @@ def reference_model(layer_dims: Sequence[int], seed: int = REFERENCE_SEED) -> nn
 
 
 # ----------------------------------------------------------------------------- the default recipe
-RECIPE: dict[str, Any] = {
-    "name": "adam-flip-center",
-    "hidden": [20, 7, 5],
+BASE: dict[str, Any] = {
+    "name": "s4-center",
+    "hidden": [20, 7, 5],        # ReLU layers, then one sigmoid output
+    "flip": True,                # RandomFlip: a left-right mirror with probability 1/2 (training only)
+    "max_shift": 4,              # RandomShift: up to this many pixels each way, reflected border (training only)
+    "normalize": "center",       # Normalization: "center" (minus the mean per channel), "standardize" (and / std), "raw"
+    "pool": 1,                   # AvgPool2D of this size before flattening (1: none)
+    "balance": True,             # cats repeated until there are as many as non-cats (cat_validation.balanced_indices)
     "dropout": 0.0,
     "init": "lecun_normal",
     "optimizer": "adam",
     "lr": 1e-3,
     "weight_decay": 0.0,
     "batch_size": 32,
-    "epochs": 80,
-    "flip": True,                # add the left-right mirror image of every training image
-    "inputs": "center",          # "raw" (x / 255), "center" (minus the mean image) or "standardize" (and / std)
+    "epochs": [20, 40, 80, 160],  # scored at each of these epoch counts by --select
+    "members": 1,                # networks averaged by nn.Ensemble (seeds 100 * seed + k)
     "dtype": "float32",
 }
 
-# Candidates compared by --select, each at several epoch counts. The winner (highest mean validation
-# AUC, see ``select``) is RECIPE above, fixed, so the default run does not repeat the selection.
+# Candidates compared by --select (differences from BASE in the name; "x5": an ensemble of 5 networks).
 CANDIDATES: list[dict[str, Any]] = [
-    {**RECIPE, "name": "reference-sgd", "optimizer": "sgd", "lr": REFERENCE_LR, "batch_size": None, "flip": False,
-     "inputs": "raw", "epochs": [500, 1000, 2500]},
-    {**RECIPE, "name": "adam", "flip": False, "inputs": "raw", "epochs": [10, 20, 40, 80]},
-    {**RECIPE, "name": "adam-flip", "inputs": "raw", "epochs": [10, 20, 40, 80]},
-    {**RECIPE, "name": "adam-flip-center", "inputs": "center", "epochs": [10, 20, 40, 80, 160]},
-    {**RECIPE, "name": "adam-flip-standardize", "inputs": "standardize", "epochs": [10, 20, 40, 80]},
-    {**RECIPE, "name": "adam-flip-center-lr1e-4", "inputs": "center", "lr": 1e-4, "epochs": [40, 80, 160]},
+    BASE,
+    {**BASE, "name": "s4-raw", "normalize": "raw"},
+    {**BASE, "name": "s4-center-unbalanced", "balance": False},
+    {**BASE, "name": "s2-center", "max_shift": 2},
+    {**BASE, "name": "s8-center", "max_shift": 8},
+    {**BASE, "name": "s4-center-64-drop0.5", "hidden": [64], "dropout": 0.5},
+    {**BASE, "name": "s4-center-wd1e-3", "weight_decay": 1e-3},
+    {**BASE, "name": "s4-center-x5", "members": 5, "epochs": [20, 40, 80]},
+    {**BASE, "name": "s8-center-x5", "max_shift": 8, "members": 5, "epochs": [20, 40, 80]},
+    {**BASE, "name": "s4-pool2-center-x5", "pool": 2, "members": 5, "epochs": [20, 40, 80]},
+    {**BASE, "name": "s8-pool2-center-x5", "max_shift": 8, "pool": 2, "members": 5, "epochs": [20, 40, 80]},
 ]
 
-def build_model(recipe: dict[str, Any], seed: int) -> nn.Sequential:
-    """ReLU layers of ``recipe["hidden"]`` units (optional dropout after each), one sigmoid output, compiled."""
+# The default recipe: the best (candidate, epochs) of --select by out-of-fold balanced accuracy.
+RECIPE: dict[str, Any] = {**next(c for c in CANDIDATES if c["name"] == "s8-center-x5"), "epochs": 40}
+
+
+def scale(images: np.ndarray, dtype: Any = "float32") -> np.ndarray:
+    """uint8 images ``(N, 64, 64, 3)`` -> ``dtype`` in [0, 1], still images (the dense default's input)."""
+    return preprocess_images(images, {**DEFAULT_PREPROCESSING, "flatten": False}, dtype)
+
+
+def build_model(recipe: dict[str, Any], seed: int, x: np.ndarray) -> nn.Sequential:
+    """The dense network of ``recipe`` for images ``x`` ``(N, 64, 64, 3)`` in [0, 1], compiled.
+
+    Augmentation layers first (identity at inference), then ``Normalization`` with the statistics of
+    ``x``, optional average pooling, ``Flatten`` and the Dense layers. Its input is a scaled image, so a
+    saved model needs nothing but ``x / 255`` from a photo.
+    """
     layers: list[nn.Module] = []
+    if recipe["flip"]:
+        layers.append(nn.RandomFlip("horizontal"))
+    if recipe["max_shift"]:
+        layers.append(nn.RandomShift(recipe["max_shift"], fill_mode="reflect"))
+    if recipe["normalize"] != "raw":
+        layers.append(nn.Normalization(scale=recipe["normalize"] == "standardize").adapt(x))
+    if recipe["pool"] > 1:
+        layers.append(nn.AvgPool2D(recipe["pool"]))
+    layers.append(nn.Flatten())
     for units in recipe["hidden"]:
         layers.append(nn.Dense(units, activation="relu", kernel_initializer=recipe["init"]))
-        if recipe.get("dropout"):
+        if recipe["dropout"]:
             layers.append(nn.Dropout(recipe["dropout"]))
     layers.append(nn.Dense(1, activation="sigmoid", kernel_initializer=recipe["init"]))
     model = nn.Sequential(layers, seed=seed, dtype=recipe["dtype"])
-    lr, wd = recipe["lr"], recipe.get("weight_decay", 0.0)
-    optimizer = {"sgd": lambda: nn.SGD(lr=lr, weight_decay=wd), "adam": lambda: nn.Adam(lr=lr, weight_decay=wd),
-                 "adamw": lambda: nn.AdamW(lr=lr, weight_decay=wd)}[recipe["optimizer"]]()
+    lr, wd = recipe["lr"], recipe["weight_decay"]
+    optimizer = {"sgd": nn.SGD, "adam": nn.Adam, "adamw": nn.AdamW}[recipe["optimizer"]](lr=lr, weight_decay=wd)
     return model.compile(loss="binary_crossentropy", optimizer=optimizer, metrics=["accuracy"])
 
 
-def with_mirrors(images: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The images followed by their left-right mirror images (a cat stays a cat), labels repeated."""
-    return np.concatenate([images, images[:, :, ::-1]]), np.concatenate([labels, labels])
+def train_members(images: np.ndarray, labels: np.ndarray, recipe: dict[str, Any], seed: int, epochs: int,
+                  callbacks: Callable[[int], list[nn.Callback]] = lambda k: [],
+                  checkpoint_dir: str | None = None, resume: bool = False) -> tuple[nn.Ensemble, list[nn.History]]:
+    """Train ``recipe["members"]`` networks on uint8 images ``(N, 64, 64, 3)`` and 0/1 labels; average them.
 
-
-def training_set(images: np.ndarray, labels: np.ndarray, recipe: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
-    """uint8 images -> model inputs (the shared preprocessing), mirrored first when ``recipe["flip"]``."""
-    if recipe.get("flip"):
-        images, labels = with_mirrors(images, labels)
-    return preprocess_images(images, DEFAULT_PREPROCESSING, recipe["dtype"]), labels
-
-
-def input_statistics(x: np.ndarray, mode: str) -> tuple[np.ndarray, np.ndarray] | None:
-    """``(mean, std)`` per input feature for ``mode`` "center" (std 1) or "standardize"; None for "raw"."""
-    if mode == "raw":
-        return None
-    mean = x.mean(axis=0)
-    std = np.maximum(x.std(axis=0), 1e-3) if mode == "standardize" else np.ones_like(mean)
-    return mean.astype(x.dtype), std.astype(x.dtype)
-
-
-def standardize(x: np.ndarray, stats: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray:
-    return x if stats is None else (x - stats[0]) / stats[1]
-
-
-def fold_standardization(model: nn.Sequential, stats: tuple[np.ndarray, np.ndarray] | None) -> nn.Sequential:
-    """Make a model trained on ``(x - mean) / std`` take ``x`` itself, by changing its first Dense layer.
-
-    ``W (x - m) / s + b = (W / s) x + (b - (W / s) m)``: the weight columns are divided by ``s`` and the bias
-    absorbs the mean. The saved model then needs no statistics: a photo is preprocessed like the
-    training images (``x / 255``, flattened), nothing more.
+    With ``recipe["balance"]`` the cats are repeated until they are as many as the non-cats. Member k
+    has seed ``100 * seed + k`` and the callbacks ``callbacks(k)``; with ``checkpoint_dir`` it saves
+    resumable checkpoints in ``checkpoint_dir/member-k`` (``resume``: members with a checkpoint continue
+    from it, the others start). A Ctrl-C stops after the current batch and raises ``KeyboardInterrupt``.
     """
-    if stats is None:
-        return model
-    mean, std = stats
-    first = model.layers[0]
-    w = first.weight.data
-    if w.shape == (first.units, mean.size):  # stored (units, in_features)
-        w /= std[np.newaxis, :]
-        first.bias.data -= w @ mean
-    elif w.shape == (mean.size, first.units):  # stored (in_features, units)
-        w /= std[:, np.newaxis]
-        first.bias.data -= mean @ w
-    else:
-        raise InvalidValueError(f"cannot fold the input statistics into a first layer of weight shape {w.shape}")
-    return model
+    rng = np.random.default_rng(seed)
+    idx = balanced_indices(labels, rng) if recipe["balance"] else np.arange(len(labels))
+    x, y = scale(images[idx], recipe["dtype"]), np.asarray(labels)[idx].reshape(-1, 1).astype(recipe["dtype"])
+    members, histories = [], []
+    for k in range(recipe["members"]):
+        model = build_model(recipe, 100 * seed + k, x)
+        folder = None if checkpoint_dir is None else Path(checkpoint_dir) / f"member-{k}"
+        # member 0 must have a checkpoint to resume from (a mistyped folder is an error); later ones may not
+        # have started when the run was stopped
+        resume_k = resume and (k == 0 or checkpoint.latest_checkpoint(folder) is not None)
+        history = checkpoint.fit_with_checkpoints(
+            model, x, y, checkpoint_dir=folder, resume=resume_k,
+            epochs=epochs, batch_size=recipe["batch_size"], verbose=0, callbacks=callbacks(k))
+        if history.interrupted:  # fit already said where it stopped and what the checkpoint holds
+            raise KeyboardInterrupt
+        members.append(model)
+        histories.append(history)
+    return nn.Ensemble(members), histories
+
 
 # ----------------------------------------------------------------------------- selection
-def stratified_folds(labels: np.ndarray, k: int, seed: int) -> np.ndarray:
-    """Fold index (0..k-1) of every sample; each class is shuffled and dealt round-robin into the folds."""
-    rng = np.random.default_rng(seed)
-    folds = np.empty(len(labels), dtype=np.int64)
-    for label in np.unique(labels):
-        idx = np.flatnonzero(labels == label)
-        rng.shuffle(idx)
-        folds[idx] = np.arange(len(idx)) % k
-    return folds
+class ValidationProbabilities(nn.Callback):
+    """Cat probabilities of validation images ``x`` at the end of the given epochs (1-based): ``self.at[epoch]``."""
 
-
-def roc_auc(labels: np.ndarray, scores: np.ndarray) -> float:
-    """Area under the ROC curve: the probability that a random cat scores above a random non-cat (ties 1/2)."""
-    labels, scores = np.asarray(labels).reshape(-1), np.asarray(scores, dtype=np.float64).reshape(-1)
-    pos, neg = scores[labels == 1], scores[labels == 0]
-    if not len(pos) or not len(neg):
-        return float("nan")
-    greater = (pos[:, None] > neg[None, :]).sum() + 0.5 * (pos[:, None] == neg[None, :]).sum()
-    return float(greater / (len(pos) * len(neg)))
-
-
-def balanced_accuracy(labels: np.ndarray, predicted: np.ndarray) -> float:
-    """Mean of the per-class accuracies (cats found, non-cats found): 0.5 for a constant answer."""
-    labels, predicted = np.asarray(labels).reshape(-1), np.asarray(predicted).reshape(-1)
-    return float(np.mean([np.mean(predicted[labels == c] == c) for c in np.unique(labels)]))
-
-
-class Checkpoints(nn.Callback):
-    """Score on validation data ``(x, y)`` at the end of the given epochs (1-based): ``self.results[epoch]``."""
-
-    def __init__(self, x: np.ndarray, y: np.ndarray, epochs: Sequence[int]) -> None:
-        self.x, self.y, self.epochs = x, y, set(epochs)
-        self.results: dict[int, dict[str, float]] = {}
+    def __init__(self, x: np.ndarray, epochs: Sequence[int]) -> None:
+        self.x, self.epochs = x, set(epochs)
+        self.at: dict[int, np.ndarray] = {}
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
         if epoch + 1 in self.epochs:
-            scores = self.model.evaluate(self.x, self.y)
-            prob = self.model.predict_proba(self.x).reshape(-1)
-            scores["balanced_accuracy"] = balanced_accuracy(self.y, prob > 0.5)
-            scores["auc"] = roc_auc(self.y, prob)
-            self.results[epoch + 1] = scores
+            self.at[epoch + 1] = self.model.predict_proba(self.x).reshape(-1)
 
 
 def cross_validate(images: np.ndarray, labels: np.ndarray, candidates: Sequence[dict[str, Any]], folds: int = 5,
                    repeats: int = 2, seed: int = 0, log: Callable[[str], None] | None = None) -> list[dict[str, Any]]:
-    """Mean validation accuracy and loss of every (candidate, epoch count), over ``repeats`` x ``folds`` fits."""
+    """Out-of-fold scores of every (candidate, epoch count), averaged over ``repeats`` fold assignments.
+
+    For each assignment, fold k's images are scored by the candidate's members trained on the other
+    folds (the mean of their probabilities); the scores are those of all images together.
+    """
     log = log or (lambda line: print(line, flush=True))
+    labels = np.asarray(labels).reshape(-1)
     rows = []
     for cand in candidates:
         epochs = sorted(cand["epochs"]) if isinstance(cand["epochs"], list) else [cand["epochs"]]
-        scores: dict[int, list[dict[str, float]]] = {e: [] for e in epochs}
-        start, fits = time.perf_counter(), 0
+        per_epoch: dict[int, list[dict[str, float]]] = {e: [] for e in epochs}
+        start = time.perf_counter()
         for rep in range(repeats):
             assign = stratified_folds(labels, folds, seed + rep)
+            oof = {e: np.zeros(len(labels)) for e in epochs}
             for k in range(folds):
                 train, val = assign != k, assign == k
-                x, y = training_set(images[train], labels[train], cand)
-                stats = input_statistics(x, cand["inputs"])
-                x = standardize(x, stats)
-                xv = standardize(preprocess_images(images[val], DEFAULT_PREPROCESSING, cand["dtype"]), stats)
-                model = build_model(cand, seed=1000 * (seed + rep) + k)
-                check = Checkpoints(xv, labels[val], epochs)
-                model.fit(x, y, epochs=epochs[-1], batch_size=cand["batch_size"], verbose=0, callbacks=[check])
-                fits += 1
+                x_val = scale(images[val], cand["dtype"])
+                probes = [ValidationProbabilities(x_val, epochs) for _ in range(cand["members"])]
+                train_members(images[train], labels[train], cand, seed=1000 * (seed + rep) + k, epochs=epochs[-1],
+                              callbacks=lambda m: [probes[m]])
                 for e in epochs:
-                    scores[e].append(check.results[e])
-        seconds = (time.perf_counter() - start) / fits
+                    oof[e][val] = np.mean([p.at[e] for p in probes], axis=0)
+            for e in epochs:
+                per_epoch[e].append(scores(labels, oof[e]))
+        seconds = (time.perf_counter() - start) / (repeats * folds)
         for e in epochs:
-            acc = np.array([s["accuracy"] for s in scores[e]])
-            row = {"candidate": cand["name"], "epochs": e, "val_accuracy": float(acc.mean()),
-                   "val_accuracy_std": float(acc.std()),
-                   **{f"val_{k}": float(np.mean([s[k] for s in scores[e]])) for k in ("balanced_accuracy", "auc", "loss")},
-                   "seconds_per_fit": seconds}
+            row = {"candidate": cand["name"], "epochs": e, "members": cand["members"],
+                   **{f"val_{k}": float(np.mean([s[k] for s in per_epoch[e]])) for k in ("accuracy", "balanced_accuracy", "auc")},
+                   "seconds_per_fold": seconds}
             rows.append(row)
-            log(f"{row['candidate']:<24} {e:>6} {row['val_accuracy']:>8.3f} {row['val_accuracy_std']:>6.3f} "
-                f"{row['val_balanced_accuracy']:>8.3f} {row['val_auc']:>7.3f} {row['val_loss']:>8.3f} {seconds:>6.1f}")
+            log(f"{row['candidate']:<24} {e:>6} {row['val_accuracy']:>8.3f} {row['val_balanced_accuracy']:>8.3f} "
+                f"{row['val_auc']:>7.3f} {seconds:>8.1f}")
     return rows
 
 
 def select(args: argparse.Namespace, data: Any) -> dict[str, Any]:
     print(f"cross-validation on the {len(data.y_train)} training images ({args.folds} stratified folds x "
           f"{args.repeats} repeats); the test images are not used")
-    print(f"{'candidate':<24} {'epochs':>6} {'accuracy':>8} {'sd':>6} {'balanced':>8} {'AUC':>7} {'loss':>8} {'s/fit':>6}")
+    print(f"{'candidate':<24} {'epochs':>6} {'accuracy':>8} {'balanced':>8} {'AUC':>7} {'s/fold':>8}")
     seed = 0 if args.seed is None else args.seed
     rows = cross_validate(data.x_train, data.y_train, CANDIDATES, args.folds, args.repeats, seed)
-    best = max(rows, key=lambda r: (round(r["val_auc"], 6), r["val_balanced_accuracy"]))
-    print(f"best by validation AUC: {best['candidate']} for {best['epochs']} epochs (AUC {best['val_auc']:.3f}, "
-          f"accuracy {best['val_accuracy']:.3f}); the default recipe is {RECIPE['name']} for {RECIPE['epochs']} epochs")
+    best = max(rows, key=lambda r: (round(r["val_balanced_accuracy"], 6), r["val_auc"]))
+    print(f"best by balanced accuracy: {best['candidate']} for {best['epochs']} epochs (balanced "
+          f"{best['val_balanced_accuracy']:.3f}, AUC {best['val_auc']:.3f}); the default recipe is "
+          f"{RECIPE['name']} for {RECIPE['epochs']} epochs")
     return {"mode": "select", "folds": args.folds, "repeats": args.repeats, "seed": seed, "rows": rows,
             "best": best, "recipe": RECIPE}
 
@@ -303,15 +289,18 @@ def _pyplot() -> Any:
     return plt
 
 
-def plot_curves(history: nn.History, path: Path, title: str, xlabel: str) -> Path:
-    """Cost and training accuracy per iteration/epoch as a PNG."""
+def plot_curves(histories: Sequence[nn.History], path: Path, title: str, xlabel: str) -> Path:
+    """Cost and training accuracy per iteration/epoch as a PNG, one line per trained network."""
     plt = _pyplot()
-    steps = list(history.epoch)
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-    axes[0].plot(steps, history["loss"])
+    for i, history in enumerate(histories):
+        label = f"member {i + 1}" if len(histories) > 1 else None
+        axes[0].plot(list(history.epoch), history["loss"], label=label)
+        axes[1].plot(list(history.epoch), history["accuracy"], label=label)
     axes[0].set_ylabel("cost (binary cross-entropy)")
-    axes[1].plot(steps, history["accuracy"], color="tab:green")
     axes[1].set_ylabel("training accuracy")
+    if len(histories) > 1:
+        axes[0].legend(fontsize="small")
     for ax in axes:
         ax.set_xlabel(xlabel)
         ax.grid(alpha=0.3)
@@ -323,96 +312,111 @@ def plot_curves(history: nn.History, path: Path, title: str, xlabel: str) -> Pat
 
 
 def train(args: argparse.Namespace, data: Any) -> dict[str, Any]:
-    """Train in the reference or the default mode, print the curve and accuracies; return the results."""
+    """Train in the mode the arguments ask for, print the curve and accuracies; return the results."""
     if args.model == "cnn":
         return train_convolutional(args, data)
-    if args.reference:
-        dims = parse_layers(args.layers) if args.layers else list(REFERENCE_LAYERS)
-        seed = REFERENCE_SEED if args.seed is None else args.seed
-        iterations = REFERENCE_ITERATIONS if args.epochs is None else args.epochs
-        model = reference_model(dims, seed).compile(loss="binary_crossentropy", optimizer=nn.SGD(lr=REFERENCE_LR),
-                                                    metrics=["accuracy"])
-        dtype, batch_size, flip, inputs = "float64", None, False, "raw"
-        print(f"reference: {'-'.join(map(str, dims))} network, full-batch gradient descent, lr {REFERENCE_LR}, "
-              f"{iterations} iterations, seed {seed}, float64")
-        printer = CostPrinter(100, "Cost after iteration {i}: {loss:f}", iterations)
-        settings = {"layers": dims, "lr": REFERENCE_LR, "optimizer": "sgd", "batch_size": None}
-    else:
-        recipe = RECIPE
-        seed = 0 if args.seed is None else args.seed
-        iterations = recipe["epochs"] if args.epochs is None else args.epochs
-        model = build_model(recipe, seed)
-        dtype, batch_size, flip, inputs = recipe["dtype"], recipe["batch_size"], recipe["flip"], recipe["inputs"]
-        dims = [INPUTS, *recipe["hidden"], 1]
-        print(f"default: {'-'.join(map(str, dims))} network ({recipe['name']}), {recipe['optimizer']} lr {recipe['lr']:g}, "
-              f"batch {batch_size}, {iterations} epochs{', mirrored images added' if flip else ''}, {inputs} inputs, "
-              f"seed {seed}, {dtype}")
-        printer = CostPrinter(max(1, iterations // 20), "epoch {n:>4}/{epochs}: cost {loss:.6f}, train accuracy {accuracy:.4f}",
-                              iterations)
-        settings = {k: v for k, v in recipe.items() if k not in ("epochs",)}
-        settings["layers"] = dims
+    return train_reference(args, data) if args.reference else train_default(args, data)
+
+
+def train_reference(args: argparse.Namespace, data: Any) -> dict[str, Any]:
+    """``--reference``: the course's network, printing its "Cost after iteration i" lines."""
+    dims = parse_layers(args.layers) if args.layers else list(REFERENCE_LAYERS)
+    seed = REFERENCE_SEED if args.seed is None else args.seed
+    iterations = REFERENCE_ITERATIONS if args.epochs is None else args.epochs
+    model = reference_model(dims, seed).compile(loss="binary_crossentropy", optimizer=nn.SGD(lr=REFERENCE_LR),
+                                                metrics=["accuracy"])
+    print(f"reference: {'-'.join(map(str, dims))} network, full-batch gradient descent, lr {REFERENCE_LR}, "
+          f"{iterations} iterations, seed {seed}, float64")
+    printer = CostPrinter(100, "Cost after iteration {i}: {loss:f}", iterations)
     start = time.perf_counter()
-    x, y = training_set(data.x_train, data.y_train, {"flip": flip, "dtype": dtype})
-    stats = input_statistics(x, inputs)
-    history = checkpoint.fit_with_checkpoints(
-        model, standardize(x, stats), y, checkpoint_dir=args.checkpoint_dir, resume=args.resume,
-        epochs=iterations, batch_size=batch_size, verbose=0, callbacks=[printer])
+    x = preprocess_images(data.x_train, DEFAULT_PREPROCESSING, "float64")
+    history = checkpoint.fit_with_checkpoints(model, x, data.y_train, checkpoint_dir=args.checkpoint_dir,
+                                              resume=args.resume, epochs=iterations, batch_size=None, verbose=0,
+                                              callbacks=[printer])
     if history.interrupted:  # Ctrl-C: fit already said where it stopped and what the checkpoint holds
         raise KeyboardInterrupt
-    fold_standardization(model, stats)  # from here on the model takes x / 255 like any photo
-    train_seconds = time.perf_counter() - start
+    settings = {"mode": "reference", "seed": seed, "dtype": "float64", "layers": dims, "lr": REFERENCE_LR,
+                "optimizer": "sgd", "batch_size": None, "train_samples": len(x),
+                "costs": {str(i): c for i, c in printer.printed}}
+    return finish(args, data, model, [history], time.perf_counter() - start, DEFAULT_PREPROCESSING, settings)
 
-    x_train = preprocess_images(data.x_train, DEFAULT_PREPROCESSING, dtype)
-    x_test = preprocess_images(data.x_test, DEFAULT_PREPROCESSING, dtype)
+
+def train_default(args: argparse.Namespace, data: Any) -> dict[str, Any]:
+    """The default: ``RECIPE``'s ensemble of dense networks, trained on all training images."""
+    recipe = RECIPE
+    seed = 0 if args.seed is None else args.seed
+    epochs = recipe["epochs"] if args.epochs is None else args.epochs
+    members = recipe["members"]
+    print(f"default: {describe_recipe(recipe, epochs)}, seed {seed}")
+    printers = [CostPrinter(max(1, epochs // 4), f"member {k + 1}/{members} "
+                            "epoch {n:>4}/{epochs}: cost {loss:.6f}, train accuracy {accuracy:.4f}", epochs)
+                for k in range(members)]
+    start = time.perf_counter()
+    model, histories = train_members(data.x_train, data.y_train, recipe, seed, epochs, callbacks=lambda k: [printers[k]],
+                                     checkpoint_dir=args.checkpoint_dir, resume=args.resume)
+    settings = {"mode": "default", "seed": seed, **{k: v for k, v in recipe.items() if k != "epochs"},
+                "epochs": epochs, "train_samples": _balanced_size(data.y_train, recipe)}
+    return finish(args, data, model, histories, time.perf_counter() - start,
+                  {**DEFAULT_PREPROCESSING, "flatten": False}, settings)
+
+
+def describe_recipe(recipe: dict[str, Any], epochs: int) -> str:
+    """One line: the dense recipe's layers and training."""
+    aug = [a for a, on in (("flip", recipe["flip"]), (f"shift {recipe['max_shift']}", recipe["max_shift"])) if on]
+    pool = f"avgpool{recipe['pool']}-" if recipe["pool"] > 1 else ""
+    return (f"{recipe['name']}: {recipe['members']} x [{', '.join(aug) or 'no augmentation'}] "
+            f"{recipe['normalize']}-{pool}flatten-{'-'.join(map(str, recipe['hidden']))}-1 (ReLU, sigmoid), "
+            f"{recipe['optimizer']} lr {recipe['lr']:g}, batch {recipe['batch_size']}, {epochs} epochs"
+            f"{', classes balanced' if recipe['balance'] else ''}, {recipe['dtype']}")
+
+
+def _balanced_size(labels: np.ndarray, recipe: dict[str, Any]) -> int:
+    counts = np.bincount(np.asarray(labels).reshape(-1))
+    return int(counts.max() * len(counts)) if recipe["balance"] else int(counts.sum())
+
+
+def finish(args: argparse.Namespace, data: Any, model: nn.Model, histories: Sequence[nn.History], train_seconds: float,
+           preprocessing: dict[str, Any], settings: dict[str, Any]) -> dict[str, Any]:
+    """Score ``model`` on the training and test images, print, save (``--save``; the default mode always) and plot."""
+    x_train = preprocess_images(data.x_train, preprocessing, model.dtype)
+    x_test = preprocess_images(data.x_test, preprocessing, model.dtype)
     train_accuracy = float(np.mean(model.predict_classes(x_train) == data.y_train))
     test_accuracy = float(np.mean(model.predict_classes(x_test) == data.y_test))
     print(f"train accuracy: {train_accuracy:.4f} ({len(x_train)} images)")
     print(f"test accuracy: {test_accuracy:.4f} ({len(x_test)} images)")
     print(f"trained in {train_seconds:.1f} s")
-    losses = history["loss"]
     result: dict[str, Any] = {
-        "mode": "reference" if args.reference else "default",
         "train_accuracy": train_accuracy, "test_accuracy": test_accuracy,
-        "initial_cost": losses[0] if losses else None, "final_cost": losses[-1] if losses else None,
-        "train_seconds": train_seconds, "iterations": len(losses), "seed": seed, "dtype": dtype,
-        "costs": {str(i): c for i, c in printer.printed}, **settings,
-        "classes": list(data.classes), "train_samples": len(x), "test_samples": len(x_test),
+        "initial_cost": float(np.mean([h["loss"][0] for h in histories])),
+        "final_cost": float(np.mean([h["loss"][-1] for h in histories])),
+        "train_seconds": train_seconds, "iterations": sum(len(h["loss"]) for h in histories),
+        **settings, "classes": list(data.classes), "test_samples": len(x_test),
     }
-    save = args.save if args.save else (None if args.reference or args.no_save else DEFAULT_SAVE)
-    if save and not args.no_save:
-        result["saved"] = str(save_classifier(model, save, data.classes, DEFAULT_PREPROCESSING))
+    save = args.save or (DEFAULT_SAVE if settings["mode"] == "default" and not args.no_save else None)
+    if save:
+        result["saved"] = str(save_classifier(model, save, data.classes, preprocessing))
         print(f"model saved to {result['saved']} (try: python examples/predict_image.py PHOTO --model {result['saved']})")
     if args.plot and _pyplot() is not None:
-        xlabel = "iteration" if args.reference else "epoch"
-        result["plot"] = str(plot_curves(history, Path(args.plot), f"cat classifier, {result['mode']}", xlabel))
+        xlabel = "iteration" if settings["mode"] == "reference" else "epoch"
+        result["plot"] = str(plot_curves(histories, Path(args.plot), f"cat classifier, {settings['mode']}", xlabel))
         print(f"learning curves written to {result['plot']}")
     return result
 
 
 def train_convolutional(args: argparse.Namespace, data: Any) -> dict[str, Any]:
-    """``--model cnn``: the augmented CNN of ``examples/cat_cnn.py``, early-stopped on a validation split."""
+    """``--model cnn``: the 5-fold ensemble of augmented CNNs of ``examples/cat_cnn.py``."""
     seed = 0 if args.seed is None else args.seed
     print(f"cnn: {describe()}, seed {seed}")
-    model, history, info = train_cnn(data.x_train, data.y_train, seed=seed, epochs=args.epochs, verbose=1)
-    train_accuracy = float(np.mean(model.predict_classes(scale(data.x_train)) == data.y_train))
-    test_accuracy = float(np.mean(model.predict_classes(scale(data.x_test)) == data.y_test))
-    print(f"validation accuracy: {info['val_accuracy']:.4f} ({info['val_samples']} held-out training images, "
-          f"best epoch {info['best_epoch']})")
-    print(f"train accuracy: {train_accuracy:.4f} (all {len(data.x_train)} training images)")
-    print(f"test accuracy: {test_accuracy:.4f} ({len(data.x_test)} images)")
-    print(f"trained in {info['train_seconds']:.1f} s")
-    result: dict[str, Any] = {
-        "mode": "cnn", "train_accuracy": train_accuracy, "test_accuracy": test_accuracy,
-        "val_accuracy": info["val_accuracy"], "initial_cost": info["initial_cost"], "final_cost": info["final_cost"],
-        "train_seconds": info["train_seconds"], "iterations": info["iterations"], "best_epoch": info["best_epoch"],
-        "seed": seed, "architecture": info["architecture"], "classes": list(data.classes),
-    }
-    if args.save:
-        preprocessing = {**DEFAULT_PREPROCESSING, "flatten": False}
-        result["saved"] = str(save_classifier(model, args.save, data.classes, preprocessing))
-        print(f"model saved to {result['saved']}")
-    if args.plot and _pyplot() is not None:
-        result["plot"] = str(plot_curves(history, Path(args.plot), "cat classifier, cnn", "epoch"))
+    model, histories, info = train_cnn(data.x_train, data.y_train, seed=seed, epochs=args.epochs, verbose=1)
+    print(f"validation (out-of-fold, all {len(data.y_train)} training images): accuracy {info['val_accuracy']:.4f}, "
+          f"balanced {info['val_balanced_accuracy']:.4f}, AUC {info['val_auc']:.4f}; members' best epochs "
+          f"{info['best_epochs']}")
+    settings = {"mode": "cnn", "seed": seed, "train_samples": len(data.y_train),
+                **{k: info[k] for k in ("val_accuracy", "val_balanced_accuracy", "val_auc", "member_val_accuracy",
+                                        "best_epochs", "architecture")}}
+    result = finish(args, data, model, histories, info["train_seconds"], {**DEFAULT_PREPROCESSING, "flatten": False},
+                    settings)
+    result["final_cost"] = info["final_cost"]  # the members' training loss at their restored (best) epochs
     return result
 
 

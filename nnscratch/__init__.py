@@ -9,13 +9,14 @@
 from . import callbacks, checkpoint, initializers, losses, metrics, optimizers, schedules
 from .callbacks import Callback, EarlyStopping, LearningRateScheduler, ModelCheckpoint
 from .checkpoint import Checkpoint
+from .ensemble import Ensemble
 from .errors import (
     DatasetError, DTypeError, ImageError, InvalidTypeError, InvalidValueError, ModelFileError, NNScratchError,
     NotBuiltError, ShapeError, TrainingDivergedError,
 )
 from .history import History
 from .layers import AvgPool2D, BatchNorm, Conv2D, GlobalAvgPool2D, MaxPool2D
-from .layers import RandomFlip, RandomShift
+from .layers import Normalization, RandomFlip, RandomShift
 from .layers import (
     ELU, GELU, Activation, Dense, Dropout, Flatten, Identity, LeakyReLU, ReLU, Reshape, Sigmoid, Softmax, Tanh,
 )

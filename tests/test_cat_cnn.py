@@ -17,9 +17,8 @@ try:
 finally:
     sys.path.pop(0)
 
-KEYS = {"val_accuracy", "val_loss", "train_accuracy", "best_epoch", "epochs", "iterations", "initial_cost",
-        "final_cost", "last_cost", "train_seconds", "train_idx", "val_idx", "train_samples", "val_samples",
-        "seed", "recipe", "architecture"}
+KEYS = {"val_accuracy", "val_balanced_accuracy", "val_auc", "member_val_accuracy", "best_epochs", "epochs",
+        "iterations", "initial_cost", "final_cost", "train_seconds", "fold", "seed", "recipe", "architecture"}
 
 
 def synthetic(n: int = 20, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -31,25 +30,16 @@ def synthetic(n: int = 20, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 
 
 class Snapshots(nn.Callback):
-    """The weights at the end of every epoch."""
+    """The weights at the end of every epoch, one list per training run (ensemble member)."""
+
+    def __init__(self):
+        self.runs = []
 
     def on_train_begin(self, logs):
-        self.states = []
+        self.runs.append([])
 
     def on_epoch_end(self, epoch, logs):
-        self.states.append(self.model.state_dict())
-
-
-def test_stratified_split_is_disjoint_complete_and_seeded():
-    y = np.array([0] * 137 + [1] * 72)
-    train, val = cat_cnn.stratified_split(y, 0.2, seed=0)
-    assert len(np.intersect1d(train, val)) == 0
-    assert np.array_equal(np.sort(np.concatenate([train, val])), np.arange(len(y)))
-    assert (y[val] == 1).sum() == round(72 * 0.2) and (y[val] == 0).sum() == round(137 * 0.2)
-    assert np.array_equal(val, cat_cnn.stratified_split(y, 0.2, seed=0)[1])
-    assert not np.array_equal(val, cat_cnn.stratified_split(y, 0.2, seed=1)[1])
-    with pytest.raises(InvalidValueError, match="val_fraction"):
-        cat_cnn.stratified_split(y, 1.5, seed=0)
+        self.runs[-1].append(self.model.state_dict())
 
 
 def test_build_cnn_starts_with_augmentation_and_takes_images():
@@ -61,35 +51,38 @@ def test_build_cnn_starts_with_augmentation_and_takes_images():
 
 
 def test_train_cnn_plumbing():
-    x, y = synthetic()
+    x, y = synthetic(n=21)  # 7 cats, 14 non-cats
     snaps = Snapshots()
-    model, history, info = cat_cnn.train_cnn(x, y, seed=0, val_fraction=0.25, epochs=3, patience=0,
-                                             callbacks=[snaps])
+    ensemble, histories, info = cat_cnn.train_cnn(x, y, seed=0, folds=3, epochs=3, patience=0, callbacks=[snaps])
     assert KEYS <= set(info)
-    train_idx, val_idx = np.array(info["train_idx"]), np.array(info["val_idx"])
-    assert len(np.intersect1d(train_idx, val_idx)) == 0 and len(train_idx) + len(val_idx) == len(y)
-    assert (y[val_idx] == 1).sum() == round(7 * 0.25) and (y[val_idx] == 0).sum() == round(13 * 0.25)
-    assert info["train_samples"] == len(train_idx) and info["val_samples"] == len(val_idx)
-    assert 1 <= info["epochs"] <= 3 and info["iterations"] == info["epochs"] == len(history["loss"])
-    assert info["initial_cost"] == history["loss"][0] and info["last_cost"] == history["loss"][-1]
-    best = info["best_epoch"]
-    assert 1 <= best <= info["epochs"]
-    assert info["final_cost"] == history["loss"][best - 1]
-    # early stopping on val_loss: best epoch = lowest validation loss, and its weights are the ones returned
-    assert best - 1 == int(np.argmin(history["val_loss"]))
-    for name, value in model.state_dict().items():
-        np.testing.assert_array_equal(value, snaps.states[best - 1][name])
-    assert info["val_accuracy"] == pytest.approx(history["val_accuracy"][best - 1])
-    assert info["val_loss"] == pytest.approx(history["val_loss"][best - 1], rel=1e-5)
-    assert 0.0 <= info["train_accuracy"] <= 1.0 and info["train_seconds"] > 0
-    assert info["recipe"]["epochs"] == 3 and info["recipe"]["patience"] == 0
-    assert "conv" in info["architecture"]
+    assert isinstance(ensemble, nn.Ensemble) and len(ensemble.members) == len(histories) == len(snaps.runs) == 3
+    fold = np.array(info["fold"])
+    for k in range(3):  # stratified: each fold holds 2 or 3 of the 7 cats and 4 or 5 of the 14 non-cats
+        assert (y[fold == k] == 1).sum() in (2, 3) and (y[fold == k] == 0).sum() in (4, 5)
+    assert info["epochs"] == [len(h["loss"]) for h in histories] and info["iterations"] == sum(info["epochs"])
+    out_of_fold = np.empty(len(y))
+    for k, (member, history, states) in enumerate(zip(ensemble.members, histories, snaps.runs)):
+        best = info["best_epochs"][k]
+        assert 1 <= best <= info["epochs"][k] <= 3
+        # early stopping on val_loss (fold k): the best epoch has the lowest validation loss, and its weights are kept
+        assert best - 1 == int(np.argmin(history["val_loss"]))
+        for name, value in member.state_dict().items():
+            np.testing.assert_array_equal(value, states[best - 1][name])
+        out_of_fold[fold == k] = member.predict_proba(cat_cnn.scale(x[fold == k])).reshape(-1)
+        assert info["member_val_accuracy"][k] == pytest.approx(history["val_accuracy"][best - 1])
+    assert info["val_accuracy"] == pytest.approx(np.mean((out_of_fold > 0.5) == y))
+    assert info["initial_cost"] == pytest.approx(np.mean([h["loss"][0] for h in histories]))
+    assert info["final_cost"] == pytest.approx(np.mean([h["loss"][b - 1] for h, b in zip(histories, info["best_epochs"])]))
+    np.testing.assert_allclose(ensemble.predict_proba(cat_cnn.scale(x)),
+                               np.mean([m.predict_proba(cat_cnn.scale(x)) for m in ensemble.members], axis=0), rtol=1e-6)
+    assert info["train_seconds"] > 0 and info["recipe"]["epochs"] == 3 and info["recipe"]["patience"] == 0
+    assert "conv" in info["architecture"] and "3-fold ensemble" in info["architecture"]
 
 
 def test_train_cnn_is_reproducible():
     x, y = synthetic(n=12)
-    runs = [cat_cnn.train_cnn(x, y, seed=3, epochs=1) for _ in range(2)]
-    assert runs[0][2]["val_idx"] == runs[1][2]["val_idx"]
+    runs = [cat_cnn.train_cnn(x, y, seed=3, folds=2, epochs=1) for _ in range(2)]
+    assert runs[0][2]["fold"] == runs[1][2]["fold"]
     for name, value in runs[0][0].state_dict().items():
         np.testing.assert_array_equal(value, runs[1][0].state_dict()[name])
 
@@ -102,20 +95,20 @@ def test_train_cnn_rejects_bad_input():
         cat_cnn.train_cnn(x, y[:5], epochs=1)
     with pytest.raises(ShapeError):
         cat_cnn.train_cnn(x.reshape(12, -1), y, epochs=1)
+    with pytest.raises(InvalidValueError, match="folds"):
+        cat_cnn.train_cnn(x, y, folds=5, epochs=1)  # 4 cats cannot fill 5 folds
 
 
 @pytest.mark.slow
 def test_chosen_recipe_on_the_real_data(real_cat):
     data = real_cat
-    model, history, info = cat_cnn.train_cnn(data.x_train, data.y_train, seed=0, val_fraction=0.2)
-    x_test = cat_cnn.scale(data.x_test)
-    test_accuracy = float(np.mean(model.predict_classes(x_test).reshape(-1) == data.y_test.reshape(-1)))
-    assert info["val_accuracy"] >= MIN_VAL_ACCURACY
+    ensemble, _, info = cat_cnn.train_cnn(data.x_train, data.y_train, seed=0)
+    test_accuracy = float(np.mean(ensemble.predict_classes(cat_cnn.scale(data.x_test)) == data.y_test.reshape(-1)))
+    assert info["val_balanced_accuracy"] >= MIN_VAL_BALANCED_ACCURACY
     assert test_accuracy >= MIN_TEST_ACCURACY
 
 
-# Measured with seed 0 (see cat_cnn.py's docstring): validation 38/41 = 0.927, test 40/50 = 0.80. The
-# target was 0.84 on the test images; the chosen recipe does not reach it, so the floors are the observed
-# figures minus a small margin (one image).
-MIN_VAL_ACCURACY = 0.90
-MIN_TEST_ACCURACY = 0.78
+# Measured with seed 0 (see cat_cnn.py's docstring): out-of-fold balanced accuracy 0.932, test 43/50 = 0.86.
+# The issue's target is 0.84 (42/50) on the test images.
+MIN_VAL_BALANCED_ACCURACY = 0.90
+MIN_TEST_ACCURACY = 0.84
