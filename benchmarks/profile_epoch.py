@@ -11,8 +11,9 @@ step needs (the same 8 products with the same shapes, nothing else: a lower boun
 backward, the loss, ``zero_grad`` and the optimizer step (the rest is the ``fit`` loop itself: batch
 gathering, loss bookkeeping, callbacks); (3) optionally the top of a cProfile of both.
 With ``--model cnn`` (the ``mnist_cnn_epoch`` network, default batch 64 and Adam) the comparison is
-with PyTorch when installed, and the phases also split out each convolution's ``im2col``/``col2im``
-and activation.
+with PyTorch when installed, and the phases also split out each convolution's ``im2col`` copies,
+activation gradient and input gradient, with the median call time next to the mean (robust when other
+processes share the cores).
 For the owner of the core: it reads nnscratch, it changes nothing.
 """
 
@@ -160,24 +161,27 @@ def main(argv=None) -> int:
 
 
 def _phase_timer():
-    """``(spent, wrap)``: ``wrap(obj, method, label)`` accumulates the seconds of ``obj.method`` in ``spent[label]``."""
+    """``(calls, wrap)``: ``wrap(obj, method, label)`` appends the seconds of every ``obj.method`` call to
+    ``calls[label]``; ``label`` may also be a function of the call's arguments that returns the label."""
     import time
 
-    spent: dict[str, float] = {}
+    calls: dict[str, list[float]] = {}
 
-    def wrap(obj, method: str, label: str) -> None:
+    def wrap(obj, method: str, label) -> None:
         inner = getattr(obj, method)
-        spent.setdefault(label, 0.0)  # report in the order of wrapping
+        if isinstance(label, str):
+            calls.setdefault(label, [])  # report in the order of wrapping
 
         def timed_call(*a, **k):
             t0 = time.perf_counter()
             try:
                 return inner(*a, **k)
             finally:
-                spent[label] = spent.get(label, 0.0) + time.perf_counter() - t0
+                name = label if isinstance(label, str) else label(*a, **k)
+                calls.setdefault(name, []).append(time.perf_counter() - t0)
         setattr(obj, method, timed_call)
 
-    return spent, wrap
+    return calls, wrap
 
 
 def profile_cnn(args: argparse.Namespace) -> int:
@@ -187,7 +191,6 @@ def profile_cnn(args: argparse.Namespace) -> int:
     import numpy as np
 
     import nnscratch as nn
-    import nnscratch.layers.conv as conv_module
     from benchmarks.workloads import CNN_CONVS, CNN_DENSE, CNN_LR, Context, cnn_model, cnn_train_flops, interleaved
 
     ctx = Context(threads=args.threads, data_dir=args.data_dir)
@@ -222,38 +225,43 @@ def profile_cnn(args: argparse.Namespace) -> int:
 
     model = make_model()
     model.fit(x[:bs], y[:bs], epochs=1, batch_size=bs, verbose=0)  # build + attach
-    spent, wrap = _phase_timer()
-    originals = {fn: getattr(conv_module, fn) for fn in ("im2col", "col2im")}  # Conv2D calls these module names
+    calls, wrap = _phase_timer()
     for i, layer in enumerate(model.layers):
         name = f"layer {i} {type(layer).__name__}"
         wrap(layer, "forward", f"{name} forward")
         wrap(layer, "backward", f"{name} backward")
-        activation = getattr(layer, "activation", None)
-        if isinstance(layer, nn.Conv2D) and activation is not None:
-            wrap(activation, "forward", f"  of which {name} activation forward")
-            wrap(activation, "backward", f"  of which {name} activation backward")
-        if isinstance(layer, nn.Conv2D) and i == 0:
-            wrap(conv_module, "im2col", "  of which Conv2D im2col (all conv layers)")
-            wrap(conv_module, "col2im", "  of which Conv2D col2im (all conv layers)")
+        if isinstance(layer, nn.Conv2D):  # parts of the two lines above
+            parts = {"cols": f"  of which {name} im2col (forward)", "gcols": f"  of which {name} im2col (backward)"}
+            for label in parts.values():
+                calls.setdefault(label, [])
+            wrap(layer, "_im2col", lambda x, pads, buffer, *a, parts=parts: parts[buffer])
+            wrap(layer, "_activation_grad", f"  of which {name} activation backward")
+            for method in ("_input_grad_flipped", "_input_grad_col2im"):
+                wrap(layer, method, f"  of which {name} input gradient")
     wrap(model, "_loss_value", "loss forward")
     wrap(model._train_loss, "backward", "loss backward")
     wrap(model.optimizer, "zero_grad", "optimizer.zero_grad")
     wrap(model.optimizer, "step", "optimizer.step")
-    try:
-        t0 = time.perf_counter()
-        model.fit(x, y, epochs=1, batch_size=bs, verbose=0)
-        total = time.perf_counter() - t0
-    finally:
-        for fn, original in originals.items():
-            setattr(conv_module, fn, original)
-    print(f"\nnnscratch epoch by phase ({total * 1e3:.1f} ms in this instrumented run; 'of which' lines are "
-          "parts of the line above them, not extra time):")
-    accounted = sum(t for label, t in spent.items() if not label.startswith(" "))
-    for label, t in spent.items():
-        print(f"  {label:46} {t * 1e3:8.1f} ms  {100 * t / total:5.1f}%  {t / steps * 1e6:7.1f} us/step")
+    t0 = time.perf_counter()
+    model.fit(x, y, epochs=1, batch_size=bs, verbose=0)
+    total = time.perf_counter() - t0
+    # Other processes preempt some calls; the median call is robust to that, the mean is not.
+    typical = {label: float(np.median(ts)) * len(ts) / steps if ts else 0.0 for label, ts in calls.items()}
+    accounted = sum(sum(ts) for label, ts in calls.items() if not label.startswith(" "))
+    print(f"\nnnscratch epoch by phase ({total * 1e3:.1f} ms in this instrumented run; 'of which' lines are parts "
+          "of the line above them; 'median' is the median call times the calls per step):")
+    print(f"  {'phase':52} {'total':>9}  {'share':>6}  {'mean/step':>10}  {'median/step':>11}")
+    for label, ts in calls.items():
+        if not ts:
+            continue
+        t = sum(ts)
+        print(f"  {label:52} {t * 1e3:6.1f} ms  {100 * t / total:5.1f}%  {t / steps * 1e6:7.1f} us  "
+              f"{typical[label] * 1e6:8.1f} us")
     rest = total - accounted
-    print(f"  {'fit loop (gather, bookkeeping)':46} {rest * 1e3:8.1f} ms  {100 * rest / total:5.1f}%  "
-          f"{rest / steps * 1e6:7.1f} us/step")
+    print(f"  {'fit loop (gather, bookkeeping)':52} {rest * 1e3:6.1f} ms  {100 * rest / total:5.1f}%  "
+          f"{rest / steps * 1e6:7.1f} us")
+    step = sum(t for label, t in typical.items() if not label.startswith(" "))
+    print(f"  {'sum of the medians (without the fit loop)':52} {'':9}  {'':6}  {'':10}  {step * 1e6:8.1f} us")
     if args.cprofile:
         import cProfile
         import pstats

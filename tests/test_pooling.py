@@ -155,3 +155,58 @@ def test_global_avg_pool() -> None:
     x32 = x.astype(np.float32)
     pool32 = GlobalAvgPool2D()
     assert pool32.backward(pool32.forward(x32)).dtype == np.float32
+
+
+def general_max_pool(x: np.ndarray, **config) -> MaxPool2D:
+    """A MaxPool2D built for ``x`` and forced onto the general (window by window) path."""
+    pool = MaxPool2D(**config).set_dtype(x.dtype)
+    pool.build(x.shape[1:])
+    pool._pairwise = False
+    return pool
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("channels", [1, 3, 8, 10, 16])
+def test_pairwise_max_pool_equals_the_general_path(channels: int, dtype: type) -> None:
+    rng = np.random.default_rng(0)
+    x = rng.integers(-1, 2, (3, 6, 8, channels)).astype(dtype)  # three values: ties in most windows
+    fast, general = MaxPool2D().set_dtype(dtype), general_max_pool(x)
+    y = fast.forward(x, training=True)
+    assert fast._pairwise
+    np.testing.assert_array_equal(y, general.forward(x, training=True))
+    g = rng.standard_normal(y.shape).astype(dtype)
+    dx = fast.backward(g)
+    np.testing.assert_array_equal(dx, general.backward(g))
+    assert dx.dtype == dtype and dx.flags.c_contiguous
+    assert np.count_nonzero(dx) == np.count_nonzero(g)  # each gradient reaches exactly one input
+
+
+def test_pairwise_max_pool_gradients() -> None:
+    x = np.random.default_rng(1).standard_normal((2, 6, 8, 3))
+    pool = MaxPool2D()
+    assert check_module(pool, x)["input"] < 1e-6
+    assert pool._pairwise
+
+
+@pytest.mark.parametrize("config, shape, pairwise", [
+    (dict(), (2, 6, 8, 3), True),
+    (dict(padding="same"), (2, 6, 8, 3), True),  # no padding needed on even sizes
+    (dict(), (2, 7, 8, 3), False),
+    (dict(padding="same"), (2, 6, 9, 3), False),
+    (dict(pool_size=2, strides=1), (2, 6, 8, 3), False),
+    (dict(pool_size=(2, 3)), (2, 6, 9, 3), False),
+])
+def test_only_even_unpadded_two_by_two_pools_are_pairwise(config: dict, shape: tuple, pairwise: bool) -> None:
+    x = np.random.default_rng(2).standard_normal(shape)
+    pool = MaxPool2D(**config).set_dtype(np.float64)
+    pool.forward(x)
+    assert pool._pairwise is pairwise
+    assert check_module(MaxPool2D(**config), x)["input"] < 1e-6
+
+
+def test_pairwise_training_output_is_a_reused_buffer() -> None:
+    x = np.random.default_rng(0).standard_normal((2, 4, 4, 8)).astype(np.float32)
+    pool = MaxPool2D()
+    first = pool.forward(x, training=True)
+    assert np.shares_memory(pool.forward(x, training=True), first)
+    assert not np.shares_memory(pool.forward(x), pool.forward(x))

@@ -7,7 +7,8 @@ from typing import Any
 import numpy as np
 
 from .. import initializers
-from ..im2col import Workspace, check_padding, col2im, conv_geometry, im2col, pair
+from ..im2col import (Pair, Workspace, blocked_inner, blocked_matmul, check_padding, col2im, column_layout,
+                      conv_geometry, gather, im2col, pair, patch_index, pixel_pieces)
 from ..module import Module, from_config, to_config
 from ..parameter import Parameter
 from ..validation import positive_int
@@ -25,8 +26,12 @@ class Conv2D(Module):
     ``weight`` is stored ``(KH, KW, C, filters)`` so that ``weight.reshape(KH*KW*C, filters)`` (free) is the
     matrix the column matrix ``(N*OH*OW, KH*KW*C)`` multiplies; it is initialized from a
     ``(filters, C, KH, KW)`` draw so the initializer sees the right fans. ``bias`` is ``(filters,)``.
-    Scratch buffers are reused while the input shape stays the same, so the gradient ``backward`` returns
-    is a view that the next ``backward`` overwrites.
+    ``activation="relu"`` is applied in place on the product.
+
+    Scratch buffers are reused while the input shape stays the same, so the gradient ``backward`` returns,
+    and in training mode the output of ``forward``, are overwritten by the next call: copy them to keep them.
+    See ``docs/convolution.md`` for the products (two output pixels per row of the column matrix, the input
+    gradient as a convolution with the flipped kernel).
     """
 
     def __init__(
@@ -54,6 +59,7 @@ class Conv2D(Module):
         self.weight: Parameter | None = None
         self.bias: Parameter | None = None
         self.input_grad = True  # False skips computing dL/dx (first layer of a model)
+        self._relu = type(self.activation) is activations.ReLU  # fused: applied in place on the product
         self._ws = Workspace()
 
     def build(self, input_shape: tuple[int, ...]) -> None:
@@ -66,31 +72,76 @@ class Conv2D(Module):
         self.weight = Parameter(kernel.transpose(2, 3, 1, 0))
         if self.use_bias:
             self.bias = Parameter(self.bias_initializer((self.filters,), self.rng, self.dtype))
+        # With stride 1, dL/dx is a convolution of the output gradient zero-padded by d*(K-1) - pad on each
+        # side; a forward padding wider than d*(K-1) (rare) keeps the col2im path.
+        reach = [d * (k - 1) for k, d in zip(self.kernel_size, self.dilation)]
+        self._grad_pads = tuple((r - before, r - after) for r, (before, after) in zip(reach, self.pads))
+        self._flipped = self.strides == (1, 1) and min(min(p) for p in self._grad_pads) >= 0
+        # Output pixels per row of the column matrices: of the forward product (OW wide, OC outputs) and of
+        # the input gradient's (W wide, C outputs).
+        simple = self.strides == self.dilation == (1, 1)
+        self._block = pixel_block(ow, self.filters) if simple else 1
+        self._grad_block = pixel_block(input_shape[1], input_shape[2]) if simple else 1
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         self._ensure_built(x)
         self._ws.use(x)
-        xp = self._padded(x)
-        n, c, (oh, ow, oc) = len(x), self.input_shape[2], self.output_shape
-        cols = self._ws.get("cols", (n * oh * ow, self.kernel_size[0] * self.kernel_size[1] * c),
-                            order="F" if c <= 3 else "C")
-        self.cols = im2col(xp, self.kernel_size, self.strides, self.dilation, (oh, ow), cols)
-        y = np.dot(cols, self.weight.data.reshape(-1, oc))
-        if self.bias is not None:  # adding rows of OW*OC values is faster than broadcasting OC values
+        n, (oh, ow, oc) = len(x), self.output_shape
+        p = self._block
+        # The bias rides in the product as a ones column of cols (not possible when cols is gathered).
+        self._bias_in_cols = self.bias is not None and column_layout(x.shape[3], x.itemsize) != "gather"
+        self.cols = self._im2col(x, self.pads, "cols", p, self.strides, (oh, ow // p), self._bias_in_cols)
+        kernel = block_kernel(self.weight.data, p)  # (KH*(KW+p-1)*C, p*OC)
+        if self._bias_in_cols:
+            kernel = np.vstack([kernel, np.tile(self.bias.data, p)])
+        # (N*OH*OW/p, p*OC), that is (N, OH, OW, OC); training reuses one buffer (no fresh pages every step)
+        y = blocked_matmul(self.cols, kernel, out=self._ws.get("y", (len(self.cols), p * oc)) if training else None)
+        if self.bias is not None and not self._bias_in_cols:  # rows of OW*OC values: faster than broadcasting OC
             rows = y.reshape(-1, ow * oc)
             rows += np.tile(self.bias.data, ow)
-        return self.activation.forward(y.reshape(n, oh, ow, oc), training)
+        y = y.reshape(n, oh, ow, oc)
+        if self._relu:  # in place on the product: one pass, no temporary
+            self._relu_out = np.maximum(y, 0, out=y)
+            return y
+        return self.activation.forward(y, training)
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray | None:
-        (h, w, c), (oh, ow, oc) = self.input_shape, self.output_shape
-        kh, kw = self.kernel_size
-        g = self.activation.backward(grad_out).reshape(-1, oc)  # (N*OH*OW, OC)
-        grad = self.weight.grad.reshape(-1, oc)  # a view, (KH*KW*C, OC)
-        grad += np.dot(self.cols.T, g)
-        if self.bias is not None:
+        oc, p = self.filters, self._block
+        g = self._activation_grad(grad_out).reshape(-1, oc)  # (N*OH*OW, OC)
+        grad = blocked_inner(self.cols, g.reshape(-1, p * oc))  # (rows of the kernel matrix, p*OC)
+        if self._bias_in_cols:
+            self.bias.grad += grad[-1].reshape(p, oc).sum(axis=0)
+            grad = grad[:-1]
+        elif self.bias is not None:
             self.bias.grad += np.dot(self._ws.get("ones", (len(g),), fill=1), g)
+        self.weight.grad += fold_block_grad(grad, self.kernel_size, p)
         if not self.input_grad:
             return None
+        return self._input_grad_flipped(g) if self._flipped else self._input_grad_col2im(g)
+
+    def _activation_grad(self, grad_out: np.ndarray) -> np.ndarray:
+        """dL/d(pre-activation) ``(N, OH, OW, OC)``; for the fused ReLU in reused buffers."""
+        if not self._relu:
+            return self.activation.backward(grad_out)
+        y = self._relu_out
+        mask = np.greater(y, 0, out=self._ws.get("mask", y.shape, dtype=np.bool_))
+        return np.multiply(grad_out, mask, out=self._ws.get("g", y.shape))
+
+    def _input_grad_flipped(self, g: np.ndarray) -> np.ndarray:
+        """dL/dx for stride 1: the stride-1 convolution of ``g`` with the flipped kernel, its in/out channels
+        swapped, over ``g`` zero-padded by ``span - 1 - pad`` on each side. One im2col and one product."""
+        (h, w, c), (oh, ow, oc) = self.input_shape, self.output_shape
+        n, q = len(g) // (oh * ow), self._grad_block
+        cols = self._im2col(g.reshape(n, oh, ow, oc), self._grad_pads, "gcols", q, (1, 1), (h, w // q))
+        flipped = self.weight.data[::-1, ::-1].transpose(0, 1, 3, 2)  # (KH, KW, OC, C)
+        dx = self._ws.get("dx", (n, h, w, c))
+        blocked_matmul(cols, block_kernel(flipped, q), out=dx.reshape(-1, q * c))
+        return dx
+
+    def _input_grad_col2im(self, g: np.ndarray) -> np.ndarray:
+        """dL/dx for any stride: patch gradients ``g @ W.T``, scatter-added into the padded input by ``col2im``."""
+        (h, w, c), (oh, ow, oc) = self.input_shape, self.output_shape
+        kh, kw = self.kernel_size
         # dcols = g @ W.T, written offset-major (KH*KW, N*OH*OW, C) so that col2im adds contiguous blocks.
         kernel = self.weight.data.reshape(kh * kw, c, oc).transpose(0, 2, 1)
         dcols = np.matmul(g, kernel, out=self._ws.get("dcols", (kh * kw, len(g), c)))
@@ -100,13 +151,33 @@ class Conv2D(Module):
         col2im(dcols.reshape(kh * kw, n, oh, ow, c), self.kernel_size, self.strides, self.dilation, dxp)
         return dxp[:, top:top + h, left:left + w]
 
-    def _padded(self, x: np.ndarray) -> np.ndarray:
-        """``x`` with its zero padding, in a reused buffer (``x`` itself when there is none)."""
-        (top, bottom), (left, right) = self.pads
+    def _im2col(self, x: np.ndarray, pads: tuple[Pair, Pair], name: str, block: int, stride: Pair, out_hw: Pair,
+                ones_column: bool = False) -> np.ndarray:
+        """The column matrix of ``x`` zero-padded by ``pads``, in the reused buffer ``name``: one row per ``block``
+        adjacent output pixels, a window of ``(KH, KW + block - 1)`` cells moved by ``block`` along the width;
+        ``ones_column`` appends a column of ones (not with the gathered layout)."""
+        n, c = x.shape[0], x.shape[3]
+        window = (self.kernel_size[0], self.kernel_size[1] + block - 1)
+        stride = (stride[0], stride[1] * block)
+        layout = column_layout(c, x.itemsize)
+        width = window[0] * window[1] * c
+        cols = self._ws.get(name, (n * out_hw[0] * out_hw[1], width + int(ones_column)),
+                            fill=1 if ones_column else None, order="F" if layout == "F" else "C")
+        xp = self._pad(x, pads, f"{name} padded")
+        if layout != "gather":
+            im2col(xp, window, stride, self.dilation, out_hw, cols[:, :width])  # the ones column stays
+            return cols
+        index = self._ws.memo(f"{name} index", lambda: patch_index(xp.shape, window, stride, self.dilation, out_hw,
+                                                                   pixel_pieces(c, x.itemsize)))
+        return gather(xp, index, cols)
+
+    def _pad(self, x: np.ndarray, pads: tuple[Pair, Pair], name: str) -> np.ndarray:
+        """``x`` with ``pads`` zeros around each image, in the reused buffer ``name`` (``x`` itself when none)."""
+        (top, bottom), (left, right) = pads
         if top == bottom == left == right == 0:
             return x
         n, h, w, c = x.shape
-        xp = self._ws.get("xp", (n, h + top + bottom, w + left + right, c), fill=0)
+        xp = self._ws.get(name, (n, h + top + bottom, w + left + right, c), fill=0)
         xp[:, top:top + h, left:left + w] = x  # the border stays zero
         return xp
 
@@ -122,3 +193,32 @@ class Conv2D(Module):
             "kernel_initializer": self.kernel_initializer.get_config(),
             "bias_initializer": self.bias_initializer.get_config(),
         }
+
+
+# Two output pixels per row of the column matrix (``block_kernel``) pay off while the product is narrow: the
+# column matrix shrinks by (KW+1)/(2*KW) and the product doubles its output columns, at 1 + 1/KW times the FLOPs.
+BLOCK_MAX_FILTERS = 16
+
+
+def pixel_block(width: int, filters: int) -> int:
+    """Adjacent output pixels per row of the column matrix of a stride-1 product: 2 or 1."""
+    return 2 if width % 2 == 0 and filters <= BLOCK_MAX_FILTERS else 1
+
+
+def block_kernel(kernel: np.ndarray, p: int) -> np.ndarray:
+    """The ``(KH*(KW+p-1)*C, p*OC)`` matrix that maps a window of ``KW+p-1`` columns to ``p`` adjacent output
+    pixels of a stride-1 convolution with ``kernel`` ``(KH, KW, C, OC)``; for ``p = 1`` the kernel itself."""
+    kh, kw, c, oc = kernel.shape
+    if p == 1:
+        return kernel.reshape(-1, oc)
+    blocked = np.zeros((kh, kw + p - 1, c, p, oc), kernel.dtype)
+    for s in range(p):  # output pixel s of the block sees window columns s .. s+KW-1
+        blocked[:, s:s + kw, :, s] = kernel
+    return blocked.reshape(-1, p * oc)
+
+
+def fold_block_grad(grad: np.ndarray, kernel_size: Pair, p: int) -> np.ndarray:
+    """The adjoint of ``block_kernel``: a ``(KH*(KW+p-1)*C, p*OC)`` gradient summed into ``(KH, KW, C, OC)``."""
+    (kh, kw), oc = kernel_size, grad.shape[1] // p
+    blocked = grad.reshape(kh, kw + p - 1, -1, p, oc)
+    return sum(blocked[:, s:s + kw, :, s] for s in range(p))
