@@ -130,10 +130,17 @@ CANDIDATES: list[dict[str, Any]] = [
     {**BASE, "name": "s8-center-x5", "max_shift": 8, "members": 5, "epochs": [20, 40, 80]},
     {**BASE, "name": "s4-pool2-center-x5", "pool": 2, "members": 5, "epochs": [20, 40, 80]},
     {**BASE, "name": "s8-pool2-center-x5", "max_shift": 8, "pool": 2, "members": 5, "epochs": [20, 40, 80]},
+    # round 3 (see docs/cat-classifier.md): around round 2's winner, s8-pool2-center-x5
+    {**BASE, "name": "s12-pool2-center-x5", "max_shift": 12, "pool": 2, "members": 5, "epochs": [40, 80, 160]},
+    {**BASE, "name": "s8-pool4-center-x5", "max_shift": 8, "pool": 4, "members": 5, "epochs": [40, 80, 160]},
+    {**BASE, "name": "s8-pool2-standardize-x5", "max_shift": 8, "pool": 2, "normalize": "standardize", "members": 5,
+     "epochs": [40, 80, 160]},
+    {**BASE, "name": "s8-pool2-center-64-drop0.5-x5", "max_shift": 8, "pool": 2, "hidden": [64], "dropout": 0.5,
+     "members": 5, "epochs": [40, 80, 160]},
 ]
 
 # The default recipe: the best (candidate, epochs) of --select by out-of-fold balanced accuracy.
-RECIPE: dict[str, Any] = {**next(c for c in CANDIDATES if c["name"] == "s8-center-x5"), "epochs": 40}
+RECIPE: dict[str, Any] = {**next(c for c in CANDIDATES if c["name"] == "s12-pool2-center-x5"), "epochs": 160}
 
 
 def scale(images: np.ndarray, dtype: Any = "float32") -> np.ndarray:
@@ -255,7 +262,13 @@ def select(args: argparse.Namespace, data: Any) -> dict[str, Any]:
           f"{args.repeats} repeats); the test images are not used")
     print(f"{'candidate':<24} {'epochs':>6} {'accuracy':>8} {'balanced':>8} {'AUC':>7} {'s/fold':>8}")
     seed = 0 if args.seed is None else args.seed
-    rows = cross_validate(data.x_train, data.y_train, CANDIDATES, args.folds, args.repeats, seed)
+    names = [c["name"] for c in CANDIDATES]
+    wanted = names if args.candidates is None else [n.strip() for n in args.candidates.split(",")]
+    unknown = [n for n in wanted if n not in names]
+    if unknown:
+        raise InvalidValueError(f"--candidates: unknown candidate {unknown[0]!r}; the candidates are {', '.join(names)}")
+    chosen = [c for c in CANDIDATES if c["name"] in wanted]
+    rows = cross_validate(data.x_train, data.y_train, chosen, args.folds, args.repeats, seed)
     best = max(rows, key=lambda r: (round(r["val_balanced_accuracy"], 6), r["val_auc"]))
     print(f"best by balanced accuracy: {best['candidate']} for {best['epochs']} epochs (balanced "
           f"{best['val_balanced_accuracy']:.3f}, AUC {best['val_auc']:.3f}); the default recipe is "
@@ -439,6 +452,7 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, help=f"seed (default 0; with --reference {REFERENCE_SEED}, the course's)")
     p.add_argument("--folds", type=int, default=5, help="with --select: folds (default %(default)s)")
     p.add_argument("--repeats", type=int, default=2, help="with --select: repeats (default %(default)s)")
+    p.add_argument("--candidates", metavar="NAMES", help="with --select: only these candidates (comma-separated)")
     p.add_argument("--data-dir", metavar="DIR", help="folder with train_catvnoncat.h5 and test_catvnoncat.h5")
     p.add_argument("--no-verify", action="store_true",
                    help="do not compare the files' SHA-256 with the originals (for your own or synthetic files)")
@@ -460,6 +474,8 @@ def check_args(args: argparse.Namespace) -> None:
         raise InvalidValueError("--layers needs --reference (the default recipe has fixed layers)")
     if args.epochs is not None and args.epochs < 1:
         raise InvalidValueError(f"--epochs/--iterations must be >= 1, got {args.epochs}")
+    if args.candidates is not None and not args.select:
+        raise InvalidValueError("--candidates needs --select")
     if args.select and (args.epochs is not None or args.save or args.plot):
         raise InvalidValueError("--select only compares candidates: --epochs, --save and --plot do not apply")
     if args.seed is not None and args.seed < 0:

@@ -81,3 +81,12 @@ def test_model_with_normalization_trains_and_round_trips(tmp_path):
     assert model.evaluate(x, y)["accuracy"] > 0.9
     loaded = nn.load(model.save(tmp_path / "m.npz"))
     np.testing.assert_array_equal(loaded.predict(x), model.predict(x))
+
+
+def test_adapting_again_replaces_the_statistics():
+    layer = nn.Normalization().set_dtype("float64")
+    first, second = data(seed=1), data(seed=2) * 5 + 3
+    layer.adapt(first)
+    layer.forward(first)
+    layer.adapt(second)
+    np.testing.assert_allclose(layer.forward(second).mean(axis=0), 0.0, atol=1e-12)

@@ -62,8 +62,10 @@ class RandomFlip(_Augment):
     @staticmethod
     def _apply(x: np.ndarray, masks: list[tuple[int, np.ndarray]]) -> np.ndarray:
         for axis, mask in masks:
-            flipped = x[:, :, ::-1] if axis == 2 else x[:, ::-1]
-            x = np.where(mask[:, None, None, None], flipped, x)
+            chosen = np.flatnonzero(mask)
+            out = x.copy()  # then only the chosen samples are rewritten (faster than np.where over all)
+            out[chosen] = x[chosen, :, ::-1] if axis == 2 else x[chosen, ::-1]
+            x = out
         return x
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
@@ -104,7 +106,7 @@ class RandomShift(_Augment):
             raise InvalidValueError(f"RandomShift fill_mode must be one of {', '.join(map(repr, FILL_MODES))}, "
                                     f"got {fill_mode!r}")
         self.fill_mode = fill_mode
-        self._index: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None = None
+        self._index: tuple[np.ndarray, np.ndarray | None] | None = None
 
     def build(self, input_shape: tuple[int, ...]) -> None:
         h, w = input_shape[0], input_shape[1]
@@ -134,22 +136,23 @@ class RandomShift(_Augment):
         dx = _uniform_ints(self.rng, -self.max_shift[1], self.max_shift[1], n)
         rows, row_ok = self._source(h, dy)
         cols, col_ok = self._source(w, dx)
-        rows, cols = rows[:, :, None], cols[:, None, :]          # (N, H, 1), (N, 1, W)
+        # flat number of the source pixel of every output pixel, (N*H*W,)
+        pixel = ((np.arange(n)[:, None, None] * h + rows[:, :, None]) * w + cols[:, None, :]).reshape(-1)
         valid = None if row_ok is None else (row_ok[:, :, None] & col_ok[:, None, :])[..., None]
-        self._index = (rows, cols, valid)
-        out = x[np.arange(n)[:, None, None], rows, cols]      # (N, H, W, C), one gather
+        self._index = (pixel, valid)
+        # one np.take of whole pixels (C values each): several times faster than fancy indexing by (n, i, j)
+        out = np.take(x.reshape(-1, x.shape[3]), pixel, axis=0, mode="clip").reshape(x.shape)
         return out if valid is None else out * valid
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         if self._index is None:
             return grad_out
-        rows, cols, valid = self._index
+        pixel, valid = self._index
         n, h, w, c = grad_out.shape
         if valid is not None:
             grad_out = grad_out * valid  # zero-filled pixels came from nowhere
         # Scatter-add each output gradient onto its source pixel: flat index of (sample, row, col, channel).
-        pixel = (np.arange(n)[:, None, None] * h + rows) * w + cols          # (N, H, W)
-        flat = (pixel[..., None] * c + np.arange(c)).reshape(-1)
+        flat = (pixel[:, None] * c + np.arange(c)).reshape(-1)
         dx = np.bincount(flat, weights=grad_out.reshape(-1), minlength=n * h * w * c)
         return dx.reshape(n, h, w, c).astype(grad_out.dtype, copy=False)
 
