@@ -27,7 +27,6 @@ Names accepted by ``get`` (case-insensitive):
 
 from __future__ import annotations
 
-import difflib
 import math
 import numbers
 import operator
@@ -36,6 +35,7 @@ from typing import Any, Callable, ClassVar, Sequence, Union
 import numpy as np
 
 from .errors import InvalidTypeError, InvalidValueError, ShapeError
+from .validation import from_named_config, lookup
 
 RNG = Union[np.random.Generator, np.random.RandomState]
 
@@ -252,33 +252,15 @@ INITIALIZERS: dict[str, type[Initializer]] = {
 ALIASES = {"xavier_uniform": "glorot_uniform", "xavier_normal": "glorot_normal", "normal_fan_in": "lecun_normal"}
 
 
-def _lookup(name: str) -> type[Initializer]:
-    key = ALIASES.get(name.lower(), name.lower())
-    if key in INITIALIZERS:
-        return INITIALIZERS[key]
-    known = sorted([*INITIALIZERS, *ALIASES])
-    close = difflib.get_close_matches(name.lower(), known, n=1)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
-    raise InvalidValueError(f"unknown initializer {name!r}{hint} (known: {', '.join(known)})")
-
-
 def from_config(config: dict[str, Any]) -> Initializer:
     """Re-create an initializer from ``get_config()`` output."""
-    args = dict(config)
-    name = args.pop("name", None)
-    if not isinstance(name, str):
-        raise InvalidValueError(f"initializer config needs a string 'name', got {config!r}")
-    cls = _lookup(name)
-    try:
-        return cls(**args)
-    except TypeError as exc:
-        raise InvalidValueError(f"bad config for initializer {name!r}: {exc}") from exc
+    return from_named_config("initializer", config, INITIALIZERS, ALIASES)
 
 
 def get(identifier: str | dict[str, Any] | Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
     """Resolve a name (default arguments), a config dict, or return an initializer/callable unchanged."""
     if isinstance(identifier, str):
-        return _lookup(identifier)()
+        return lookup("initializer", identifier, INITIALIZERS, ALIASES)()
     if isinstance(identifier, dict):
         return from_config(identifier)
     if callable(identifier) and not isinstance(identifier, type):

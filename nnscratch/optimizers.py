@@ -19,7 +19,6 @@ steps done) before each step. Formulas follow PyTorch (``g`` = gradient, ``wd`` 
 
 from __future__ import annotations
 
-import difflib
 import functools
 import math
 import numbers
@@ -31,6 +30,7 @@ from . import schedules
 from .errors import DTypeError, InvalidTypeError, InvalidValueError, ModelFileError, NotBuiltError
 from .parameter import Parameter
 from .schedules import Schedule
+from .validation import build, lookup
 
 
 def _check(name: str, value: object, expected: str, ok: Callable[[float], bool]) -> float:
@@ -350,21 +350,8 @@ OPTIMIZERS: dict[str, Callable[..., Optimizer]] = {
 }
 
 
-def _lookup(name: str) -> Callable[..., Optimizer]:
-    key = name.lower()
-    if key in OPTIMIZERS:
-        return OPTIMIZERS[key]
-    close = difflib.get_close_matches(key, OPTIMIZERS, n=1)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
-    raise InvalidValueError(f"unknown optimizer {name!r}{hint} (known: {', '.join(sorted(OPTIMIZERS))})")
-
-
 def _create(name: str, kwargs: dict[str, Any]) -> Optimizer:
-    factory = _lookup(name)
-    try:
-        return factory(**kwargs)
-    except TypeError as exc:
-        raise InvalidValueError(f"bad arguments for optimizer {name!r}: {exc}") from exc
+    return build("optimizer", name, lookup("optimizer", name, OPTIMIZERS), kwargs)
 
 
 def from_config(config: dict[str, Any]) -> Optimizer:

@@ -10,13 +10,12 @@ Every schedule has ``get_config()`` (JSON-able, with a ``"name"``) and is re-cre
 
 from __future__ import annotations
 
-import difflib
 import math
 import numbers
 from typing import Any, Callable, ClassVar
 
 from .errors import InvalidTypeError, InvalidValueError
-from .validation import positive_int
+from .validation import build, from_named_config, lookup, positive_int
 
 
 def _check(name: str, value: object, expected: str, ok: Callable[[float], bool]) -> float:
@@ -138,26 +137,9 @@ SCHEDULES: dict[str, type[Schedule]] = {
 }
 
 
-def _lookup(name: str) -> type[Schedule]:
-    key = name.lower()
-    if key in SCHEDULES:
-        return SCHEDULES[key]
-    close = difflib.get_close_matches(key, SCHEDULES, n=1)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
-    raise InvalidValueError(f"unknown schedule {name!r}{hint} (known: {', '.join(sorted(SCHEDULES))})")
-
-
 def from_config(config: dict[str, Any]) -> Schedule:
     """Re-create a schedule from ``get_config()`` output."""
-    args = dict(config)
-    name = args.pop("name", None)
-    if not isinstance(name, str):
-        raise InvalidValueError(f"schedule config needs a string 'name', got {config!r}")
-    cls = _lookup(name)
-    try:
-        return cls(**args)
-    except TypeError as exc:
-        raise InvalidValueError(f"bad config for schedule {name!r}: {exc}") from exc
+    return from_named_config("schedule", config, SCHEDULES)
 
 
 def get(identifier: Schedule | float | str | dict[str, Any], **kwargs: Any) -> Schedule:
@@ -165,11 +147,7 @@ def get(identifier: Schedule | float | str | dict[str, Any], **kwargs: Any) -> S
     if isinstance(identifier, Schedule):
         return identifier
     if isinstance(identifier, str):
-        cls = _lookup(identifier)
-        try:
-            return cls(**kwargs)
-        except TypeError as exc:
-            raise InvalidValueError(f"bad arguments for schedule {identifier!r}: {exc}") from exc
+        return build("schedule", identifier, lookup("schedule", identifier, SCHEDULES), kwargs)
     if isinstance(identifier, dict):
         return from_config(identifier)
     if isinstance(identifier, numbers.Real) and not isinstance(identifier, bool):

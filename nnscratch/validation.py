@@ -109,3 +109,30 @@ def unknown_name(kind: str, name: Any, known: Iterable[str], extra: str = "") ->
     close = difflib.get_close_matches(str(name).lower(), known, n=1)
     hint = f"; did you mean '{close[0]}'?" if close else ""
     return InvalidValueError(f"unknown {kind} '{name}'{hint} (known: {', '.join(known)}{extra})")
+
+
+def lookup(kind: str, name: str, registry: dict[str, Any], aliases: dict[str, str] | None = None) -> Any:
+    """``registry[name]`` (case-insensitive, through ``aliases``), else the "did you mean" error of ``unknown_name``."""
+    aliases = aliases or {}
+    key = aliases.get(name.lower(), name.lower())
+    if key in registry:
+        return registry[key]
+    raise unknown_name(kind, name, sorted([*registry, *aliases]))
+
+
+def build(kind: str, name: str, factory: Callable[..., Any], args: dict[str, Any], what: str = "arguments") -> Any:
+    """``factory(**args)``, with a ``TypeError`` (an unexpected or missing argument) as ``InvalidValueError``."""
+    try:
+        return factory(**args)
+    except TypeError as exc:
+        raise InvalidValueError(f"bad {what} for {kind} {name!r}: {exc}") from exc
+
+
+def from_named_config(kind: str, config: dict[str, Any], registry: dict[str, Any],
+                      aliases: dict[str, str] | None = None) -> Any:
+    """Re-create an object from ``{"name": ..., **arguments}`` (a ``get_config()`` output) through ``registry``."""
+    args = dict(config)
+    name = args.pop("name", None)
+    if not isinstance(name, str):
+        raise InvalidValueError(f"{kind} config needs a string 'name', got {config!r}")
+    return build(kind, name, lookup(kind, name, registry, aliases), args, "config")
