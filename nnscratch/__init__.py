@@ -6,7 +6,7 @@
     history = model.fit(x, y, epochs=10, batch_size=32, validation_split=0.2)
 """
 
-from . import callbacks, checkpoint, initializers, losses, metrics, optimizers, schedules
+from . import callbacks, checkpoint, initializers, losses, metrics, optimizers, parallel, schedules
 from .callbacks import Callback, EarlyStopping, LearningRateScheduler, ModelCheckpoint
 from .checkpoint import Checkpoint
 from .ensemble import Ensemble
@@ -24,6 +24,7 @@ from .losses import BinaryCrossEntropy, CategoricalCrossEntropy, Loss, MeanAbsol
 from .model import Model
 from .module import Module
 from .optimizers import SGD, Adam, AdamW, Optimizer, RMSprop
+from .parallel import get_num_threads, set_num_threads
 from .parameter import Parameter
 from .progress import ProgressBar
 from .sequential import Sequential

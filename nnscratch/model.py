@@ -23,6 +23,7 @@ from .errors import InvalidTypeError, InvalidValueError, NotBuiltError, ShapeErr
 from .history import History
 from .layers.activations import Activation, Sigmoid, Softmax
 from .module import Module
+from .parallel import DataParallel
 from .progress import ProgressBar
 from .validation import as_float_array, as_targets, check_sample_shape, positive_int, real_number
 
@@ -118,6 +119,8 @@ class Model(Module):
             self._train_loss = loss
         if type(self._train_loss).__module__ == losses.__name__:
             self._train_loss.validate_values = False  # fit/evaluate check the whole target array up front
+        if training:  # (evaluate, which validation calls inside fit, keeps the training set-up)
+            self._parallel = DataParallel(self) if DataParallel.eligible(self) else None
 
     def _check_data(self, x: np.ndarray, y: np.ndarray | None, names: tuple[str, str] = ("x", "y")) -> None:
         """Check ``x`` against the built input shape and ``y`` against the output shape and the loss."""
@@ -130,9 +133,19 @@ class Model(Module):
         return self._train_loss.forward(self._fused.x if self._fused is not None else out, y)
 
     # ------------------------------------------------------------------ training
+    _parallel: DataParallel | None = None
+
     def train_step(self, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
-        """One optimizer step on a batch; returns the batch loss (before the step) and the output."""
+        """One optimizer step on a batch; returns the batch loss (before the step) and the output.
+
+        The batch is split across threads when the model allows it (``nnscratch.parallel``)."""
         self.optimizer.zero_grad()
+        threads = self._parallel.threads_for(len(x)) if self._parallel is not None else 1
+        if threads > 1:
+            value, out = self._parallel.step(x, y, threads)
+            if math.isfinite(value):
+                self.optimizer.step()
+            return value, out
         out = self.forward(x, training=True)
         value = self._loss_value(out, y)
         if not math.isfinite(value):

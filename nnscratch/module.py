@@ -27,6 +27,9 @@ class Module:
 
     registry: ClassVar[dict[str, type[Module]]] = {}
     checks_dtype: ClassVar[bool] = True  # layers without parameters of their own may accept any float dtype
+    # Samples are independent and no random numbers are drawn: a batch may be split across threads
+    # (nnscratch.parallel). False for Dropout, BatchNorm and the augmentation layers.
+    per_sample: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

@@ -22,6 +22,8 @@ class Activation(Module):
     (softmax + cross-entropy, sigmoid + binary cross-entropy); ``backward`` then passes the gradient through.
     """
 
+    per_sample = True
+
     fused = False
 
     def _ensure_built(self, x: np.ndarray) -> None:

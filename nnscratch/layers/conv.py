@@ -34,6 +34,8 @@ class Conv2D(Module):
     gradient as a convolution with the flipped kernel).
     """
 
+    per_sample = True
+
     def __init__(
         self,
         filters: int,

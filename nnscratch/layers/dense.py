@@ -23,6 +23,8 @@ class Dense(Module):
     ``x @ W`` and ``x.T @ g`` with this layout are the fastest BLAS calls for both passes.
     """
 
+    per_sample = True
+
     def __init__(
         self,
         units: int,

@@ -26,6 +26,8 @@ class Normalization(Module):
     the layer refuses to run.
     """
 
+    per_sample = True
+
     def __init__(self, mean: Sequence[float] | None = None, std: Sequence[float] | None = None,
                  center: bool = True, scale: bool = True, epsilon: float = 1e-3) -> None:
         super().__init__()

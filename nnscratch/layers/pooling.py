@@ -23,6 +23,8 @@ class _Pool2D(Module):
     ``(ph, pw)`` per side; padded cells never win a max and are not counted in an average.
     """
 
+    per_sample = True
+
     def __init__(self, pool_size: int | tuple[int, int] | list[int] = 2,
                  strides: int | tuple[int, int] | list[int] | None = None,
                  padding: str | int | tuple[int, int] | list[int] = "valid") -> None:
@@ -211,6 +213,8 @@ class AvgPool2D(_Pool2D):
 
 class GlobalAvgPool2D(Module):
     """Mean over height and width: ``(N, H, W, C) -> (N, C)``."""
+
+    per_sample = True
 
     def build(self, input_shape: tuple[int, ...]) -> None:
         if len(input_shape) != 3:

@@ -13,6 +13,8 @@ from ..module import Module
 class Reshape(Module):
     """``(batch, *in_shape) -> (batch, *target_shape)``; one entry of ``target_shape`` may be -1."""
 
+    per_sample = True
+
     checks_dtype = False
 
     def __init__(self, target_shape: tuple[int, ...] | list[int]) -> None:

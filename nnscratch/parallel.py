@@ -1,0 +1,175 @@
+"""Data-parallel training steps: each batch split across threads, one replica of the layers per thread.
+
+NumPy uses one core for everything but large matrix products, and the products of a small convolutional
+network are too thin for a multi-threaded BLAS to help. ``fit`` therefore splits every training batch
+into ``get_num_threads()`` contiguous chunks. The calling thread runs chunk 0 through the model's own
+layers; each other chunk goes through a replica of the layers in a worker thread. A replica shares the
+parameters' ``data`` arrays (optimizers update them in place, so replicas never go stale) and has its own
+``grad`` arrays and scratch buffers. NumPy releases the GIL inside its loops and BLAS calls, so the
+threads overlap. The chunk gradients are then added into the model's gradients in a fixed order and the
+optimizer steps once: the result is the full batch's gradient, and a seeded run gives the same numbers
+every time for a given thread count (to rounding, not bit for bit, against another thread count).
+
+Only models whose layers all treat samples independently and draw no random numbers take this path
+(``Module.per_sample``): ``Dense``, ``Conv2D``, the pooling layers, activations, ``Flatten``... A model with
+``Dropout``, ``BatchNorm`` or augmentation layers trains on one thread, as before.
+
+The thread count: ``set_num_threads(n)``, else the environment variable ``NNSCRATCH_NUM_THREADS``, else
+``OMP_NUM_THREADS``, else the number of cores this process may use.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable
+
+import numpy as np
+
+from .errors import InvalidValueError
+
+# Below this many samples per chunk, a split costs more than it gains.
+MIN_CHUNK = 8
+
+_threads: int | None = None
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def set_num_threads(n: int | None) -> None:
+    """Threads for training steps (``None``: back to the default from the environment and the cores)."""
+    global _threads
+    if n is not None and (isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1):
+        raise InvalidValueError(f"set_num_threads takes a positive integer or None, got {n!r}")
+    _threads = None if n is None else int(n)
+
+
+def get_num_threads() -> int:
+    """The threads a training step may use: ``set_num_threads``, ``NNSCRATCH_NUM_THREADS``, ``OMP_NUM_THREADS``
+    or the cores available to this process, in that order."""
+    if _threads is not None:
+        return _threads
+    for var in ("NNSCRATCH_NUM_THREADS", "OMP_NUM_THREADS"):
+        value = os.environ.get(var, "").strip()
+        if value.isdigit() and int(value) > 0:
+            return int(value)
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _executor(workers: int) -> ThreadPoolExecutor:
+    """A shared pool of at least ``workers`` threads (daemon threads: they never keep the interpreter alive)."""
+    global _pool
+    with _pool_lock:
+        if _pool is None or _pool._max_workers < workers:
+            old, _pool = _pool, ThreadPoolExecutor(max_workers=workers, thread_name_prefix="nnscratch")
+            if old is not None:
+                old.shutdown(wait=False)
+        return _pool
+
+
+def chunk_bounds(n: int, chunks: int) -> list[tuple[int, int]]:
+    """``chunks`` contiguous ``(start, stop)`` ranges covering ``range(n)``, sizes differing by at most one."""
+    edges = [n * k // chunks for k in range(chunks + 1)]
+    return list(zip(edges[:-1], edges[1:]))
+
+
+class Replica:
+    """A copy of ``layers`` sharing their parameters' ``data`` (not ``grad``), with the copies of the fused
+    output activation and the training loss; runs the forward and backward of one chunk."""
+
+    def __init__(self, layers: list, fused: Any, loss: Any, params: list) -> None:
+        memo: dict[int, Any] = {id(p.data): p.data for p in params}
+        self.layers = copy.deepcopy(layers, memo)
+        self.fused = memo.get(id(fused)) if fused is not None else None
+        self.params = [memo[id(p)] for p in params]
+        self.loss = copy.copy(loss)
+
+    def shares(self, params: list) -> bool:
+        """Whether this replica still uses ``params``' arrays (a replaced array needs a new replica)."""
+        return len(params) == len(self.params) and all(r.data is p.data for r, p in zip(self.params, params))
+
+
+def chunk_step(layers: list, fused: Any, loss: Any, params: list, x: np.ndarray, y: np.ndarray,
+               weight: float) -> tuple[float, np.ndarray]:
+    """Zero ``params``' gradients, run ``x`` ``(chunk, ...)`` forward and the loss, then backward with the loss
+    gradient times ``weight`` (the chunk's share of the batch). Returns the chunk's loss and output."""
+    for p in params:
+        p.zero_grad()
+    out = x
+    for layer in layers:
+        out = layer.forward(out, True)
+    value = loss.forward(fused.x if fused is not None else out, y)
+    if not math.isfinite(value):
+        return value, out
+    grad = loss.backward()
+    grad = grad * grad.dtype.type(weight)
+    if fused is not None:
+        fused.fused = True
+    try:
+        for layer in reversed(layers):
+            if grad is None:
+                break
+            grad = layer.backward(grad)
+    finally:
+        if fused is not None:
+            fused.fused = False
+    return value, out
+
+
+class DataParallel:
+    """The data-parallel step of a ``Sequential`` model: ``step(x, y)`` fills the model's gradients."""
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+        self.replicas: list[Replica] = []
+
+    @staticmethod
+    def eligible(model: Any) -> bool:
+        """A ``Sequential`` whose every layer (and sub-module) is ``per_sample``."""
+        layers = getattr(model, "layers", None)
+        return bool(layers) and all(m.per_sample for layer in layers for m in layer.modules())
+
+    def threads_for(self, batch: int) -> int:
+        """How many chunks a batch of ``batch`` samples is split into (1: no split)."""
+        return max(1, min(get_num_threads(), batch // MIN_CHUNK))
+
+    def _replicas(self, count: int) -> list[Replica]:
+        model, params = self.model, self.model.parameters()
+        first = next((m for m in model.modules() if hasattr(m, "input_grad")), None)
+        if len(self.replicas) < count or not all(r.shares(params) for r in self.replicas[:count]):
+            self.replicas = [Replica(model.layers, model._fused, model._train_loss, params) for _ in range(count)]
+        for r in self.replicas[:count]:  # mirror the skipped first-layer input gradient (fit's _NoInputGrad)
+            copy_first = next((m for layer in r.layers for m in layer.modules() if hasattr(m, "input_grad")), None)
+            if first is not None and copy_first is not None:
+                copy_first.input_grad = first.input_grad
+        return self.replicas[:count]
+
+    def step(self, x: np.ndarray, y: np.ndarray, threads: int) -> tuple[float, np.ndarray]:
+        """The loss (mean over the batch) and output ``(batch, ...)`` of one forward/backward split into
+        ``threads`` chunks; the model's parameters hold the batch gradient afterwards (no optimizer step)."""
+        model, n = self.model, len(x)
+        params = model.parameters()
+        bounds = chunk_bounds(n, threads)
+        replicas = self._replicas(threads - 1)
+        jobs: list[Callable[[], tuple[float, np.ndarray]]] = [
+            (lambda a=a, b=b: chunk_step(model.layers, model._fused, model._train_loss, params, x[a:b], y[a:b],
+                                         (b - a) / n))
+            for a, b in bounds[:1]]
+        jobs += [(lambda r=r, a=a, b=b: chunk_step(r.layers, r.fused, r.loss, r.params, x[a:b], y[a:b], (b - a) / n))
+                 for r, (a, b) in zip(replicas, bounds[1:])]
+        futures = [_executor(threads - 1).submit(job) for job in jobs[1:]]
+        results = [jobs[0]()] + [f.result() for f in futures]
+        value = sum(v * (b - a) for (v, _), (a, b) in zip(results, bounds)) / n
+        if math.isfinite(value):
+            for r in replicas:
+                for p, q in zip(params, r.params):
+                    if p.trainable:
+                        p.grad += q.grad
+                        p.grad_is_zero = False
+        return value, np.concatenate([out for _, out in results])
