@@ -9,7 +9,7 @@
 Design: this parent process spawns one worker per (workload, thread count):
 ``python benchmarks/run.py --worker NAME --threads T --worker-out FILE`` with OPENBLAS_NUM_THREADS /
 OMP_NUM_THREADS / MKL_NUM_THREADS = T set before NumPy loads (and threadpoolctl limits too, when
-installed; torch gets ``set_num_threads(T)``). A fresh worker per workload also gives a clean peak-RSS
+installed; torch and nnscratch get ``set_num_threads(T)``). A fresh worker per workload also gives a clean peak-RSS
 measurement. The parent collects the workers' JSON, derives ratios (ours/impl), fractions of the
 measured matmul peak and thread speedups, prints the tables and writes ``--json`` atomically.
 See benchmarks/README.md for how to read the output.
@@ -180,6 +180,10 @@ def worker_main(args: argparse.Namespace) -> int:
     from benchmarks import workloads
     from benchmarks.machine import blas_threads
 
+    import nnscratch
+
+    nnscratch.set_num_threads(t)  # its data-parallel training steps, like torch.set_num_threads(t)
+
     ctx = workloads.Context(threads=t, reps=args.reps, warmup=args.warmup, quick=args.quick, data_dir=args.data_dir,
                             use_torch=not args.no_torch, use_sklearn=not args.no_sklearn)
     workload = workloads.get(args.worker)
@@ -189,7 +193,7 @@ def worker_main(args: argparse.Namespace) -> int:
         "workload": workload.name, "threads": t, "rows": rows, "notes": ctx.notes, "data_source": ctx.data_source,
         "seconds": time.perf_counter() - start, "blas_threads": blas_threads(),
         "env": {k: os.environ.get(k) for k in THREAD_VARS if os.environ.get(k) is not None},
-        "threadpoolctl": limiter is not None,
+        "threadpoolctl": limiter is not None, "nnscratch_threads": nnscratch.get_num_threads(),
     }
     if "torch" in sys.modules:
         out["torch_threads"] = sys.modules["torch"].get_num_threads()

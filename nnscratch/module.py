@@ -30,6 +30,9 @@ class Module:
     # Samples are independent and no random numbers are drawn: a batch may be split across threads
     # (nnscratch.parallel). False for Dropout, BatchNorm and the augmentation layers.
     per_sample: ClassVar[bool] = False
+    # Most of its time is element-wise and copying work, which NumPy runs on one core (convolution,
+    # pooling): splitting the batch across threads pays off only for models with such a layer.
+    gains_from_threads: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

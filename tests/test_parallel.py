@@ -68,13 +68,16 @@ def test_seeded_threaded_training_is_reproducible_and_matches_one_thread():
     assert a.history.to_dict()["accuracy"] == b.history.to_dict()["accuracy"]
 
 
-def test_models_with_random_or_batch_dependent_layers_stay_on_one_thread():
+def test_models_with_random_or_batch_dependent_layers_or_only_dense_layers_stay_on_one_thread():
     nn.set_num_threads(2)
     x, y = data(32, "float32")
     for extra in (nn.Dropout(0.5), nn.BatchNorm(), nn.RandomFlip()):
-        model = nn.Sequential([extra, nn.Flatten(), nn.Dense(3), nn.Softmax()], seed=0)
+        model = nn.Sequential([nn.Conv2D(2, 3), extra, nn.Flatten(), nn.Dense(3), nn.Softmax()], seed=0)
         model.compile("categorical_crossentropy", "sgd").fit(x, y, epochs=1, batch_size=16, verbose=0)
         assert model._parallel is None, type(extra).__name__
+    mlp = nn.Sequential([nn.Flatten(), nn.Dense(8, activation="relu"), nn.Dense(3), nn.Softmax()], seed=0)
+    mlp.compile("categorical_crossentropy", "sgd").fit(x, y, epochs=1, batch_size=16, verbose=0)
+    assert mlp._parallel is None  # matrix products only: the BLAS already uses the cores
     model = cnn("float32").compile("categorical_crossentropy", "sgd")
     model.fit(x, y, epochs=1, batch_size=16, verbose=0)
     assert model._parallel is not None and model._parallel.threads_for(16) == 2

@@ -35,6 +35,7 @@ class Conv2D(Module):
     """
 
     per_sample = True
+    gains_from_threads = True
 
     def __init__(
         self,

@@ -24,6 +24,7 @@ class _Pool2D(Module):
     """
 
     per_sample = True
+    gains_from_threads = True
 
     def __init__(self, pool_size: int | tuple[int, int] | list[int] = 2,
                  strides: int | tuple[int, int] | list[int] | None = None,
@@ -215,6 +216,7 @@ class GlobalAvgPool2D(Module):
     """Mean over height and width: ``(N, H, W, C) -> (N, C)``."""
 
     per_sample = True
+    gains_from_threads = True
 
     def build(self, input_shape: tuple[int, ...]) -> None:
         if len(input_shape) != 3:
