@@ -130,7 +130,11 @@ class DataParallel:
 
     def __init__(self, model: Any) -> None:
         self.model = model
+        self.params = model.parameters()
         self.replicas: list[Replica] = []
+        # the model's first layer with an ``input_grad`` flag (fit sets it to False) and its replicas' copies
+        self.first = next((m for m in model.modules() if hasattr(m, "input_grad")), None)
+        self.first_copies: list[Any] = []
 
     @staticmethod
     def eligible(model: Any) -> bool:
@@ -144,21 +148,20 @@ class DataParallel:
         return max(1, min(get_num_threads(), batch // MIN_CHUNK))
 
     def _replicas(self, count: int) -> list[Replica]:
-        model, params = self.model, self.model.parameters()
-        first = next((m for m in model.modules() if hasattr(m, "input_grad")), None)
+        model, params = self.model, self.params
         if len(self.replicas) < count or not all(r.shares(params) for r in self.replicas[:count]):
             self.replicas = [Replica(model.layers, model._fused, model._train_loss, params) for _ in range(count)]
-        for r in self.replicas[:count]:  # mirror the skipped first-layer input gradient (fit's _NoInputGrad)
-            copy_first = next((m for layer in r.layers for m in layer.modules() if hasattr(m, "input_grad")), None)
-            if first is not None and copy_first is not None:
-                copy_first.input_grad = first.input_grad
+            self.first_copies = [next((m for layer in r.layers for m in layer.modules() if hasattr(m, "input_grad")),
+                                      None) for r in self.replicas]
+        if self.first is not None:  # mirror the skipped first-layer input gradient (fit's _NoInputGrad)
+            for copy_first in self.first_copies[:count]:
+                copy_first.input_grad = self.first.input_grad
         return self.replicas[:count]
 
     def step(self, x: np.ndarray, y: np.ndarray, threads: int) -> tuple[float, np.ndarray]:
         """The loss (mean over the batch) and output ``(batch, ...)`` of one forward/backward split into
         ``threads`` chunks; the model's parameters hold the batch gradient afterwards (no optimizer step)."""
-        model, n = self.model, len(x)
-        params = model.parameters()
+        model, n, params = self.model, len(x), self.params
         bounds = chunk_bounds(n, threads)
         replicas = self._replicas(threads - 1)
         jobs: list[Callable[[], tuple[float, np.ndarray]]] = [
