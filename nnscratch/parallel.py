@@ -27,8 +27,8 @@ import copy
 import math
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable
+from concurrent.futures import ThreadPoolExecutor, wait
+from typing import Any
 
 import numpy as np
 
@@ -130,7 +130,7 @@ class DataParallel:
 
     def __init__(self, model: Any) -> None:
         self.model = model
-        self.params = model.parameters()
+        self.params = [p for _, p in model.named_parameters(include_frozen=True)]  # frozen ones shared too
         self.replicas: list[Replica] = []
         # the model's first layer with an ``input_grad`` flag (fit sets it to False) and its replicas' copies
         self.first = next((m for m in model.modules() if hasattr(m, "input_grad")), None)
@@ -164,14 +164,17 @@ class DataParallel:
         model, n, params = self.model, len(x), self.params
         bounds = chunk_bounds(n, threads)
         replicas = self._replicas(threads - 1)
-        jobs: list[Callable[[], tuple[float, np.ndarray]]] = [
-            (lambda a=a, b=b: chunk_step(model.layers, model._fused, model._train_loss, params, x[a:b], y[a:b],
-                                         (b - a) / n))
-            for a, b in bounds[:1]]
-        jobs += [(lambda r=r, a=a, b=b: chunk_step(r.layers, r.fused, r.loss, r.params, x[a:b], y[a:b], (b - a) / n))
-                 for r, (a, b) in zip(replicas, bounds[1:])]
-        futures = [_executor(threads - 1).submit(job) for job in jobs[1:]]
-        results = [jobs[0]()] + [f.result() for f in futures]
+        runners = [(model.layers, model._fused, model._train_loss, params)]
+        runners += [(r.layers, r.fused, r.loss, r.params) for r in replicas]
+        pool = _executor(threads - 1)
+        futures = [pool.submit(chunk_step, *runner, x[a:b], y[a:b], (b - a) / n)
+                   for runner, (a, b) in zip(runners[1:], bounds[1:])]
+        a, b = bounds[0]
+        try:
+            first = chunk_step(*runners[0], x[a:b], y[a:b], (b - a) / n)
+        finally:
+            wait(futures)  # never leave a worker running on the shared weights, even after an error here
+        results = [first] + [f.result() for f in futures]
         value = sum(v * (b - a) for (v, _), (a, b) in zip(results, bounds)) / n
         if math.isfinite(value):
             for r in replicas:

@@ -108,3 +108,32 @@ def test_thread_count_settings(monkeypatch):
     for bad in (0, -1, 1.5, "2", True):
         with pytest.raises(InvalidValueError, match="positive integer"):
             nn.set_num_threads(bad)
+
+
+class FailsOnLargeInput(nn.Module):
+    """An identity layer that raises for inputs above 100 (to make one chunk fail)."""
+
+    per_sample = True
+    gains_from_threads = True
+
+    def forward(self, x, training=False):
+        self._ensure_built(x)
+        if (x > 100).any():
+            raise ValueError("input above 100")
+        return x
+
+    def backward(self, grad_out):
+        return grad_out
+
+
+def test_an_error_in_a_worker_chunk_reaches_the_caller():
+    nn.set_num_threads(2)
+    model = nn.Sequential([FailsOnLargeInput(), nn.Flatten(), nn.Dense(3), nn.Softmax()], seed=0)
+    model.compile("categorical_crossentropy", "sgd")
+    x, y = data(32, "float32")
+    model._prepare(x.shape[1:])
+    before = model.layers[2].weight.data.copy()
+    x[-1] = 1000  # in the second chunk, which a worker thread runs
+    with pytest.raises(ValueError, match="above 100"):
+        model.train_step(x, y)
+    assert np.array_equal(model.layers[2].weight.data, before)  # no step was taken
