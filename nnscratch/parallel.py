@@ -39,6 +39,7 @@ MIN_CHUNK = 8
 
 _threads: int | None = None
 _pool: ThreadPoolExecutor | None = None
+_pool_size = 0
 _pool_lock = threading.Lock()
 
 
@@ -66,11 +67,11 @@ def get_num_threads() -> int:
 
 
 def _executor(workers: int) -> ThreadPoolExecutor:
-    """A shared pool of at least ``workers`` threads (daemon threads: they never keep the interpreter alive)."""
-    global _pool
+    """A shared pool of at least ``workers`` threads (idle between steps; Python joins them at exit)."""
+    global _pool, _pool_size
     with _pool_lock:
-        if _pool is None or _pool._max_workers < workers:
-            old, _pool = _pool, ThreadPoolExecutor(max_workers=workers, thread_name_prefix="nnscratch")
+        if _pool is None or _pool_size < workers:
+            old, _pool, _pool_size = _pool, ThreadPoolExecutor(workers, thread_name_prefix="nnscratch"), workers
             if old is not None:
                 old.shutdown(wait=False)
         return _pool
