@@ -5,7 +5,7 @@ Modes:
 
 * default: ``RECIPE``, the dense recipe chosen by cross-validation on the 209 training images (see
   ``--select``): five networks of [RandomFlip, RandomShift(20), Normalization, AvgPool2D(2), Flatten,
-  Dense 20-7-5 ReLU, Dense 1 sigmoid], each trained for 240 epochs on all training images with the cats
+  Dense 128-32 ReLU, Dense 1 sigmoid], each trained for 160 epochs on all training images with the cats
   repeated to balance the classes, averaged by ``nn.Ensemble``; then tested once on the 50 test images. Saves
   ``cat_model.npz`` (class names and preprocessing included) for ``predict_image.py``.
 * ``--reference``: the course's L-layer network 12288-20-7-5-1 ([Linear-ReLU] x 3, Linear-sigmoid),
@@ -19,8 +19,8 @@ Modes:
   a few epoch counts; ranked by out-of-fold balanced accuracy (the mean of cat and non-cat recall). The
   test images are not used. ``--candidates`` runs some of them.
 
-Results (seed 0, docs/cat-classifier.md has the selection in full): default, test accuracy 0.76 in 44 s
-of training (validation balanced accuracy 0.756); ``--reference`` 0.80, the published figure;
+Results (seed 0, docs/cat-classifier.md has the selection in full): default, test accuracy 0.80 in 48 s
+of training (validation balanced accuracy 0.760); ``--reference`` 0.80, the published figure;
 ``--model cnn`` 0.86 (validation 0.93).
 
     python examples/train_cat.py                           # default recipe, writes cat_model.npz
@@ -146,10 +146,15 @@ CANDIDATES: list[dict[str, Any]] = [
     {**BASE, "name": "s16-pool2-center-x5", "max_shift": 16, "pool": 2, "members": 5, "epochs": [160, 240, 320]},
     {**BASE, "name": "s20-pool2-center-x5", "max_shift": 20, "pool": 2, "members": 5, "epochs": [160, 240, 320]},
     {**BASE, "name": "s16-pool4-center-x5", "max_shift": 16, "pool": 4, "members": 5, "epochs": [160, 240, 320]},
+    # round 5: round 4's winner fits only ~88% of its (shifted) training images: more units
+    {**BASE, "name": "s20-pool2-center-128-32-x5", "max_shift": 20, "pool": 2, "hidden": [128, 32], "members": 5,
+     "epochs": [80, 160, 240]},
+    {**BASE, "name": "s20-pool2-center-256-x5", "max_shift": 20, "pool": 2, "hidden": [256], "members": 5,
+     "epochs": [80, 160, 240]},
 ]
 
 # The default recipe: the best (candidate, epochs) of --select by out-of-fold balanced accuracy.
-RECIPE: dict[str, Any] = {**next(c for c in CANDIDATES if c["name"] == "s20-pool2-center-x5"), "epochs": 240}
+RECIPE: dict[str, Any] = {**next(c for c in CANDIDATES if c["name"] == "s20-pool2-center-128-32-x5"), "epochs": 160}
 
 
 def scale(images: np.ndarray, dtype: Any = "float32") -> np.ndarray:

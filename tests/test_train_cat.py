@@ -106,9 +106,8 @@ def test_default_recipe_trains_and_saves_a_working_classifier(default_run: tuple
     assert np.mean(predicted == data.y_test) == pytest.approx(result["test_accuracy"])
 
 
-@pytest.mark.xfail(strict=True, reason="the dense recipe chosen by cross-validation on the training images reaches "
-                                       "0.76 test accuracy (seed 0), not 0.80: see docs/cat-classifier.md")
 def test_default_recipe_reaches_80_percent(default_run: tuple[dict, Path]) -> None:
+    # 0.80 exactly (40/50) with seed 0, the same with 1 and 2 BLAS threads: see docs/cat-classifier.md
     result, _ = default_run
     assert result["test_accuracy"] >= 0.80
 
