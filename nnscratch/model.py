@@ -141,25 +141,30 @@ class Model(Module):
         The batch is split across threads when the model allows it (``nnscratch.parallel``)."""
         self.optimizer.zero_grad()
         threads = self._parallel.threads_for(len(x)) if self._parallel is not None else 1
-        if threads > 1:
-            value, out = self._parallel.step(x, y, threads)
-            if math.isfinite(value):
-                self.optimizer.step()
-            return value, out
+        value, out = self._parallel.step(x, y, threads) if threads > 1 else self._forward_backward(x, y)
+        if math.isfinite(value):
+            self.optimizer.step()
+        return value, out
+
+    def _forward_backward(self, x: np.ndarray, y: np.ndarray, weight: float = 1.0) -> tuple[float, np.ndarray]:
+        """Forward, loss and backward of a batch ``x`` ``(batch, ...)``: the gradients of ``weight`` times the
+        loss are added to the parameters' ``grad``. Returns the loss and the output; when the loss is not
+        finite nothing is propagated back. (A data-parallel replica runs this on its chunk.)"""
         out = self.forward(x, training=True)
         value = self._loss_value(out, y)
         if not math.isfinite(value):
             return value, out
-        grad = self._train_loss.backward()
-        if self._fused is not None:
-            self._fused.fused = True
-            try:
-                self.backward(grad)
-            finally:
-                self._fused.fused = False
-        else:
+        grad = self._train_loss.backward()  # a fresh array
+        if weight != 1.0:
+            grad *= grad.dtype.type(weight)
+        fused = self._fused
+        if fused is not None:
+            fused.fused = True
+        try:
             self.backward(grad)
-        self.optimizer.step()
+        finally:
+            if fused is not None:
+                fused.fused = False
         return value, out
 
     def fit(self, x: Any, y: Any, epochs: int = 1, batch_size: int | None = 32, shuffle: bool = True,

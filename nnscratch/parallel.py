@@ -17,8 +17,8 @@ Only models whose layers all treat samples independently and draw no random numb
 BLAS already spreads over the cores, and split batches made an MNIST MLP epoch slower (1.1 s -> 1.7 s on
 2 cores), while the convolutional benchmark network gained 1.1-1.4x.
 
-The thread count: ``set_num_threads(n)``, else the environment variable ``NNSCRATCH_NUM_THREADS``, else
-``OMP_NUM_THREADS``, else the number of cores this process may use.
+The thread count, read when ``fit`` starts: ``set_num_threads(n)``, else the environment variable
+``NNSCRATCH_NUM_THREADS``, else ``OMP_NUM_THREADS``, else the number of cores this process may use.
 """
 
 from __future__ import annotations
@@ -83,47 +83,23 @@ def chunk_bounds(n: int, chunks: int) -> list[tuple[int, int]]:
     return list(zip(edges[:-1], edges[1:]))
 
 
-class Replica:
-    """A copy of ``layers`` sharing their parameters' ``data`` (not ``grad``), with the copies of the fused
-    output activation and the training loss; runs the forward and backward of one chunk."""
-
-    def __init__(self, layers: list, fused: Any, loss: Any, params: list) -> None:
-        memo: dict[int, Any] = {id(p.data): p.data for p in params}
-        self.layers = copy.deepcopy(layers, memo)
-        self.fused = memo.get(id(fused)) if fused is not None else None
-        self.params = [memo[id(p)] for p in params]
-        self.loss = copy.copy(loss)
-
-    def shares(self, params: list) -> bool:
-        """Whether this replica still uses ``params``' arrays (a replaced array needs a new replica)."""
-        return len(params) == len(self.params) and all(r.data is p.data for r, p in zip(self.params, params))
+def replicate(model: Any, params: list) -> tuple[Any, list]:
+    """A replica of ``model`` and its copies of ``params``: a shallow copy of the model whose layers (deep
+    copies sharing the parameters' ``data`` arrays, not their ``grad``), fused output activation and
+    training loss are its own, so its ``_forward_backward`` runs a chunk without touching the model's."""
+    memo: dict[int, Any] = {id(p.data): p.data for p in params}
+    replica = copy.copy(model)
+    replica.layers = copy.deepcopy(model.layers, memo)
+    replica._fused = memo[id(model._fused)] if model._fused is not None else None
+    replica._train_loss = copy.copy(model._train_loss)
+    return replica, [memo[id(p)] for p in params]
 
 
-def chunk_step(layers: list, fused: Any, loss: Any, params: list, x: np.ndarray, y: np.ndarray,
-               weight: float) -> tuple[float, np.ndarray]:
-    """Zero ``params``' gradients, run ``x`` ``(chunk, ...)`` forward and the loss, then backward with the loss
-    gradient times ``weight`` (the chunk's share of the batch). Returns the chunk's loss and output."""
+def _chunk(net: Any, params: list, x: np.ndarray, y: np.ndarray, weight: float) -> tuple[float, np.ndarray]:
+    """A replica's share of a step: its gradients (``params``) zeroed, then ``net._forward_backward``."""
     for p in params:
         p.zero_grad()
-    out = x
-    for layer in layers:
-        out = layer.forward(out, True)
-    value = loss.forward(fused.x if fused is not None else out, y)
-    if not math.isfinite(value):
-        return value, out
-    grad = loss.backward()
-    grad = grad * grad.dtype.type(weight)
-    if fused is not None:
-        fused.fused = True
-    try:
-        for layer in reversed(layers):
-            if grad is None:
-                break
-            grad = layer.backward(grad)
-    finally:
-        if fused is not None:
-            fused.fused = False
-    return value, out
+    return net._forward_backward(x, y, weight)
 
 
 class DataParallel:
@@ -131,8 +107,9 @@ class DataParallel:
 
     def __init__(self, model: Any) -> None:
         self.model = model
+        self.threads = get_num_threads()
         self.params = [p for _, p in model.named_parameters(include_frozen=True)]  # frozen ones shared too
-        self.replicas: list[Replica] = []
+        self.replicas: list[tuple[Any, list]] = []  # (replica, its copies of self.params)
         # the model's first layer with an ``input_grad`` flag (fit sets it to False) and its replicas' copies
         self.first = next((m for m in model.modules() if hasattr(m, "input_grad")), None)
         self.first_copies: list[Any] = []
@@ -146,14 +123,16 @@ class DataParallel:
 
     def threads_for(self, batch: int) -> int:
         """How many chunks a batch of ``batch`` samples is split into (1: no split)."""
-        return max(1, min(get_num_threads(), batch // MIN_CHUNK))
+        return max(1, min(self.threads, batch // MIN_CHUNK))
 
-    def _replicas(self, count: int) -> list[Replica]:
-        model, params = self.model, self.params
-        if len(self.replicas) < count or not all(r.shares(params) for r in self.replicas[:count]):
-            self.replicas = [Replica(model.layers, model._fused, model._train_loss, params) for _ in range(count)]
-            self.first_copies = [next((m for layer in r.layers for m in layer.modules() if hasattr(m, "input_grad")),
-                                      None) for r in self.replicas]
+    def _replicas(self, count: int) -> list[tuple[Any, list]]:
+        params = self.params
+        stale = any(len(copies) != len(params) or any(c.data is not p.data for c, p in zip(copies, params))
+                    for _, copies in self.replicas[:count])  # an array replaced, not updated in place
+        if len(self.replicas) < count or stale:
+            self.replicas = [replicate(self.model, params) for _ in range(count)]
+            self.first_copies = [next((m for m in r.modules() if hasattr(m, "input_grad")), None)
+                                 for r, _ in self.replicas]
         if self.first is not None:  # mirror the skipped first-layer input gradient (fit's _NoInputGrad)
             for copy_first in self.first_copies[:count]:
                 copy_first.input_grad = self.first.input_grad
@@ -161,25 +140,23 @@ class DataParallel:
 
     def step(self, x: np.ndarray, y: np.ndarray, threads: int) -> tuple[float, np.ndarray]:
         """The loss (mean over the batch) and output ``(batch, ...)`` of one forward/backward split into
-        ``threads`` chunks; the model's parameters hold the batch gradient afterwards (no optimizer step)."""
-        model, n, params = self.model, len(x), self.params
+        ``threads`` chunks; the model's gradients (zeroed before) hold the batch's afterwards."""
+        n = len(x)
         bounds = chunk_bounds(n, threads)
         replicas = self._replicas(threads - 1)
-        runners = [(model.layers, model._fused, model._train_loss, params)]
-        runners += [(r.layers, r.fused, r.loss, r.params) for r in replicas]
         pool = _executor(threads - 1)
-        futures = [pool.submit(chunk_step, *runner, x[a:b], y[a:b], (b - a) / n)
-                   for runner, (a, b) in zip(runners[1:], bounds[1:])]
+        futures = [pool.submit(_chunk, replica, copies, x[a:b], y[a:b], (b - a) / n)
+                   for (replica, copies), (a, b) in zip(replicas, bounds[1:])]
         a, b = bounds[0]
         try:
-            first = chunk_step(*runners[0], x[a:b], y[a:b], (b - a) / n)
+            first = self.model._forward_backward(x[a:b], y[a:b], (b - a) / n)
         finally:
             wait(futures)  # never leave a worker running on the shared weights, even after an error here
         results = [first] + [f.result() for f in futures]
         value = sum(v * (b - a) for (v, _), (a, b) in zip(results, bounds)) / n
         if math.isfinite(value):
-            for r in replicas:
-                for p, q in zip(params, r.params):
+            for _, copies in replicas:
+                for p, q in zip(self.params, copies):
                     if p.trainable:
                         p.grad += q.grad
                         p.grad_is_zero = False

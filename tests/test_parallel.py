@@ -87,13 +87,13 @@ def test_models_with_random_or_batch_dependent_layers_or_only_dense_layers_stay_
 def test_replaced_weight_arrays_rebuild_the_replicas():
     nn.set_num_threads(2)
     model = train(2, epochs=1)
-    replica = model._parallel.replicas[0]
     weight = model.layers[0].weight
     weight.data = weight.data.copy()  # not in place (optimizers and load_state_dict never do this)
+    parallel_step = model._parallel
     x, y = data(32, "float32")
-    model.fit(x, y, epochs=1, batch_size=32, verbose=0)
-    assert model._parallel.replicas[0] is not replica
-    assert model._parallel.replicas[0].params[0].data is weight.data
+    parallel_step.step(x, y, 2)
+    replica, copies = parallel_step.replicas[0]
+    assert copies[0].data is weight.data and replica.layers[0].weight is copies[0]
 
 
 def test_thread_count_settings(monkeypatch):
