@@ -7,7 +7,9 @@ from typing import Any, Iterable
 import numpy as np
 
 from .errors import InvalidTypeError, InvalidValueError
-from .layers.activations import Activation
+from .layers.activations import Activation, ReLU
+from .layers.conv import Conv2D
+from .layers.pooling import MaxPool2D
 from .model import Model
 from .module import Module, from_config, to_config
 
@@ -29,6 +31,7 @@ class Sequential(Model):
                 raise InvalidValueError(f"Sequential layer {i} must be a Module, got {type(layer).__name__}")
         self.layers = layers
         super().__init__(seed=seed, dtype=dtype)
+        self._link_relu_max_pool()
 
     def add(self, layer: Module) -> Sequential:
         """Append a layer (before the model is built)."""
@@ -37,7 +40,16 @@ class Sequential(Model):
         if not isinstance(layer, Module):
             raise InvalidValueError(f"Sequential.add expects a Module, got {type(layer).__name__}")
         self.layers.append(layer.set_dtype(self.dtype).set_rng(self.rng))
+        self._link_relu_max_pool()
         return self
+
+    def _link_relu_max_pool(self) -> None:
+        """A ReLU (layer or fused in a ``Conv2D``) followed by a ``MaxPool2D``: the pool applies the ReLU's
+        gradient mask on its 4x smaller output and the ReLU skips it (``MaxPool2D.after_relu``)."""
+        for before, after in zip(self.layers, self.layers[1:]):
+            relu = type(before) is ReLU or (isinstance(before, Conv2D) and before._relu)
+            if relu and isinstance(after, MaxPool2D):
+                before.grad_premasked = after.after_relu = True
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         if not self.built:

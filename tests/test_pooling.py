@@ -210,3 +210,58 @@ def test_pairwise_training_output_is_a_reused_buffer() -> None:
     first = pool.forward(x, training=True)
     assert np.shares_memory(pool.forward(x, training=True), first)
     assert not np.shares_memory(pool.forward(x), pool.forward(x))
+
+
+# ReLU -> MaxPool2D in a Sequential: the pool applies the ReLU's mask on its smaller output.
+def relu_pool_model(relu_layer: bool, pool: dict) -> "Sequential":
+    from nnscratch import Conv2D, Dense, Flatten, ReLU, Sequential
+
+    convs = [Conv2D(4, 3, padding="same"), ReLU()] if relu_layer else [Conv2D(4, 3, padding="same", activation="relu")]
+    return Sequential([*convs, MaxPool2D(**pool), Flatten(), Dense(3)], seed=0, dtype="float64")
+
+
+def unlink(model) -> None:
+    for layer in model.layers:
+        if hasattr(layer, "grad_premasked"):
+            layer.grad_premasked = False
+        if isinstance(layer, MaxPool2D):
+            layer.after_relu = False
+
+
+@pytest.mark.parametrize("relu_layer", [False, True], ids=["fused relu", "ReLU layer"])
+@pytest.mark.parametrize("pool", [dict(), dict(pool_size=3, strides=2, padding="same"), dict(pool_size=2, strides=1)],
+                         ids=str)
+def test_relu_max_pool_link_gives_the_same_gradients(relu_layer: bool, pool: dict) -> None:
+    rng = np.random.default_rng(0)
+    x = rng.integers(-2, 3, (3, 6, 8, 2)).astype(np.float64)  # integers: ties and zero windows are common
+    g = rng.standard_normal((3, 3))
+    results = []
+    for linked in (True, False):
+        model = relu_pool_model(relu_layer, pool)
+        if not linked:
+            unlink(model)
+        assert model.layers[-3].after_relu is linked
+        model.forward(x, training=True)
+        dx = model.backward(g.copy())
+        results.append([dx, *(p.grad.copy() for p in model.parameters())])
+    for linked, unlinked in zip(*results):
+        np.testing.assert_array_equal(linked, unlinked)
+    assert np.count_nonzero(results[0][1]) > 0
+
+
+def test_relu_max_pool_link_passes_the_gradient_check() -> None:
+    x = np.random.default_rng(1).standard_normal((2, 6, 6, 2))
+    errors = check_module(relu_pool_model(False, {}), x)
+    assert max(errors.values()) < 1e-6, errors
+
+
+def test_only_a_relu_right_before_a_max_pool_is_linked() -> None:
+    from nnscratch import Conv2D, LeakyReLU, ReLU, Sequential
+
+    model = Sequential([Conv2D(2, 3, activation="relu"), MaxPool2D(), Conv2D(2, 3), MaxPool2D(),
+                        Conv2D(2, 3, activation="relu"), AvgPool2D(), LeakyReLU(), MaxPool2D(), ReLU()])
+    assert [getattr(m, "grad_premasked", None) for m in model.layers] == \
+        [True, None, False, None, False, None, None, None, False]
+    assert [m.after_relu for m in model.layers if isinstance(m, MaxPool2D)] == [True, False, False]
+    model.add(MaxPool2D())  # add() links the new pair
+    assert model.layers[-2].grad_premasked and model.layers[-1].after_relu

@@ -31,13 +31,22 @@ class Activation(Module):
 
 
 class ReLU(Activation):
-    """max(x, 0)."""
+    """max(x, 0).
+
+    ``grad_premasked`` is set by ``Sequential`` when a ``MaxPool2D`` follows: that pool then zeroes the
+    gradient of windows whose maximum is 0 (the ReLU's mask, applied on its smaller output) and ``backward``
+    passes the gradient through.
+    """
+
+    grad_premasked = False
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         self.y = np.maximum(x, 0)
         return self.y
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        if self.grad_premasked:
+            return grad_out
         return np.multiply(grad_out, self.y > 0, dtype=grad_out.dtype)
 
 

@@ -63,6 +63,9 @@ class Conv2D(Module):
         self.bias: Parameter | None = None
         self.input_grad = True  # False skips computing dL/dx (first layer of a model)
         self._relu = type(self.activation) is activations.ReLU  # fused: applied in place on the product
+        # Set by Sequential when a MaxPool2D follows the fused ReLU: that pool masks the gradient on its own
+        # (4x smaller) output, so the gradient backward receives is already zero where the output is.
+        self.grad_premasked = False
         self._ws = Workspace()
 
     def build(self, input_shape: tuple[int, ...]) -> None:
@@ -126,6 +129,8 @@ class Conv2D(Module):
         """dL/d(pre-activation) ``(N, OH, OW, OC)``; for the fused ReLU in reused buffers."""
         if not self._relu:
             return self.activation.backward(grad_out)
+        if self.grad_premasked:
+            return grad_out
         y = self._relu_out
         mask = np.greater(y, 0, out=self._ws.get("mask", y.shape, dtype=np.bool_))
         return np.multiply(grad_out, mask, out=self._ws.get("g", y.shape))

@@ -90,7 +90,15 @@ class MaxPool2D(_Pool2D):
     The usual 2x2 windows moved by 2 over an even-sized input without padding take a faster path with the
     same results: one ``np.take`` gathers the four cells of every window into four contiguous planes,
     which are compared pairwise.
+
+    ``after_relu`` is set by ``Sequential`` when the layer before ends in a ReLU: backward then also zeroes
+    the gradient of windows whose maximum is 0, which is that ReLU's own mask (the arg-max cell is 0
+    exactly when the maximum is) applied on this 4x smaller output, and the ReLU skips its mask
+    (``grad_premasked``). The result is the same, bit for bit; the gradient returned is then the one
+    with respect to the ReLU's input.
     """
+
+    after_relu = False
 
     def build(self, input_shape: tuple[int, ...]) -> None:
         super().build(input_shape)
@@ -100,9 +108,14 @@ class MaxPool2D(_Pool2D):
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         self._ensure_built(x)
-        return self._forward_pairwise(x, training) if self._pairwise else self._forward_windows(x)
+        y = self._forward_pairwise(x, training) if self._pairwise else self._forward_windows(x)
+        if self.after_relu:
+            self._positive = np.greater(y, 0, out=self._ws.get("positive", y.shape, dtype=np.bool_))
+        return y
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        if self.after_relu:
+            grad_out = np.multiply(grad_out, self._positive, out=self._ws.get("masked", grad_out.shape))
         return self._backward_pairwise(grad_out) if self._pairwise else self._backward_windows(grad_out)
 
     def _forward_windows(self, x: np.ndarray) -> np.ndarray:
