@@ -134,7 +134,7 @@ def gather(src: np.ndarray, index: np.ndarray, out: np.ndarray) -> np.ndarray:
     """Fill ``out`` (contiguous) with the pixel pieces of ``src`` that ``index`` (``gather_index``) names."""
     piece = out.size // len(index)
     # mode="clip" (the indices are in range) avoids the output buffering of the default "raise".
-    np.take(src.reshape(-1, piece), index, axis=0, out=out.reshape(-1, piece), mode="clip")
+    src.reshape(-1, piece).take(index, axis=0, out=out.reshape(-1, piece), mode="clip")
     return out
 
 

@@ -10,7 +10,7 @@ import pytest
 import nnscratch as nn
 from nnscratch.gradcheck import check_module
 from nnscratch.layers import Conv2D
-from nnscratch.layers.conv import block_kernel, fold_block_grad
+from nnscratch.layers.conv import add_block_grad, block_kernel
 
 # Stride-1 configurations, which take the flipped-kernel input gradient.
 STRIDE_ONE = [
@@ -81,8 +81,29 @@ def test_block_kernel_and_its_gradient_fold_are_adjoint() -> None:
     rng = np.random.default_rng(0)
     kernel = rng.standard_normal((3, 2, 4, 5))
     grad = rng.standard_normal((3 * 3 * 4, 2 * 5))
-    assert np.sum(block_kernel(kernel, 2) * grad) == pytest.approx(np.sum(kernel * fold_block_grad(grad, (3, 2), 2)))
+    folded = add_block_grad(grad, (3, 2), 2, np.zeros_like(kernel))
+    assert np.sum(block_kernel(kernel, 2) * grad) == pytest.approx(np.sum(kernel * folded))
     np.testing.assert_array_equal(block_kernel(kernel, 1), kernel.reshape(-1, 5))
+    # into a reused buffer: the same matrix, refreshed from new weights; the fold adds to what it holds
+    out = np.zeros((3 * 3 * 4, 2 * 5))
+    block_kernel(2 * kernel, 2, out)
+    np.testing.assert_array_equal(block_kernel(kernel, 2, out), block_kernel(kernel, 2))
+    np.testing.assert_allclose(add_block_grad(grad, (3, 2), 2, folded.copy()), 2 * folded)
+
+
+def test_kernel_matrices_follow_the_weights_between_steps() -> None:
+    """The reused kernel buffers are refreshed every call: after a weight update the output follows it."""
+    rng = np.random.default_rng(0)
+    for channels in (1, 8):  # the bias in the product (1 channel) and added afterwards (8: gathered columns)
+        x = rng.standard_normal((2, 6, 6, channels)).astype(np.float32)
+        conv = Conv2D(4, 3, padding="same").set_rng(np.random.default_rng(1))
+        conv.forward(x, training=True)
+        conv.weight.data *= 2
+        conv.bias.data += 1
+        fresh = Conv2D(4, 3, padding="same")
+        fresh.build(x.shape[1:])
+        fresh.weight.data[...], fresh.bias.data[...] = conv.weight.data, conv.bias.data
+        np.testing.assert_array_equal(conv.forward(x, training=True), fresh.forward(x, training=True))
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -97,14 +97,15 @@ class Conv2D(Module):
         # The bias rides in the product as a ones column of cols (not possible when cols is gathered).
         self._bias_in_cols = self.bias is not None and column_layout(x.shape[3], x.itemsize) != "gather"
         self.cols = self._im2col(x, self.pads, "cols", p, self.strides, (oh, ow // p), self._bias_in_cols)
-        kernel = block_kernel(self.weight.data, p)  # (KH*(KW+p-1)*C, p*OC)
-        if self._bias_in_cols:
-            kernel = np.vstack([kernel, np.tile(self.bias.data, p)])
+        # (KH*(KW+p-1)*C [+1 bias row], p*OC)
+        kernel = self._kernel_matrix("kernel", self.weight.data, p, self.bias.data if self._bias_in_cols else None)
         # (N*OH*OW/p, p*OC), that is (N, OH, OW, OC); training reuses one buffer (no fresh pages every step)
         y = blocked_matmul(self.cols, kernel, out=self._ws.get("y", (len(self.cols), p * oc)) if training else None)
         if self.bias is not None and not self._bias_in_cols:  # rows of OW*OC values: faster than broadcasting OC
+            tiled = self._ws.get("bias row", (ow, oc))
+            tiled[...] = self.bias.data
             rows = y.reshape(-1, ow * oc)
-            rows += np.tile(self.bias.data, ow)
+            rows += tiled.reshape(-1)
         y = y.reshape(n, oh, ow, oc)
         if self._relu:  # in place on the product: one pass, no temporary
             self._relu_out = np.maximum(y, 0, out=y)
@@ -120,7 +121,7 @@ class Conv2D(Module):
             grad = grad[:-1]
         elif self.bias is not None:
             self.bias.grad += np.dot(self._ws.get("ones", (len(g),), fill=1), g)
-        self.weight.grad += fold_block_grad(grad, self.kernel_size, p)
+        add_block_grad(grad, self.kernel_size, p, self.weight.grad)
         if not self.input_grad:
             return None
         return self._input_grad_flipped(g) if self._flipped else self._input_grad_col2im(g)
@@ -143,8 +144,22 @@ class Conv2D(Module):
         cols = self._im2col(g.reshape(n, oh, ow, oc), self._grad_pads, "gcols", q, (1, 1), (h, w // q))
         flipped = self.weight.data[::-1, ::-1].transpose(0, 1, 3, 2)  # (KH, KW, OC, C)
         dx = self._ws.get("dx", (n, h, w, c))
-        blocked_matmul(cols, block_kernel(flipped, q), out=dx.reshape(-1, q * c))
+        blocked_matmul(cols, self._kernel_matrix("flipped kernel", flipped, q), out=dx.reshape(-1, q * c))
         return dx
+
+    def _kernel_matrix(self, name: str, kernel: np.ndarray, p: int, bias: np.ndarray | None = None) -> np.ndarray:
+        """``block_kernel(kernel, p)``, with ``bias`` (repeated ``p`` times) as an extra last row when given,
+        refreshed from the current weights in the reused buffer ``name``; for ``p = 1`` and no bias the
+        kernel reshaped."""
+        kh, kw, c, oc = kernel.shape
+        if p == 1 and bias is None:
+            return kernel.reshape(-1, oc)
+        rows = kh * (kw + p - 1) * c
+        out = self._ws.get(name, (rows + int(bias is not None), p * oc), fill=0)  # zeros outside the blocks stay
+        block_kernel(kernel, p, out[:rows])
+        if bias is not None:
+            out[rows].reshape(p, oc)[...] = bias
+        return out
 
     def _input_grad_col2im(self, g: np.ndarray) -> np.ndarray:
         """dL/dx for any stride: patch gradients ``g @ W.T``, scatter-added into the padded input by ``col2im``."""
@@ -213,20 +228,24 @@ def pixel_block(width: int, filters: int) -> int:
     return 2 if width % 2 == 0 and filters <= BLOCK_MAX_FILTERS else 1
 
 
-def block_kernel(kernel: np.ndarray, p: int) -> np.ndarray:
+def block_kernel(kernel: np.ndarray, p: int, out: np.ndarray | None = None) -> np.ndarray:
     """The ``(KH*(KW+p-1)*C, p*OC)`` matrix that maps a window of ``KW+p-1`` columns to ``p`` adjacent output
-    pixels of a stride-1 convolution with ``kernel`` ``(KH, KW, C, OC)``; for ``p = 1`` the kernel itself."""
+    pixels of a stride-1 convolution with ``kernel`` ``(KH, KW, C, OC)``. Written into ``out`` when given,
+    whose entries outside the ``p`` blocks must be zero (they are never written), else into a new array."""
     kh, kw, c, oc = kernel.shape
-    if p == 1:
-        return kernel.reshape(-1, oc)
-    blocked = np.zeros((kh, kw + p - 1, c, p, oc), kernel.dtype)
+    if out is None:
+        out = np.zeros((kh * (kw + p - 1) * c, p * oc), kernel.dtype)
+    blocked = out.reshape(kh, kw + p - 1, c, p, oc)
     for s in range(p):  # output pixel s of the block sees window columns s .. s+KW-1
         blocked[:, s:s + kw, :, s] = kernel
-    return blocked.reshape(-1, p * oc)
+    return out
 
 
-def fold_block_grad(grad: np.ndarray, kernel_size: Pair, p: int) -> np.ndarray:
-    """The adjoint of ``block_kernel``: a ``(KH*(KW+p-1)*C, p*OC)`` gradient summed into ``(KH, KW, C, OC)``."""
+def add_block_grad(grad: np.ndarray, kernel_size: Pair, p: int, out: np.ndarray) -> np.ndarray:
+    """The adjoint of ``block_kernel``: a ``(KH*(KW+p-1)*C, p*OC)`` gradient summed into ``out`` ``(KH, KW, C, OC)``
+    (added to what it holds, in place); returns ``out``."""
     (kh, kw), oc = kernel_size, grad.shape[1] // p
     blocked = grad.reshape(kh, kw + p - 1, -1, p, oc)
-    return sum(blocked[:, s:s + kw, :, s] for s in range(p))
+    for s in range(p):
+        np.add(out, blocked[:, s:s + kw, :, s], out=out)
+    return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -29,8 +30,8 @@ class Reshape(Module):
         self.target_shape = tuple(int(d) for d in target_shape)
 
     def _ensure_built(self, x: np.ndarray) -> None:
-        per_sample = int(np.prod(x.shape[1:]))
-        known = int(np.prod([d for d in self.target_shape if d != -1]))
+        per_sample = math.prod(x.shape[1:])
+        known = math.prod(d for d in self.target_shape if d != -1)
         fits = per_sample % known == 0 if -1 in self.target_shape else per_sample == known
         if not fits:
             raise ShapeError(f"Reshape cannot turn (batch, {', '.join(map(str, x.shape[1:]))}) into (batch, {', '.join(map(str, self.target_shape))})")
