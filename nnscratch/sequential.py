@@ -45,7 +45,7 @@ class Sequential(Model):
 
     def _link_relu_max_pool(self) -> None:
         """A ReLU (layer or fused in a ``Conv2D``) followed by a ``MaxPool2D``: the pool applies the ReLU's
-        gradient mask on its 4x smaller output and the ReLU skips it (``MaxPool2D.after_relu``)."""
+        gradient mask on its smaller output and the ReLU skips it (``MaxPool2D.after_relu``)."""
         for before, after in zip(self.layers, self.layers[1:]):
             relu = type(before) is ReLU or (isinstance(before, Conv2D) and before._relu)
             if relu and isinstance(after, MaxPool2D):

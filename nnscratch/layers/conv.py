@@ -64,7 +64,7 @@ class Conv2D(Module):
         self.input_grad = True  # False skips computing dL/dx (first layer of a model)
         self._relu = type(self.activation) is activations.ReLU  # fused: applied in place on the product
         # Set by Sequential when a MaxPool2D follows the fused ReLU: that pool masks the gradient on its own
-        # (4x smaller) output, so the gradient backward receives is already zero where the output is.
+        # (smaller) output, so the gradient backward receives is already zero where the output is.
         self.grad_premasked = False
         self._ws = Workspace()
 

@@ -93,7 +93,7 @@ class MaxPool2D(_Pool2D):
 
     ``after_relu`` is set by ``Sequential`` when the layer before ends in a ReLU: backward then also zeroes
     the gradient of windows whose maximum is 0, which is that ReLU's own mask (the arg-max cell is 0
-    exactly when the maximum is) applied on this 4x smaller output, and the ReLU skips its mask
+    exactly when the maximum is) applied on this smaller output, and the ReLU skips its mask
     (``grad_premasked``). The result is the same, bit for bit; the gradient returned is then the one
     with respect to the ReLU's input.
     """
