@@ -44,18 +44,21 @@ class Sequential(Model):
         return self
 
     def _link_relu_max_pool(self) -> None:
-        """A ReLU (layer or fused in a ``Conv2D``) followed by a ``MaxPool2D``: the pool applies the ReLU's
-        gradient mask on its smaller output and the ReLU skips it (``MaxPool2D.after_relu``)."""
-        for before, after in zip(self.layers, self.layers[1:]):
+        """A ReLU (layer or fused in a ``Conv2D``) followed by a ``MaxPool2D``: the pool applies the ReLU and
+        its gradient mask on its smaller output, and the ReLU skips both (``MaxPool2D.after_relu``)."""
+        self._relu_in_pool: set[int] = set()  # indices of the layers whose ReLU the next layer applies
+        for i, (before, after) in enumerate(zip(self.layers, self.layers[1:])):
             relu = type(before) is ReLU or (isinstance(before, Conv2D) and before._relu)
             if relu and isinstance(after, MaxPool2D):
                 before.grad_premasked = after.after_relu = True
+                self._relu_in_pool.add(i)
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         if not self.built:
             self.input_shape = tuple(x.shape[1:])
-        for layer in self.layers:
-            x = layer.forward(x, training)
+        linked = self._relu_in_pool
+        for i, layer in enumerate(self.layers):
+            x = layer.forward_before_relu(x, training) if i in linked else layer.forward(x, training)
         return x
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray | None:

@@ -221,6 +221,7 @@ def relu_pool_model(relu_layer: bool, pool: dict) -> "Sequential":
 
 
 def unlink(model) -> None:
+    model._relu_in_pool = set()
     for layer in model.layers:
         if hasattr(layer, "grad_premasked"):
             layer.grad_premasked = False
@@ -241,12 +242,12 @@ def test_relu_max_pool_link_gives_the_same_gradients(relu_layer: bool, pool: dic
         if not linked:
             unlink(model)
         assert model.layers[-3].after_relu is linked
-        model.forward(x, training=True)
+        out = model.forward(x, training=True).copy()
         dx = model.backward(g.copy())
-        results.append([dx, *(p.grad.copy() for p in model.parameters())])
+        results.append([out, dx, *(p.grad.copy() for p in model.parameters())])
     for linked, unlinked in zip(*results):
         np.testing.assert_array_equal(linked, unlinked)
-    assert np.count_nonzero(results[0][1]) > 0
+    assert np.count_nonzero(results[0][2]) > 0  # the convolution's weight gradient
 
 
 def test_relu_max_pool_link_passes_the_gradient_check() -> None:
@@ -263,5 +264,21 @@ def test_only_a_relu_right_before_a_max_pool_is_linked() -> None:
     assert [getattr(m, "grad_premasked", None) for m in model.layers] == \
         [True, None, False, None, False, None, None, None, False]
     assert [m.after_relu for m in model.layers if isinstance(m, MaxPool2D)] == [True, False, False]
+    assert model._relu_in_pool == {0}
     model.add(MaxPool2D())  # add() links the new pair
     assert model.layers[-2].grad_premasked and model.layers[-1].after_relu
+    assert model._relu_in_pool == {0, 8}
+
+
+def test_linked_layers_called_one_by_one_keep_their_own_meaning() -> None:
+    """The link lives in the model: a linked convolution called alone still applies its ReLU, and a linked
+    pool's output is unchanged for the non-negative inputs a ReLU gives it."""
+    from nnscratch import Conv2D, Sequential
+
+    x = np.random.default_rng(3).standard_normal((2, 6, 6, 2))
+    model = Sequential([Conv2D(3, 3, padding="same", activation="relu"), MaxPool2D()], seed=0, dtype="float64")
+    conv, pool = model.layers
+    hidden = conv.forward(x).copy()
+    assert hidden.min() == 0 and conv.grad_premasked
+    np.testing.assert_array_equal(pool.forward(hidden), reference_pool(hidden, pool))
+    np.testing.assert_array_equal(model.forward(x), reference_pool(hidden, pool))

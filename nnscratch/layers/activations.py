@@ -33,12 +33,17 @@ class Activation(Module):
 class ReLU(Activation):
     """max(x, 0).
 
-    ``grad_premasked`` is set by ``Sequential`` when a ``MaxPool2D`` follows: that pool then zeroes the
-    gradient of windows whose maximum is 0 (the ReLU's mask, applied on its smaller output) and ``backward``
-    passes the gradient through.
+    ``grad_premasked`` is set by ``Sequential`` when a ``MaxPool2D`` follows: that pool then applies
+    ``max(., 0)`` to its own, smaller output and zeroes the gradient of windows whose maximum is 0 (the
+    ReLU's mask), so the model skips this layer (``forward_before_relu``) and ``backward`` passes the
+    gradient through.
     """
 
     grad_premasked = False
+
+    def forward_before_relu(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        """``x`` itself (``Sequential`` calls this when the max-pool that follows applies the ReLU)."""
+        return x
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         self.y = np.maximum(x, 0)

@@ -63,8 +63,9 @@ class Conv2D(Module):
         self.bias: Parameter | None = None
         self.input_grad = True  # False skips computing dL/dx (first layer of a model)
         self._relu = type(self.activation) is activations.ReLU  # fused: applied in place on the product
-        # Set by Sequential when a MaxPool2D follows the fused ReLU: that pool masks the gradient on its own
-        # (smaller) output, so the gradient backward receives is already zero where the output is.
+        # Set by Sequential when a MaxPool2D follows the fused ReLU: that pool applies the ReLU on its own
+        # (smaller) output and masks the gradient there, so the gradient backward receives is already zero
+        # where the output is.
         self.grad_premasked = False
         self._ws = Workspace()
 
@@ -90,6 +91,15 @@ class Conv2D(Module):
         self._grad_block = pixel_block(input_shape[1], input_shape[2]) if simple else 1
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        y = self.forward_before_relu(x, training)
+        if self._relu:  # in place on the product: one pass, no temporary
+            self._relu_out = np.maximum(y, 0, out=y)
+            return y
+        return self.activation.forward(y, training)
+
+    def forward_before_relu(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        """The output before the activation ``(N, OH, OW, OC)`` (``Sequential`` calls this when the max-pool
+        after a fused ReLU applies it: ``MaxPool2D.after_relu``)."""
         self._ensure_built(x)
         self._ws.use(x)
         n, (oh, ow, oc) = len(x), self.output_shape
@@ -106,11 +116,7 @@ class Conv2D(Module):
             tiled[...] = self.bias.data
             rows = y.reshape(-1, ow * oc)
             rows += tiled.reshape(-1)
-        y = y.reshape(n, oh, ow, oc)
-        if self._relu:  # in place on the product: one pass, no temporary
-            self._relu_out = np.maximum(y, 0, out=y)
-            return y
-        return self.activation.forward(y, training)
+        return y.reshape(n, oh, ow, oc)
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray | None:
         oc, p = self.filters, self._block

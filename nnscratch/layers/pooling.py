@@ -91,11 +91,13 @@ class MaxPool2D(_Pool2D):
     same results: one ``np.take`` gathers the four cells of every window into four contiguous planes,
     which are compared pairwise.
 
-    ``after_relu`` is set by ``Sequential`` when the layer before ends in a ReLU: backward then also zeroes
-    the gradient of windows whose maximum is 0, which is that ReLU's own mask (the arg-max cell is 0
-    exactly when the maximum is) applied on this smaller output, and the ReLU skips its mask
-    (``grad_premasked``). The result is the same, bit for bit; the gradient returned is then the one
-    with respect to the ReLU's input.
+    ``after_relu`` is set by ``Sequential`` when the layer before ends in a ReLU. Forward then applies
+    ``max(., 0)`` to this layer's output (the maximum of ReLU outputs is the ReLU of the maximum, and the
+    arg-max is the same wherever that is above 0), so the model skips the ReLU's pass over the larger input
+    (``forward_before_relu``); backward zeroes the gradient of windows whose maximum is 0, which is the
+    ReLU's own mask at the arg-max cell, and the ReLU skips its mask (``grad_premasked``). Outputs and
+    gradients are the same, bit for bit; the gradient returned is then the one with respect to the ReLU's
+    input.
     """
 
     after_relu = False
@@ -110,6 +112,7 @@ class MaxPool2D(_Pool2D):
         self._ensure_built(x)
         y = self._forward_pairwise(x, training) if self._pairwise else self._forward_windows(x)
         if self.after_relu:
+            np.maximum(y, 0, out=y)
             self._positive = np.greater(y, 0, out=self._ws.get("positive", y.shape, dtype=np.bool_))
         return y
 
