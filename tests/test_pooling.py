@@ -212,12 +212,13 @@ def test_pairwise_training_output_is_a_reused_buffer() -> None:
     assert not np.shares_memory(pool.forward(x), pool.forward(x))
 
 
-# ReLU -> MaxPool2D in a Sequential: the pool applies the ReLU's mask on its smaller output.
-def relu_pool_model(relu_layer: bool, pool: dict) -> "Sequential":
+# ReLU -> MaxPool2D in a Sequential: the pool applies the ReLU and its mask on its smaller output.
+def relu_pool_model(relu_layer: bool, pool: dict, conv_before: bool = False) -> "Sequential":
     from nnscratch import Conv2D, Dense, Flatten, ReLU, Sequential
 
     convs = [Conv2D(4, 3, padding="same"), ReLU()] if relu_layer else [Conv2D(4, 3, padding="same", activation="relu")]
-    return Sequential([*convs, MaxPool2D(**pool), Flatten(), Dense(3)], seed=0, dtype="float64")
+    first = [Conv2D(3, 3, padding="same")] if conv_before else []  # the linked convolution then needs dL/dx
+    return Sequential([*first, *convs, MaxPool2D(**pool), Flatten(), Dense(3)], seed=0, dtype="float64")
 
 
 def unlink(model) -> None:
@@ -229,30 +230,45 @@ def unlink(model) -> None:
             layer.after_relu = False
 
 
-@pytest.mark.parametrize("relu_layer", [False, True], ids=["fused relu", "ReLU layer"])
-@pytest.mark.parametrize("pool", [dict(), dict(pool_size=3, strides=2, padding="same"), dict(pool_size=2, strides=1)],
-                         ids=str)
-def test_relu_max_pool_link_gives_the_same_gradients(relu_layer: bool, pool: dict) -> None:
+LINK_CASES = [  # (relu_layer, pool, conv_before, input shape)
+    (False, dict(), False, (3, 6, 8, 2)),
+    (False, dict(), True, (3, 6, 8, 2)),
+    (False, dict(padding="same"), False, (3, 5, 8, 3)),  # odd height: the general max-pool path
+    (True, dict(), False, (3, 6, 8, 4)),
+    (False, dict(pool_size=3, strides=2, padding="same"), False, (3, 6, 8, 2)),
+    (True, dict(pool_size=2, strides=1), True, (3, 6, 8, 2)),
+]
+
+
+@pytest.mark.parametrize("relu_layer, pool, conv_before, shape", LINK_CASES, ids=str)
+def test_relu_max_pool_link_gives_the_same_outputs_and_gradients(relu_layer: bool, pool: dict, conv_before: bool,
+                                                                  shape: tuple) -> None:
     rng = np.random.default_rng(0)
-    x = rng.integers(-2, 3, (3, 6, 8, 2)).astype(np.float64)  # integers: ties and zero windows are common
-    g = rng.standard_normal((3, 3))
+    x = rng.integers(-2, 3, shape).astype(np.float64)  # integers: ties and zero windows are common
+    g = rng.standard_normal((shape[0], 3))
     results = []
     for linked in (True, False):
-        model = relu_pool_model(relu_layer, pool)
+        model = relu_pool_model(relu_layer, pool, conv_before).build(shape[1:])
         if not linked:
             unlink(model)
         assert model.layers[-3].after_relu is linked
-        out = model.forward(x, training=True).copy()
-        dx = model.backward(g.copy())
+        for _ in range(2):  # the second step reuses every buffer
+            for p in model.parameters():
+                p.zero_grad()
+            out = model.forward(x, training=True).copy()
+            dx = model.backward(g.copy()).copy()
         results.append([out, dx, *(p.grad.copy() for p in model.parameters())])
-    for linked, unlinked in zip(*results):
-        np.testing.assert_array_equal(linked, unlinked)
-    assert np.count_nonzero(results[0][2]) > 0  # the convolution's weight gradient
+        np.testing.assert_array_equal(model.forward(x), out)  # inference: the same values
+    for with_link, without in zip(*results):
+        np.testing.assert_array_equal(with_link, without)
+    assert np.count_nonzero(results[0][2]) > 0  # a convolution's weight gradient
 
 
-def test_relu_max_pool_link_passes_the_gradient_check() -> None:
+@pytest.mark.parametrize("conv_before", [False, True])
+def test_relu_max_pool_link_passes_the_gradient_check(conv_before: bool) -> None:
     x = np.random.default_rng(1).standard_normal((2, 6, 6, 2))
-    errors = check_module(relu_pool_model(False, {}), x)
+    model = relu_pool_model(False, {}, conv_before).build(x.shape[1:])
+    errors = check_module(model, x, training=True)
     assert max(errors.values()) < 1e-6, errors
 
 
