@@ -18,7 +18,8 @@ class Sequential(Model):
     """``Sequential([Dense(64, activation="relu"), Dense(10), Softmax()], seed=0)``.
 
     Forward runs ``layers[0]`` .. ``layers[-1]``; backward runs them in reverse. Parameters are named
-    ``layers.<index>.<name>`` in ``state_dict``.
+    ``layers.<index>.<name>`` in ``state_dict``. A ReLU right before a ``MaxPool2D`` is applied by the pool,
+    on its smaller output (``MaxPool2D.forward_after_relu``): the same numbers, fewer passes.
     """
 
     def __init__(self, layers: Iterable[Module] = (), seed: Any = None, dtype: Any = "float32") -> None:
@@ -44,21 +45,23 @@ class Sequential(Model):
         return self
 
     def _link_relu_max_pool(self) -> None:
-        """A ReLU (layer or fused in a ``Conv2D``) followed by a ``MaxPool2D``: the pool applies the ReLU and
-        its gradient mask on its smaller output, and the ReLU skips both (``MaxPool2D.after_relu``)."""
-        self._relu_in_pool: set[int] = set()  # indices of the layers whose ReLU the next layer applies
-        for i, (before, after) in enumerate(zip(self.layers, self.layers[1:])):
-            relu = type(before) is ReLU or (isinstance(before, Conv2D) and before._relu)
-            if relu and isinstance(after, MaxPool2D):
-                before.grad_premasked = after.after_relu = True
-                self._relu_in_pool.add(i)
+        """Note each ReLU (a layer or fused in a ``Conv2D``) followed by a ``MaxPool2D``: ``forward`` lets the
+        pool apply it on its smaller output (``MaxPool2D.forward_after_relu``)."""
+        self._relu_in_pool = {i for i, (before, after) in enumerate(zip(self.layers, self.layers[1:]))
+                              if isinstance(after, MaxPool2D)
+                              and (type(before) is ReLU or (isinstance(before, Conv2D) and before._relu))}
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         if not self.built:
             self.input_shape = tuple(x.shape[1:])
         linked = self._relu_in_pool
         for i, layer in enumerate(self.layers):
-            x = layer.forward_before_relu(x, training) if i in linked else layer.forward(x, training)
+            if i in linked:
+                x = layer.forward_before_relu(x, training)
+            elif i - 1 in linked:
+                x = layer.forward_after_relu(x, training)
+            else:
+                x = layer.forward(x, training)
         return x
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray | None:

@@ -223,11 +223,6 @@ def relu_pool_model(relu_layer: bool, pool: dict, conv_before: bool = False) -> 
 
 def unlink(model) -> None:
     model._relu_in_pool = set()
-    for layer in model.layers:
-        if hasattr(layer, "grad_premasked"):
-            layer.grad_premasked = False
-        if isinstance(layer, MaxPool2D):
-            layer.after_relu = False
 
 
 LINK_CASES = [  # (relu_layer, pool, conv_before, input shape)
@@ -251,7 +246,7 @@ def test_relu_max_pool_link_gives_the_same_outputs_and_gradients(relu_layer: boo
         model = relu_pool_model(relu_layer, pool, conv_before).build(shape[1:])
         if not linked:
             unlink(model)
-        assert model.layers[-3].after_relu is linked
+        assert model._relu_in_pool == ({len(model.layers) - 4} if linked else set())
         for _ in range(2):  # the second step reuses every buffer
             for p in model.parameters():
                 p.zero_grad()
@@ -277,24 +272,33 @@ def test_only_a_relu_right_before_a_max_pool_is_linked() -> None:
 
     model = Sequential([Conv2D(2, 3, activation="relu"), MaxPool2D(), Conv2D(2, 3), MaxPool2D(),
                         Conv2D(2, 3, activation="relu"), AvgPool2D(), LeakyReLU(), MaxPool2D(), ReLU()])
-    assert [getattr(m, "grad_premasked", None) for m in model.layers] == \
-        [True, None, False, None, False, None, None, None, False]
-    assert [m.after_relu for m in model.layers if isinstance(m, MaxPool2D)] == [True, False, False]
     assert model._relu_in_pool == {0}
     model.add(MaxPool2D())  # add() links the new pair
-    assert model.layers[-2].grad_premasked and model.layers[-1].after_relu
     assert model._relu_in_pool == {0, 8}
 
 
 def test_linked_layers_called_one_by_one_keep_their_own_meaning() -> None:
-    """The link lives in the model: a linked convolution called alone still applies its ReLU, and a linked
-    pool's output is unchanged for the non-negative inputs a ReLU gives it."""
-    from nnscratch import Conv2D, Sequential
+    """The link lives in the model's forward: the same layers called one by one compute what they always do."""
+    from nnscratch import Conv2D, ReLU, Sequential
 
-    x = np.random.default_rng(3).standard_normal((2, 6, 6, 2))
-    model = Sequential([Conv2D(3, 3, padding="same", activation="relu"), MaxPool2D()], seed=0, dtype="float64")
-    conv, pool = model.layers
-    hidden = conv.forward(x).copy()
-    assert hidden.min() == 0 and conv.grad_premasked
-    np.testing.assert_array_equal(pool.forward(hidden), reference_pool(hidden, pool))
-    np.testing.assert_array_equal(model.forward(x), reference_pool(hidden, pool))
+    rng = np.random.default_rng(3)
+    x = rng.integers(-2, 3, (2, 6, 6, 2)).astype(np.float64)
+    for relu_layer in (False, True):
+        layers = [Conv2D(3, 3, padding="same"), ReLU()] if relu_layer else [Conv2D(3, 3, padding="same", activation="relu")]
+        model = Sequential([*layers, MaxPool2D()], seed=0, dtype="float64")
+        model.forward(x, training=True)
+        g = rng.standard_normal(model.forward(x, training=True).shape)
+        linked_dx = model.backward(g.copy()).copy()
+        *front, pool = model.layers
+        hidden = x
+        for layer in front:
+            hidden = layer.forward(hidden, training=True)
+        hidden = hidden.copy()
+        assert hidden.min() == 0
+        np.testing.assert_array_equal(pool.forward(hidden, training=True), reference_pool(hidden, pool))
+        dpool = pool.backward(g.copy()).copy()  # the plain max-pool gradient: windows of zeros get theirs too
+        assert np.count_nonzero(dpool) == g.size
+        dx = dpool
+        for layer in reversed(front):
+            dx = layer.backward(dx)
+        np.testing.assert_array_equal(dx, linked_dx)

@@ -31,26 +31,24 @@ class Activation(Module):
 
 
 class ReLU(Activation):
-    """max(x, 0).
+    """max(x, 0). Inside a ``Sequential``, a ``MaxPool2D`` right after applies it instead
+    (``forward_before_relu``, ``MaxPool2D.forward_after_relu``)."""
 
-    ``grad_premasked`` is set by ``Sequential`` when a ``MaxPool2D`` follows: that pool then applies
-    ``max(., 0)`` to its own, smaller output and zeroes the gradient of windows whose maximum is 0 (the
-    ReLU's mask), so the model skips this layer (``forward_before_relu``) and ``backward`` passes the
-    gradient through.
-    """
-
-    grad_premasked = False
-
-    def forward_before_relu(self, x: np.ndarray, training: bool = False) -> np.ndarray:
-        """``x`` itself (``Sequential`` calls this when the max-pool that follows applies the ReLU)."""
-        return x
+    _skipped = False
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        self._skipped = False
         self.y = np.maximum(x, 0)
         return self.y
 
+    def forward_before_relu(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        """``x`` itself: the max-pool that follows applies the ReLU; the next ``backward`` then takes the
+        gradient that pool returns, already masked, and passes it through."""
+        self._skipped = True
+        return x
+
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
-        if self.grad_premasked:
+        if self._skipped:
             return grad_out
         return np.multiply(grad_out, self.y > 0, dtype=grad_out.dtype)
 

@@ -9,6 +9,7 @@ import numpy as np
 from .. import initializers
 from ..im2col import (Pair, Workspace, blocked_inner, blocked_matmul, check_padding, col2im, column_layout,
                       conv_geometry, gather, im2col, pair, patch_index, pixel_pieces)
+from ..errors import InvalidValueError
 from ..module import Module, from_config, to_config
 from ..parameter import Parameter
 from ..validation import positive_int
@@ -36,6 +37,7 @@ class Conv2D(Module):
 
     per_sample = True
     gains_from_threads = True
+    _relu_skipped = False  # the last forward left the ReLU to the max-pool after it (forward_before_relu)
 
     def __init__(
         self,
@@ -63,10 +65,6 @@ class Conv2D(Module):
         self.bias: Parameter | None = None
         self.input_grad = True  # False skips computing dL/dx (first layer of a model)
         self._relu = type(self.activation) is activations.ReLU  # fused: applied in place on the product
-        # Set by Sequential when a MaxPool2D follows the fused ReLU: that pool applies the ReLU on its own
-        # (smaller) output and masks the gradient there, so the gradient backward receives is already zero
-        # where the output is.
-        self.grad_premasked = False
         self._ws = Workspace()
 
     def build(self, input_shape: tuple[int, ...]) -> None:
@@ -91,15 +89,25 @@ class Conv2D(Module):
         self._grad_block = pixel_block(input_shape[1], input_shape[2]) if simple else 1
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
-        y = self.forward_before_relu(x, training)
+        y = self._product(x, training)
+        self._relu_skipped = False
         if self._relu:  # in place on the product: one pass, no temporary
             self._relu_out = np.maximum(y, 0, out=y)
             return y
         return self.activation.forward(y, training)
 
     def forward_before_relu(self, x: np.ndarray, training: bool = False) -> np.ndarray:
-        """The output before the activation ``(N, OH, OW, OC)`` (``Sequential`` calls this when the max-pool
-        after a fused ReLU applies it: ``MaxPool2D.after_relu``)."""
+        """The output without the fused ReLU ``(N, OH, OW, OC)``: ``Sequential`` calls this when the
+        ``MaxPool2D`` that follows applies the ReLU (``MaxPool2D.forward_after_relu``); the next ``backward``
+        then takes the gradient that pool returns, already masked."""
+        if not self._relu:
+            raise InvalidValueError("forward_before_relu needs a Conv2D with activation='relu'")
+        y = self._product(x, training)
+        self._relu_skipped = True
+        return y
+
+    def _product(self, x: np.ndarray, training: bool) -> np.ndarray:
+        """im2col, the product and the bias: the output before the activation ``(N, OH, OW, OC)``."""
         self._ensure_built(x)
         self._ws.use(x)
         n, (oh, ow, oc) = len(x), self.output_shape
@@ -136,7 +144,7 @@ class Conv2D(Module):
         """dL/d(pre-activation) ``(N, OH, OW, OC)``; for the fused ReLU in reused buffers."""
         if not self._relu:
             return self.activation.backward(grad_out)
-        if self.grad_premasked:
+        if self._relu_skipped:  # the max-pool after it applied the ReLU and its mask
             return grad_out
         y = self._relu_out
         mask = np.greater(y, 0, out=self._ws.get("mask", y.shape, dtype=np.bool_))

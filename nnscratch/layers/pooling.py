@@ -91,16 +91,10 @@ class MaxPool2D(_Pool2D):
     same results: one ``np.take`` gathers the four cells of every window into four contiguous planes,
     which are compared pairwise.
 
-    ``after_relu`` is set by ``Sequential`` when the layer before ends in a ReLU. Forward then applies
-    ``max(., 0)`` to this layer's output (the maximum of ReLU outputs is the ReLU of the maximum, and the
-    arg-max is the same wherever that is above 0), so the model skips the ReLU's pass over the larger input
-    (``forward_before_relu``); backward zeroes the gradient of windows whose maximum is 0, which is the
-    ReLU's own mask at the arg-max cell, and the ReLU skips its mask (``grad_premasked``). Outputs and
-    gradients are the same, bit for bit; the gradient returned is then the one with respect to the ReLU's
-    input.
+    ``forward_after_relu`` is how a ``Sequential`` runs a ReLU and this pool (see there).
     """
 
-    after_relu = False
+    _relu_applied = False
 
     def build(self, input_shape: tuple[int, ...]) -> None:
         super().build(input_shape)
@@ -110,14 +104,26 @@ class MaxPool2D(_Pool2D):
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         self._ensure_built(x)
-        y = self._forward_pairwise(x, training) if self._pairwise else self._forward_windows(x)
-        if self.after_relu:
-            np.maximum(y, 0, out=y)
-            self._positive = np.greater(y, 0, out=self._ws.get("positive", y.shape, dtype=np.bool_))
+        self._relu_applied = False
+        return self._forward_pairwise(x, training) if self._pairwise else self._forward_windows(x)
+
+    def forward_after_relu(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        """``forward(relu(x))`` for the output ``x`` of a layer that skipped its ReLU (``forward_before_relu``).
+
+        The maximum of ReLU outputs is the ReLU of the maximum, so ``max(., 0)`` is applied to this smaller
+        output; and where that is above 0 the arg-max is the same cell. The next ``backward`` zeroes the
+        gradient of windows whose maximum is 0, which is the ReLU's own mask at the arg-max cell, and
+        returns the gradient with respect to the ReLU's input. Outputs and gradients are the same, bit for
+        bit, as the two layers run one after the other, with one pass over the larger array fewer each way.
+        """
+        y = self.forward(x, training)
+        np.maximum(y, 0, out=y)
+        self._positive = np.greater(y, 0, out=self._ws.get("positive", y.shape, dtype=np.bool_))
+        self._relu_applied = True
         return y
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
-        if self.after_relu:
+        if self._relu_applied:
             grad_out = np.multiply(grad_out, self._positive, out=self._ws.get("masked", grad_out.shape))
         return self._backward_pairwise(grad_out) if self._pairwise else self._backward_windows(grad_out)
 
