@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 
+from nnscratch import Conv2D, Dense, Flatten, LeakyReLU, ReLU, Sequential
 from nnscratch.errors import InvalidValueError, ShapeError
 from nnscratch.gradcheck import check_module
 from nnscratch.layers import AvgPool2D, GlobalAvgPool2D, MaxPool2D
@@ -213,9 +214,7 @@ def test_pairwise_training_output_is_a_reused_buffer() -> None:
 
 
 # ReLU -> MaxPool2D in a Sequential: the pool applies the ReLU and its mask on its smaller output.
-def relu_pool_model(relu_layer: bool, pool: dict, conv_before: bool = False) -> "Sequential":
-    from nnscratch import Conv2D, Dense, Flatten, ReLU, Sequential
-
+def relu_pool_model(relu_layer: bool, pool: dict, conv_before: bool = False) -> Sequential:
     convs = [Conv2D(4, 3, padding="same"), ReLU()] if relu_layer else [Conv2D(4, 3, padding="same", activation="relu")]
     first = [Conv2D(3, 3, padding="same")] if conv_before else []  # the linked convolution then needs dL/dx
     return Sequential([*first, *convs, MaxPool2D(**pool), Flatten(), Dense(3)], seed=0, dtype="float64")
@@ -268,8 +267,6 @@ def test_relu_max_pool_link_passes_the_gradient_check(conv_before: bool) -> None
 
 
 def test_only_a_relu_right_before_a_max_pool_is_linked() -> None:
-    from nnscratch import Conv2D, LeakyReLU, ReLU, Sequential
-
     model = Sequential([Conv2D(2, 3, activation="relu"), MaxPool2D(), Conv2D(2, 3), MaxPool2D(),
                         Conv2D(2, 3, activation="relu"), AvgPool2D(), LeakyReLU(), MaxPool2D(), ReLU()])
     assert model._relu_in_pool == {0}
@@ -279,8 +276,6 @@ def test_only_a_relu_right_before_a_max_pool_is_linked() -> None:
 
 def test_linked_layers_called_one_by_one_keep_their_own_meaning() -> None:
     """The link lives in the model's forward: the same layers called one by one compute what they always do."""
-    from nnscratch import Conv2D, ReLU, Sequential
-
     rng = np.random.default_rng(3)
     x = rng.integers(-2, 3, (2, 6, 6, 2)).astype(np.float64)
     for relu_layer in (False, True):

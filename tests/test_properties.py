@@ -18,7 +18,6 @@ from pathlib import Path
 
 import h5py
 import numpy as np
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
