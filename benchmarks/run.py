@@ -115,7 +115,7 @@ def jsonable(obj: Any) -> Any:
 
 def write_results(path: str | os.PathLike, results: dict[str, Any]) -> Path:
     """Write the results JSON atomically (nnscratch.io.write_json)."""
-    from nnscratch.io import write_json
+    from nnscratch.io.atomic import write_json
 
     return write_json(path, jsonable(results))
 

@@ -151,7 +151,7 @@ class Context:
         """``(x_train, y_train, x_test, y_test)``: real MNIST, else synthetic uint8 data of the same shapes."""
         if self._mnist is None:
             from nnscratch.datasets import load_mnist
-            from nnscratch.errors import DatasetError
+            from nnscratch.core.errors import DatasetError
 
             try:
                 self._mnist = tuple(load_mnist(self.data_dir))

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Callable
 
-from nnscratch.errors import NNScratchError
+from nnscratch.core.errors import NNScratchError
 
 
 def run(main: Callable[[argparse.Namespace], None], parser: argparse.ArgumentParser) -> None:

@@ -59,7 +59,7 @@ from typing import Any, Iterable
 import numpy as np
 
 import nnscratch as nn
-from nnscratch.errors import InvalidValueError, ShapeError
+from nnscratch.core.errors import InvalidValueError, ShapeError
 
 try:
     from cat_validation import scores, stratified_folds

@@ -25,10 +25,10 @@ from typing import Any
 
 import numpy as np
 
-from nnscratch.errors import ImageError
-from nnscratch.image import prepare_image
-from nnscratch.io import write_json
-from nnscratch.predict import load_classifier, predict_probabilities
+from nnscratch.core.errors import ImageError
+from nnscratch.data.image import prepare_image
+from nnscratch.io.atomic import write_json
+from nnscratch.data.classify import load_classifier, predict_probabilities
 
 try:
     from _cli import run

@@ -50,11 +50,11 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 import nnscratch as nn
-from nnscratch import checkpoint
+from nnscratch.training import checkpoint
 from nnscratch.datasets import MissingFileError, load_cat
-from nnscratch.errors import InvalidValueError
-from nnscratch.io import atomic_write, write_json
-from nnscratch.predict import DEFAULT_PREPROCESSING, input_shape_for, preprocess_images, save_classifier
+from nnscratch.core.errors import InvalidValueError
+from nnscratch.io.atomic import atomic_write, write_json
+from nnscratch.data.classify import DEFAULT_PREPROCESSING, input_shape_for, preprocess_images, save_classifier
 
 try:
     from _cli import run

@@ -40,9 +40,9 @@ from typing import Any, Sequence
 import numpy as np
 
 import nnscratch as nn
-from nnscratch import checkpoint
-from nnscratch.errors import InvalidValueError, NNScratchError
-from nnscratch.io import atomic_write
+from nnscratch.training import checkpoint
+from nnscratch.core.errors import InvalidValueError, NNScratchError
+from nnscratch.io.atomic import atomic_write
 
 DEFAULTS: dict[str, Any] = {"model": "mlp", "epochs": 10, "batch_size": 128, "lr": 1e-3, "seed": 0, "val": 5000,
                             "dtype": "float32", "final_lr_fraction": 0.01}
@@ -307,7 +307,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """Train and evaluate as ``args`` says; returns the results written by ``--json``."""
     from nnscratch.datasets import load_mnist
-    from nnscratch.io import write_json
+    from nnscratch.io.atomic import write_json
 
     if args.model == "cnn" and not cnn_available():
         raise InvalidValueError("--model cnn needs nnscratch.Conv2D and nnscratch.MaxPool2D, which this nnscratch "

@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 
 import nnscratch as nn
-from nnscratch import checkpoint
-from nnscratch.io import write_json
+from nnscratch.training import checkpoint
+from nnscratch.io.atomic import write_json
 
 try:
     from _cli import run

@@ -6,29 +6,25 @@
     history = model.fit(x, y, epochs=10, batch_size=32, validation_split=0.2)
 """
 
-from . import callbacks, checkpoint, initializers, losses, metrics, optimizers, parallel, schedules
-from .callbacks import Callback, EarlyStopping, LearningRateScheduler, ModelCheckpoint
-from .checkpoint import Checkpoint
-from .ensemble import Ensemble
-from .errors import (
-    DatasetError, DTypeError, ImageError, InvalidTypeError, InvalidValueError, ModelFileError, NNScratchError,
-    NotBuiltError, ShapeError, TrainingDivergedError,
-)
-from .history import History
+from .training import callbacks, checkpoint, losses, metrics, optimizers, parallel, schedules
+from .core import initializers
+from .training.callbacks import Callback, EarlyStopping, LearningRateScheduler, ModelCheckpoint
+from .training.checkpoint import Checkpoint
+from .models.ensemble import Ensemble
+from .core.errors import DatasetError, DTypeError, ImageError, InvalidTypeError, InvalidValueError, ModelFileError, NNScratchError, NotBuiltError, ShapeError, TrainingDivergedError
+from .training.history import History
 from .layers import AvgPool2D, BatchNorm, Conv2D, GlobalAvgPool2D, MaxPool2D
 from .layers import Normalization, RandomFlip, RandomShift
-from .layers import (
-    ELU, GELU, Activation, Dense, Dropout, Flatten, Identity, LeakyReLU, ReLU, Reshape, Sigmoid, Softmax, Tanh,
-)
-from .losses import BinaryCrossEntropy, CategoricalCrossEntropy, Loss, MeanAbsoluteError, MeanSquaredError
-from .model import Model
-from .module import Module
-from .optimizers import SGD, Adam, AdamW, Optimizer, RMSprop
-from .parallel import get_num_threads, set_num_threads
-from .parameter import Parameter
-from .progress import ProgressBar
-from .sequential import Sequential
-from .serialization import load_model
+from .layers import ELU, GELU, Activation, Dense, Dropout, Flatten, Identity, LeakyReLU, ReLU, Reshape, Sigmoid, Softmax, Tanh
+from .training.losses import BinaryCrossEntropy, CategoricalCrossEntropy, Loss, MeanAbsoluteError, MeanSquaredError
+from .models.model import Model
+from .core.layer import Module
+from .training.optimizers import SGD, Adam, AdamW, Optimizer, RMSprop
+from .training.parallel import get_num_threads, set_num_threads
+from .core.parameter import Parameter
+from .training.progress import ProgressBar
+from .models.sequential import Sequential
+from .io.model_file import load_model
 
 __version__ = "0.1.0"
 

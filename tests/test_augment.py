@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 import nnscratch as nn
-from nnscratch.errors import InvalidValueError, ShapeError
-from nnscratch.gradcheck import check_module
+from nnscratch.core.errors import InvalidValueError, ShapeError
+from nnscratch.utils.gradcheck import check_module
 
 LAYERS = [
     lambda: nn.RandomFlip(),

@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from nnscratch.errors import InvalidValueError, ShapeError
-from nnscratch.gradcheck import check_module
+from nnscratch.core.errors import InvalidValueError, ShapeError
+from nnscratch.utils.gradcheck import check_module
 from nnscratch.layers import BatchNorm
 
 SHAPES = [(6, 5), (3, 4, 5, 3), (2, 3, 1, 4)]

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import nnscratch as nn
-from nnscratch.errors import InvalidValueError, ShapeError
+from nnscratch.core.errors import InvalidValueError, ShapeError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "examples"))
 try:

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 import nnscratch as nn
-from nnscratch.errors import DTypeError, InvalidValueError, ShapeError
-from nnscratch.gradcheck import check_module
+from nnscratch.core.errors import DTypeError, InvalidValueError, ShapeError
+from nnscratch.utils.gradcheck import check_module
 from nnscratch.layers import BatchNorm, Conv2D, MaxPool2D
 
 CONFIGS = [

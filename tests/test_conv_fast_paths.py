@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import nnscratch as nn
-from nnscratch.gradcheck import check_module
+from nnscratch.utils.gradcheck import check_module
 from nnscratch.layers import Conv2D
 from nnscratch.layers.conv import add_block_grad, block_kernel
 

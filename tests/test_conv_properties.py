@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nnscratch.errors import ShapeError
+from nnscratch.core.errors import ShapeError
 from nnscratch.layers import AvgPool2D, Conv2D, MaxPool2D
 
 FAST = settings(max_examples=40, deadline=None)

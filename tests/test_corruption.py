@@ -22,8 +22,8 @@ from PIL import Image
 
 import nnscratch as nn
 from nnscratch.datasets import DatasetError, load_cat, load_mnist
-from nnscratch.errors import ImageError, ModelFileError
-from nnscratch.image import load_image
+from nnscratch.core.errors import ImageError, ModelFileError
+from nnscratch.data.image import load_image
 
 
 # ----------------------------------------------------------------------------- model files

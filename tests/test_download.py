@@ -17,10 +17,10 @@ import pytest
 from nnscratch.datasets import (KNOWN_FILES, ChecksumError, DatasetError, DownloadError, KnownFile,
                                 MissingFileError, copy_verified, data_dir, download, find_file, search_dirs,
                                 verify_file)
-from nnscratch.datasets import _paths
-from nnscratch.datasets._atomic import write_verified
-from nnscratch.datasets.cli import main
-from nnscratch.datasets.download import mirror_urls
+from nnscratch.data import paths as _paths
+from nnscratch.data.atomic import write_verified
+from nnscratch.data.cli import main
+from nnscratch.data.download import mirror_urls
 
 REPO = Path(__file__).resolve().parents[1]
 CONTENT = b"a tiny dataset file\n" * 200

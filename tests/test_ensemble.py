@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import nnscratch as nn
-from nnscratch.errors import InvalidTypeError, InvalidValueError, ShapeError
+from nnscratch.core.errors import InvalidTypeError, InvalidValueError, ShapeError
 
 
 def data(n=120, seed=0):

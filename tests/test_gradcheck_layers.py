@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import nnscratch as nn
-from nnscratch.gradcheck import check_module
+from nnscratch.utils.gradcheck import check_module
 
 TOL = 1e-6
 

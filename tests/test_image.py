@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image, features
 
-from nnscratch.errors import ImageError, InvalidValueError
-from nnscratch.image import load_image, prepare_image
+from nnscratch.core.errors import ImageError, InvalidValueError
+from nnscratch.data.image import load_image, prepare_image
 
 REPO = Path(__file__).resolve().parents[1]
 RED, GREEN, BLUE, WHITE = (255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 255)

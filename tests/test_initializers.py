@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from nnscratch import initializers as init
-from nnscratch.errors import InvalidValueError, ShapeError
+from nnscratch.core import initializers as init
+from nnscratch.core.errors import InvalidValueError, ShapeError
 
 NAMES = sorted([*init.INITIALIZERS, *init.ALIASES])
 

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import nnscratch as nn
-from nnscratch.errors import TrainingDivergedError
+from nnscratch.core.errors import TrainingDivergedError
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import nnscratch as nn
-from nnscratch.checkpoint import LAST, read_checkpoint
+from nnscratch.training.checkpoint import LAST, read_checkpoint
 
 REPO = Path(__file__).resolve().parents[1]
 EPOCHS = 40

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 import nnscratch as nn
-from nnscratch import losses
-from nnscratch.errors import InvalidValueError, ShapeError
-from nnscratch.gradcheck import check_loss
+from nnscratch.training import losses
+from nnscratch.core.errors import InvalidValueError, ShapeError
+from nnscratch.utils.gradcheck import check_loss
 
 rng = np.random.default_rng(0)
 LOGITS = rng.standard_normal((5, 4))

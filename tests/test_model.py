@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import nnscratch as nn
-from nnscratch.errors import DTypeError, InvalidValueError, NotBuiltError, ShapeError
+from nnscratch.core.errors import DTypeError, InvalidValueError, NotBuiltError, ShapeError
 
 
 def blobs(n=200, seed=0):

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import nnscratch as nn
-from nnscratch.errors import InvalidValueError, NotBuiltError, ShapeError
-from nnscratch.gradcheck import check_module
+from nnscratch.core.errors import InvalidValueError, NotBuiltError, ShapeError
+from nnscratch.utils.gradcheck import check_module
 
 
 def data(shape=(50, 4), seed=0):

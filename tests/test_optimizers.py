@@ -12,10 +12,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nnscratch import optimizers, schedules
-from nnscratch.errors import InvalidValueError, ModelFileError, NotBuiltError
-from nnscratch.optimizers import SGD, Adam, AdamW, RMSprop
-from nnscratch.parameter import Parameter
+from nnscratch.training import optimizers, schedules
+from nnscratch.core.errors import InvalidValueError, ModelFileError, NotBuiltError
+from nnscratch.training.optimizers import SGD, Adam, AdamW, RMSprop
+from nnscratch.core.parameter import Parameter
 
 SHAPE = (3, 4)
 W0 = np.random.default_rng(0).standard_normal(SHAPE)

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import nnscratch as nn
-from nnscratch import parallel
-from nnscratch.errors import InvalidValueError
+from nnscratch.training import parallel
+from nnscratch.core.errors import InvalidValueError
 
 
 @pytest.fixture(autouse=True)

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from nnscratch import Conv2D, Dense, Flatten, LeakyReLU, ReLU, Sequential
-from nnscratch.errors import InvalidValueError, ShapeError
-from nnscratch.gradcheck import check_module
+from nnscratch.core.errors import InvalidValueError, ShapeError
+from nnscratch.utils.gradcheck import check_module
 from nnscratch.layers import AvgPool2D, GlobalAvgPool2D, MaxPool2D
 
 CONFIGS = [

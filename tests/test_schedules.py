@@ -7,9 +7,9 @@ import math
 
 import pytest
 
-from nnscratch import schedules
-from nnscratch.errors import InvalidValueError
-from nnscratch.schedules import Constant, CosineDecay, ExponentialDecay, StepDecay, WarmUp
+from nnscratch.training import schedules
+from nnscratch.core.errors import InvalidValueError
+from nnscratch.training.schedules import Constant, CosineDecay, ExponentialDecay, StepDecay, WarmUp
 
 
 def test_constant() -> None:

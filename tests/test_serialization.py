@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import nnscratch as nn
-from nnscratch.errors import ModelFileError
+from nnscratch.core.errors import ModelFileError
 
 
 def trained(seed=0):

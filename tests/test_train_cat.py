@@ -17,7 +17,7 @@ import pytest
 
 import nnscratch as nn
 from nnscratch.datasets import load_cat
-from nnscratch.predict import load_classifier, preprocess_images
+from nnscratch.data.classify import load_classifier, preprocess_images
 
 REPO = Path(__file__).resolve().parent.parent
 SCRIPT = REPO / "examples" / "train_cat.py"

@@ -7,15 +7,15 @@ folder, and ``~/.cache/nnscratch``; get them with ``python -m nnscratch.datasets
     X = scale_images(flatten_images(x_train))                # (209, 12288) float32 in [0, 1]
 """
 
-from ..errors import DatasetError
-from ._checksum import verify_file
-from ._errors import ChecksumError, DownloadError, MissingFileError
-from ._files import KNOWN_FILES, KnownFile
-from ._paths import data_dir, find_file, search_dirs
-from .cat import CatData, load_cat
-from .download import copy_verified, download
-from .mnist import MnistData, load_mnist
-from .preprocess import flatten_images, scale_images
+from ..core.errors import DatasetError
+from ..data.checksum import verify_file
+from ..data.errors import ChecksumError, DownloadError, MissingFileError
+from ..data.files import KNOWN_FILES, KnownFile
+from ..data.paths import data_dir, find_file, search_dirs
+from ..data.cat import CatData, load_cat
+from ..data.download import copy_verified, download
+from ..data.mnist import MnistData, load_mnist
+from ..data.preprocess import flatten_images, scale_images
 
 __all__ = [
     "CatData", "ChecksumError", "DatasetError", "DownloadError", "KNOWN_FILES", "KnownFile", "MissingFileError",

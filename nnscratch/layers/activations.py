@@ -9,10 +9,10 @@ from typing import Any
 
 import numpy as np
 
-from .. import functional as F
-from ..errors import InvalidTypeError
-from ..module import Module
-from ..validation import real_number, unknown_name
+from ..core import functional as F
+from ..core.errors import InvalidTypeError
+from ..core.layer import Module
+from ..core.validation import real_number, unknown_name
 
 
 class Activation(Module):

@@ -16,9 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import InvalidTypeError, InvalidValueError, ShapeError
-from ..im2col import pair
-from ..module import Module
+from ..core.errors import InvalidTypeError, InvalidValueError, ShapeError
+from .im2col import pair
+from ..core.layer import Module
 
 FLIP_MODES = ("horizontal", "vertical", "horizontal_and_vertical")
 FILL_MODES = ("reflect", "constant", "nearest")

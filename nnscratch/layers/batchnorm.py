@@ -7,10 +7,10 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import InvalidValueError, ShapeError
-from ..im2col import Workspace
-from ..module import Module
-from ..parameter import Parameter
+from ..core.errors import InvalidValueError, ShapeError
+from .im2col import Workspace
+from ..core.layer import Module
+from ..core.parameter import Parameter
 
 
 class BatchNorm(Module):

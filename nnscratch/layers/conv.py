@@ -6,13 +6,12 @@ from typing import Any
 
 import numpy as np
 
-from .. import initializers
-from ..errors import InvalidValueError
-from ..im2col import (Pair, Workspace, blocked_inner, blocked_matmul, check_padding, col2im, column_layout,
-                      conv_geometry, gather, im2col, pair, patch_index, pixel_pieces)
-from ..module import Module, from_config, to_config
-from ..parameter import Parameter
-from ..validation import positive_int
+from ..core import initializers
+from ..core.errors import InvalidValueError
+from .im2col import Pair, Workspace, blocked_inner, blocked_matmul, check_padding, col2im, column_layout, conv_geometry, gather, im2col, pair, patch_index, pixel_pieces
+from ..core.layer import Module, from_config, to_config
+from ..core.parameter import Parameter
+from ..core.validation import positive_int
 from . import activations
 
 

@@ -6,11 +6,11 @@ from typing import Any
 
 import numpy as np
 
-from .. import initializers
-from ..errors import InvalidTypeError, ShapeError
-from ..module import Module, from_config, to_config
-from ..parameter import Parameter
-from ..validation import positive_int
+from ..core import initializers
+from ..core.errors import InvalidTypeError, ShapeError
+from ..core.layer import Module, from_config, to_config
+from ..core.parameter import Parameter
+from ..core.validation import positive_int
 from . import activations
 
 

@@ -6,8 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from ..module import Module
-from ..validation import real_number
+from ..core.layer import Module
+from ..core.validation import real_number
 
 
 class Dropout(Module):

@@ -11,9 +11,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..errors import InvalidValueError, NotBuiltError, ShapeError
-from ..module import Module
-from ..validation import as_float_array
+from ..core.errors import InvalidValueError, NotBuiltError, ShapeError
+from ..core.layer import Module
+from ..core.validation import as_float_array
 
 
 class Normalization(Module):

@@ -11,9 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import InvalidValueError, ShapeError
-from ..im2col import Workspace, check_padding, conv_geometry, gather, gather_index, pair, pixel_pieces, windows
-from ..module import Module
+from ..core.errors import InvalidValueError, ShapeError
+from .im2col import Workspace, check_padding, conv_geometry, gather, gather_index, pair, pixel_pieces, windows
+from ..core.layer import Module
 
 
 class _Pool2D(Module):

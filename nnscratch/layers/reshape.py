@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import InvalidTypeError, InvalidValueError, ShapeError
-from ..module import Module
+from ..core.errors import InvalidTypeError, InvalidValueError, ShapeError
+from ..core.layer import Module
 
 
 class Reshape(Module):

@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import InvalidValueError
+from ..core.errors import InvalidValueError
 
 # Below this many samples per chunk, a split costs more than it gains.
 MIN_CHUNK = 8

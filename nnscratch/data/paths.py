@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ._errors import MissingFileError, fix_hint
+from .errors import MissingFileError, fix_hint
 
 ENV_DATA = "NNSCRATCH_DATA"
 

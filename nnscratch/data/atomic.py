@@ -6,11 +6,11 @@ import hashlib
 from pathlib import Path
 from typing import IO, Iterable
 
-from ..errors import DatasetError
-from ..io import atomic_write
-from ._checksum import digest_problem, size_problem
-from ._errors import ChecksumError
-from ._files import known_file
+from ..core.errors import DatasetError
+from ..io.atomic import atomic_write
+from .checksum import digest_problem, size_problem
+from .errors import ChecksumError
+from .files import known_file
 
 
 def write_verified(chunks: Iterable[bytes], target: Path, source: str) -> Path:

@@ -27,10 +27,10 @@ from typing import Any, Callable, ClassVar, Iterable
 import numpy as np
 
 from . import schedules
-from .errors import DTypeError, InvalidTypeError, InvalidValueError, ModelFileError, NotBuiltError
-from .parameter import Parameter
+from ..core.errors import DTypeError, InvalidTypeError, InvalidValueError, ModelFileError, NotBuiltError
+from ..core.parameter import Parameter
 from .schedules import Schedule
-from .validation import build, lookup
+from ..core.validation import build, lookup
 
 
 def _check(name: str, value: object, expected: str, ok: Callable[[float], bool]) -> float:

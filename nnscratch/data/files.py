@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from ..errors import DatasetError
+from ..core.errors import DatasetError
 
 
 class KnownFile(NamedTuple):

@@ -10,9 +10,9 @@ from typing import Any
 
 import numpy as np
 
-from . import functional as F
-from .errors import InvalidTypeError, InvalidValueError, ShapeError
-from .validation import unknown_name
+from ..core import functional as F
+from ..core.errors import InvalidTypeError, InvalidValueError, ShapeError
+from ..core.validation import unknown_name
 
 
 def _as_target(pred: np.ndarray, target: np.ndarray, name: str) -> np.ndarray:

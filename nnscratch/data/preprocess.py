@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import DTypeLike
 
-from ..errors import DTypeError, ShapeError
+from ..core.errors import DTypeError, ShapeError
 
 
 def flatten_images(x: np.ndarray) -> np.ndarray:

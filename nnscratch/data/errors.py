@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import DatasetError
+from ..core.errors import DatasetError
 
 
 class MissingFileError(DatasetError, FileNotFoundError):

@@ -17,15 +17,15 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from . import losses, metrics as metrics_mod, optimizers
-from .callbacks import Callback
-from .errors import InvalidTypeError, InvalidValueError, NotBuiltError, ShapeError, TrainingDivergedError
-from .history import History
-from .layers.activations import Activation, Sigmoid, Softmax
-from .module import Module
-from .parallel import DataParallel
-from .progress import ProgressBar
-from .validation import as_float_array, as_targets, check_sample_shape, positive_int, real_number
+from ..training import losses, metrics as metrics_mod, optimizers
+from ..training.callbacks import Callback
+from ..core.errors import InvalidTypeError, InvalidValueError, NotBuiltError, ShapeError, TrainingDivergedError
+from ..training.history import History
+from ..layers.activations import Activation, Sigmoid, Softmax
+from ..core.layer import Module
+from ..training.parallel import DataParallel
+from ..training.progress import ProgressBar
+from ..core.validation import as_float_array, as_targets, check_sample_shape, positive_int, real_number
 
 
 def make_rng(seed: Any) -> np.random.Generator | np.random.RandomState:
@@ -196,7 +196,7 @@ class Model(Module):
         the weights of its last completed step. A second Ctrl-C raises ``KeyboardInterrupt`` at once
         (the weights are then reset to those at the start of the epoch, so the model stays consistent).
         """
-        from .checkpoint import read_checkpoint  # checkpoint imports model-level helpers lazily too
+        from ..training.checkpoint import read_checkpoint
 
         epochs = positive_int(epochs, "epochs", minimum=0)
         initial_epoch = positive_int(initial_epoch, "initial_epoch", minimum=0)
@@ -446,13 +446,13 @@ class Model(Module):
     # ------------------------------------------------------------------ files
     def save(self, path: str | os.PathLike) -> Path:
         """Write architecture (JSON) and weights to one ``.npz`` file, atomically; returns the path."""
-        from .serialization import save_model
+        from ..io.model_file import save_model
 
         return save_model(self, path)
 
     def load_weights(self, path: str | os.PathLike) -> None:
         """Load weights saved by ``save`` into this (same-architecture) model."""
-        from .serialization import read_model_file
+        from ..io.model_file import read_model_file
 
         config, arrays = read_model_file(path)
         if not self.built:

@@ -12,10 +12,10 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from .errors import InvalidTypeError, InvalidValueError, ShapeError
-from .history import History
+from ..core.errors import InvalidTypeError, InvalidValueError, ShapeError
+from ..training.history import History
 from .model import Model
-from .module import from_config, to_config
+from ..core.layer import from_config, to_config
 
 
 class Ensemble(Model):

@@ -10,9 +10,9 @@ from typing import NamedTuple
 import h5py
 import numpy as np
 
-from ..errors import DatasetError
-from ._checksum import read_file
-from ._errors import bad_file
+from ..core.errors import DatasetError
+from .checksum import read_file
+from .errors import bad_file
 
 TRAIN_FILE = "train_catvnoncat.h5"
 TEST_FILE = "test_catvnoncat.h5"

@@ -10,10 +10,10 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from ..errors import DatasetError
-from ._checksum import verify_file
-from ._files import KNOWN_FILES, expand_names
-from ._paths import ENV_DATA, data_dir, find_file
+from ..core.errors import DatasetError
+from .checksum import verify_file
+from .files import KNOWN_FILES, expand_names
+from .paths import ENV_DATA, data_dir, find_file
 from .download import ENV_MIRROR, copy_verified, download
 
 _NAMES_HELP = f"files ({', '.join(KNOWN_FILES)}) or datasets (cat, mnist); default: all files"

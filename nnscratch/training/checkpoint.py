@@ -38,14 +38,14 @@ from typing import TYPE_CHECKING, Any, Iterable
 import numpy as np
 
 from .callbacks import Callback
-from .errors import InvalidTypeError, InvalidValueError, ModelFileError, NNScratchError, NotBuiltError, ShapeError
+from ..core.errors import InvalidTypeError, InvalidValueError, ModelFileError, NNScratchError, NotBuiltError, ShapeError
 from .history import History
-from .io import atomic_write, remove_stale_temporaries
-from .module import to_config
-from .serialization import read_model_file, save_model, weights_of
+from ..io.atomic import atomic_write, remove_stale_temporaries
+from ..core.layer import to_config
+from ..io.model_file import read_model_file, save_model, weights_of
 
 if TYPE_CHECKING:
-    from .model import Model
+    from ..models.model import Model
 
 VERSION = 1
 LAST = "last.npz"
@@ -356,7 +356,7 @@ class Checkpoint(Callback):
     """
 
     def __init__(self, directory: str | os.PathLike, every: int = 1, keep: int = 0) -> None:
-        from .validation import positive_int
+        from ..core.validation import positive_int
 
         if not isinstance(directory, (str, os.PathLike)) or not str(directory):
             raise InvalidTypeError(f"Checkpoint directory must be a folder path, got {directory!r}")

@@ -17,12 +17,12 @@ from functools import partial
 from pathlib import Path
 from typing import IO, Iterator, Sequence
 
-from ..errors import DatasetError
-from ._atomic import write_verified
-from ._checksum import CHUNK, verify_file
-from ._errors import ChecksumError, DownloadError, MissingFileError, fix_hint
-from ._files import known_file
-from ._paths import data_dir
+from ..core.errors import DatasetError
+from .atomic import write_verified
+from .checksum import CHUNK, verify_file
+from .errors import ChecksumError, DownloadError, MissingFileError, fix_hint
+from .files import known_file
+from .paths import data_dir
 
 ENV_MIRROR = "NNSCRATCH_MIRROR"
 

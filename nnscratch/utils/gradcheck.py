@@ -11,9 +11,9 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .errors import DTypeError
-from .losses import Loss
-from .module import Module
+from ..core.errors import DTypeError
+from ..training.losses import Loss
+from ..core.layer import Module
 
 
 def _numeric(f: Callable[[], float], arr: np.ndarray, eps: float) -> np.ndarray:

@@ -16,8 +16,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._checksum import read_file
-from ._errors import bad_file
+from .checksum import read_file
+from .errors import bad_file
 
 IMAGE_MAGIC = 2051
 LABEL_MAGIC = 2049

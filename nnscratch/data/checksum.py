@@ -6,9 +6,9 @@ import hashlib
 import os
 from pathlib import Path
 
-from ._errors import ChecksumError, bad_file
-from ._files import known_file
-from ._paths import find_file
+from .errors import ChecksumError, bad_file
+from .files import known_file
+from .paths import find_file
 
 CHUNK = 1 << 20  # bytes read (and hashed) at a time
 

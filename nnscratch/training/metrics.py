@@ -6,7 +6,7 @@ import difflib
 
 import numpy as np
 
-from .errors import InvalidValueError
+from ..core.errors import InvalidValueError
 
 
 class Metric:

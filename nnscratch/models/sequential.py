@@ -6,12 +6,12 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from .errors import InvalidTypeError, InvalidValueError
-from .layers.activations import Activation, ReLU
-from .layers.conv import Conv2D
-from .layers.pooling import MaxPool2D
+from ..core.errors import InvalidTypeError, InvalidValueError
+from ..layers.activations import Activation, ReLU
+from ..layers.conv import Conv2D
+from ..layers.pooling import MaxPool2D
 from .model import Model
-from .module import Module, from_config, to_config
+from ..core.layer import Module, from_config, to_config
 
 
 class Sequential(Model):

@@ -24,10 +24,10 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-from .datasets.preprocess import flatten_images, scale_images
-from .errors import ModelFileError, NNScratchError
+from .preprocess import flatten_images, scale_images
+from ..core.errors import ModelFileError, NNScratchError
 from .image import load_image
-from .serialization import load_model, model_path, read_model_file, save_model
+from ..io.model_file import load_model, model_path, read_model_file, save_model
 
 DEFAULT_CLASSES = ["non-cat", "cat"]
 DEFAULT_PREPROCESSING: dict[str, Any] = {"size": [64, 64], "scale": 255, "flatten": True}

@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
-from .errors import InvalidTypeError, InvalidValueError
-from .validation import positive_int, real_number
+from ..core.errors import InvalidTypeError, InvalidValueError
+from ..core.validation import positive_int, real_number
 
 if TYPE_CHECKING:
-    from .model import Model
+    from ..models.model import Model
 
 
 class Callback:

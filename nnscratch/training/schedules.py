@@ -14,8 +14,8 @@ import math
 import numbers
 from typing import Any, Callable, ClassVar
 
-from .errors import InvalidTypeError, InvalidValueError
-from .validation import build, from_named_config, lookup, positive_int
+from ..core.errors import InvalidTypeError, InvalidValueError
+from ..core.validation import build, from_named_config, lookup, positive_int
 
 
 def _check(name: str, value: object, expected: str, ok: Callable[[float], bool]) -> float:

@@ -19,7 +19,7 @@ from typing import Callable
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from .errors import InvalidValueError, ShapeError
+from ..core.errors import InvalidValueError, ShapeError
 
 Pair = tuple[int, int]
 Padding = str | Pair

@@ -18,10 +18,10 @@ from typing import Any
 
 import numpy as np
 
-from . import losses
-from .errors import InvalidTypeError, InvalidValueError, ModelFileError, NNScratchError, NotBuiltError
-from .io import atomic_write
-from .module import from_config, to_config
+from ..training import losses
+from ..core.errors import InvalidTypeError, InvalidValueError, ModelFileError, NNScratchError, NotBuiltError
+from .atomic import atomic_write
+from ..core.layer import from_config, to_config
 
 try:
     from numpy.lib.npyio import NpzFile
@@ -131,7 +131,7 @@ def weights_of(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 
 def model_from_record(config: dict[str, Any], path: Any = "the file") -> Any:
     """An unbuilt model from a model file's architecture record; any problem is a ``ModelFileError``."""
-    from .model import Model
+    from ..models.model import Model
 
     try:
         model = from_config(config["model"])
