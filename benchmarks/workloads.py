@@ -259,7 +259,7 @@ def xor_classic(ctx: Context) -> list[dict[str, Any]]:
         value = 0.0
         for _ in range(epochs):
             for i in range(len(XOR_X)):
-                value, _out = model.train_step(XOR_X[i:i + 1], XOR_Y[i:i + 1])
+                value = model.train_step(XOR_X[i:i + 1], XOR_Y[i:i + 1])["loss"]
         return value
 
     def classic() -> float:

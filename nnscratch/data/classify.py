@@ -27,7 +27,8 @@ import numpy as np
 from .preprocess import flatten_images, scale_images
 from ..core.errors import ModelFileError, NNScratchError
 from .image import load_image
-from ..io.model_file import load_model, model_path, read_model_file, save_model
+from ..io.model_file import model_path, read_model_file, save_model
+from ..models.loading import load_model
 
 DEFAULT_CLASSES = ["non-cat", "cat"]
 DEFAULT_PREPROCESSING: dict[str, Any] = {"size": [64, 64], "scale": 255, "flatten": True}

@@ -18,10 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from ..training import losses
 from ..core.errors import InvalidTypeError, InvalidValueError, ModelFileError, NNScratchError, NotBuiltError
 from .atomic import atomic_write
-from ..core.layer import from_config, to_config
+from ..core.layer import to_config
 
 try:
     from numpy.lib.npyio import NpzFile
@@ -67,7 +66,7 @@ def save_model(model: Any, path: str | os.PathLike, extra: dict[str, np.ndarray]
         "format": FORMAT,
         "version": VERSION,
         "model": to_config(model),
-        "input_shape": list(model.input_shape),
+        "input_shape": [list(s) for s in model.input_shape] if isinstance(model.input_shape, list) else list(model.input_shape),
         "loss": model.loss.get_config() if model.loss is not None else None,
         **(extra_config or {}),
     }
@@ -127,43 +126,3 @@ def read_model_file(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, 
 def weights_of(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """The weight tensors of a model file's arrays (extra arrays have a "/" in their name)."""
     return {k: v for k, v in arrays.items() if "/" not in k}
-
-
-def model_from_record(config: dict[str, Any], path: Any = "the file") -> Any:
-    """An unbuilt model from a model file's architecture record; any problem is a ``ModelFileError``."""
-    from ..models.model import Model
-
-    try:
-        model = from_config(config["model"])
-    except ModelFileError as exc:
-        raise ModelFileError(f"'{path}': {exc}") from None
-    except (NNScratchError, ValueError, TypeError, KeyError, AttributeError) as exc:
-        raise ModelFileError(f"'{path}' has an invalid architecture record: {exc}") from None
-    if not isinstance(model, Model):
-        raise ModelFileError(f"'{path}' holds a {type(model).__name__} layer, not a model")
-    return model
-
-
-def load_model(path: str | os.PathLike) -> Any:
-    """Rebuild the model saved at ``path`` (architecture, weights and loss) and return it.
-
-    A checkpoint written by ``nnscratch.Checkpoint`` is a model file too: this loads its model.
-    Raises ``ModelFileError`` for anything that is not a readable model file of this format version.
-    """
-    config, arrays = read_model_file(path)
-    model = model_from_record(config, path)
-    try:
-        model.build(tuple(config["input_shape"]))
-    except (NNScratchError, ValueError, TypeError) as exc:
-        raise ModelFileError(f"'{path}': the architecture in the file cannot take inputs of shape "
-                             f"{tuple(config['input_shape'])}: {exc}") from None
-    try:
-        model.load_state_dict(weights_of(arrays))
-    except ModelFileError as exc:
-        raise ModelFileError(f"'{path}': {exc}") from None
-    if config.get("loss"):
-        try:
-            model.loss = losses.get(config["loss"])
-        except (NNScratchError, ValueError, TypeError) as exc:
-            raise ModelFileError(f"'{path}' has an invalid loss record: {exc}") from None
-    return model

@@ -12,7 +12,9 @@ import numpy as np
 
 from ..core import functional as F
 from ..core.errors import InvalidTypeError, InvalidValueError, ShapeError
+from ..core.rewrites import register_loss_fusion
 from ..core.validation import unknown_name
+from ..layers.activations import Sigmoid, Softmax
 
 
 def _as_target(pred: np.ndarray, target: np.ndarray, name: str) -> np.ndarray:
@@ -289,3 +291,8 @@ def get(loss: str | Loss | dict[str, Any]) -> Loss:
             return cls(**kwargs)
         raise unknown_name("loss", loss, LOSSES)
     raise InvalidTypeError(f"loss must be a name (e.g. 'mse'), a config dict or a Loss, got {loss!r} ({type(loss).__name__})")
+
+
+# Softmax + cross-entropy and sigmoid + binary cross-entropy: trained on the activation's input, exactly.
+register_loss_fusion(Softmax, CategoricalCrossEntropy, lambda loss: CategoricalCrossEntropy(from_logits=True))
+register_loss_fusion(Sigmoid, BinaryCrossEntropy, lambda loss: BinaryCrossEntropy(from_logits=True))
