@@ -125,7 +125,8 @@ def softmax(x: Any, axis: Axis = -1) -> Any:
 def _logsumexp(x: Any, axis: Axis) -> Any:
     """log(sum(exp(x))) over ``axis``, keepdims."""
     s, m = _shifted(np.asarray(x), axis)
-    return np.log(np.exp(s).sum(axis=axis, keepdims=True)) + m
+    with np.errstate(divide="ignore"):  # an all -inf slice: log(0) = -inf is the answer
+        return np.log(np.exp(s).sum(axis=axis, keepdims=True)) + m
 
 
 def log_softmax(x: Any, axis: Axis = -1) -> Any:
@@ -146,9 +147,10 @@ def logsumexp(x: Any, axis: Axis = None, keepdims: bool = False) -> Any:
         return out
 
     def rule(g: Any, n: tuple) -> tuple:
-        gk = g if keepdims else (np.reshape(g, lse.shape))
         with np.errstate(invalid="ignore"):
-            w = np.exp(xd - lse)
-        return (gk * np.where(np.isnan(w), 0, w),)
+            w = np.exp(xd - lse)  # softmax weights; NaN (-inf - -inf) only in an all -inf slice
+        if not np.all(np.isfinite(lse)):
+            w = np.where(np.isnan(w), 0, w)
+        return (np.reshape(g, lse.shape) * w,)
 
     return node(out, (x,), rule)
