@@ -7,6 +7,7 @@
 """
 
 from .training import callbacks, checkpoint, losses, metrics, optimizers, parallel, schedules
+from . import autodiff, ops
 from .core import initializers
 from .training.callbacks import Callback, EarlyStopping, LearningRateScheduler, ModelCheckpoint
 from .training.checkpoint import Checkpoint

@@ -68,7 +68,7 @@ def test_tape_gradient_single_list_unconnected_and_output_gradient():
         a, b, c = tape.watch(np.array([1.0, 2.0])), tape.watch(np.array(3.0)), tape.watch(np.ones(2))
         y = a * b
     np.testing.assert_allclose(tape.gradient(y, a), [3.0, 3.0])
-    ga, gb, gc = tape.gradient(y, [a, b, c])
+    _, gb, gc = tape.gradient(y, [a, b, c])
     np.testing.assert_allclose(gb, 3.0)
     assert gc is None
     np.testing.assert_array_equal(tape.gradient(y, [c], unconnected="zero")[0], np.zeros(2))
@@ -140,7 +140,7 @@ def test_vjp_constant_tensor_input_gets_no_gradient_and_dicts_and_tuples_nest():
 
 
 def test_vjp_of_an_output_that_ignores_the_inputs():
-    out, backward = vjp(lambda x: np.zeros(3), np.ones(3))
+    _, backward = vjp(lambda x: np.zeros(3), np.ones(3))
     assert backward(np.ones(3)) == (None,)
 
 

@@ -6,7 +6,8 @@ PyTorch and Keras. On Tensors they return constant Tensors (``requires_grad=Fals
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -43,7 +44,7 @@ isfinite = _constant("isfinite", np.isfinite, "True where x is neither NaN nor i
 sign = _constant("sign", np.sign, "-1, 0 or 1 by the sign of x (no gradient).", 1)
 floor = _constant("floor", np.floor, "Largest integer <= x, as a float (no gradient).", 1)
 ceil = _constant("ceil", np.ceil, "Smallest integer >= x, as a float (no gradient).", 1)
-round = _constant("round", np.round, "x rounded to the nearest integer, halves to even (no gradient).", 1)  # noqa: A001
+round = _constant("round", np.round, "x rounded to the nearest integer, halves to even (no gradient).", 1)
 
 
 def argmax(x: Any, axis: int | None = None, keepdims: bool = False) -> Any:

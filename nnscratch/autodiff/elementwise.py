@@ -6,7 +6,8 @@ Each op computes with NumPy on plain arrays; on Tensors it also records a backwa
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -114,7 +115,7 @@ def where(condition: Any, x1: Any, x2: Any) -> Any:
 # ---------------------------------------------------------------- unary math
 negative = _unary("negative", np.negative, lambda g, x, y: -g, "-x.")
 absolute = _unary("abs", np.abs, lambda g, x, y: g * np.sign(x), "|x|; gradient sign(x) (0 at 0).")
-abs = absolute  # noqa: A001 - Keras name
+abs = absolute
 square = _unary("square", np.square, lambda g, x, y: g * (2 * x), "x ** 2.")
 sqrt = _unary("sqrt", np.sqrt, lambda g, x, y: g / (2 * y), "Square root (gradient inf at 0).")
 reciprocal = _unary("reciprocal", np.reciprocal, lambda g, x, y: -g * y * y, "1 / x.")

@@ -7,7 +7,8 @@ with central differences of the same L computed on plain arrays, and returns one
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 

@@ -68,7 +68,7 @@ def take(x: Any, indices: Any, axis: int | None = None) -> Any:
             np.add.at(flat, idx.ravel(), g.ravel())
             return (flat.reshape(shape),)
         full = np.zeros(shape, dtype=g.dtype)
-        np.add.at(full, (slice(None),) * ax + (idx,), g)
+        np.add.at(full, (slice(None),) * ax + (idx,), g)  # type: ignore[arg-type]
         return (full,)
 
     return node(np.take(x.data, idx, axis=axis), (x,), rule)

@@ -7,7 +7,8 @@ each computed only when that input wants a gradient (the input of a first layer 
 from __future__ import annotations
 
 import string
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 

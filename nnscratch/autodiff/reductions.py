@@ -47,7 +47,7 @@ def _spread(g: Any, shape: tuple[int, ...], axis: Axis) -> np.ndarray:
     return np.broadcast_to(np.reshape(g, _kept_shape(shape, axis)), shape)
 
 
-def sum(x: Any, axis: Axis = None, keepdims: bool = False) -> Any:  # noqa: A001 - Keras name
+def sum(x: Any, axis: Axis = None, keepdims: bool = False) -> Any:
     """Sum over ``axis``."""
     if not isinstance(x, Tensor):
         return np.sum(x, axis=axis, keepdims=keepdims)
@@ -79,12 +79,12 @@ def _extreme(np_fn: Any, x: Any, axis: Axis, keepdims: bool) -> Any:
     return node(yk if keepdims else np.reshape(yk, _reduced_shape(xd.shape, axis)), (x,), rule)
 
 
-def max(x: Any, axis: Axis = None, keepdims: bool = False) -> Any:  # noqa: A001 - Keras name
+def max(x: Any, axis: Axis = None, keepdims: bool = False) -> Any:
     """Largest value over ``axis``; tied maxima share the gradient equally."""
     return _extreme(np.max, x, axis, keepdims)
 
 
-def min(x: Any, axis: Axis = None, keepdims: bool = False) -> Any:  # noqa: A001 - Keras name
+def min(x: Any, axis: Axis = None, keepdims: bool = False) -> Any:
     """Smallest value over ``axis``; tied minima share the gradient equally."""
     return _extreme(np.min, x, axis, keepdims)
 
@@ -134,7 +134,7 @@ def std(x: Any, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Any
     return node(out, (x,), lambda g, n: (_spread(g, d.shape, axis) * d / (dof * sk),))
 
 
-def norm(x: Any, ord: Any = None, axis: Axis = None, keepdims: bool = False) -> Any:  # noqa: A002 - NumPy name
+def norm(x: Any, ord: Any = None, axis: Axis = None, keepdims: bool = False) -> Any:
     """Vector norm over ``axis`` (``ord`` None/2, 1, inf, -inf or p > 0), or Frobenius (``ord`` None/'fro').
 
     On plain arrays this is ``np.linalg.norm`` (all its norms). On Tensors, ``axis`` None means all

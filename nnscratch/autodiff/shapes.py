@@ -7,7 +7,8 @@ concatenation, sum the copies made by tile/repeat/broadcast).
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -152,7 +153,7 @@ def repeat(x: Any, repeats: int | Sequence[int], axis: int | None = None) -> Any
             split_shape = src.shape[:ax] + (src.shape[ax], int(counts[0])) + src.shape[ax + 1:]
             return (g.reshape(split_shape).sum(axis=ax + 1).reshape(shape),)
         summed = np.zeros(src.shape, dtype=g.dtype)
-        np.add.at(summed, (slice(None),) * ax + (np.repeat(np.arange(len(counts)), counts),), g)
+        np.add.at(summed, (slice(None),) * ax + (np.repeat(np.arange(len(counts)), counts),), g)  # type: ignore[arg-type]
         return (summed.reshape(shape),)
 
     return node(np.repeat(x.data, repeats, axis=axis), (x,), rule)
@@ -161,7 +162,7 @@ def repeat(x: Any, repeats: int | Sequence[int], axis: int | None = None) -> Any
 _INDEX_MODES = ("edge", "reflect", "symmetric", "wrap")
 
 
-def pad(x: Any, pad_width: Any, mode: str = "constant", constant_values: float = 0) -> Any:
+def pad(x: Any, pad_width: Any, mode: Any = "constant", constant_values: float = 0) -> Any:
     """``np.pad``: ``pad_width`` is ((before, after),) per axis (or one pair / one int for all axes).
 
     Differentiable for ``mode`` "constant", "edge", "reflect", "symmetric" and "wrap".

@@ -15,9 +15,10 @@ summed; gradients whose shape was broadcast in the forward pass are summed back 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from operator import attrgetter
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -78,7 +79,7 @@ class Tensor:
     and ``.shape``, ``.ndim``, ``.dtype``, ``.size`` work as on arrays, with NumPy broadcasting.
     """
 
-    __slots__ = ("data", "requires_grad", "grad", "_inputs", "_needs", "_rule", "_gen", "__weakref__")
+    __slots__ = ("__weakref__", "_gen", "_inputs", "_needs", "_rule", "data", "grad", "requires_grad")
     __array_ufunc__ = None  # ``ndarray + Tensor`` defers to Tensor.__radd__ instead of converting
 
     # Operators and array-like methods are attached by ``operators.py`` (they call the ops modules).
@@ -107,6 +108,7 @@ class Tensor:
     __and__: Callable[..., Tensor]
     __or__: Callable[..., Tensor]
     __invert__: Callable[..., Tensor]
+    data: np.ndarray
     T: Tensor
     reshape: Callable[..., Tensor]
     transpose: Callable[..., Tensor]
@@ -287,7 +289,7 @@ def backprop(targets: Sequence[Tensor], grads: Sequence[np.ndarray], sources: li
         if t.requires_grad:
             _accumulate(acc, t, g)
     for t in nodes:
-        g = acc.pop(id(t), None)
+        g = acc.pop(id(t), None)  # type: ignore[arg-type]
         if g is None:
             continue
         if wanted:
