@@ -57,5 +57,6 @@ def test_random_programs_match_finite_differences(program):
     shapes, seed, steps = program
     rng = np.random.default_rng(seed)
     inputs = [rng.uniform(-1.5, 1.5, s) for s in shapes]
-    errors = check_gradients(lambda *xs: run(steps, *xs), *inputs)
+    # atol: a gradient that is exactly 0 (e.g. log_softmax over two equal broadcast rows) is 1e-10 numerically
+    errors = check_gradients(lambda *xs: run(steps, *xs), *inputs, atol=1e-4)
     assert max(errors) < 1e-5, (errors, steps)

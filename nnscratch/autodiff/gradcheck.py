@@ -36,16 +36,18 @@ def numeric_gradient(loss: Callable[[], float], arr: np.ndarray, eps: float = 1e
     return grad
 
 
-def relative_error(analytic: np.ndarray, numeric: np.ndarray) -> float:
-    """||a - n|| / (||a|| + ||n||), 0 when both are 0."""
-    denom = np.linalg.norm(analytic) + np.linalg.norm(numeric)
+def relative_error(analytic: np.ndarray, numeric: np.ndarray, atol: float = 0.0) -> float:
+    """||a - n|| / max(||a|| + ||n||, atol), 0 when both are 0 (``atol`` keeps a gradient that is 0 up to
+    rounding from counting as a 100% error)."""
+    denom = max(float(np.linalg.norm(analytic) + np.linalg.norm(numeric)), atol)
     return 0.0 if denom == 0 else float(np.linalg.norm(analytic - numeric) / denom)
 
 
-def check_gradients(fn: Callable[..., Any], *args: Any, eps: float = 1e-6, seed: int = 0) -> list[float | None]:
+def check_gradients(fn: Callable[..., Any], *args: Any, eps: float = 1e-6, seed: int = 0,
+                    atol: float = 0.0) -> list[float | None]:
     """Relative error of the tape's gradient of each argument of ``fn`` against finite differences.
 
-    Float arguments must be float64. Also checks that the traced forward equals the plain NumPy one.
+    Float arguments must be float64; ``atol`` is passed to ``relative_error``. Also checks that the traced forward equals the plain NumPy one.
     """
     args = tuple(np.array(a) if isinstance(a, np.ndarray) else a for a in args)  # private copies to perturb
     for a in args:
@@ -64,5 +66,5 @@ def check_gradients(fn: Callable[..., Any], *args: Any, eps: float = 1e-6, seed:
             errors.append(None)
             continue
         numeric = numeric_gradient(lambda: float(np.sum(_as_plain(fn(*args)) * weights)), a, eps)
-        errors.append(relative_error(np.zeros_like(a) if g is None else g, numeric))
+        errors.append(relative_error(np.zeros_like(a) if g is None else g, numeric, atol))
     return errors
