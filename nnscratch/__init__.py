@@ -6,6 +6,7 @@
     history = model.fit(x, y, epochs=10, batch_size=32, validation_split=0.2)
 """
 
+from . import autodiff, ops
 from .core import initializers
 from .core.call import Call
 from .core.errors import (
