@@ -35,7 +35,7 @@ def describe_file(path: Path) -> str | None:
     if head.startswith(NPY_MAGIC):
         return "a bare .npy array"
     if head[:1] == b"\x80" and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
-        return "a pickle (e.g. a file written by torch.save or pickle.dump); refused: it could run code"
+        return "a pickle (e.g. written by torch.save or pickle.dump; never loaded: unpickling could run code)"
     if head.startswith(b"\x1f\x8b"):
         return "a gzip-compressed file"
     if _is_safetensors(head, size):
@@ -60,7 +60,7 @@ def _describe_zip(path: Path) -> str | None:
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
         return None
     if any(n == "data.pkl" or n.endswith("/data.pkl") or n.startswith("archive/") for n in names):
-        return "a PyTorch file (a zip holding pickled data); refused: it could run code"
+        return "a PyTorch file (a zip of pickled data; never loaded: unpickling could run code)"
     if "config.json" in names and any(n.endswith(".weights.h5") or n == "model.weights.h5" for n in names):
         return "a Keras .keras archive"
     if not names:

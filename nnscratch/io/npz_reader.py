@@ -22,6 +22,9 @@ import numpy as np
 from ..core.errors import ModelFileError
 
 
+HEADER_BYTES = 10_240  # room for a .npy header beside the data (numpy writes 128 bytes, reads at most 10,000)
+
+
 @dataclass(frozen=True)
 class Limits:
     """Ceilings (bytes, counts) applied before anything is allocated."""
@@ -69,7 +72,7 @@ class NpzArchive:
                                      f"{info.compress_type}; model files are stored or deflated")
             if info.flag_bits & 0x1:
                 raise ModelFileError(f"'{self.path}': archive member {name!r} is encrypted")
-            if info.file_size > self.limits.tensor_bytes + 65536:
+            if info.file_size > self.limits.tensor_bytes + HEADER_BYTES:
                 raise ModelFileError(f"'{self.path}': archive member {name!r} declares {info.file_size} bytes, more "
                                      f"than the limit of {self.limits.tensor_bytes} bytes per tensor "
                                      "(nnscratch.io.model_file.MAX_TENSOR_BYTES)")
