@@ -21,7 +21,6 @@ import numpy as np
 
 from ..core.errors import ModelFileError
 
-
 HEADER_BYTES = 10_240  # room for a .npy header beside the data (numpy writes 128 bytes, reads at most 10,000)
 
 
