@@ -136,7 +136,9 @@ def load_classifier(path: str | os.PathLike) -> Classifier:
     model = load_model(path)
     try:
         outputs = model.predict(np.zeros((1, *actual), dtype=model.dtype)).shape[1:]
-    except (NNScratchError, ValueError) as exc:
+    except MemoryError:
+        raise ModelFileError(f"'{shown}': not enough memory to run the model") from None
+    except (NNScratchError, ValueError, NotImplementedError) as exc:
         raise ModelFileError(f"'{shown}': the model cannot run on inputs of shape {_shape_text(actual)}: {exc}") from None
     units = int(np.prod(outputs))
     if not (units == len(classes) or (units == 1 and len(classes) == 2)):

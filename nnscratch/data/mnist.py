@@ -97,10 +97,15 @@ def read_idx_gz(raw: bytes, magic: int, path: Path) -> np.ndarray:
             _inflate(stream, stream.unconsumed_tail, 1)  # reach the gzip trailer: checks its CRC and length
     except zlib.error as exc:
         raise bad_file(path, f"corrupt or truncated gzip data ({exc})") from exc
+    except MemoryError:
+        raise bad_file(path, "not enough memory to decompress it") from None
     _check_end(stream, path)
     if found != expected:
         raise bad_file(path, f"IDX header says shape {dims} = {expected} data bytes, found {found}")
-    return np.frombuffer(body, np.uint8).reshape(dims).copy()
+    try:
+        return np.frombuffer(body, np.uint8).reshape(dims).copy()
+    except MemoryError:
+        raise bad_file(path, "not enough memory to hold its data") from None
 
 
 def _check_end(stream: Any, path: Path) -> None:

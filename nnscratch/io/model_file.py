@@ -180,8 +180,8 @@ def model_from_record(config: dict[str, Any], path: Any = "the file") -> Any:
         model = from_config(config["model"])
     except ModelFileError as exc:
         raise ModelFileError(f"'{path}': {exc}") from None
-    except (NNScratchError, ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
-        raise ModelFileError(f"'{path}' has an invalid architecture record: {exc}") from None
+    except (NNScratchError, ValueError, TypeError, KeyError, AttributeError, OverflowError, NotImplementedError) as exc:
+        raise ModelFileError(f"'{path}' has an invalid architecture record: {exc or type(exc).__name__}") from None
     if not isinstance(model, Model):
         raise ModelFileError(f"'{path}' holds a {type(model).__name__} layer, not a model")
     return model
@@ -206,9 +206,9 @@ def _load_model(path: str | os.PathLike) -> Any:
     model = model_from_record(config, path)
     try:
         model.build(tuple(config["input_shape"]))
-    except (NNScratchError, ValueError, TypeError, OverflowError) as exc:
+    except (NNScratchError, ValueError, TypeError, OverflowError, NotImplementedError) as exc:
         raise ModelFileError(f"'{path}': the architecture in the file cannot take inputs of shape "
-                             f"{tuple(config['input_shape'])}: {exc}") from None
+                             f"{tuple(config['input_shape'])}: {exc or 'it names an abstract class (' + type(exc).__name__ + ')'}") from None
     try:
         model.load_state_dict(weights_of(arrays))
     except ModelFileError as exc:
