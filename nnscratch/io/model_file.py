@@ -208,7 +208,7 @@ def _load_model(path: str | os.PathLike) -> Any:
         model.build(tuple(config["input_shape"]))
     except (NNScratchError, ValueError, TypeError, OverflowError, NotImplementedError) as exc:
         raise ModelFileError(f"'{path}': the architecture in the file cannot take inputs of shape "
-                             f"{tuple(config['input_shape'])}: {exc or 'it names an abstract class (' + type(exc).__name__ + ')'}") from None
+                             f"{tuple(config['input_shape'])}: {exc or 'a layer in it cannot be built (an abstract class?)'}") from None
     try:
         model.load_state_dict(weights_of(arrays))
     except ModelFileError as exc:
