@@ -181,7 +181,7 @@ def model_from_record(config: dict[str, Any], path: Any = "the file") -> Any:
     except ModelFileError as exc:
         raise ModelFileError(f"'{path}': {exc}") from None
     except (NNScratchError, ValueError, TypeError, KeyError, AttributeError, OverflowError, NotImplementedError) as exc:
-        raise ModelFileError(f"'{path}' has an invalid architecture record: {exc or type(exc).__name__}") from None
+        raise ModelFileError(f"'{path}' has an invalid architecture record: {str(exc) or type(exc).__name__}") from None
     if not isinstance(model, Model):
         raise ModelFileError(f"'{path}' holds a {type(model).__name__} layer, not a model")
     return model
@@ -208,7 +208,7 @@ def _load_model(path: str | os.PathLike) -> Any:
         model.build(tuple(config["input_shape"]))
     except (NNScratchError, ValueError, TypeError, OverflowError, NotImplementedError) as exc:
         raise ModelFileError(f"'{path}': the architecture in the file cannot take inputs of shape "
-                             f"{tuple(config['input_shape'])}: {exc or 'a layer in it cannot be built (an abstract class?)'}") from None
+                             f"{tuple(config['input_shape'])}: {str(exc) or 'a layer in it cannot be built (an abstract class?)'}") from None
     try:
         model.load_state_dict(weights_of(arrays))
     except ModelFileError as exc:
