@@ -180,7 +180,8 @@ def test_a_record_over_the_size_ceiling_is_refused(tmp_path, monkeypatch):
     path = tmp_path / "m.npz"
     path.write_bytes(zip_of(model_members(record(note="x" * 5000))))
     monkeypatch.setattr(model_file, "MAX_RECORD_BYTES", 1000)
-    refused(path, r"array '__config__' of shape \(\d+,\) \(uint8\) would take \d+ bytes, more than the limit of 1000")
+    refused(path, r"array '__config__' of shape \(\d+,\) \(uint8\) would take \d+ bytes, more than the limit of 1000 "
+                  r"bytes \(nnscratch.io.model_file.MAX_RECORD_BYTES\)")
 
 
 def test_brackets_inside_strings_do_not_count_as_nesting(tmp_path):

@@ -95,6 +95,7 @@ class _Progress:
 
 def _deadline(deadline: float | None) -> float:
     """``deadline``, else ``$NNSCRATCH_DOWNLOAD_DEADLINE``, else ``DEFAULT_DEADLINE``: a number of seconds > 0."""
+    value: str | float
     if deadline is None:
         text = os.environ.get(ENV_DEADLINE, "").strip()
         if not text:

@@ -92,7 +92,7 @@ def read_idx_gz(raw: bytes, magic: int, path: Path) -> np.ndarray:
         expected = math.prod(dims)
         bound = min(expected, MAX_DEFLATE_RATIO * len(raw) + 1024)
         body = _inflate(stream, stream.unconsumed_tail, bound + 1)
-        found = len(body) + (_drain(stream) if len(body) > expected else 0)
+        inflated = len(body) + (_drain(stream) if len(body) > expected else 0)
         if len(body) == expected and not stream.eof:
             _inflate(stream, stream.unconsumed_tail, 1)  # reach the gzip trailer: checks its CRC and length
     except zlib.error as exc:
@@ -100,8 +100,8 @@ def read_idx_gz(raw: bytes, magic: int, path: Path) -> np.ndarray:
     except MemoryError:
         raise bad_file(path, "not enough memory to decompress it") from None
     _check_end(stream, path)
-    if found != expected:
-        raise bad_file(path, f"IDX header says shape {dims} = {expected} data bytes, found {found}")
+    if inflated != expected:
+        raise bad_file(path, f"IDX header says shape {dims} = {expected} data bytes, found {inflated}")
     try:
         return np.frombuffer(body, np.uint8).reshape(dims).copy()
     except MemoryError:

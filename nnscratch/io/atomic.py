@@ -76,7 +76,7 @@ def remove_stale_temporaries(path: str | os.PathLike, *, pattern: bool = False) 
     """
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
-    removed = []
+    removed: list[Path] = []
     prefix = _temp_prefix(path) if pattern else glob.escape(_temp_prefix(path))
     try:
         candidates = list(folder.glob(prefix + "*.tmp"))

@@ -124,7 +124,8 @@ def read_model_file(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, 
     except MemoryError:
         raise ModelFileError(f"'{path}': not enough memory to read it (its arrays are within the limits, "
                              "but the machine has less free memory)") from None
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, RuntimeError, NotImplementedError) as exc:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, RuntimeError,
+            NotImplementedError) as exc:
         raise _not_a_model_file(path, exc) from None
     except Exception as exc:  # any other failure to parse the archive: corrupt (zlib.error, struct.error...)
         raise ModelFileError(f"'{path}' is corrupt: not a readable nnscratch model file ({type(exc).__name__}: {exc})") from None
@@ -136,7 +137,7 @@ def _read(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     with NpzArchive(path, _limits()) as archive:
         if CONFIG_KEY not in archive.members:
             raise ModelFileError(f"'{path}' has no architecture record ('{CONFIG_KEY}'): not an nnscratch model file")
-        raw = archive.read(CONFIG_KEY, max_bytes=int(MAX_RECORD_BYTES))
+        raw = archive.read(CONFIG_KEY, int(MAX_RECORD_BYTES), "nnscratch.io.model_file.MAX_RECORD_BYTES")
         if raw.dtype != np.uint8 or raw.ndim != 1:
             raise ModelFileError(f"'{path}' has no architecture record ('{CONFIG_KEY}' is not UTF-8 bytes): not an "
                                  "nnscratch model file")
@@ -207,8 +208,9 @@ def _load_model(path: str | os.PathLike) -> Any:
     try:
         model.build(tuple(config["input_shape"]))
     except (NNScratchError, ValueError, TypeError, OverflowError, NotImplementedError) as exc:
+        why = str(exc) or "a layer in it cannot be built (an abstract class?)"
         raise ModelFileError(f"'{path}': the architecture in the file cannot take inputs of shape "
-                             f"{tuple(config['input_shape'])}: {str(exc) or 'a layer in it cannot be built (an abstract class?)'}") from None
+                             f"{tuple(config['input_shape'])}: {why}") from None
     try:
         model.load_state_dict(weights_of(arrays))
     except ModelFileError as exc:

@@ -82,8 +82,10 @@ class NpzArchive:
                                  f"{self.limits.total_bytes} bytes (nnscratch.io.model_file.MAX_TOTAL_BYTES)")
         return members
 
-    def read(self, key: str, max_bytes: int | None = None) -> np.ndarray:
-        """The array stored under ``key``, read within the limits (``max_bytes`` lowers the per-tensor one)."""
+    def read(self, key: str, max_bytes: int | None = None,
+             limit_name: str = "nnscratch.io.model_file.MAX_TENSOR_BYTES") -> np.ndarray:
+        """The array stored under ``key``, read within the limits (``max_bytes``, called ``limit_name`` in
+        errors, lowers the per-tensor one)."""
         info = self.members[key]
         limit = self.limits.tensor_bytes if max_bytes is None else min(max_bytes, self.limits.tensor_bytes)
         with self._zip.open(info) as f:
@@ -91,7 +93,7 @@ class NpzArchive:
             nbytes = math.prod(shape) * dtype.itemsize
             if nbytes > limit:
                 raise ModelFileError(f"'{self.path}': array '{key}' of shape {shape} ({dtype}) would take {nbytes} "
-                                     f"bytes, more than the limit of {limit} bytes")
+                                     f"bytes, more than the limit of {limit} bytes ({limit_name})")
             declared = info.file_size - f.tell()
             if nbytes != declared:
                 raise ModelFileError(f"'{self.path}': array '{key}' has shape {shape} ({dtype}) = {nbytes} bytes, but "
@@ -100,7 +102,7 @@ class NpzArchive:
             view = memoryview(buffer)
             got = 0
             while got < nbytes:
-                n = f.readinto(view[got:])
+                n = f.readinto(view[got:])  # type: ignore[attr-defined]  # (a zipfile.ZipExtFile)
                 if not n:
                     break
                 got += n
