@@ -18,8 +18,8 @@ def model_from_record(config: dict[str, Any], path: Any = "the file") -> Model:
         model = from_config(config["model"])
     except ModelFileError as exc:
         raise ModelFileError(f"'{path}': {exc}") from None
-    except (NNScratchError, ValueError, TypeError, KeyError, AttributeError) as exc:
-        raise ModelFileError(f"'{path}' has an invalid architecture record: {exc}") from None
+    except (NNScratchError, ValueError, TypeError, KeyError, AttributeError, OverflowError, NotImplementedError) as exc:
+        raise ModelFileError(f"'{path}' has an invalid architecture record: {str(exc) or type(exc).__name__}") from None
     if not isinstance(model, Model):
         raise ModelFileError(f"'{path}' holds a {type(model).__name__} layer, not a model")
     return model
@@ -37,13 +37,23 @@ def load_model(path: str | os.PathLike, custom_objects: dict[str, Any] | None = 
     for cls in (custom_objects or {}).values():
         if isinstance(cls, type):
             register_layer(cls)
+    try:
+        return _load_model(path, compile)
+    except MemoryError:
+        raise ModelFileError(f"'{path}': not enough memory to build the model the file describes") from None
+    except RecursionError:
+        raise ModelFileError(f"'{path}' has an invalid architecture record: nested too deeply") from None
+
+
+def _load_model(path: str | os.PathLike, compile: bool) -> Model:
     config, arrays = read_model_file(path)
     model = model_from_record(config, path)
     try:
         model.build(_input_shape_of(config["input_shape"]))
-    except (NNScratchError, ValueError, TypeError) as exc:
+    except (NNScratchError, ValueError, TypeError, OverflowError, NotImplementedError) as exc:
+        why = str(exc) or "a layer in it cannot be built"
         raise ModelFileError(f"'{path}': the architecture in the file cannot take inputs of shape "
-                             f"{_input_shape_of(config['input_shape'])}: {exc}") from None
+                             f"{_input_shape_of(config['input_shape'])}: {why}") from None
     try:
         model.load_state_dict(weights_of(arrays))
     except ModelFileError as exc:

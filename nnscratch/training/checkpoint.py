@@ -41,9 +41,10 @@ from .callbacks import Callback
 from ..core.errors import InvalidTypeError, InvalidValueError, ModelFileError, NNScratchError, NotBuiltError, ShapeError
 from .guards import diverged, weights_finite
 from .history import History
-from ..io.atomic import atomic_write, remove_stale_temporaries
+from ..io.atomic import atomic_write, fsync_folder, remove_stale_temporaries
 from ..core.layer import to_config
 from ..io.model_file import read_model_file, save_model, weights_of
+from .checkpoint_checks import check_consistent, check_finite, read_with_fallback
 
 if TYPE_CHECKING:
     from ..models.model import Model
@@ -244,6 +245,8 @@ class TrainingState:
         self.callbacks = dict(record.get("callbacks") or {})
         self.stop_training = bool(record.get("stop_training", False))
         self.weights = weights_of(self.arrays)
+        check_finite(self)
+        check_consistent(self)
 
     # ------------------------------------------------------------------ checks
     def check_compatible(self, model: Model) -> None:
@@ -324,10 +327,17 @@ class TrainingState:
 
 
 def read_checkpoint(path: str | os.PathLike) -> TrainingState:
-    """Read a checkpoint file (or ``<folder>/last.npz``); ``ModelFileError`` says what is wrong with it."""
-    path = resolve(path)
-    config, arrays = read_model_file(path)
-    return TrainingState(path, config, arrays)
+    """Read a checkpoint file (or ``<folder>/last.npz``); ``ModelFileError`` says what is wrong with it.
+
+    For a folder whose ``last.npz`` is damaged or missing, the newest intact kept copy (``epoch-NNNN.npz``,
+    see ``Checkpoint(keep=...)``) is used instead, with a warning naming both files.
+    """
+    def read_one(file: Path) -> TrainingState:
+        return TrainingState(file, *read_model_file(file))
+
+    if isinstance(path, (str, os.PathLike)) and str(path) and Path(path).is_dir():
+        return read_with_fallback(Path(path), LAST, lambda: read_one(resolve(path)), read_one)
+    return read_one(resolve(path))
 
 
 def _unnamed(spec: Any) -> Any:
@@ -386,6 +396,7 @@ class Checkpoint(Callback):
             raise InvalidValueError(f"Checkpoint directory '{self.directory}' is a file, not a folder")
         self.directory.mkdir(parents=True, exist_ok=True)
         remove_stale_temporaries(self.path)  # left by a process killed while writing
+        remove_stale_temporaries(self.directory / "epoch-*.npz", pattern=True)  # ... or while keeping a copy
         self.epochs = logs.get("epochs")
         self.last_written = None
 
@@ -408,6 +419,7 @@ class Checkpoint(Callback):
             tmp.unlink(missing_ok=True)
             os.link(path, tmp)
             os.replace(tmp, target)
+            fsync_folder(self.directory)
         except OSError:
             tmp.unlink(missing_ok=True)
             data = path.read_bytes()
@@ -415,6 +427,7 @@ class Checkpoint(Callback):
         numbered = sorted(p for p in self.directory.glob("epoch-*.npz") if p.name[6:-4].isdigit())
         for old in numbered[: max(0, len(numbered) - self.keep)]:
             old.unlink(missing_ok=True)
+        fsync_folder(self.directory)
 
     def interrupt_hint(self) -> str | None:
         if self.last_written is None:

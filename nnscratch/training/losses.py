@@ -119,8 +119,10 @@ class MeanAbsoluteError(Loss):
 class BinaryCrossEntropy(Loss):
     """-mean(y log p + (1 - y) log(1 - p)) for targets in [0, 1], shape ``(batch, k)``.
 
-    ``from_logits=False``: ``pred`` are probabilities (clipped to [eps, 1 - eps] for the logarithm).
-    ``from_logits=True``: ``pred`` are logits z and the loss is computed as softplus(z) - y z, exactly.
+    ``from_logits=False``: ``pred`` are probabilities, clipped to [eps, 1 - eps] for the logarithm
+    (eps = 1e-7 in float32, 1e-15 in float64; as Keras does), so one sample's loss is at most -log(eps)
+    (16.1 / 34.5) and the gradient stays finite. ``from_logits=True``: ``pred`` are logits z and the loss
+    is computed as softplus(z) - y z, exactly, with no clipping.
     """
 
     name = "binary_crossentropy"
@@ -167,7 +169,10 @@ class CategoricalCrossEntropy(Loss):
     """-mean over the batch of sum_k y_k log p_k, for ``pred`` of shape ``(batch, classes)``.
 
     Targets are integer class indices ``(batch,)`` or one-hot / soft labels ``(batch, classes)``.
-    ``from_logits=True`` fuses the softmax: the loss is computed through log-softmax and the gradient is
+    ``from_logits=False``: ``pred`` are probabilities, clipped to [eps, 1] before the logarithm (eps = 1e-7
+    in float32, 1e-15 in float64; Keras clips likewise, PyTorch's ``NLLLoss`` on ``log`` would give inf):
+    a true class given probability 0 costs -log(eps) = 16.1 (float32) / 34.5 (float64) instead of inf,
+    and its gradient is bounded by 1 / eps. ``from_logits=True`` fuses the softmax: the loss is computed through log-softmax and the gradient is
     ``(softmax(z) - y) / batch``. A model whose last layer is ``Softmax`` fuses automatically.
     """
 
