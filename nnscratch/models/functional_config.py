@@ -60,6 +60,6 @@ def graph_from_config(cls: type, config: dict[str, Any]) -> Any:
     except ModelFileError:
         raise
     except (KeyError, IndexError, TypeError, ValueError) as exc:
-        raise ModelFileError(f"invalid graph model record: {type(exc).__name__}: {exc}") from None
+        raise ModelFileError(f"invalid {cls.__name__} (graph model) record: {type(exc).__name__}: {exc}") from None
     return cls(inputs=inputs if config.get("several_inputs") else inputs[0],
                outputs=outputs if config.get("several_outputs") else outputs[0], name=config.get("name"))
