@@ -26,6 +26,18 @@ from .training.progress import ProgressBar
 from .models.sequential import Sequential
 from .io.model_file import load_model
 
-__version__ = "0.1.0"
+__version__ = "2.0.0.dev0"
 
 load = load_model
+
+__all__ = [
+    "Activation", "Adam", "AdamW", "AvgPool2D", "BatchNorm", "BinaryCrossEntropy", "Callback",
+    "CategoricalCrossEntropy", "Checkpoint", "Conv2D", "DTypeError", "DatasetError", "Dense", "Dropout", "ELU",
+    "EarlyStopping", "Ensemble", "Flatten", "GELU", "GlobalAvgPool2D", "History", "Identity", "ImageError",
+    "InvalidTypeError", "InvalidValueError", "LeakyReLU", "LearningRateScheduler", "Loss", "MaxPool2D",
+    "MeanAbsoluteError", "MeanSquaredError", "Model", "ModelCheckpoint", "ModelFileError", "Module",
+    "NNScratchError", "Normalization", "NotBuiltError", "Optimizer", "Parameter", "ProgressBar", "RMSprop",
+    "RandomFlip", "RandomShift", "ReLU", "Reshape", "SGD", "Sequential", "ShapeError", "Sigmoid", "Softmax", "Tanh",
+    "TrainingDivergedError", "get_num_threads", "load", "load_model", "set_num_threads", "callbacks", "checkpoint",
+    "initializers", "losses", "metrics", "optimizers", "parallel", "schedules",
+]
