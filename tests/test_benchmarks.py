@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import nnscratch
 from nnscratch.bench import (
     baseline_numpy,
     baseline_torch,
@@ -34,7 +35,8 @@ from nnscratch.bench.context import Context
 from nnscratch.bench.flops import cnn_train_flops, conv_forward_flops, mlp_train_flops
 from nnscratch.bench.workloads import cnn_epoch, time_to_98
 
-RUN = Path(__file__).resolve().parents[1] / "benchmarks" / "run.py"
+RUN = Path(__file__).resolve().parents[1] / "benchmarks" / "run.py"  # the checkout's shim
+PACKAGE_PARENT = Path(nnscratch.__file__).resolve().parents[1]
 
 
 # ----------------------------------------------------------------------------- FLOPs and statistics
@@ -194,9 +196,9 @@ def test_worker_failure_is_reported_not_raised():
 
 def test_suite_end_to_end_only_one_workload(tmp_path):
     out = tmp_path / "bench.json"
-    proc = subprocess.run([sys.executable, str(RUN), "--quick", "--only", "xor_vectorized", "--reps", "1",
+    proc = subprocess.run([sys.executable, "-m", "nnscratch.bench", "--quick", "--only", "xor_vectorized", "--reps", "1",
                            "--warmup", "0", "--no-torch", "--no-sklearn", "--json", str(out)],
-                          capture_output=True, text=True, timeout=180)
+                          cwd=PACKAGE_PARENT, capture_output=True, text=True, timeout=180)  # this copy of nnscratch
     assert proc.returncode == 0, proc.stderr
     data = json.loads(out.read_text())
     assert data["schema"] == results_file.SCHEMA and data["machine"]["cpu_model"]
@@ -204,6 +206,15 @@ def test_suite_end_to_end_only_one_workload(tmp_path):
     assert {r["dtype"] for r in data["peak_rows"]} == {"float32", "float64"}
     assert data["settings"]["threads"] == [1]
     assert "ours/impl" in proc.stdout and "xor_vectorized" in proc.stdout
+
+
+@pytest.mark.skipif(not RUN.is_file(), reason="benchmarks/run.py is in the source checkout only")
+def test_checkout_shim_runs_the_packaged_suite():
+    proc = subprocess.run([sys.executable, str(RUN), "--list"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert all(name in proc.stdout for name in workloads.WORKLOADS)
+    proc = subprocess.run([sys.executable, str(RUN), "--only", "nope"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "unknown workload 'nope'" in proc.stderr
 
 
 # ----------------------------------------------------------------------------- derived figures
@@ -248,6 +259,7 @@ def test_context_falls_back_to_synthetic_mnist(tmp_path):
     assert ctx.real_data is False and "SYNTHETIC" in ctx.data_source and ctx.notes
 
 
+@pytest.mark.skipif(time_to_98.find_train_mnist() is None, reason="examples/ are in the source checkout only")
 def test_time_to_98_uses_the_example_recipe():
     tm = time_to_98.load_train_mnist()
     rng = np.random.default_rng(0)
