@@ -17,6 +17,7 @@ from ..core.errors import InvalidValueError
 
 
 def available() -> bool:
+    """True when scikit-learn's neural network module imports."""
     try:
         import sklearn.neural_network  # noqa: F401
     except Exception:

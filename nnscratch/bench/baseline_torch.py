@@ -16,6 +16,7 @@ from ..core.errors import InvalidValueError
 
 
 def available() -> bool:
+    """True when PyTorch imports."""
     try:
         import torch  # noqa: F401
     except Exception:  # ImportError, or a broken install raising OSError
@@ -35,7 +36,9 @@ def set_threads(threads: int) -> int:
     return torch.get_num_threads()
 
 
-def build(sizes: list[int], hidden: str = "relu", output: str = "softmax_ce", dtype: Any = np.float32, seed: int = 0):
+def build(sizes: list[int], hidden: str = "relu", output: str = "softmax_ce", dtype: Any = np.float32,
+          seed: int = 0) -> Any:
+    """A fresh ``torch.nn.Sequential`` MLP of widths ``sizes`` (tanh/ReLU hidden, tanh output for tanh_mse)."""
     import torch
 
     torch.manual_seed(seed)

@@ -6,6 +6,7 @@ from typing import Any
 
 
 def peaks_by_threads(results: dict[str, Any]) -> dict[tuple[int, str], float]:
+    """The measured matmul peak in GFLOP/s by ``(threads, dtype)``."""
     return {(int(r["threads"]), r["dtype"]): r["gflops"] for r in results.get("peak_rows", [])}
 
 
@@ -36,6 +37,7 @@ def add_derived(results: dict[str, Any]) -> None:
 
 def find_row(rows: list[dict], workload: str, impl: str, threads: int, config: str | None = None,
              headline: bool = False) -> dict | None:
+    """The first row of ``workload`` by ``impl`` at ``threads`` (in ``config``; a headline row if asked), or None."""
     for r in rows:
         if r["workload"] == workload and r["impl"] == impl and int(r["threads"]) == threads:
             if config is not None and r["config"] != config:
@@ -47,4 +49,5 @@ def find_row(rows: list[dict], workload: str, impl: str, threads: int, config: s
 
 
 def first_config(rows: list[dict], workload: str) -> str | None:
+    """The first configuration a workload reported (its headline), or None."""
     return next((r["config"] for r in rows if r["workload"] == workload), None)

@@ -21,18 +21,21 @@ def fmt_seconds(seconds: float | None) -> str:
 
 
 def fmt_gflops(value: float | None) -> str:
+    """GFLOP/s with 2 or 1 decimals (``<0.01`` for tiny values, ``-`` when unknown)."""
     if value is None or not math.isfinite(value):
         return "-"
     return "<0.01" if value < 0.01 else (f"{value:.2f}" if value < 10 else f"{value:.1f}")
 
 
 def fmt_percent(fraction: float | None) -> str:
+    """A fraction as a whole percentage (``<1%`` for tiny values, ``-`` when unknown)."""
     if fraction is None or not math.isfinite(fraction):
         return "-"
     return "<1%" if fraction < 0.01 else f"{100 * fraction:.0f}%"
 
 
 def fmt_num(value: float | None, digits: int = 2, suffix: str = "") -> str:
+    """A number with ``digits`` decimals and ``suffix`` (``-`` when unknown)."""
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "-"
     return f"{value:.{digits}f}{suffix}"
