@@ -59,14 +59,14 @@ def test_flip_flips_some_samples_and_not_others():
     kept = np.array([np.array_equal(y[i], x[i]) for i in range(len(x))])
     assert np.all(flipped | kept)
     assert 5 < flipped.sum() < 27 and kept.sum() == 32 - flipped.sum()
-    assert np.array_equal(flipped, layer.masks[0][1])
+    assert np.array_equal(flipped, layer.last_call.masks[0][1])
 
 
 def test_vertical_flip_flips_rows():
     layer = nn.RandomFlip("vertical").set_rng(np.random.default_rng(1))
     x = images(n=16)
     y = layer.forward(x, training=True)
-    mask = layer.masks[0][1]
+    mask = layer.last_call.masks[0][1]
     assert mask.any() and not mask.all()
     assert np.array_equal(y[mask], x[mask][:, ::-1])
     assert np.array_equal(y[~mask], x[~mask])

@@ -141,9 +141,9 @@ def test_input_grad_false_skips_input_gradient() -> None:
     layer.backward(g)
     full = layer.weight.grad.copy(), layer.bias.grad.copy()
     layer.zero_grad()
-    layer.input_grad = False
-    layer.forward(x)
-    assert layer.backward(g) is None
+    ctx = nn.Call(training=False, input_grad=False)  # a call whose caller needs no dL/dx
+    layer.forward_call(ctx, x)
+    assert layer.backward_call(ctx, g) is None
     np.testing.assert_array_equal(layer.weight.grad, full[0])
     np.testing.assert_array_equal(layer.bias.grad, full[1])
 
@@ -164,12 +164,12 @@ def test_scratch_buffers_are_reused_per_input_shape() -> None:
     x = rng.standard_normal((4, 8, 8, 3)).astype(np.float32)
     g = np.ones((4, 8, 8, 4), np.float32)
     layer.forward(x)
-    cols, dx = layer.cols, layer.backward(g)
+    cols, dx = layer.last_call.cols, layer.backward(g)
     layer.forward(2 * x)
-    assert layer.cols is cols
+    assert layer.last_call.cols is cols
     assert np.shares_memory(layer.backward(g), dx)
     y_small = layer.forward(x[:1])  # another batch size: new buffers, still correct
-    assert layer.cols is not cols
+    assert layer.last_call.cols is not cols
     np.testing.assert_allclose(y_small, layer.forward(x)[:1], rtol=1e-6)
 
 

@@ -44,8 +44,9 @@ def test_flipped_input_gradient_equals_col2im(config: dict, size: tuple, channel
     layer = built(x, filters=filters, **config)
     assert layer._flipped
     g = rng.standard_normal(layer.forward(x, training=True).shape).reshape(-1, filters)
-    flipped = layer._input_grad_flipped(g).copy()
-    np.testing.assert_allclose(flipped, layer._input_grad_col2im(g), rtol=1e-12, atol=1e-12)
+    ws = layer.last_call.ws
+    flipped = layer._input_grad_flipped(ws, g).copy()
+    np.testing.assert_allclose(flipped, layer._input_grad_col2im(ws, g), rtol=1e-12, atol=1e-12)
 
 
 def test_padding_wider_than_the_window_keeps_col2im() -> None:
@@ -118,7 +119,7 @@ def test_fused_relu_matches_the_relu_layer(channels: int, dtype: type) -> None:
     plain = Conv2D(4, 3, padding="same", activation=UnfusedReLU()).set_rng(np.random.default_rng(1)).set_dtype(dtype)
     y = fused.forward(x, training=True)
     np.testing.assert_array_equal(y, plain.forward(x, training=True))
-    assert fused._relu and not plain._relu
+    assert fused.relu and not plain.relu
     g = rng.standard_normal(y.shape).astype(dtype)
     np.testing.assert_array_equal(fused.backward(g), plain.backward(g))
     np.testing.assert_array_equal(fused.weight.grad, plain.weight.grad)

@@ -50,14 +50,17 @@ def test_save_and_load_give_the_same_predictions(tmp_path):
     assert "members.2.layers.1.weight" in loaded.state_dict()
 
 
-def test_is_not_trained_as_a_whole():
+def test_an_ensemble_is_a_graph_model_that_can_be_trained_as_a_whole():
     x, y = data()
-    ensemble = nn.Ensemble([member(0)])
-    ensemble.compile("binary_crossentropy", "adam")
-    with pytest.raises(InvalidValueError, match="fit each member"):
-        ensemble.fit(x, y)
-    with pytest.raises(InvalidValueError, match="fit each member"):
-        ensemble.forward(x, training=True)
+    members = [member(0), member(1)]
+    ensemble = nn.Ensemble(members)
+    assert isinstance(ensemble.layers[-1], nn.Average)
+    before = [m.get_weights() for m in members]
+    ensemble.compile("binary_crossentropy", nn.Adam(lr=1e-2))
+    history = ensemble.fit(x, y, epochs=5, verbose=0)
+    assert history["loss"][-1] < history["loss"][0]
+    for m, old in zip(members, before):  # both members moved: the gradient of the average reaches each
+        assert any(not np.array_equal(a, b) for a, b in zip(m.get_weights(), old))
 
 
 def test_bad_members_are_refused():

@@ -32,8 +32,10 @@ def gradients(threads: int, n: int) -> tuple[float, np.ndarray, dict[str, np.nda
     nn.set_num_threads(threads)
     model = cnn().compile("categorical_crossentropy", nn.SGD(lr=0.1))  # the step leaves the gradients as they are
     x, y = data(n)
-    model._prepare(x.shape[1:])
-    value, out = model.train_step(x, y)
+    model.build(x.shape[1:])
+    model.trainer.prepare(training=True)
+    value = model.train_step(x, y)["loss"]
+    out = model.trainer.last_outputs[0]
     return value, out.copy(), {name: p.grad.copy() for name, p in model.named_parameters()}
 
 
@@ -74,14 +76,14 @@ def test_models_with_random_or_batch_dependent_layers_or_only_dense_layers_stay_
     for extra in (nn.Dropout(0.5), nn.BatchNorm(), nn.RandomFlip()):
         model = nn.Sequential([nn.Conv2D(2, 3), extra, nn.Flatten(), nn.Dense(3), nn.Softmax()], seed=0)
         model.compile("categorical_crossentropy", "sgd").fit(x, y, epochs=1, batch_size=16, verbose=0)
-        assert model._parallel is None, type(extra).__name__
+        assert model.trainer.parallel is None, type(extra).__name__
     mlp = nn.Sequential([nn.Flatten(), nn.Dense(8, activation="relu"), nn.Dense(3), nn.Softmax()], seed=0)
     mlp.compile("categorical_crossentropy", "sgd").fit(x, y, epochs=1, batch_size=16, verbose=0)
-    assert mlp._parallel is None  # matrix products only: the BLAS already uses the cores
+    assert mlp.trainer.parallel is None  # matrix products only: the BLAS already uses the cores
     model = cnn("float32").compile("categorical_crossentropy", "sgd")
     model.fit(x, y, epochs=1, batch_size=16, verbose=0)
-    assert model._parallel is not None and model._parallel.threads_for(16) == 2
-    assert model._parallel.threads_for(15) == 1  # chunks of fewer than MIN_CHUNK samples: no split
+    assert model.trainer.parallel is not None and model.trainer.parallel.threads_for(16) == 2
+    assert model.trainer.parallel.threads_for(15) == 1  # chunks of fewer than MIN_CHUNK samples: no split
 
 
 def test_replaced_weight_arrays_rebuild_the_replicas():
@@ -89,11 +91,11 @@ def test_replaced_weight_arrays_rebuild_the_replicas():
     model = train(2, epochs=1)
     weight = model.layers[0].weight
     weight.data = weight.data.copy()  # not in place (optimizers and load_state_dict never do this)
-    parallel_step = model._parallel
+    parallel_step = model.trainer.parallel
     x, y = data(32, "float32")
-    parallel_step.step(x, y, 2)
+    parallel_step.step([x], [y], 2)
     replica, copies = parallel_step.replicas[0]
-    assert copies[0].data is weight.data and replica.layers[0].weight is copies[0]
+    assert copies[0].data is weight.data and replica.model.layers[0].weight is copies[0]
 
 
 def test_thread_count_settings(monkeypatch):
@@ -131,7 +133,8 @@ def test_an_error_in_a_worker_chunk_reaches_the_caller():
     model = nn.Sequential([FailsOnLargeInput(), nn.Flatten(), nn.Dense(3), nn.Softmax()], seed=0)
     model.compile("categorical_crossentropy", "sgd")
     x, y = data(32, "float32")
-    model._prepare(x.shape[1:])
+    model.build(x.shape[1:])
+    model.trainer.prepare(training=True)
     before = model.layers[2].weight.data.copy()
     x[-1] = 1000  # in the second chunk, which a worker thread runs
     with pytest.raises(ValueError, match="above 100"):

@@ -221,7 +221,13 @@ def relu_pool_model(relu_layer: bool, pool: dict, conv_before: bool = False) -> 
 
 
 def unlink(model) -> None:
-    model._relu_in_pool = set()
+    model.rewrites = False  # every node as written, no fusion
+
+
+def fused_steps(model) -> list[tuple[str, list[str]]]:
+    """The fusions in the model's training plan: (fusion name, names of the layers it replaced)."""
+    steps = model.graph.plan(input_grad=False, use_rewrites=model.rewrites).steps
+    return [(s.fusion, s.key) for s in steps if s.fusion]
 
 
 LINK_CASES = [  # (relu_layer, pool, conv_before, input shape)
@@ -245,7 +251,8 @@ def test_relu_max_pool_link_gives_the_same_outputs_and_gradients(relu_layer: boo
         model = relu_pool_model(relu_layer, pool, conv_before).build(shape[1:])
         if not linked:
             unlink(model)
-        assert model._relu_in_pool == ({len(model.layers) - 4} if linked else set())
+        assert [key for _, key in fused_steps(model)] == (
+            [(len(model.layers) - 4, len(model.layers) - 3)] if linked else [])
         for _ in range(2):  # the second step reuses every buffer
             for p in model.parameters():
                 p.zero_grad()
@@ -268,10 +275,10 @@ def test_relu_max_pool_link_passes_the_gradient_check(conv_before: bool) -> None
 
 def test_only_a_relu_right_before_a_max_pool_is_linked() -> None:
     model = Sequential([Conv2D(2, 3, activation="relu"), MaxPool2D(), Conv2D(2, 3), MaxPool2D(),
-                        Conv2D(2, 3, activation="relu"), AvgPool2D(), LeakyReLU(), MaxPool2D(), ReLU()])
-    assert model._relu_in_pool == {0}
-    model.add(MaxPool2D())  # add() links the new pair
-    assert model._relu_in_pool == {0, 8}
+                        Conv2D(2, 3, activation="relu"), AvgPool2D(), LeakyReLU(), MaxPool2D(), ReLU()]).build((80, 80, 2))
+    assert fused_steps(model) == [("conv_relu+maxpool", (0, 1))]
+    model.add(MaxPool2D())  # the plan of the rebuilt graph fuses the new pair
+    assert fused_steps(model) == [("conv_relu+maxpool", (0, 1)), ("relu+maxpool", (8, 9))]
 
 
 def test_linked_layers_called_one_by_one_keep_their_own_meaning() -> None:

@@ -64,6 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if any(os.environ.get(var) != str(args.threads) for var in THREAD_VARS):
         env = {**os.environ, **{var: str(args.threads) for var in THREAD_VARS}}
         os.execve(sys.executable, [sys.executable, "-m", "nnscratch.bench.profile_epoch", *argv], env)
+    nn.set_num_threads(args.threads)  # its data-parallel steps too (their replicas are not instrumented)
     if args.batch_size is None:
         args.batch_size = 64 if args.model == "cnn" else 128
     if args.optimizer is None:
@@ -134,10 +135,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         setattr(obj, method, timed_call)
 
     for i, layer in enumerate(model.layers):
-        wrap(layer, "forward", f"layer {i} {type(layer).__name__} forward")
-        wrap(layer, "backward", f"layer {i} {type(layer).__name__} backward")
-    wrap(model, "_loss_value", "loss forward")
-    wrap(model._train_loss, "backward", "loss backward")
+        wrap(layer, "forward_call", f"layer {i} {type(layer).__name__} forward")
+        wrap(layer, "backward_call", f"layer {i} {type(layer).__name__} backward")
+    train_loss = model.trainer.train_losses[0]  # the loss fit uses (fused with the softmax)
+    wrap(train_loss, "forward", "loss forward")
+    wrap(train_loss, "backward", "loss backward")
     wrap(model.optimizer, "zero_grad", "optimizer.zero_grad")
     wrap(model.optimizer, "step", "optimizer.step")
     t0 = clock()
@@ -228,18 +230,19 @@ def profile_cnn(args: argparse.Namespace) -> int:
     calls, wrap = _phase_timer()
     for i, layer in enumerate(model.layers):
         name = f"layer {i} {type(layer).__name__}"
-        wrap(layer, "forward", f"{name} forward")
-        wrap(layer, "backward", f"{name} backward")
+        wrap(layer, "forward_call", f"{name} forward")
+        wrap(layer, "backward_call", f"{name} backward")
         if isinstance(layer, nn.Conv2D):  # parts of the two lines above
             parts = {"cols": f"  of which {name} im2col (forward)", "gcols": f"  of which {name} im2col (backward)"}
             for label in parts.values():
                 calls.setdefault(label, [])
-            wrap(layer, "_im2col", lambda x, pads, buffer, *a, parts=parts: parts[buffer])
+            wrap(layer, "_im2col", lambda ws, x, pads, buffer, *a, parts=parts, **k: parts[buffer])
             wrap(layer, "_activation_grad", f"  of which {name} activation backward")
             for method in ("_input_grad_flipped", "_input_grad_col2im"):
                 wrap(layer, method, f"  of which {name} input gradient")
-    wrap(model, "_loss_value", "loss forward")
-    wrap(model._train_loss, "backward", "loss backward")
+    train_loss = model.trainer.train_losses[0]  # the loss fit uses (fused with the softmax)
+    wrap(train_loss, "forward", "loss forward")
+    wrap(train_loss, "backward", "loss backward")
     wrap(model.optimizer, "zero_grad", "optimizer.zero_grad")
     wrap(model.optimizer, "step", "optimizer.step")
     t0 = time.perf_counter()

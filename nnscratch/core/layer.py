@@ -1,34 +1,59 @@
-"""``Module``: the base class of every layer and container.
+"""``Layer``: the base class of every layer and model (``Module`` is its v1 name, kept as an alias).
 
-A module owns ``Parameter`` attributes and child ``Module`` attributes (directly, or in a list/tuple);
-``parameters()`` and ``state_dict()`` find them by walking the attributes, so nothing is registered by hand.
+The contract (``docs/architecture.md``)::
 
-Contract (see ``docs/architecture.md``)::
+    y  = layer.forward_call(ctx, x)     # x: (batch, ...) array, or a list of them for several inputs
+    dx = layer.backward_call(ctx, dy)   # dy = dL/dy; returns dL/dx (None when not ctx.input_grad)
+                                        # and ADDS dL/dparam into every param.grad
 
-    y  = module.forward(x, training)    # caches what backward needs
-    dx = module.backward(dy)            # dy = dLoss/dy, same shape as y; returns dLoss/dx
-                                        # and ADDS dLoss/dparam into every param.grad
+``ctx`` is the ``Call`` of that one call: whatever the backward needs is stored there, never on the
+layer, so a layer called at several places of a graph is exact (its weights' gradients add up).
+``layer(x)`` on an array runs ``forward`` at once; on a symbolic tensor (``nn.Input``) it records a node
+of a graph. ``layer.forward(x, training)`` / ``layer.backward(dy)`` run one call at a time with a record
+the layer keeps for that purpose alone.
 
-Layers create their parameters lazily on the first ``forward`` from the input's shape.
+A layer owns ``Parameter`` attributes and child layers (attributes, or items of list/tuple attributes);
+``named_parameters()`` and ``state_dict()`` find them by walking the attributes. Layers create their
+parameters lazily, on the first call, from the input's shape (``build``).
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any, ClassVar, Iterator
 
 import numpy as np
 
-from .errors import DTypeError, InvalidTypeError, ModelFileError, NotBuiltError, ShapeError
+from . import random as nn_random
+from .call import Call
+from .errors import DTypeError, InvalidTypeError, InvalidValueError, ModelFileError, NotBuiltError, ShapeError
 from .parameter import Parameter
+from .tensor import SymbolicTensor, connect
+
+_name_counts: dict[str, int] = {}
 
 
-class Module:
-    """Base class: subclasses implement ``forward`` and ``backward`` (and ``build`` if they have weights)."""
+def unique_name(base: str) -> str:
+    """``base``, then ``base_1``, ``base_2``... (Keras's naming of layers)."""
+    n = _name_counts.get(base, 0)
+    _name_counts[base] = n + 1
+    return base if n == 0 else f"{base}_{n}"
 
-    registry: ClassVar[dict[str, type[Module]]] = {}
+
+def snake_case(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name).lower()
+
+
+class Layer:
+    """Base class: subclasses implement ``forward_call``/``backward_call`` (and ``build`` if they have weights)."""
+
+    # Classes a model file may name: nnscratch's own concrete layers register themselves; a user's layer
+    # is added with ``register_layer`` (never any importable name).
+    registry: ClassVar[dict[str, type[Layer]]] = {}
+    abstract: ClassVar[bool] = True  # base classes set this; concrete subclasses do not inherit it
     checks_dtype: ClassVar[bool] = True  # layers without parameters of their own may accept any float dtype
     # Samples are independent and no random numbers are drawn: a batch may be split across threads
-    # (nnscratch.parallel). False for Dropout, BatchNorm and the augmentation layers.
+    # (nnscratch.training.parallel). False for Dropout, BatchNorm and the augmentation layers.
     per_sample: ClassVar[bool] = False
     # Most of its time is element-wise and copying work, which NumPy runs on one core (convolution,
     # pooling): splitting the batch across threads pays off only for models with such a layer.
@@ -36,27 +61,96 @@ class Module:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        Module.registry.setdefault(cls.__name__, cls)  # a later class of the same name never shadows a built-in
+        # A v1-style layer overrides forward(x, training)/backward(grad_out) and keeps its call state on
+        # itself: it runs as written, one call at a time (a graph refuses to call it at two places).
+        if "forward" in cls.__dict__ and "forward_call" not in cls.__dict__:
+            cls.forward_call = lambda self, ctx, x: self.forward(x, ctx.training)  # type: ignore[method-assign]
+            cls.v1_style = True
+        if "backward" in cls.__dict__ and "backward_call" not in cls.__dict__:
+            cls.backward_call = lambda self, ctx, grad_out: self.backward(grad_out)  # type: ignore[method-assign]
+            cls.v1_style = True
+        if "abstract" not in cls.__dict__:
+            cls.abstract = False
+        if cls.__module__.startswith("nnscratch.") and not cls.abstract and not cls.__name__.startswith("_"):
+            Layer.registry.setdefault(cls.__name__, cls)
 
-    def __init__(self) -> None:
-        self.training = False
+    def __init__(self, name: str | None = None, trainable: bool = True) -> None:
         self.dtype = np.dtype(np.float32)
-        self.rng: np.random.Generator | np.random.RandomState = np.random.default_rng()
-        self.input_shape: tuple[int, ...] | None = None  # per-sample shape seen at build time
+        self.rng: np.random.Generator | np.random.RandomState = nn_random.layer_rng()
+        self.input_shape: Any = None  # per-sample shape seen at build time (a list of them for several inputs)
+        if name is not None and (not isinstance(name, str) or not name):
+            raise InvalidTypeError(f"name must be a non-empty string, got {name!r}")
+        self.name = name or unique_name(snake_case(type(self).__name__))
+        self._trainable = bool(trainable)
+        self._own_call: Call | None = None
 
-    # ---------------------------------------------------------------- computation
-    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
-        raise NotImplementedError
+    v1_style: ClassVar[bool] = False
 
-    def backward(self, grad_out: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
+    # ---------------------------------------------------------------- the contract
+    def forward_call(self, ctx: Call, x: Any) -> Any:
+        """The output of one call; store on ``ctx`` what ``backward_call`` needs."""
+        raise NotImplementedError(f"{type(self).__name__} must implement forward_call(ctx, x)")
 
-    def __call__(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+    def backward_call(self, ctx: Call, grad_out: Any) -> Any:
+        """dL/dx of the call recorded in ``ctx``; adds dL/dparam into each ``param.grad``."""
+        raise NotImplementedError(f"{type(self).__name__} must implement backward_call(ctx, grad_out)")
+
+    @property
+    def keeps_call_state(self) -> bool:
+        """True for a v1-style layer (``forward``/``backward`` overridden): it cannot be called twice in a graph."""
+        return self.v1_style
+
+    # Loss fusion (``nnscratch.core.rewrites``): a layer whose last step is an activation can give the
+    # activation's input (the logits) of a call and continue backward from a gradient with respect to it.
+    def output_activation(self) -> Layer | None:
+        """The activation this layer applies last (whose input ``logits`` returns), or None."""
+        return None
+
+    def logits(self, ctx: Call) -> np.ndarray:
+        raise NotImplementedError(f"{type(self).__name__} has no output activation")
+
+    def backward_from_logits(self, ctx: Call, grad: np.ndarray) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} has no output activation")
+
+    # ---------------------------------------------------------------- calling
+    def forward(self, x: Any, training: bool = False) -> Any:
+        """Run one call now (the layer keeps its record for ``backward``)."""
+        ctx = self._own_call
+        if ctx is None:
+            ctx = self._own_call = Call()
+        ctx.training, ctx.input_grad = bool(training), True
+        return self.forward_call(ctx, x)
+
+    @property
+    def last_call(self) -> Call | None:
+        """The record of the last ``forward`` called on this layer directly (what ``backward`` uses)."""
+        return self._own_call
+
+    def backward(self, grad_out: Any) -> Any:
+        """dL/dx of the last ``forward``; adds the parameter gradients into ``grad``."""
+        if self._own_call is None:
+            raise NotBuiltError(f"{type(self).__name__}.backward called before forward")
+        return self.backward_call(self._own_call, grad_out)
+
+    def __call__(self, x: Any, training: bool = False) -> Any:
+        """On symbolic tensors (``nn.Input``): a node of a graph; on arrays: ``forward(x, training)``."""
+        items = x if isinstance(x, (list, tuple)) else [x]
+        if any(isinstance(t, SymbolicTensor) for t in items):
+            return connect(self, x)
         return self.forward(x, training)
 
-    def build(self, input_shape: tuple[int, ...]) -> None:
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        """Per-sample output shape(s) for per-sample input shape(s): one inference call on zeros (batch 1)."""
+        def zeros(shape: Any) -> Any:
+            if isinstance(shape, list):
+                return [zeros(s) for s in shape]
+            return np.zeros((1, *shape), self.dtype)
+        out = self.forward_call(Call(training=False, input_grad=False), zeros(input_shape))
+        return [o.shape[1:] for o in out] if isinstance(out, (list, tuple)) else out.shape[1:]
+
+    def build(self, input_shape: Any) -> None:
         """Create parameters for inputs of per-sample shape ``input_shape`` (no batch axis)."""
-        self.input_shape = tuple(input_shape)
+        self.input_shape = tuple(input_shape) if not isinstance(input_shape, list) else input_shape
 
     @property
     def built(self) -> bool:
@@ -82,42 +176,102 @@ class Module:
                 f"got {x.shape}"
             )
 
+    # ---------------------------------------------------------------- freezing
+    @property
+    def trainable(self) -> bool:
+        """False freezes this layer and every layer inside it: optimizers never see their weights."""
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        if not isinstance(value, (bool, np.bool_)):
+            raise InvalidTypeError(f"trainable must be True or False, got {value!r}")
+        for layer in self.modules():
+            layer._trainable = bool(value)
+
     # ---------------------------------------------------------------- traversal
-    def children(self) -> Iterator[tuple[str, Module]]:
-        """Direct sub-modules as ``(name, module)``: attributes, or items of list/tuple attributes."""
+    def children(self) -> Iterator[tuple[str, Layer]]:
+        """Direct sub-layers as ``(name, layer)``: attributes, or items of list/tuple attributes."""
         for name, value in vars(self).items():
-            if isinstance(value, Module):
+            if isinstance(value, Layer):
                 yield name, value
             elif isinstance(value, (list, tuple)):
                 for i, item in enumerate(value):
-                    if isinstance(item, Module):
+                    if isinstance(item, Layer):
                         yield f"{name}.{i}", item
 
-    def modules(self) -> Iterator[Module]:
-        """This module and all its descendants, depth first."""
-        yield self
-        for _, child in self.children():
-            yield from child.modules()
+    def modules(self) -> Iterator[Layer]:
+        """This layer and all layers inside it, depth first, each once."""
+        seen: set[int] = set()
+        stack: list[Layer] = [self]
+        while stack:
+            layer = stack.pop()
+            if id(layer) in seen:
+                continue
+            seen.add(id(layer))
+            yield layer
+            stack.extend(reversed([child for _, child in layer.children()]))
 
-    def named_parameters(self, prefix: str = "", include_frozen: bool = False) -> Iterator[tuple[str, Parameter]]:
-        """``(dotted name, Parameter)`` pairs; non-trainable state only with ``include_frozen``."""
+    def named_parameters(self, prefix: str = "", include_frozen: bool = False,
+                         _seen: set[int] | None = None) -> Iterator[tuple[str, Parameter]]:
+        """``(dotted name, Parameter)`` pairs, each parameter once (a shared layer is found once).
+
+        Without ``include_frozen``: the weights to train — not the non-trainable state (running means),
+        nothing of a layer with ``trainable = False``. With it: every array saved with the model."""
+        seen = set() if _seen is None else _seen
+        if not include_frozen and not self._trainable:
+            return
         for name, value in vars(self).items():
-            if isinstance(value, Parameter) and (value.trainable or include_frozen):
+            if isinstance(value, Parameter) and (value.trainable or include_frozen) and id(value) not in seen:
+                seen.add(id(value))
                 yield prefix + name, value
         for name, child in self.children():
-            yield from child.named_parameters(f"{prefix}{name}.", include_frozen)
+            yield from child.named_parameters(f"{prefix}{name}.", include_frozen, seen)
 
     def parameters(self) -> list[Parameter]:
         """The trainable parameters, in a stable order (what an optimizer receives)."""
         return [p for _, p in self.named_parameters()]
 
+    @property
+    def trainable_weights(self) -> list[Parameter]:
+        return self.parameters()
+
+    @property
+    def weights(self) -> list[Parameter]:
+        """Every parameter, trainable or not, in ``state_dict`` order."""
+        return [p for _, p in self.named_parameters(include_frozen=True)]
+
+    @property
+    def non_trainable_weights(self) -> list[Parameter]:
+        trainable = {id(p) for p in self.parameters()}
+        return [p for p in self.weights if id(p) not in trainable]
+
+    def get_weights(self) -> list[np.ndarray]:
+        """Copies of every weight array, in ``weights`` order."""
+        return [p.data.copy() for p in self.weights]
+
+    def set_weights(self, arrays: list[np.ndarray]) -> None:
+        """Copy ``arrays`` (in ``weights`` order, same shapes) into the weights."""
+        weights = self.weights
+        if len(arrays) != len(weights):
+            raise ShapeError(f"set_weights: {type(self).__name__} has {len(weights)} weight arrays, got {len(arrays)}")
+        for i, (p, a) in enumerate(zip(weights, arrays)):
+            a = np.asarray(a)
+            if a.shape != p.shape:
+                raise ShapeError(f"set_weights: array {i} has shape {a.shape}, the weight expects {p.shape}")
+        for p, a in zip(weights, arrays):
+            p.data[...] = a
+
     def zero_grad(self) -> None:
-        for p in self.parameters():
+        for _, p in self.named_parameters(include_frozen=True):
             p.zero_grad()
 
+    def count_params(self) -> int:
+        return sum(p.data.size for p in self.weights)
+
     # ---------------------------------------------------------------- configuration
-    def set_dtype(self, dtype: Any) -> Module:
-        """Choose float32 or float64 for this module and its children (before building)."""
+    def set_dtype(self, dtype: Any) -> Layer:
+        """Choose float32 or float64 for this layer and its children (before building)."""
         try:
             dtype = np.dtype(dtype)
         except TypeError:
@@ -130,8 +284,8 @@ class Module:
             m.dtype = dtype
         return self
 
-    def set_rng(self, rng: np.random.Generator | np.random.RandomState) -> Module:
-        """Share one random generator with this module and its children (initialization, dropout)."""
+    def set_rng(self, rng: np.random.Generator | np.random.RandomState) -> Layer:
+        """Share one random generator with this layer and its children (initialization, dropout)."""
         if not isinstance(rng, (np.random.Generator, np.random.RandomState)):
             raise InvalidTypeError(f"rng must be a numpy Generator or RandomState, got {type(rng).__name__}")
         for m in self.modules():
@@ -176,19 +330,45 @@ class Module:
         return f"{type(self).__name__}({args})"
 
 
-def to_config(module: Module) -> dict[str, Any]:
-    """``{"class": name, "config": {...}}``: the JSON form of a module's architecture."""
-    return {"class": type(module).__name__, "config": module.get_config()}
+Module = Layer  # the v1 name
 
 
-def from_config(spec: dict[str, Any]) -> Module:
-    """Rebuild an (unbuilt) module from ``to_config`` output; only registered Module classes are created."""
+def register_layer(cls: type[Layer]) -> type[Layer]:
+    """Let model files name the layer class ``cls`` (a decorator for your own layers)."""
+    if not (isinstance(cls, type) and issubclass(cls, Layer)):
+        raise InvalidTypeError(f"register_layer takes a Layer subclass, got {cls!r}")
+    known = Layer.registry.get(cls.__name__)
+    if known is not None and known is not cls:
+        raise InvalidValueError(f"a layer class named '{cls.__name__}' is registered already ({known.__module__})")
+    Layer.registry[cls.__name__] = cls
+    return cls
+
+
+def to_config(layer: Layer) -> dict[str, Any]:
+    """``{"class": name, "config": {...}, "name": ...}``: the JSON form of a layer's architecture."""
+    spec: dict[str, Any] = {"class": type(layer).__name__, "config": layer.get_config(), "name": layer.name}
+    if not layer.trainable:
+        spec["trainable"] = False
+    return spec
+
+
+def from_config(spec: dict[str, Any]) -> Layer:
+    """Rebuild an (unbuilt) layer from ``to_config`` output; only registered, concrete classes are created."""
     if not isinstance(spec, dict) or not isinstance(spec.get("class"), str) or not isinstance(spec.get("config", {}), dict):
         raise ModelFileError(f"a layer entry must look like {{'class': name, 'config': {{...}}}}, got {spec!r:.200}")
-    cls = Module.registry.get(spec["class"])
-    if cls is None:
-        raise ModelFileError(f"unknown layer class '{spec['class']}' in the model file")
+    cls = Layer.registry.get(spec["class"])
+    if cls is None or cls.abstract:
+        raise ModelFileError(f"unknown layer class '{spec['class']:.100}' in the model file "
+                             f"(a layer of your own must be registered with nnscratch.register_layer)")
     try:
-        return cls(**spec.get("config", {}))
+        config = spec.get("config", {})
+        # a class with its own from_config (graph models) rebuilds itself; others take the config as arguments
+        layer = cls.from_config(config) if "from_config" in vars(cls) else cls(**config)
     except TypeError as exc:
         raise ModelFileError(f"bad configuration for layer {spec['class']}: {exc}") from None
+    name = spec.get("name")
+    if isinstance(name, str) and name:
+        layer.name = name
+    if spec.get("trainable") is False:
+        layer.trainable = False
+    return layer

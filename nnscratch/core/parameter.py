@@ -13,13 +13,24 @@ class Parameter:
     ``trainable=False`` marks state that is saved with the model but not optimized (e.g. running means).
     """
 
-    __slots__ = ("data", "grad", "trainable", "grad_is_zero")
+    __slots__ = ("data", "_grad", "trainable", "grad_is_zero")
 
     def __init__(self, data: np.ndarray, trainable: bool = True) -> None:
         self.data = np.ascontiguousarray(data)
-        self.grad = np.zeros_like(self.data)
+        self._grad = np.zeros_like(self.data)
         self.trainable = trainable
         self.grad_is_zero = True
+
+    @property
+    def grad(self) -> np.ndarray:
+        """dL/d(data). Whoever reads it may add into it, so after any access it is no longer known to be zero."""
+        self.grad_is_zero = False
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: np.ndarray) -> None:
+        self._grad[...] = value
+        self.grad_is_zero = False
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -30,17 +41,17 @@ class Parameter:
         return self.data.dtype
 
     def zero_grad(self) -> None:
-        self.grad.fill(0)
+        self._grad.fill(0)
         self.grad_is_zero = True
 
     def add_matmul(self, a: np.ndarray, b: np.ndarray) -> None:
-        """``grad += a @ b``; right after ``zero_grad`` the product is written straight into ``grad``
-        (no temporary array, no extra pass)."""
+        """``grad += a @ b``; right after ``zero_grad`` (and before anything else touched ``grad``) the product
+        is written straight into ``grad`` (no temporary array, no extra pass)."""
         if self.grad_is_zero:
-            np.dot(a, b, out=self.grad)
+            np.dot(a, b, out=self._grad)
             self.grad_is_zero = False
         else:
-            self.grad += np.dot(a, b)
+            self._grad += np.dot(a, b)
 
     def __repr__(self) -> str:
         kind = "" if self.trainable else ", trainable=False"

@@ -17,6 +17,7 @@ from .errors import bad_file
 TRAIN_FILE = "train_catvnoncat.h5"
 TEST_FILE = "test_catvnoncat.h5"
 IMAGE_SHAPE = (64, 64, 3)
+MAX_IMAGES = 100_000  # per file (1.2 GB of pixels): a header declaring more is refused before reading
 
 
 class CatData(NamedTuple):
@@ -52,16 +53,34 @@ def _read_split(name: str, split: str, root: str | os.PathLike[str] | None,
         with h5py.File(io.BytesIO(data), "r") as f:
             for key in keys:
                 if not isinstance(f.get(key), h5py.Dataset):
-                    raise bad_file(path, f"HDF5 file has no dataset {key!r} (found: {sorted(f.keys())})")
-            x, y, names = (np.asarray(f[key][()]) for key in keys)
+                    raise bad_file(path, f"HDF5 file has no dataset {key!r} (found: {sorted(f.keys())[:10]})")
+            datasets = [f[key] for key in keys]
+            _check_layout(path, keys, *datasets)  # shapes and dtypes, before any payload is read
+            x, y, names = (np.asarray(d[()]) for d in datasets)
     except DatasetError:
         raise
-    except (OSError, ValueError, KeyError, TypeError, RuntimeError, OverflowError, MemoryError) as exc:
+    except MemoryError:
+        raise bad_file(path, "not enough memory to read it") from None
+    except (OSError, ValueError, KeyError, TypeError, RuntimeError, OverflowError) as exc:
         raise bad_file(path, f"not a readable HDF5 file ({len(data)} bytes; h5py: {exc})") from exc
     return _check_images(path, keys[0], x), _check_labels(path, keys[1], y, len(x)), _check_classes(path, names)
 
 
-def _check_images(path: Path, key: str, x: np.ndarray) -> np.ndarray:
+def _check_layout(path: Path, keys: tuple[str, ...], x: h5py.Dataset, y: h5py.Dataset, names: h5py.Dataset) -> None:
+    """The datasets' shapes and dtypes, from the HDF5 metadata: nothing of their payload is read."""
+    _check_images(path, keys[0], x)
+    if x.shape[0] > MAX_IMAGES:
+        raise bad_file(path, f"{keys[0]} declares {x.shape[0]} images, more than the limit of {MAX_IMAGES} "
+                             "(nnscratch.data.cat.MAX_IMAGES)")
+    if y.shape != (x.shape[0],):
+        raise bad_file(path, f"{keys[1]} has shape {y.shape}, expected ({x.shape[0]},) (one label per image)")
+    if y.dtype.kind not in "iub":
+        raise bad_file(path, f"{keys[1]} has dtype {y.dtype}, expected integer labels")
+    if names.shape != (2,) or names.dtype.kind not in "SUO":
+        raise bad_file(path, f"list_classes has shape {names.shape} and dtype {names.dtype}, expected 2 names")
+
+
+def _check_images(path: Path, key: str, x: np.ndarray | h5py.Dataset) -> np.ndarray | h5py.Dataset:
     if x.ndim != 4 or x.shape[1:] != IMAGE_SHAPE:
         raise bad_file(path, f"{key} has shape {x.shape}, expected (N, 64, 64, 3)")
     if x.dtype != np.uint8:

@@ -26,11 +26,14 @@ import numpy as np
 
 from .preprocess import flatten_images, scale_images
 from ..core.errors import ModelFileError, NNScratchError
+from . import image as image_module
 from .image import load_image
-from ..io.model_file import load_model, model_path, read_model_file, save_model
+from ..io.model_file import model_path, read_model_file, save_model
+from ..models.loading import load_model
 
 DEFAULT_CLASSES = ["non-cat", "cat"]
 DEFAULT_PREPROCESSING: dict[str, Any] = {"size": [64, 64], "scale": 255, "flatten": True}
+SCALE_RANGE = (1e-6, 1e9)  # a preprocessing scale outside it makes 0-255 pixels overflow float32 or vanish
 
 
 # ----------------------------------------------------------------------------- preprocessing
@@ -85,8 +88,16 @@ def _check_preprocessing(prep: Any, path: Any) -> dict[str, Any]:
     if not (isinstance(size, (list, tuple)) and len(size) == 2
             and all(isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in size)):
         raise ModelFileError(f"'{path}' has a bad preprocessing size {size!r}: expected [height, width]")
+    height, width = size
+    if height * width > image_module.MAX_PIXELS:
+        raise ModelFileError(f"'{path}' has a preprocessing size {size!r} of {height * width} pixels, more than the "
+                             f"limit of {image_module.MAX_PIXELS} (nnscratch.data.image.MAX_PIXELS)")
     if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not math.isfinite(scale) or scale <= 0:
         raise ModelFileError(f"'{path}' has a bad preprocessing scale {scale!r}: expected a positive number")
+    low, high = SCALE_RANGE
+    if not low <= scale <= high:
+        raise ModelFileError(f"'{path}' has a preprocessing scale {scale!r} out of range: pixels are divided by it, "
+                             f"so it must be between {low:g} and {high:g} for the inputs to stay finite and distinct")
     if not isinstance(prep["flatten"], bool):
         raise ModelFileError(f"'{path}' has a bad preprocessing flatten {prep['flatten']!r}: expected true or false")
     return {**prep, "size": [int(s) for s in size]}
@@ -126,7 +137,9 @@ def load_classifier(path: str | os.PathLike) -> Classifier:
     model = load_model(path)
     try:
         outputs = model.predict(np.zeros((1, *actual), dtype=model.dtype)).shape[1:]
-    except (NNScratchError, ValueError) as exc:
+    except MemoryError:
+        raise ModelFileError(f"'{shown}': not enough memory to run the model") from None
+    except (NNScratchError, ValueError, NotImplementedError) as exc:
         raise ModelFileError(f"'{shown}': the model cannot run on inputs of shape {_shape_text(actual)}: {exc}") from None
     units = int(np.prod(outputs))
     if not (units == len(classes) or (units == 1 and len(classes) == 2)):

@@ -2,14 +2,20 @@
 
 Mirrors are base URLs; a file's URL is ``<base>/<name>``. They are tried in order. Override them with
 the ``mirrors`` argument or the ``NNSCRATCH_MIRROR`` environment variable (whitespace-separated URLs).
+
+Time limits: ``timeout`` bounds each network operation (connect, one read); ``deadline`` bounds a whole
+download from one mirror (default ``DEFAULT_DEADLINE`` seconds, or ``$NNSCRATCH_DOWNLOAD_DEADLINE``), so
+a server trickling bytes cannot stall it for hours.
 """
 
 from __future__ import annotations
 
 import contextlib
 import http.client
+import math
 import os
 import sys
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -25,6 +31,8 @@ from .files import known_file
 from .paths import data_dir
 
 ENV_MIRROR = "NNSCRATCH_MIRROR"
+ENV_DEADLINE = "NNSCRATCH_DOWNLOAD_DEADLINE"
+DEFAULT_DEADLINE = 600.0  # seconds for one file from one mirror (MNIST's largest file is 9.9 MB)
 
 MIRRORS: dict[str, tuple[str, ...]] = {
     "mnist": (
@@ -85,17 +93,44 @@ class _Progress:
         self.stream.flush()
 
 
-def _http_chunks(url: str, timeout: float, progress: bool) -> Iterator[bytes]:
-    """The body of ``url`` in chunks; every network failure becomes a ``DownloadError`` with a short reason."""
-    request = urllib.request.Request(url, headers={"User-Agent": "nnscratch"})
+def _deadline(deadline: float | None) -> float:
+    """``deadline``, else ``$NNSCRATCH_DOWNLOAD_DEADLINE``, else ``DEFAULT_DEADLINE``: a number of seconds > 0."""
+    value: str | float
+    if deadline is None:
+        text = os.environ.get(ENV_DEADLINE, "").strip()
+        if not text:
+            return DEFAULT_DEADLINE
+        source, value = ENV_DEADLINE, text
+    else:
+        source, value = "deadline", deadline
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        seconds = math.nan
+    if isinstance(value, bool) or not 0 < seconds < math.inf:
+        raise DatasetError(f"{source} must be a positive number of seconds, got {value!r}")
+    return seconds
+
+
+def _http_chunks(url: str, timeout: float, progress: bool, deadline: float = DEFAULT_DEADLINE) -> Iterator[bytes]:
+    """The body of ``url`` in chunks; every network failure becomes a ``DownloadError`` with a short reason.
+
+    Each read waits at most ``timeout`` seconds; the whole transfer must end within ``deadline`` seconds.
+    """
+    request = urllib.request.Request(url, headers={"User-Agent": "nnscratch"})
+    start = time.monotonic()
+    try:
+        with urllib.request.urlopen(request, timeout=min(timeout, deadline)) as response:
             length = response.headers.get("Content-Length", "")
             total = int(length) if length.isdigit() else None
             bar = _Progress(url.rsplit("/", 1)[-1], total, sys.stderr) if progress else None
             received = 0
             try:
-                while chunk := response.read(CHUNK):
+                while chunk := response.read1(CHUNK):  # read1: returns what arrived, so the deadline is checked often
+                    if time.monotonic() - start > deadline:
+                        raise DownloadError(f"not complete within the deadline of {deadline:g} s ({received} of "
+                                            f"{total if total is not None else 'unknown'} bytes received; set "
+                                            f"{ENV_DEADLINE} or pass deadline= to allow more)")
                     received += len(chunk)
                     if bar:
                         bar.update(len(chunk))
@@ -117,21 +152,24 @@ def _http_chunks(url: str, timeout: float, progress: bool) -> Iterator[bytes]:
 
 def download(name: str, dest: str | os.PathLike[str] | None = None, *,
              mirrors: Sequence[str] | None = None, timeout: float = 30.0,
-             progress: bool | None = None) -> Path:
+             progress: bool | None = None, deadline: float | None = None) -> Path:
     """Download the known file ``name`` into the folder ``dest`` (default ``data_dir()``); return its path.
 
-    Mirrors are tried in order until one delivers the exact original (size and SHA-256). A progress bar
+    Mirrors are tried in order until one delivers the exact original (size and SHA-256). ``timeout``
+    bounds each network read, ``deadline`` (seconds, default ``$NNSCRATCH_DOWNLOAD_DEADLINE`` or
+    ``DEFAULT_DEADLINE``) the whole download from one mirror. A progress bar
     is drawn on stderr when ``progress`` is true (default: when stderr is a terminal). Nothing is left in
     ``dest`` unless the checksum matched (an existing file is replaced atomically). Raises
     ``ChecksumError`` if some mirror sent wrong bytes and none sent the right ones, else ``DownloadError``.
     """
     target = _target(name, dest)
+    limit = _deadline(deadline)
     show = sys.stderr.isatty() if progress is None else progress
     failures: list[str] = []
     checksum_failed = False
     for url in mirror_urls(name, mirrors):
         try:
-            with contextlib.closing(_http_chunks(url, timeout, show)) as chunks:
+            with contextlib.closing(_http_chunks(url, timeout, show, limit)) as chunks:
                 return write_verified(chunks, target, url)
         except ChecksumError as exc:
             checksum_failed = True

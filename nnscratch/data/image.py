@@ -6,11 +6,17 @@ images become RGB; 16-bit grayscale (``I;16``, ``I``) is scaled from 0-65535 to 
 transparency (RGBA, LA, PA, palette or RGB with a transparent color) are composited on a white
 background. Resizing uses bicubic filtering, the default of Pillow's ``Image.resize`` (what the course
 uses), over the whole image, so the aspect ratio is not kept unless ``center_crop=True``.
+
+Safety: only the formats of ``FORMATS`` are opened (no EPS, which would run Ghostscript, nor any other
+Pillow plugin), and the pixel count is read from the header and checked against ``MAX_PIXELS`` before
+anything is decoded, so a small file declaring a huge image is refused with an ``ImageError``.
 """
 
 from __future__ import annotations
 
 import os
+import warnings
+from struct import error as struct_error
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -18,6 +24,9 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from ..core.errors import ImageError, InvalidValueError
 
 _SIXTEEN_BIT = ("I;16", "I;16L", "I;16B", "I;16N", "I")
+
+FORMATS = ("JPEG", "PNG", "GIF", "BMP", "TIFF", "WEBP")  # the Pillow plugins an image file may be opened with
+MAX_PIXELS = 100_000_000  # width * height ceiling, checked from the header before decoding (raise it for bigger photos)
 
 
 def load_image(path: str | os.PathLike[str], size: tuple[int, int] | None = (64, 64)) -> np.ndarray:
@@ -39,20 +48,41 @@ def prepare_image(image: str | os.PathLike[str] | Image.Image, size: tuple[int, 
     """
     _check_size(size)
     if isinstance(image, Image.Image):
+        _check_pixels(image.size, repr(image))
         return _to_array(image, size, center_crop, resample, repr(image))
     path = os.fspath(image)
     try:
-        with Image.open(path) as img:
-            img.load()
-            return _to_array(img, size, center_crop, resample, path)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # nnscratch checks MAX_PIXELS itself
+            with Image.open(path, formats=FORMATS) as img:
+                _check_pixels(img.size, path)
+                img.load()
+                return _to_array(img, size, center_crop, resample, path)
     except ImageError:
         raise
     except UnidentifiedImageError:
-        raise ImageError(f"{path}: not an image Pillow can read ({_describe(path)})") from None
+        raise ImageError(f"{path}: not an image Pillow can read ({_describe(path)}); accepted formats: "
+                         f"{', '.join(FORMATS)}") from None
     except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
         raise ImageError(f"{path}: cannot be read ({exc.strerror})") from None
-    except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as exc:
+    except Image.DecompressionBombError as exc:
+        raise ImageError(f"{path}: cannot be decoded safely: too many pixels, a decompression bomb? ({exc}); "
+                         "nothing was decoded") from None
+    except MemoryError:
+        raise ImageError(f"{path}: not enough memory to decode it") from None
+    except (OSError, SyntaxError, ValueError, EOFError, struct_error, ZeroDivisionError) as exc:
         raise ImageError(f"{path}: cannot be decoded, truncated or corrupt ({exc})") from exc
+
+
+def _check_pixels(size: tuple[int, int], name: str) -> None:
+    """Refuse an image whose header declares more than ``MAX_PIXELS`` pixels (or no pixels at all)."""
+    width, height = size
+    if width <= 0 or height <= 0:
+        raise ImageError(f"{name}: the header declares an empty image ({width}x{height} pixels)")
+    if width * height > MAX_PIXELS:
+        raise ImageError(f"{name}: cannot be decoded safely: the header declares {width}x{height} = {width * height} "
+                         f"pixels, more than the limit of {MAX_PIXELS} (nnscratch.data.image.MAX_PIXELS; a "
+                         "decompression bomb?); nothing was decoded")
 
 
 def _check_size(size: tuple[int, int] | None) -> None:
@@ -65,7 +95,9 @@ def _check_size(size: tuple[int, int] | None) -> None:
 
 def _to_array(img: Image.Image, size: tuple[int, int] | None, center_crop: bool,
               resample: Image.Resampling, name: str) -> np.ndarray:
-    img = _to_rgb(ImageOps.exif_transpose(img), name)
+    if img.getexif().get(0x0112, 1) not in (0, 1):  # EXIF Orientation; exif_transpose copies even when it is 1
+        img = ImageOps.exif_transpose(img)
+    img = _to_rgb(img, name)
     if size is not None:
         height, width = size
         if center_crop:
@@ -98,7 +130,7 @@ def _to_rgb(img: Image.Image, name: str) -> Image.Image:
             rgba = img.convert("RGBA")
             white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
             return Image.alpha_composite(white, rgba).convert("RGB")
-        return img.convert("RGB")
+        return img if img.mode == "RGB" else img.convert("RGB")  # no copy when already RGB
     except (ValueError, OSError) as exc:
         raise ImageError(f"{name}: cannot convert image mode {img.mode} to RGB ({exc})") from exc
 

@@ -7,15 +7,15 @@ dims), then exactly ``prod(dims)`` bytes of row-major uint8 data.
 
 from __future__ import annotations
 
-import gzip
 import math
 import os
 import zlib
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
+from ..core.errors import DatasetError
 from .checksum import read_file
 from .errors import bad_file
 
@@ -63,24 +63,77 @@ def _read_split(split: str, root: str | os.PathLike[str] | None, verify: bool) -
 
 def _read_idx(name: str, magic: int, root: str | os.PathLike[str] | None, verify: bool) -> tuple[Path, np.ndarray]:
     path, raw = read_file(name, root, verify)
-    return path, parse_idx(_gunzip(path, raw), magic, path)
+    return path, read_idx_gz(raw, magic, path)
 
 
-def _gunzip(path: Path, raw: bytes) -> bytes:
+MAX_DEFLATE_RATIO = 1032  # deflate cannot expand more: a header promising more than this is refused unread
+
+
+def read_idx_gz(raw: bytes, magic: int, path: Path) -> np.ndarray:
+    """The uint8 array of the gzip-compressed IDX file ``raw``; decompression is bounded by its header.
+
+    The header is decompressed first; then at most the ``prod(dims)`` bytes it promises (and never more
+    than ``raw`` can hold at deflate's highest ratio) plus one are decompressed, so a file whose header or
+    data promises more than it holds (a "gzip bomb") is refused without allocating what it promises.
+    Data after the end of the gzip stream is refused too. ``path`` names the file in errors.
+    """
     if raw[:2] != b"\x1f\x8b":
         found = "an empty file" if not raw else f"{len(raw)} bytes starting with {raw[:8]!r}"
         raise bad_file(path, f"not a gzip file (found {found})")
+    stream = zlib.decompressobj(16 + zlib.MAX_WBITS)
     try:
-        return gzip.decompress(raw)
-    except (OSError, EOFError, zlib.error) as exc:
+        head = _inflate(stream, raw, 4 + 4 * (magic & 0xFF))
+        try:
+            dims, _ = _parse_header(head, magic, path)
+        except DatasetError:
+            _drain(stream)  # a broken gzip stream is the first thing to report
+            _check_end(stream, path)
+            raise
+        expected = math.prod(dims)
+        bound = min(expected, MAX_DEFLATE_RATIO * len(raw) + 1024)
+        body = _inflate(stream, stream.unconsumed_tail, bound + 1)
+        inflated = len(body) + (_drain(stream) if len(body) > expected else 0)
+        if len(body) == expected and not stream.eof:
+            _inflate(stream, stream.unconsumed_tail, 1)  # reach the gzip trailer: checks its CRC and length
+    except zlib.error as exc:
         raise bad_file(path, f"corrupt or truncated gzip data ({exc})") from exc
+    except MemoryError:
+        raise bad_file(path, "not enough memory to decompress it") from None
+    _check_end(stream, path)
+    if inflated != expected:
+        raise bad_file(path, f"IDX header says shape {dims} = {expected} data bytes, found {inflated}")
+    try:
+        return np.frombuffer(body, np.uint8).reshape(dims).copy()
+    except MemoryError:
+        raise bad_file(path, "not enough memory to hold its data") from None
 
 
-def parse_idx(data: bytes, magic: int, path: Path) -> np.ndarray:
-    """The uint8 array of decompressed IDX ``data`` whose header must start with ``magic``; ``path`` names errors.
+def _check_end(stream: Any, path: Path) -> None:
+    if not stream.eof:
+        raise bad_file(path, "corrupt or truncated gzip data (the compressed stream ends early)")
+    if stream.unused_data:
+        raise bad_file(path, f"corrupt or truncated gzip data ({len(stream.unused_data)} bytes after the end of the "
+                             "compressed stream)")
 
-    Images ``(N, rows, cols)`` for magic 2051, labels ``(N,)`` for 2049; the array is a writable copy.
-    """
+
+def _drain(stream: Any) -> int:
+    """Decompress the rest of ``stream`` 1 MB at a time, keeping nothing; the number of bytes it held."""
+    count = 0
+    while not stream.eof and (chunk := stream.decompress(stream.unconsumed_tail, 1 << 20)):
+        count += len(chunk)
+    return count
+
+
+def _inflate(stream: Any, data: bytes, size: int) -> bytes:
+    """Up to ``size`` decompressed bytes of ``data`` (the rest stays in ``stream.unconsumed_tail``)."""
+    out = stream.decompress(data, size)
+    while len(out) < size and not stream.eof and (more := stream.decompress(stream.unconsumed_tail, size - len(out))):
+        out += more  # (zlib may hold a few bytes of output back once all input is consumed)
+    return out
+
+
+def _parse_header(data: bytes, magic: int, path: Path) -> tuple[tuple[int, ...], int]:
+    """``(dims, header length)`` of the IDX header at the start of ``data``, which must start with ``magic``."""
     if len(data) < 4:
         raise bad_file(path, f"only {len(data)} bytes after decompression, too short for an IDX header")
     found = int.from_bytes(data[:4], "big")
@@ -91,7 +144,15 @@ def parse_idx(data: bytes, magic: int, path: Path) -> np.ndarray:
     header = 4 + 4 * ndim
     if len(data) < header:
         raise bad_file(path, f"IDX header cut short: {len(data)} bytes, expected {header}")
-    dims = tuple(int(d) for d in np.frombuffer(data, ">u4", count=ndim, offset=4))
+    return tuple(int(d) for d in np.frombuffer(data, ">u4", count=ndim, offset=4)), header
+
+
+def parse_idx(data: bytes, magic: int, path: Path) -> np.ndarray:
+    """The uint8 array of decompressed IDX ``data`` whose header must start with ``magic``; ``path`` names errors.
+
+    Images ``(N, rows, cols)`` for magic 2051, labels ``(N,)`` for 2049; the array is a writable copy.
+    """
+    dims, header = _parse_header(data, magic, path)
     expected = math.prod(dims)
     if len(data) - header != expected:
         raise bad_file(path, f"IDX header says shape {dims} = {expected} data bytes, "

@@ -50,12 +50,13 @@ def atomic_write(path: str | os.PathLike, write: Callable[[IO[bytes]], None]) ->
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    _fsync_folder(folder)
+    fsync_folder(folder)
     return path
 
 
-def _fsync_folder(folder: Path) -> None:
-    """Make a rename in ``folder`` durable (best effort: not every platform can open a folder)."""
+def fsync_folder(folder: str | os.PathLike) -> None:
+    """Make a rename (or a new link, or a deletion) in ``folder`` durable (best effort: not every platform
+    can open a folder). Call it after every ``os.replace`` / ``os.link`` done outside ``atomic_write``."""
     try:
         dir_fd = os.open(folder, os.O_RDONLY)
     except OSError:
@@ -68,13 +69,17 @@ def _fsync_folder(folder: Path) -> None:
         os.close(dir_fd)
 
 
-def remove_stale_temporaries(path: str | os.PathLike) -> list[Path]:
-    """Delete the temporary files an interrupted ``atomic_write(path, ...)`` left behind; returns them."""
+def remove_stale_temporaries(path: str | os.PathLike, *, pattern: bool = False) -> list[Path]:
+    """Delete the temporary files an interrupted ``atomic_write(path, ...)`` left behind; returns them.
+
+    ``pattern=True``: ``path``'s name is a glob pattern (``epoch-*.npz``) covering several targets.
+    """
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
-    removed = []
+    removed: list[Path] = []
+    prefix = _temp_prefix(path) if pattern else glob.escape(_temp_prefix(path))
     try:
-        candidates = list(folder.glob(glob.escape(_temp_prefix(path)) + "*.tmp"))
+        candidates = list(folder.glob(prefix + "*.tmp"))
     except OSError:
         return removed
     for stale in candidates:
@@ -83,6 +88,8 @@ def remove_stale_temporaries(path: str | os.PathLike) -> list[Path]:
             removed.append(stale)
         except OSError:
             pass
+    if removed:
+        fsync_folder(folder)
     return removed
 
 

@@ -3,14 +3,20 @@
 Layout: ``__config__`` is the UTF-8 JSON (as a uint8 array) ``{"format", "version", "model",
 "input_shape", "loss"}``; every tensor of ``state_dict()`` is stored under its dotted name. Extra arrays
 (a training checkpoint's optimizer state, random generator state...) have a ``"/"`` in their name and
-extra JSON goes into the same record (``nnscratch/checkpoint.py``). Files are read with
-``allow_pickle=False``, so a file carrying a pickle payload is refused without running anything; any
-file that is not a readable model file of this version raises ``ModelFileError`` and nothing else.
+extra JSON goes into the same record (``nnscratch/training/checkpoint.py``).
+
+Reading never unpickles and never inflates more than the file can justify (``npz_reader``): members are
+checked by name and declared size against ``MAX_TENSOR_BYTES`` / ``MAX_TOTAL_BYTES`` before anything is
+inflated, only the expected ones are read, the JSON record is bounded (``MAX_RECORD_BYTES``,
+``MAX_RECORD_DEPTH``), weights must be finite, and a file of another format is named for what it is
+(``file_kind``). Any file that is not a readable model file of this version raises ``ModelFileError``
+and nothing else, ``MemoryError`` included.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import zipfile
 from pathlib import Path
@@ -18,19 +24,24 @@ from typing import Any
 
 import numpy as np
 
-from ..training import losses
 from ..core.errors import InvalidTypeError, InvalidValueError, ModelFileError, NNScratchError, NotBuiltError
 from .atomic import atomic_write
-from ..core.layer import from_config, to_config
-
-try:
-    from numpy.lib.npyio import NpzFile
-except ImportError:  # pragma: no cover - older layouts
-    NpzFile = np.lib.npyio.NpzFile
+from ..core.layer import to_config
+from .file_kind import describe_file
+from .json_record import parse_record
+from .npz_reader import Limits, NpzArchive
 
 FORMAT = "nnscratch-model"
 VERSION = 1
 CONFIG_KEY = "__config__"
+
+# Ceilings checked before anything is allocated (read when a file is read: set them to load bigger models,
+# or lower them, e.g. in tests). A file over one of them is refused with a ModelFileError naming it.
+MAX_TENSOR_BYTES = 1 << 30  # one array (weights, optimizer state); also bounds one input sample (8 bytes a value)
+MAX_TOTAL_BYTES = 4 << 30  # all arrays of a file together, as declared in its zip directory
+MAX_MEMBERS = 100_000  # arrays in one file
+MAX_RECORD_BYTES = 16 << 20  # the JSON record
+MAX_RECORD_DEPTH = 100  # nesting of the JSON record (objects and lists)
 
 
 def _as_path(path: Any, what: str = "path") -> Path:
@@ -67,7 +78,7 @@ def save_model(model: Any, path: str | os.PathLike, extra: dict[str, np.ndarray]
         "format": FORMAT,
         "version": VERSION,
         "model": to_config(model),
-        "input_shape": list(model.input_shape),
+        "input_shape": [list(s) for s in model.input_shape] if isinstance(model.input_shape, list) else list(model.input_shape),
         "loss": model.loss.get_config() if model.loss is not None else None,
         **(extra_config or {}),
     }
@@ -79,8 +90,25 @@ def save_model(model: Any, path: str | os.PathLike, extra: dict[str, np.ndarray]
     return atomic_write(path, lambda f: np.savez(f, **arrays))
 
 
+def _limits() -> Limits:
+    return Limits(tensor_bytes=int(MAX_TENSOR_BYTES), total_bytes=int(MAX_TOTAL_BYTES), members=int(MAX_MEMBERS))
+
+
+def _not_a_model_file(path: Path, exc: BaseException | None = None) -> ModelFileError:
+    """The error for a file that is no readable archive: named for what it is when its first bytes say so."""
+    kind = describe_file(path)
+    if kind is not None:
+        return ModelFileError(f"'{path}' is {kind}, not an nnscratch model file")
+    detail = f" ({type(exc).__name__}: {exc})" if exc is not None else ""
+    return ModelFileError(f"'{path}' is not an nnscratch model file, or is corrupt or truncated{detail}")
+
+
 def read_model_file(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """``(config, arrays)`` from a model file, validated; raises ``ModelFileError`` saying what is wrong."""
+    """``(config, arrays)`` from a model file, validated; raises ``ModelFileError`` saying what is wrong.
+
+    Only the expected archive members are inflated (the record, the weights, and a checkpoint's "/"
+    arrays when the record is a checkpoint's), each within ``MAX_TENSOR_BYTES``; weights must be finite.
+    """
     path = _as_path(path)
     if not path.exists() and model_path(path).exists():
         path = model_path(path)
@@ -89,81 +117,56 @@ def read_model_file(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, 
     if not path.is_file():
         raise ModelFileError(f"no model file at '{path}'")
     try:
-        archive = np.load(path, allow_pickle=False)
-        if not isinstance(archive, NpzFile):
-            raise ModelFileError(f"'{path}' is a bare .npy array, not an nnscratch model file")
-        with archive:
-            arrays = {key: archive[key] for key in archive.files}
+        return _read(path)
     except ModelFileError:
         raise
-    except ValueError as exc:
-        if "pickle" in str(exc).lower():
-            raise ModelFileError(f"'{path}' contains pickled data; refused (model files never execute code on load)") from None
-        raise ModelFileError(f"'{path}' is not a readable model file: {exc}") from None
-    except (OSError, EOFError, zipfile.BadZipFile, KeyError) as exc:
-        raise ModelFileError(f"'{path}' is not an nnscratch model file, or is corrupt or truncated "
-                             f"({type(exc).__name__}: {exc})") from None
+    except MemoryError:
+        raise ModelFileError(f"'{path}': not enough memory to read it (its arrays are within the limits, "
+                             "but the machine has less free memory)") from None
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, RuntimeError,
+            NotImplementedError) as exc:
+        raise _not_a_model_file(path, exc) from None
     except Exception as exc:  # any other failure to parse the archive: corrupt (zlib.error, struct.error...)
         raise ModelFileError(f"'{path}' is corrupt: not a readable nnscratch model file ({type(exc).__name__}: {exc})") from None
-    raw = arrays.pop(CONFIG_KEY, None)
-    if raw is None or raw.dtype != np.uint8:
-        raise ModelFileError(f"'{path}' has no architecture record ('{CONFIG_KEY}'): not an nnscratch model file")
-    try:
-        config = json.loads(raw.tobytes().decode())
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelFileError(f"'{path}' has a corrupt architecture record: {exc}") from None
+
+
+def _read(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    if describe_file(path) is not None:
+        raise _not_a_model_file(path)
+    with NpzArchive(path, _limits()) as archive:
+        if CONFIG_KEY not in archive.members:
+            raise ModelFileError(f"'{path}' has no architecture record ('{CONFIG_KEY}'): not an nnscratch model file")
+        raw = archive.read(CONFIG_KEY, int(MAX_RECORD_BYTES), "nnscratch.io.model_file.MAX_RECORD_BYTES")
+        if raw.dtype != np.uint8 or raw.ndim != 1:
+            raise ModelFileError(f"'{path}' has no architecture record ('{CONFIG_KEY}' is not UTF-8 bytes): not an "
+                                 "nnscratch model file")
+        config = parse_record(raw.tobytes(), path, int(MAX_RECORD_BYTES), int(MAX_RECORD_DEPTH))
+        _check_record(config, path)
+        wanted = [k for k in archive.members if k != CONFIG_KEY and ("/" not in k or "checkpoint" in config)]
+        arrays = {key: archive.read(key) for key in wanted}
+    for key, value in weights_of(arrays).items():
+        if value.dtype.kind in "fc" and not np.isfinite(value).all():
+            bad = int(np.size(value) - np.count_nonzero(np.isfinite(value)))
+            raise ModelFileError(f"'{path}': weight tensor '{key}' holds {bad} NaN or infinite value"
+                                 f"{'s' if bad != 1 else ''}: the file is damaged (or was saved from a diverged run)")
+    return config, arrays
+
+
+def _check_record(config: Any, path: Path) -> None:
     if not isinstance(config, dict) or config.get("format") != FORMAT:
         raise ModelFileError(f"'{path}' is not an nnscratch model file (format {config.get('format') if isinstance(config, dict) else None!r})")
     if config.get("version") != VERSION:
         raise ModelFileError(f"'{path}' has model format version {config.get('version')!r}; this nnscratch reads version {VERSION}")
-    if not isinstance(config.get("input_shape"), list) or not all(
-            isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in config["input_shape"]):
+    shape = config.get("input_shape")
+    if not isinstance(shape, list) or not all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in shape):
         raise ModelFileError(f"'{path}' has a bad input_shape {config.get('input_shape')!r}")
+    if math.prod(shape) * 8 > MAX_TENSOR_BYTES:
+        raise ModelFileError(f"'{path}' has an input_shape {shape} of {math.prod(shape)} values per sample, more "
+                             f"than the limit of {int(MAX_TENSOR_BYTES) // 8} (nnscratch.io.model_file.MAX_TENSOR_BYTES)")
     if not isinstance(config.get("model"), dict):
         raise ModelFileError(f"'{path}' has no model architecture in its record")
-    return config, arrays
 
 
 def weights_of(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """The weight tensors of a model file's arrays (extra arrays have a "/" in their name)."""
     return {k: v for k, v in arrays.items() if "/" not in k}
-
-
-def model_from_record(config: dict[str, Any], path: Any = "the file") -> Any:
-    """An unbuilt model from a model file's architecture record; any problem is a ``ModelFileError``."""
-    from ..models.model import Model
-
-    try:
-        model = from_config(config["model"])
-    except ModelFileError as exc:
-        raise ModelFileError(f"'{path}': {exc}") from None
-    except (NNScratchError, ValueError, TypeError, KeyError, AttributeError) as exc:
-        raise ModelFileError(f"'{path}' has an invalid architecture record: {exc}") from None
-    if not isinstance(model, Model):
-        raise ModelFileError(f"'{path}' holds a {type(model).__name__} layer, not a model")
-    return model
-
-
-def load_model(path: str | os.PathLike) -> Any:
-    """Rebuild the model saved at ``path`` (architecture, weights and loss) and return it.
-
-    A checkpoint written by ``nnscratch.Checkpoint`` is a model file too: this loads its model.
-    Raises ``ModelFileError`` for anything that is not a readable model file of this format version.
-    """
-    config, arrays = read_model_file(path)
-    model = model_from_record(config, path)
-    try:
-        model.build(tuple(config["input_shape"]))
-    except (NNScratchError, ValueError, TypeError) as exc:
-        raise ModelFileError(f"'{path}': the architecture in the file cannot take inputs of shape "
-                             f"{tuple(config['input_shape'])}: {exc}") from None
-    try:
-        model.load_state_dict(weights_of(arrays))
-    except ModelFileError as exc:
-        raise ModelFileError(f"'{path}': {exc}") from None
-    if config.get("loss"):
-        try:
-            model.loss = losses.get(config["loss"])
-        except (NNScratchError, ValueError, TypeError) as exc:
-            raise ModelFileError(f"'{path}' has an invalid loss record: {exc}") from None
-    return model

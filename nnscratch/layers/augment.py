@@ -18,7 +18,8 @@ import numpy as np
 
 from ..core.errors import InvalidTypeError, InvalidValueError, ShapeError
 from .im2col import pair
-from ..core.layer import Module
+from ..core.call import Call
+from ..core.layer import Layer
 
 FLIP_MODES = ("horizontal", "vertical", "horizontal_and_vertical")
 FILL_MODES = ("reflect", "constant", "nearest")
@@ -29,7 +30,7 @@ def _uniform_ints(rng: np.random.Generator | np.random.RandomState, low: int, hi
     return low + np.minimum((rng.random(n) * (high - low + 1)).astype(np.int64), high - low)
 
 
-class _Augment(Module):
+class _Augment(Layer):
     """Shared checks: 4-D float input ``(N, H, W, C)``; any float dtype is accepted (no parameters)."""
 
     checks_dtype = False
@@ -50,14 +51,13 @@ class RandomFlip(_Augment):
     ``"horizontal_and_vertical"`` (each axis decided independently).
     """
 
-    def __init__(self, mode: str = "horizontal") -> None:
-        super().__init__()
+    def __init__(self, mode: str = "horizontal", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
         if not isinstance(mode, str):
             raise InvalidTypeError(f"RandomFlip mode must be one of {', '.join(map(repr, FLIP_MODES))}, got {mode!r}")
         if mode not in FLIP_MODES:
             raise InvalidValueError(f"RandomFlip mode must be one of {', '.join(map(repr, FLIP_MODES))}, got {mode!r}")
         self.mode = mode
-        self.masks: list[tuple[int, np.ndarray]] = []  # (axis, which samples were flipped) of the last forward
 
     @staticmethod
     def _apply(x: np.ndarray, masks: list[tuple[int, np.ndarray]]) -> np.ndarray:
@@ -68,18 +68,18 @@ class RandomFlip(_Augment):
             x = out
         return x
 
-    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+    def forward_call(self, ctx: Call, x: np.ndarray) -> np.ndarray:
         self._ensure_built(x)
-        self.masks = []
-        if not training:
+        ctx.masks = []  # (axis, which samples were flipped)
+        if not ctx.training:
             return x
         axes = {"horizontal": (2,), "vertical": (1,), "horizontal_and_vertical": (1, 2)}[self.mode]
-        self.masks = [(axis, self.rng.random(len(x)) < 0.5) for axis in axes]
-        return self._apply(x, self.masks)
+        ctx.masks = [(axis, self.rng.random(len(x)) < 0.5) for axis in axes]
+        return self._apply(x, ctx.masks)
 
-    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+    def backward_call(self, ctx: Call, grad_out: np.ndarray) -> np.ndarray:
         # A flip is its own inverse and its own transpose: flip the same samples back, axes in reverse order.
-        return self._apply(grad_out, self.masks[::-1]) if self.masks else grad_out
+        return self._apply(grad_out, ctx.masks[::-1]) if ctx.masks else grad_out
 
     def get_config(self) -> dict[str, Any]:
         return {"mode": self.mode}
@@ -99,14 +99,14 @@ class RandomShift(_Augment):
     (several, for reflected or repeated pixels; none, for zero fill).
     """
 
-    def __init__(self, max_shift: int | tuple[int, int] | list[int] = 4, fill_mode: str = "reflect") -> None:
-        super().__init__()
+    def __init__(self, max_shift: int | tuple[int, int] | list[int] = 4, fill_mode: str = "reflect",
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
         self.max_shift = pair(max_shift, "RandomShift max_shift", minimum=0)
         if not isinstance(fill_mode, str) or fill_mode not in FILL_MODES:
             raise InvalidValueError(f"RandomShift fill_mode must be one of {', '.join(map(repr, FILL_MODES))}, "
                                     f"got {fill_mode!r}")
         self.fill_mode = fill_mode
-        self._index: tuple[np.ndarray, np.ndarray | None] | None = None
 
     def build(self, input_shape: tuple[int, ...]) -> None:
         h, w = input_shape[0], input_shape[1]
@@ -126,10 +126,10 @@ class RandomShift(_Augment):
         src = np.clip(src, 0, size - 1)
         return src, (valid if self.fill_mode == "constant" else None)
 
-    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+    def forward_call(self, ctx: Call, x: np.ndarray) -> np.ndarray:
         self._ensure_built(x)
-        self._index = None
-        if not training or self.max_shift == (0, 0):
+        ctx.index = None
+        if not ctx.training or self.max_shift == (0, 0):
             return x
         n, h, w, _ = x.shape
         dy = _uniform_ints(self.rng, -self.max_shift[0], self.max_shift[0], n)
@@ -139,15 +139,15 @@ class RandomShift(_Augment):
         # flat number of the source pixel of every output pixel, (N*H*W,)
         pixel = ((np.arange(n)[:, None, None] * h + rows[:, :, None]) * w + cols[:, None, :]).reshape(-1)
         valid = None if row_ok is None else (row_ok[:, :, None] & col_ok[:, None, :])[..., None]
-        self._index = (pixel, valid)
+        ctx.index = (pixel, valid)
         # one np.take of whole pixels (C values each): several times faster than fancy indexing by (n, i, j)
         out = np.take(x.reshape(-1, x.shape[3]), pixel, axis=0, mode="clip").reshape(x.shape)
         return out if valid is None else out * valid
 
-    def backward(self, grad_out: np.ndarray) -> np.ndarray:
-        if self._index is None:
+    def backward_call(self, ctx: Call, grad_out: np.ndarray) -> np.ndarray:
+        if ctx.index is None:
             return grad_out
-        pixel, valid = self._index
+        pixel, valid = ctx.index
         n, h, w, c = grad_out.shape
         if valid is not None:
             grad_out = grad_out * valid  # zero-filled pixels came from nowhere

@@ -8,12 +8,12 @@ from typing import Any
 import numpy as np
 
 from ..core.errors import InvalidValueError, ShapeError
-from .im2col import Workspace
-from ..core.layer import Module
+from ..core.call import Call
+from ..core.layer import Layer
 from ..core.parameter import Parameter
 
 
-class BatchNorm(Module):
+class BatchNorm(Layer):
     """``y = gamma * (x - mean) / sqrt(var + eps) + beta`` per channel, for ``(N, C)`` or ``(N, H, W, C)``.
 
     Statistics are taken over every axis but the last (channels-last). ``training=True`` normalizes with
@@ -23,8 +23,8 @@ class BatchNorm(Module):
     are non-trainable state, saved with the model.
     """
 
-    def __init__(self, momentum: float = 0.9, eps: float = 1e-5, axis: int = -1) -> None:
-        super().__init__()
+    def __init__(self, momentum: float = 0.9, eps: float = 1e-5, axis: int = -1, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
         if isinstance(momentum, bool) or not isinstance(momentum, numbers.Real) or not 0.0 <= momentum < 1.0:
             raise InvalidValueError(f"BatchNorm momentum must be in [0, 1), got {momentum!r}")
         if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not eps > 0:
@@ -38,7 +38,6 @@ class BatchNorm(Module):
         self.beta: Parameter | None = None
         self.running_mean: Parameter | None = None
         self.running_var: Parameter | None = None
-        self._ws = Workspace()
 
     def build(self, input_shape: tuple[int, ...]) -> None:
         if len(input_shape) == 0:
@@ -53,50 +52,52 @@ class BatchNorm(Module):
         # on (N*H*W, C) with a small C.
         self._tile = input_shape[-2] if len(input_shape) > 1 else 1
 
-    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+    def forward_call(self, ctx: Call, x: np.ndarray) -> np.ndarray:
         self._ensure_built(x)
-        self._ws.use(x)
+        ctx.ws.use(x)
         rows = x.reshape(-1, self._tile * x.shape[-1])
-        self.count = rows.shape[0] * self._tile  # values per channel
-        self.batch_stats = training
+        count = ctx.count = rows.shape[0] * self._tile  # values per channel
+        # Batch statistics in training, unless the layer is frozen (Keras's rule: then inference mode).
+        training = ctx.batch_stats = ctx.training and self.trainable
         if training:
-            if self.count < 2:
+            if count < 2:
                 raise InvalidValueError("BatchNorm needs more than one value per channel in training; "
                                         f"got input of shape {x.shape} (use a batch size > 1)")
-            mean = self._channel_sum(rows) / self.count
+            mean = self._channel_sum(ctx, rows) / count
             xhat = rows - self._tiled(mean)
-            var = self._channel_sum(np.square(xhat)) / self.count
+            var = self._channel_sum(ctx, np.square(xhat)) / count
             self._update(self.running_mean.data, mean)
-            self._update(self.running_var.data, var * (self.count / (self.count - 1)))
+            self._update(self.running_var.data, var * (count / (count - 1)))
         else:
             mean, var = self.running_mean.data, self.running_var.data
             xhat = rows - self._tiled(mean)
-        self.inv_std = 1 / np.sqrt(var + self.dtype.type(self.eps))
-        xhat *= self._tiled(self.inv_std)
-        self.xhat = xhat
+        ctx.inv_std = 1 / np.sqrt(var + self.dtype.type(self.eps))
+        xhat *= self._tiled(ctx.inv_std)
+        ctx.xhat = xhat
         y = xhat * self._tiled(self.gamma.data)
         y += self._tiled(self.beta.data)
         return y.reshape(x.shape)
 
-    def backward(self, grad_out: np.ndarray) -> np.ndarray:
-        dy = grad_out.reshape(self.xhat.shape)
-        dbeta = self._channel_sum(dy)
-        dgamma = self._channel_sum(dy * self.xhat)
+    def backward_call(self, ctx: Call, grad_out: np.ndarray) -> np.ndarray:
+        xhat = ctx.xhat
+        dy = grad_out.reshape(xhat.shape)
+        dbeta = self._channel_sum(ctx, dy)
+        dgamma = self._channel_sum(ctx, dy * xhat)
         self.beta.grad += dbeta
         self.gamma.grad += dgamma
-        scale = self._tiled(self.gamma.data * self.inv_std)
-        if not self.batch_stats:  # the statistics were constants
+        scale = self._tiled(self.gamma.data * ctx.inv_std)
+        if not ctx.batch_stats:  # the statistics were constants
             return (dy * scale).reshape(grad_out.shape)
         # dx = gamma / std * (dy - mean(dy) - xhat * mean(dy * xhat)), means per channel
-        dx = self.xhat * self._tiled(dgamma / self.count)
-        dx += self._tiled(dbeta / self.count)
+        dx = xhat * self._tiled(dgamma / ctx.count)
+        dx += self._tiled(dbeta / ctx.count)
         np.subtract(dy, dx, out=dx)
         dx *= scale
         return dx.reshape(grad_out.shape)
 
-    def _channel_sum(self, rows: np.ndarray) -> np.ndarray:
+    def _channel_sum(self, ctx: Call, rows: np.ndarray) -> np.ndarray:
         """Per-channel sums ``(C,)`` of ``rows`` ``(M, tile*C)`` (a BLAS product with ones, then the tile)."""
-        ones = self._ws.get("ones", (rows.shape[0],), fill=1)
+        ones = ctx.ws.get("ones", (rows.shape[0],), fill=1)
         return np.dot(ones, rows).reshape(self._tile, -1).sum(axis=0)
 
     def _tiled(self, v: np.ndarray) -> np.ndarray:

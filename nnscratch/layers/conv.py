@@ -7,15 +7,16 @@ from typing import Any
 import numpy as np
 
 from ..core import initializers
-from ..core.errors import InvalidValueError
-from .im2col import Pair, Workspace, blocked_inner, blocked_matmul, check_padding, col2im, column_layout, conv_geometry, gather, im2col, pair, patch_index, pixel_pieces
-from ..core.layer import Module, from_config, to_config
+from .im2col import Pair, blocked_inner, blocked_matmul, check_padding, col2im, column_layout, conv_geometry, gather, im2col, pair, patch_index, pixel_pieces
+from ..core.call import Call
+from ..core.layer import Layer, from_config, to_config
+from ..core.workspace import Workspace
 from ..core.parameter import Parameter
 from ..core.validation import positive_int
 from . import activations
 
 
-class Conv2D(Module):
+class Conv2D(Layer):
     """2-D convolution (cross-correlation, as in every framework): ``(N, H, W, C) -> (N, OH, OW, filters)``.
 
     Images are channels-last (NHWC). ``padding`` is ``"valid"`` (none), ``"same"`` (TensorFlow's rule:
@@ -28,15 +29,15 @@ class Conv2D(Module):
     ``(filters, C, KH, KW)`` draw so the initializer sees the right fans. ``bias`` is ``(filters,)``.
     ``activation="relu"`` is applied in place on the product.
 
-    Scratch buffers are reused while the input shape stays the same, so the gradient ``backward`` returns,
-    and in training mode the output of ``forward``, are overwritten by the next call: copy them to keep them.
+    Scratch buffers belong to the call site (``ctx.ws``) and are reused while the input shape stays the
+    same, so the gradient a call's backward returns, and in training mode its output, are overwritten by
+    the next call at that site: copy them to keep them.
     See ``docs/convolution.md`` for the products (two output pixels per row of the column matrix, the input
     gradient as a convolution with the flipped kernel).
     """
 
     per_sample = True
     gains_from_threads = True
-    _relu_skipped = False  # the last forward left the ReLU to the max-pool after it (forward_before_relu)
 
     def __init__(
         self,
@@ -46,11 +47,12 @@ class Conv2D(Module):
         padding: str | int | tuple[int, int] | list[int] = "valid",
         dilation: int | tuple[int, int] | list[int] = 1,
         use_bias: bool = True,
-        activation: str | Module | dict | None = None,
+        activation: str | Layer | dict | None = None,
         kernel_initializer: Any = "he_normal",
         bias_initializer: Any = "zeros",
+        **kwargs: Any,
     ) -> None:
-        super().__init__()
+        super().__init__(**kwargs)
         self.filters = positive_int(filters, "Conv2D filters")
         self.kernel_size = pair(kernel_size, "Conv2D kernel_size")
         self.strides = pair(strides, "Conv2D strides")
@@ -62,9 +64,7 @@ class Conv2D(Module):
         self.bias_initializer = initializers.get(bias_initializer)
         self.weight: Parameter | None = None
         self.bias: Parameter | None = None
-        self.input_grad = True  # False skips computing dL/dx (first layer of a model)
-        self._relu = type(self.activation) is activations.ReLU  # fused: applied in place on the product
-        self._ws = Workspace()
+        self.relu = type(self.activation) is activations.ReLU  # applied in place on the product
 
     def build(self, input_shape: tuple[int, ...]) -> None:
         self.pads, (oh, ow) = conv_geometry("Conv2D", tuple(input_shape), self.kernel_size, self.strides,
@@ -87,80 +87,82 @@ class Conv2D(Module):
         self._block = pixel_block(ow, self.filters) if simple else 1
         self._grad_block = pixel_block(input_shape[1], input_shape[2]) if simple else 1
 
-    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
-        y = self._product(x, training)
-        self._relu_skipped = False
-        if self._relu:  # in place on the product: one pass, no temporary
-            self._relu_out = np.maximum(y, 0, out=y)
+    def forward_call(self, ctx: Call, x: np.ndarray) -> np.ndarray:
+        y = self.forward_linear(ctx, x)
+        if self.relu:  # in place on the product: one pass, no temporary
+            ctx.relu_out = np.maximum(y, 0, out=y)
             return y
-        return self.activation.forward(y, training)
+        return self.activation.forward_call(ctx.sub("activation"), y)
 
-    def forward_before_relu(self, x: np.ndarray, training: bool = False) -> np.ndarray:
-        """The output without the fused ReLU ``(N, OH, OW, OC)``: ``Sequential`` calls this when the
-        ``MaxPool2D`` that follows applies the ReLU (``MaxPool2D.forward_after_relu``); the next ``backward``
-        then takes the gradient that pool returns, already masked."""
-        if not self._relu:
-            raise InvalidValueError("forward_before_relu needs a Conv2D with activation='relu'")
-        y = self._product(x, training)
-        self._relu_skipped = True
-        return y
+    def backward_call(self, ctx: Call, grad_out: np.ndarray) -> np.ndarray | None:
+        return self.backward_linear(ctx, self._activation_grad(ctx, grad_out))
 
-    def _product(self, x: np.ndarray, training: bool) -> np.ndarray:
+    def output_activation(self) -> Layer | None:
+        return self.activation.output_activation()
+
+    def logits(self, ctx: Call) -> np.ndarray:
+        return self.activation.logits(ctx.sub("activation"))
+
+    def backward_from_logits(self, ctx: Call, grad: np.ndarray) -> np.ndarray | None:
+        return self.backward_linear(ctx, grad)
+
+    def forward_linear(self, ctx: Call, x: np.ndarray) -> np.ndarray:
         """im2col, the product and the bias: the output before the activation ``(N, OH, OW, OC)``."""
         self._ensure_built(x)
-        self._ws.use(x)
+        ws = ctx.ws
+        ws.use(x)
         n, (oh, ow, oc) = len(x), self.output_shape
         p = self._block
         # The bias rides in the product as a ones column of cols (not possible when cols is gathered).
-        self._bias_in_cols = self.bias is not None and column_layout(x.shape[3], x.itemsize) != "gather"
-        self.cols = self._im2col(x, self.pads, "cols", p, self.strides, (oh, ow // p), self._bias_in_cols)
+        ctx.bias_in_cols = self.bias is not None and column_layout(x.shape[3], x.itemsize) != "gather"
+        ctx.cols = self._im2col(ws, x, self.pads, "cols", p, self.strides, (oh, ow // p), ctx.bias_in_cols)
         # (KH*(KW+p-1)*C [+1 bias row], p*OC)
-        kernel = self._kernel_matrix("kernel", self.weight.data, p, self.bias.data if self._bias_in_cols else None)
+        kernel = self._kernel_matrix(ws, "kernel", self.weight.data, p, self.bias.data if ctx.bias_in_cols else None)
         # (N*OH*OW/p, p*OC), that is (N, OH, OW, OC); training reuses one buffer (no fresh pages every step)
-        y = blocked_matmul(self.cols, kernel, out=self._ws.get("y", (len(self.cols), p * oc)) if training else None)
-        if self.bias is not None and not self._bias_in_cols:  # rows of OW*OC values: faster than broadcasting OC
-            tiled = self._ws.get("bias row", (ow, oc))
+        y = blocked_matmul(ctx.cols, kernel, out=ws.get("y", (len(ctx.cols), p * oc)) if ctx.training else None)
+        if self.bias is not None and not ctx.bias_in_cols:  # rows of OW*OC values: faster than broadcasting OC
+            tiled = ws.get("bias row", (ow, oc))
             tiled[...] = self.bias.data
             rows = y.reshape(-1, ow * oc)
             rows += tiled.reshape(-1)
         return y.reshape(n, oh, ow, oc)
 
-    def backward(self, grad_out: np.ndarray) -> np.ndarray | None:
+    def backward_linear(self, ctx: Call, grad: np.ndarray) -> np.ndarray | None:
+        """From dL/d(pre-activation): the weight gradients (added), and dL/dx when ``ctx.input_grad``."""
         oc, p = self.filters, self._block
-        g = self._activation_grad(grad_out).reshape(-1, oc)  # (N*OH*OW, OC)
-        grad = blocked_inner(self.cols, g.reshape(-1, p * oc))  # (rows of the kernel matrix, p*OC)
-        if self._bias_in_cols:
-            self.bias.grad += grad[-1].reshape(p, oc).sum(axis=0)
-            grad = grad[:-1]
+        g = grad.reshape(-1, oc)  # (N*OH*OW, OC)
+        wgrad = blocked_inner(ctx.cols, g.reshape(-1, p * oc))  # (rows of the kernel matrix, p*OC)
+        if ctx.bias_in_cols:
+            self.bias.grad += wgrad[-1].reshape(p, oc).sum(axis=0)
+            wgrad = wgrad[:-1]
         elif self.bias is not None:
-            self.bias.grad += np.dot(self._ws.get("ones", (len(g),), fill=1), g)
-        add_block_grad(grad, self.kernel_size, p, self.weight.grad)
-        if not self.input_grad:
+            self.bias.grad += np.dot(ctx.ws.get("ones", (len(g),), fill=1), g)
+        add_block_grad(wgrad, self.kernel_size, p, self.weight.grad)
+        if not ctx.input_grad:
             return None
-        return self._input_grad_flipped(g) if self._flipped else self._input_grad_col2im(g)
+        return self._input_grad_flipped(ctx.ws, g) if self._flipped else self._input_grad_col2im(ctx.ws, g)
 
-    def _activation_grad(self, grad_out: np.ndarray) -> np.ndarray:
-        """dL/d(pre-activation) ``(N, OH, OW, OC)``; for the fused ReLU in reused buffers."""
-        if not self._relu:
-            return self.activation.backward(grad_out)
-        if self._relu_skipped:  # the max-pool after it applied the ReLU and its mask
-            return grad_out
-        y = self._relu_out
-        mask = np.greater(y, 0, out=self._ws.get("mask", y.shape, dtype=np.bool_))
-        return np.multiply(grad_out, mask, out=self._ws.get("g", y.shape))
+    def _activation_grad(self, ctx: Call, grad_out: np.ndarray) -> np.ndarray:
+        """dL/d(pre-activation) ``(N, OH, OW, OC)``; for the in-place ReLU in reused buffers."""
+        if not self.relu:
+            return self.activation.backward_call(ctx.sub("activation"), grad_out)
+        y = ctx.relu_out
+        mask = np.greater(y, 0, out=ctx.ws.get("mask", y.shape, dtype=np.bool_))
+        return np.multiply(grad_out, mask, out=ctx.ws.get("g", y.shape))
 
-    def _input_grad_flipped(self, g: np.ndarray) -> np.ndarray:
+    def _input_grad_flipped(self, ws: Workspace, g: np.ndarray) -> np.ndarray:
         """dL/dx for stride 1: the stride-1 convolution of ``g`` with the flipped kernel, its in/out channels
         swapped, over ``g`` zero-padded by ``span - 1 - pad`` on each side. One im2col and one product."""
         (h, w, c), (oh, ow, oc) = self.input_shape, self.output_shape
         n, q = len(g) // (oh * ow), self._grad_block
-        cols = self._im2col(g.reshape(n, oh, ow, oc), self._grad_pads, "gcols", q, (1, 1), (h, w // q))
+        cols = self._im2col(ws, g.reshape(n, oh, ow, oc), self._grad_pads, "gcols", q, (1, 1), (h, w // q))
         flipped = self.weight.data[::-1, ::-1].transpose(0, 1, 3, 2)  # (KH, KW, OC, C)
-        dx = self._ws.get("dx", (n, h, w, c))
-        blocked_matmul(cols, self._kernel_matrix("flipped kernel", flipped, q), out=dx.reshape(-1, q * c))
+        dx = ws.get("dx", (n, h, w, c))
+        blocked_matmul(cols, self._kernel_matrix(ws, "flipped kernel", flipped, q), out=dx.reshape(-1, q * c))
         return dx
 
-    def _kernel_matrix(self, name: str, kernel: np.ndarray, p: int, bias: np.ndarray | None = None) -> np.ndarray:
+    def _kernel_matrix(self, ws: Workspace, name: str, kernel: np.ndarray, p: int,
+                       bias: np.ndarray | None = None) -> np.ndarray:
         """``block_kernel(kernel, p)``, with ``bias`` (repeated ``p`` times) as an extra last row when given,
         refreshed from the current weights in the reused buffer ``name``; for ``p = 1`` and no bias the
         kernel reshaped."""
@@ -168,26 +170,26 @@ class Conv2D(Module):
         if p == 1 and bias is None:
             return kernel.reshape(-1, oc)
         rows = kh * (kw + p - 1) * c
-        out = self._ws.get(name, (rows + int(bias is not None), p * oc), fill=0)  # zeros outside the blocks stay
+        out = ws.get(name, (rows + int(bias is not None), p * oc), fill=0)  # zeros outside the blocks stay
         block_kernel(kernel, p, out[:rows])
         if bias is not None:
             out[rows].reshape(p, oc)[...] = bias
         return out
 
-    def _input_grad_col2im(self, g: np.ndarray) -> np.ndarray:
+    def _input_grad_col2im(self, ws: Workspace, g: np.ndarray) -> np.ndarray:
         """dL/dx for any stride: patch gradients ``g @ W.T``, scatter-added into the padded input by ``col2im``."""
         (h, w, c), (oh, ow, oc) = self.input_shape, self.output_shape
         kh, kw = self.kernel_size
         # dcols = g @ W.T, written offset-major (KH*KW, N*OH*OW, C) so that col2im adds contiguous blocks.
         kernel = self.weight.data.reshape(kh * kw, c, oc).transpose(0, 2, 1)
-        dcols = np.matmul(g, kernel, out=self._ws.get("dcols", (kh * kw, len(g), c)))
+        dcols = np.matmul(g, kernel, out=ws.get("dcols", (kh * kw, len(g), c)))
         n = len(g) // (oh * ow)
         (top, bottom), (left, right) = self.pads
-        dxp = self._ws.get("dxp", (n, h + top + bottom, w + left + right, c))
+        dxp = ws.get("dxp", (n, h + top + bottom, w + left + right, c))
         col2im(dcols.reshape(kh * kw, n, oh, ow, c), self.kernel_size, self.strides, self.dilation, dxp)
         return dxp[:, top:top + h, left:left + w]
 
-    def _im2col(self, x: np.ndarray, pads: tuple[Pair, Pair], name: str, block: int, stride: Pair, out_hw: Pair,
+    def _im2col(self, ws: Workspace, x: np.ndarray, pads: tuple[Pair, Pair], name: str, block: int, stride: Pair, out_hw: Pair,
                 ones_column: bool = False) -> np.ndarray:
         """The column matrix of ``x`` zero-padded by ``pads``, in the reused buffer ``name``: one row per ``block``
         adjacent output pixels, a window of ``(KH, KW + block - 1)`` cells moved by ``block`` along the width;
@@ -197,23 +199,23 @@ class Conv2D(Module):
         stride = (stride[0], stride[1] * block)
         layout = column_layout(c, x.itemsize)
         width = window[0] * window[1] * c
-        cols = self._ws.get(name, (n * out_hw[0] * out_hw[1], width + int(ones_column)),
+        cols = ws.get(name, (n * out_hw[0] * out_hw[1], width + int(ones_column)),
                             fill=1 if ones_column else None, order="F" if layout == "F" else "C")
-        xp = self._pad(x, pads, f"{name} padded")
+        xp = self._pad(ws, x, pads, f"{name} padded")
         if layout != "gather":
             im2col(xp, window, stride, self.dilation, out_hw, cols[:, :width])  # the ones column stays
             return cols
-        index = self._ws.memo(f"{name} index", lambda: patch_index(xp.shape, window, stride, self.dilation, out_hw,
+        index = ws.memo(f"{name} index", lambda: patch_index(xp.shape, window, stride, self.dilation, out_hw,
                                                                    pixel_pieces(c, x.itemsize)))
         return gather(xp, index, cols)
 
-    def _pad(self, x: np.ndarray, pads: tuple[Pair, Pair], name: str) -> np.ndarray:
+    def _pad(self, ws: Workspace, x: np.ndarray, pads: tuple[Pair, Pair], name: str) -> np.ndarray:
         """``x`` with ``pads`` zeros around each image, in the reused buffer ``name`` (``x`` itself when none)."""
         (top, bottom), (left, right) = pads
         if top == bottom == left == right == 0:
             return x
         n, h, w, c = x.shape
-        xp = self._ws.get(name, (n, h + top + bottom, w + left + right, c), fill=0)
+        xp = ws.get(name, (n, h + top + bottom, w + left + right, c), fill=0)
         xp[:, top:top + h, left:left + w] = x  # the border stays zero
         return xp
 

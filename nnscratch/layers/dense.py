@@ -7,14 +7,15 @@ from typing import Any
 import numpy as np
 
 from ..core import initializers
+from ..core.call import Call
 from ..core.errors import InvalidTypeError, ShapeError
-from ..core.layer import Module, from_config, to_config
+from ..core.layer import Layer, from_config, to_config
 from ..core.parameter import Parameter
 from ..core.validation import positive_int
 from . import activations
 
 
-class Dense(Module):
+class Dense(Layer):
     """Fully connected layer: ``(batch, in_features) -> (batch, units)``.
 
     ``weight`` is ``(in_features, units)`` and ``bias`` ``(units,)``; ``in_features`` is inferred from the
@@ -28,12 +29,13 @@ class Dense(Module):
     def __init__(
         self,
         units: int,
-        activation: str | Module | dict | None = None,
+        activation: str | Layer | dict | None = None,
         use_bias: bool = True,
         kernel_initializer: Any = "glorot_uniform",
         bias_initializer: Any = "zeros",
+        **kwargs: Any,
     ) -> None:
-        super().__init__()
+        super().__init__(**kwargs)
         self.units = positive_int(units, "Dense units")
         self.activation = from_config(activation) if isinstance(activation, dict) else activations.get(activation)
         if not isinstance(use_bias, (bool, np.bool_)):
@@ -43,7 +45,6 @@ class Dense(Module):
         self.bias_initializer = initializers.get(bias_initializer)
         self.weight: Parameter | None = None
         self.bias: Parameter | None = None
-        self.input_grad = True  # False skips computing dL/dx (first layer of a model)
 
     def build(self, input_shape: tuple[int, ...]) -> None:
         if len(input_shape) == 0:
@@ -57,20 +58,36 @@ class Dense(Module):
         if self.use_bias:
             self.bias = Parameter(self.bias_initializer((self.units,), self.rng, self.dtype))
 
-    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+    def forward_call(self, ctx: Call, x: np.ndarray) -> np.ndarray:
+        return self.activation.forward_call(ctx.sub("activation"), self.forward_linear(ctx, x))
+
+    def backward_call(self, ctx: Call, grad_out: np.ndarray) -> np.ndarray | None:
+        return self.backward_linear(ctx, self.activation.backward_call(ctx.sub("activation"), grad_out))
+
+    def forward_linear(self, ctx: Call, x: np.ndarray) -> np.ndarray:
+        """``x @ W + b`` ``(batch, units)``, before the activation."""
         self._ensure_built(x)
-        self.x = x
+        ctx.x = x
         z = np.dot(x, self.weight.data)
         if self.bias is not None:
             z += self.bias.data
-        return self.activation.forward(z, training)
+        return z
 
-    def backward(self, grad_out: np.ndarray) -> np.ndarray | None:
-        g = self.activation.backward(grad_out)
-        self.weight.add_matmul(self.x.T, g)
+    def backward_linear(self, ctx: Call, g: np.ndarray) -> np.ndarray | None:
+        """From dL/d(x @ W + b): the weight gradients (added), and dL/dx when ``ctx.input_grad``."""
+        self.weight.add_matmul(ctx.x.T, g)
         if self.bias is not None:
             self.bias.grad += g.sum(axis=0)
-        return np.dot(g, self.weight.data.T) if self.input_grad else None
+        return np.dot(g, self.weight.data.T) if ctx.input_grad else None
+
+    def output_activation(self) -> Layer | None:
+        return self.activation.output_activation()
+
+    def logits(self, ctx: Call) -> np.ndarray:
+        return self.activation.logits(ctx.sub("activation"))
+
+    def backward_from_logits(self, ctx: Call, grad: np.ndarray) -> np.ndarray | None:
+        return self.backward_linear(ctx, grad)
 
     def get_config(self) -> dict[str, Any]:
         return {

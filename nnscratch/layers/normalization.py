@@ -12,11 +12,12 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..core.errors import InvalidValueError, NotBuiltError, ShapeError
-from ..core.layer import Module
+from ..core.call import Call
+from ..core.layer import Layer
 from ..core.validation import as_float_array
 
 
-class Normalization(Module):
+class Normalization(Layer):
     """``(x - mean) / std`` per entry of the last axis: per feature for ``(batch, features)``, per channel
     for images ``(batch, height, width, channels)``.
 
@@ -29,8 +30,8 @@ class Normalization(Module):
     per_sample = True
 
     def __init__(self, mean: Sequence[float] | None = None, std: Sequence[float] | None = None,
-                 center: bool = True, scale: bool = True, epsilon: float = 1e-3) -> None:
-        super().__init__()
+                 center: bool = True, scale: bool = True, epsilon: float = 1e-3, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
         self.center, self.scale, self.epsilon = bool(center), bool(scale), float(epsilon)
         if (mean is None) != (std is None):
             raise InvalidValueError("Normalization needs both mean and std, or neither (then call adapt(x))")
@@ -60,7 +61,7 @@ class Normalization(Module):
         self._set(mean, std)
         return self
 
-    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+    def forward_call(self, ctx: Call, x: np.ndarray) -> np.ndarray:
         if self.mean is None:
             raise NotBuiltError("Normalization has no statistics yet: call adapt(x_train) (or pass mean and std) "
                                 "before using the model")
@@ -73,7 +74,7 @@ class Normalization(Module):
         out *= inv_std
         return out
 
-    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+    def backward_call(self, ctx: Call, grad_out: np.ndarray) -> np.ndarray:
         return grad_out * self._stats[1]
 
     def _full_stats(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -12,11 +12,13 @@ from typing import Any
 import numpy as np
 
 from ..core.errors import InvalidValueError, ShapeError
-from .im2col import Workspace, check_padding, conv_geometry, gather, gather_index, pair, pixel_pieces, windows
-from ..core.layer import Module
+from .im2col import check_padding, conv_geometry, gather, gather_index, pair, pixel_pieces, windows
+from ..core.call import Call
+from ..core.layer import Layer
+from ..core.workspace import Workspace
 
 
-class _Pool2D(Module):
+class _Pool2D(Layer):
     """Shared set-up: ``(N, H, W, C) -> (N, OH, OW, C)`` with windows ``pool_size``, moved by ``strides``.
 
     ``padding`` is ``"valid"``, ``"same"`` (TensorFlow's rule, as in ``Conv2D``) or explicit ``p`` /
@@ -28,8 +30,8 @@ class _Pool2D(Module):
 
     def __init__(self, pool_size: int | tuple[int, int] | list[int] = 2,
                  strides: int | tuple[int, int] | list[int] | None = None,
-                 padding: str | int | tuple[int, int] | list[int] = "valid") -> None:
-        super().__init__()
+                 padding: str | int | tuple[int, int] | list[int] = "valid", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
         name = type(self).__name__
         self.pool_size = pair(pool_size, f"{name} pool_size")
         self.strides = self.pool_size if strides is None else pair(strides, f"{name} strides")
@@ -37,7 +39,6 @@ class _Pool2D(Module):
         if not isinstance(self.padding, str) and any(p >= k for p, k in zip(self.padding, self.pool_size)):
             raise InvalidValueError(f"{name} padding {padding!r} must be smaller than pool_size {self.pool_size} "
                                     "(a window must not lie entirely in the padding)")
-        self._ws = Workspace()
 
     def build(self, input_shape: tuple[int, ...]) -> None:
         self.pads, (oh, ow) = conv_geometry(type(self).__name__, tuple(input_shape), self.pool_size, self.strides,
@@ -47,23 +48,23 @@ class _Pool2D(Module):
         # Windows that share input cells need their gradients added; disjoint ones can be written.
         self._overlap = any(s < k for s, k in zip(self.strides, self.pool_size))
 
-    def _windows(self, x: np.ndarray, fill: float) -> np.ndarray:
+    def _windows(self, ctx: Call, x: np.ndarray, fill: float) -> np.ndarray:
         """Forward: ``x`` (padded with ``fill`` in a reused buffer if needed) as windows ``(N, OH, OW, KH, KW, C)``."""
         self._ensure_built(x)
-        self._ws.use(x)
+        ctx.ws.use(x)
         (top, bottom), (left, right) = self.pads
         if top or bottom or left or right:
             n, h, w, c = x.shape
-            xp = self._ws.get("xp", (n, h + top + bottom, w + left + right, c), fill=fill)
+            xp = ctx.ws.get("xp", (n, h + top + bottom, w + left + right, c), fill=fill)
             xp[:, top:top + h, left:left + w] = x  # the border keeps ``fill``
             x = xp
         return windows(x, self.pool_size, self.strides, (1, 1), self.output_shape[:2])
 
-    def _grad_windows(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+    def _grad_windows(self, ctx: Call, n: int) -> tuple[np.ndarray, np.ndarray]:
         """Backward: a zeroed padded input gradient and its writeable windows view."""
         (top, bottom), (left, right) = self.pads
         h, w, c = self.input_shape
-        dxp = self._ws.get("dxp", (n, h + top + bottom, w + left + right, c))
+        dxp = ctx.ws.get("dxp", (n, h + top + bottom, w + left + right, c))
         dxp.fill(0)
         return dxp, windows(dxp, self.pool_size, self.strides, (1, 1), self.output_shape[:2], writeable=True)
 
@@ -91,10 +92,8 @@ class MaxPool2D(_Pool2D):
     same results: one ``np.take`` gathers the four cells of every window into four contiguous planes,
     which are compared pairwise.
 
-    ``forward_after_relu`` is how a ``Sequential`` runs a ReLU and this pool (see there).
+    ``forward_relu_call`` runs ``relu`` then this pool in one step (``nnscratch.layers.fusions``).
     """
-
-    _relu_applied = False
 
     def build(self, input_shape: tuple[int, ...]) -> None:
         super().build(input_shape)
@@ -102,55 +101,56 @@ class MaxPool2D(_Pool2D):
         self._pairwise = (self.pool_size == self.strides == (2, 2) and self.pads == ((0, 0), (0, 0))
                           and h % 2 == 0 and w % 2 == 0)
 
-    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+    def forward_call(self, ctx: Call, x: np.ndarray) -> np.ndarray:
         self._ensure_built(x)
-        self._relu_applied = False
-        return self._forward_pairwise(x, training) if self._pairwise else self._forward_windows(x)
+        ctx.relu_applied = False
+        return self._forward_pairwise(ctx, x) if self._pairwise else self._forward_windows(ctx, x)
 
-    def forward_after_relu(self, x: np.ndarray, training: bool = False) -> np.ndarray:
-        """``forward(relu(x))`` for the output ``x`` of a layer that skipped its ReLU (``forward_before_relu``).
+    def forward_relu_call(self, ctx: Call, x: np.ndarray) -> np.ndarray:
+        """``forward(relu(x))`` in one step; the call's backward returns the gradient with respect to ``x``.
 
         The maximum of ReLU outputs is the ReLU of the maximum, so ``max(., 0)`` is applied to this smaller
-        output; and where that is above 0 the arg-max is the same cell. The next ``backward`` zeroes the
-        gradient of windows whose maximum is 0, which is the ReLU's own mask at the arg-max cell, and
-        returns the gradient with respect to the ReLU's input. Outputs and gradients are the same, bit for
-        bit, as the two layers run one after the other, with one pass over the larger array fewer each way.
+        output; and where that is above 0 the arg-max is the same cell. Backward zeroes the gradient of
+        windows whose maximum is 0, which is the ReLU's own mask at the arg-max cell. Outputs and
+        gradients are the same, bit for bit, as the two layers run one after the other, with one pass
+        over the larger array fewer each way.
         """
-        y = self.forward(x, training)
+        y = self.forward_call(ctx, x)
         np.maximum(y, 0, out=y)
-        self._positive = np.greater(y, 0, out=self._ws.get("positive", y.shape, dtype=np.bool_))
-        self._relu_applied = True
+        ctx.positive = np.greater(y, 0, out=ctx.ws.get("positive", y.shape, dtype=np.bool_))
+        ctx.relu_applied = True
         return y
 
-    def backward(self, grad_out: np.ndarray) -> np.ndarray:
-        if self._relu_applied:
-            grad_out = np.multiply(grad_out, self._positive, out=self._ws.get("masked", grad_out.shape))
-        return self._backward_pairwise(grad_out) if self._pairwise else self._backward_windows(grad_out)
+    def backward_call(self, ctx: Call, grad_out: np.ndarray) -> np.ndarray:
+        if ctx.relu_applied:
+            grad_out = np.multiply(grad_out, ctx.positive, out=ctx.ws.get("masked", grad_out.shape))
+        return self._backward_pairwise(ctx, grad_out) if self._pairwise else self._backward_windows(ctx, grad_out)
 
-    def _forward_windows(self, x: np.ndarray) -> np.ndarray:
-        win = self._windows(x, -np.inf)
+    def _forward_windows(self, ctx: Call, x: np.ndarray) -> np.ndarray:
+        win = self._windows(ctx, x, -np.inf)
+        ws = ctx.ws
         offsets = self._offsets()
         y = win[:, :, :, 0, 0, :].copy()
         idx_type = np.min_scalar_type(len(offsets) - 1)
-        self.argmax = self._ws.get("argmax", y.shape, dtype=idx_type)
-        self.argmax.fill(0)
-        better = self._ws.get("mask", y.shape, dtype=np.bool_)
-        scratch = self._ws.get("scratch", y.shape, dtype=idx_type)
-        previous = self._ws.get("previous", y.shape)
+        argmax = ctx.argmax = ws.get("argmax", y.shape, dtype=idx_type)
+        argmax.fill(0)
+        better = ws.get("mask", y.shape, dtype=np.bool_)
+        scratch = ws.get("scratch", y.shape, dtype=idx_type)
+        previous = ws.get("previous", y.shape)
         for k, (i, j) in enumerate(offsets[1:], start=1):
             np.copyto(previous, y)
             np.maximum(y, win[:, :, :, i, j, :], out=y)  # the only (slow, strided) read of this offset
             np.not_equal(y, previous, out=better)  # strictly greater: ties keep the earlier offset
             # Offsets only grow, so "argmax = k where better" is a max (much faster than a masked copy).
-            np.maximum(self.argmax, np.multiply(better, idx_type.type(k), out=scratch), out=self.argmax)
+            np.maximum(argmax, np.multiply(better, idx_type.type(k), out=scratch), out=argmax)
         return y
 
-    def _backward_windows(self, grad_out: np.ndarray) -> np.ndarray:
-        dxp, dwin = self._grad_windows(len(grad_out))
-        chosen = self._ws.get("mask", grad_out.shape, dtype=np.bool_)
-        part = self._ws.get("part", grad_out.shape) if self._overlap else None
+    def _backward_windows(self, ctx: Call, grad_out: np.ndarray) -> np.ndarray:
+        dxp, dwin = self._grad_windows(ctx, len(grad_out))
+        chosen = ctx.ws.get("mask", grad_out.shape, dtype=np.bool_)
+        part = ctx.ws.get("part", grad_out.shape) if self._overlap else None
         for k, (i, j) in enumerate(self._offsets()):
-            np.equal(self.argmax, k, out=chosen)
+            np.equal(ctx.argmax, k, out=chosen)
             view = dwin[:, :, :, i, j, :]
             if self._overlap:
                 np.add(view, np.multiply(grad_out, chosen, out=part), out=view)
@@ -158,45 +158,47 @@ class MaxPool2D(_Pool2D):
                 np.multiply(grad_out, chosen, out=view)
         return self._unpad(dxp)
 
-    def _forward_pairwise(self, x: np.ndarray, training: bool) -> np.ndarray:
+    def _forward_pairwise(self, ctx: Call, x: np.ndarray) -> np.ndarray:
         """2x2 / stride 2: the cells ``a b / c d`` of every window as planes ``(N*OH*OW, C)``, compared pairwise
         (strict ``>``: ties keep the earlier cell)."""
-        self._ws.use(x)
+        ws = ctx.ws
+        ws.use(x)
         n, (oh, ow, ch) = len(x), self.output_shape
-        self._index = self._cell_index(x)
-        cells = gather(x, self._index, self._ws.get("cells", (4, n * oh * ow, ch)))
+        index = ctx.index = self._cell_index(ws, x)
+        cells = gather(x, index, ws.get("cells", (4, n * oh * ow, ch)))
         a, b, c, d = cells
-        self._b_wins = np.greater(b, a, out=self._ws.get("b wins", a.shape, dtype=np.bool_))
-        self._d_wins = np.greater(d, c, out=self._ws.get("d wins", a.shape, dtype=np.bool_))
+        ctx.b_wins = np.greater(b, a, out=ws.get("b wins", a.shape, dtype=np.bool_))
+        ctx.d_wins = np.greater(d, c, out=ws.get("d wins", a.shape, dtype=np.bool_))
         top, bottom = np.maximum(a, b, out=a), np.maximum(c, d, out=c)
-        self._bottom_wins = np.greater(bottom, top, out=self._ws.get("bottom wins", a.shape, dtype=np.bool_))
-        y = self._ws.get("y", (n, oh, ow, ch)) if training else np.empty((n, oh, ow, ch), x.dtype)
+        ctx.bottom_wins = np.greater(bottom, top, out=ws.get("bottom wins", a.shape, dtype=np.bool_))
+        y = ws.get("y", (n, oh, ow, ch)) if ctx.training else np.empty((n, oh, ow, ch), x.dtype)
         np.maximum(top, bottom, out=y.reshape(a.shape))
         return y
 
-    def _backward_pairwise(self, grad_out: np.ndarray) -> np.ndarray:
+    def _backward_pairwise(self, ctx: Call, grad_out: np.ndarray) -> np.ndarray:
         """Route each gradient to its window's arg-max cell, then scatter the cells back with one ``np.take``."""
         h, w, ch = self.input_shape
         g = grad_out.reshape(-1, ch)
-        cells = self._ws.get("dcells", (4, len(g), ch))
+        ws = ctx.ws
+        cells = ws.get("dcells", (4, len(g), ch))
         da, db, dc, dd = cells
-        np.multiply(g, self._bottom_wins, out=dc)  # bottom row's share: g or 0
+        np.multiply(g, ctx.bottom_wins, out=dc)  # bottom row's share: g or 0
         np.subtract(g, dc, out=da)  # top row's share: the rest
-        np.multiply(da, self._b_wins, out=db)
+        np.multiply(da, ctx.b_wins, out=db)
         np.subtract(da, db, out=da)
-        np.multiply(dc, self._d_wins, out=dd)
+        np.multiply(dc, ctx.d_wins, out=dd)
         np.subtract(dc, dd, out=dc)
-        inverse = self._ws.memo("inverse index", lambda: np.argsort(self._index))
-        return gather(cells, inverse, self._ws.get("dx", (len(grad_out), h, w, ch)))
+        inverse = ws.memo("inverse index", lambda: np.argsort(ctx.index))
+        return gather(cells, inverse, ws.get("dx", (len(grad_out), h, w, ch)))
 
-    def _cell_index(self, x: np.ndarray) -> np.ndarray:
+    def _cell_index(self, ws: Workspace, x: np.ndarray) -> np.ndarray:
         """``gather`` indices of the cells a, b, c, d (``a b / c d``) of every window of ``x``, plane by plane."""
         def make() -> np.ndarray:
             n, h, w, c = x.shape
             numbers = np.arange(n * h * w).reshape(n, h, w, 1)
             cells = windows(numbers, (2, 2), (2, 2), (1, 1), self.output_shape[:2])  # (N, OH, OW, 2, 2, 1)
             return gather_index(np.moveaxis(cells[..., 0], (3, 4), (0, 1)), pixel_pieces(c, x.itemsize) or 1)
-        return self._ws.memo("cell index", make)
+        return ws.memo("cell index", make)
 
 
 class AvgPool2D(_Pool2D):
@@ -214,16 +216,16 @@ class AvgPool2D(_Pool2D):
         else:
             self.scale = self.dtype.type(1 / (self.pool_size[0] * self.pool_size[1]))
 
-    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
-        win = self._windows(x, 0.0)
+    def forward_call(self, ctx: Call, x: np.ndarray) -> np.ndarray:
+        win = self._windows(ctx, x, 0.0)
         y = win[:, :, :, 0, 0, :].copy()
         for i, j in self._offsets()[1:]:
             np.add(y, win[:, :, :, i, j, :], out=y)
         y *= self.scale
         return y
 
-    def backward(self, grad_out: np.ndarray) -> np.ndarray:
-        dxp, dwin = self._grad_windows(len(grad_out))
+    def backward_call(self, ctx: Call, grad_out: np.ndarray) -> np.ndarray:
+        dxp, dwin = self._grad_windows(ctx, len(grad_out))
         share = grad_out * self.scale
         for i, j in self._offsets():
             view = dwin[:, :, :, i, j, :]
@@ -234,7 +236,7 @@ class AvgPool2D(_Pool2D):
         return self._unpad(dxp)
 
 
-class GlobalAvgPool2D(Module):
+class GlobalAvgPool2D(Layer):
     """Mean over height and width: ``(N, H, W, C) -> (N, C)``."""
 
     per_sample = True
@@ -246,11 +248,11 @@ class GlobalAvgPool2D(Module):
                              f"got (batch, {', '.join(map(str, input_shape))})")
         super().build(input_shape)
 
-    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+    def forward_call(self, ctx: Call, x: np.ndarray) -> np.ndarray:
         self._ensure_built(x)
         return x.mean(axis=(1, 2))
 
-    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+    def backward_call(self, ctx: Call, grad_out: np.ndarray) -> np.ndarray:
         h, w, c = self.input_shape
         dx = np.empty((len(grad_out), h, w, c), grad_out.dtype)
         dx[...] = (grad_out * grad_out.dtype.type(1 / (h * w)))[:, None, None, :]

@@ -8,18 +8,19 @@ from typing import Any
 import numpy as np
 
 from ..core.errors import InvalidTypeError, InvalidValueError, ShapeError
-from ..core.layer import Module
+from ..core.call import Call
+from ..core.layer import Layer
 
 
-class Reshape(Module):
+class Reshape(Layer):
     """``(batch, *in_shape) -> (batch, *target_shape)``; one entry of ``target_shape`` may be -1."""
 
     per_sample = True
 
     checks_dtype = False
 
-    def __init__(self, target_shape: tuple[int, ...] | list[int]) -> None:
-        super().__init__()
+    def __init__(self, target_shape: tuple[int, ...] | list[int], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
         if isinstance(target_shape, (int, np.integer)) and not isinstance(target_shape, bool):
             target_shape = (target_shape,)
         if not isinstance(target_shape, (tuple, list)) or not all(
@@ -37,11 +38,11 @@ class Reshape(Module):
             raise ShapeError(f"Reshape cannot turn (batch, {', '.join(map(str, x.shape[1:]))}) into (batch, {', '.join(map(str, self.target_shape))})")
         super()._ensure_built(x)
 
-    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+    def forward_call(self, ctx: Call, x: np.ndarray) -> np.ndarray:
         self._ensure_built(x)
         return x.reshape((x.shape[0],) + self.target_shape)
 
-    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+    def backward_call(self, ctx: Call, grad_out: np.ndarray) -> np.ndarray:
         return grad_out.reshape((grad_out.shape[0],) + self.input_shape)
 
     def get_config(self) -> dict[str, Any]:
@@ -51,8 +52,9 @@ class Reshape(Module):
 class Flatten(Reshape):
     """``(batch, d1, d2, ...) -> (batch, d1 * d2 * ...)``."""
 
-    def __init__(self) -> None:
-        super().__init__((-1,))
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.pop("data_format", None)
+        super().__init__((-1,), **kwargs)
 
     def get_config(self) -> dict[str, Any]:
         return {}

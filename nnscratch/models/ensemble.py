@@ -1,21 +1,22 @@
-"""``Ensemble``: several trained models answering as one, by averaging their outputs.
+"""``Ensemble``: several models answering as one, by averaging their outputs.
 
 Models trained apart (other seeds, other folds of the data) make partly independent errors; the mean of
 their outputs is usually better than any one of them, most of all when the training set is small. The
-ensemble is a ``Model`` for inference: ``predict``, ``predict_proba``, ``predict_classes``, ``evaluate``
-(after ``compile``), ``score`` and ``save``/``load`` work as for any model; it is not trained as a whole.
+ensemble is a graph model — one input, each member called on it, an ``Average`` of their outputs — so
+``predict``, ``evaluate``, ``save``/``load`` work as for any model (and ``fit`` trains the members jointly).
 """
 
 from __future__ import annotations
 
 from typing import Any, Iterable
 
-import numpy as np
-
 from ..core.errors import InvalidTypeError, InvalidValueError, ShapeError
-from ..training.history import History
-from .model import Model
+from ..core.graph import Graph
 from ..core.layer import from_config, to_config
+from ..core.tensor import Input
+from ..layers.merge import Average
+from .model import Model
+from .sequential import sample_shape
 
 
 class Ensemble(Model):
@@ -28,7 +29,7 @@ class Ensemble(Model):
     outputs the same way. Parameters are named ``members.<index>.<name>`` in ``state_dict``.
     """
 
-    def __init__(self, members: Iterable[Model | dict[str, Any]], dtype: Any = None) -> None:
+    def __init__(self, members: Iterable[Model | dict[str, Any]], dtype: Any = None, name: str | None = None) -> None:
         if isinstance(members, (Model, str, bytes, dict)) or not isinstance(members, Iterable):
             raise InvalidTypeError(f"Ensemble takes a list of models, got {type(members).__name__}")
         members = [from_config(m) if isinstance(m, dict) else m for m in members]
@@ -42,36 +43,38 @@ class Ensemble(Model):
         dtypes = {m.dtype for m in members}
         if len(dtypes) > 1:
             raise InvalidValueError(f"Ensemble members must share one dtype, got {sorted(d.name for d in dtypes)}")
-        shapes = {m.input_shape for m in members if m.built}
+        shapes = {tuple(m.input_shape) for m in members if m.built}
         if len(shapes) > 1:
             raise ShapeError(f"Ensemble members were built for different inputs: {sorted(shapes)}")
+        super().__init__(name=name)
         self.members = members
-        super().__init__(dtype=members[0].dtype if dtype is None else dtype)
-        self.input_shape = shapes.pop() if shapes else None
+        self.set_dtype(members[0].dtype if dtype is None else dtype)
         kinds = {(type(m.loss), getattr(m.loss, "from_logits", None)) for m in members}
         if len(kinds) == 1 and members[0].loss is not None:
             self.loss = members[0].loss
+        if shapes:
+            self.build(shapes.pop())
 
-    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
-        """The mean of ``member.forward(x)`` over the members, in inference mode."""
-        if training:
-            raise InvalidValueError("an Ensemble is not trained as a whole: fit each member, then combine them")
-        if not self.built:
-            self.input_shape = tuple(x.shape[1:])
-        total = self.members[0].forward(x).astype(self.dtype, copy=True)
-        for member in self.members[1:]:
-            out = member.forward(x)
-            if out.shape != total.shape:
-                raise ShapeError(f"Ensemble members disagree on the output shape: {total.shape[1:]} and {out.shape[1:]}")
-            total += out
-        total /= len(self.members)
-        return total
+    def build(self, input_shape: Any) -> Ensemble:
+        shape = sample_shape(input_shape)
+        if self.graph is None:
+            x = Input(shape=shape, dtype=self.dtype)
+            outs = [member(x) for member in self.members]
+            if len({o.sample_shape for o in outs}) > 1:
+                raise ShapeError(f"Ensemble members disagree on the output shape: "
+                                 f"{sorted({o.sample_shape for o in outs})}")
+            y = Average()(outs) if len(outs) > 1 else outs[0]
+            self._set_graph(Graph(x, y), several_inputs=False, several_outputs=False)
+        return self
 
-    def backward(self, grad_out: np.ndarray) -> np.ndarray:
-        raise InvalidValueError("an Ensemble is not trained as a whole: fit each member, then combine them")
+    def forward_call(self, ctx: Any, x: Any) -> Any:
+        if self.graph is None:
+            self.build(x.shape[1:])
+        return super().forward_call(ctx, x)
 
-    def fit(self, *args: Any, **kwargs: Any) -> History:
-        raise InvalidValueError("an Ensemble is not trained as a whole: fit each member, then combine them")
+    def children(self) -> Any:
+        for i, member in enumerate(self.members):
+            yield f"members.{i}", member
 
     def get_config(self) -> dict[str, Any]:
         return {"members": [to_config(m) for m in self.members], "dtype": self.dtype.name}

@@ -1,4 +1,5 @@
-"""``Sequential``: a model that applies its layers one after another."""
+"""``Sequential``: a model that applies its layers one after another — a chain of nodes in the same graph
+engine as any ``Model``, built when the input shape is known."""
 
 from __future__ import annotations
 
@@ -6,78 +7,109 @@ from typing import Any, Iterable
 
 import numpy as np
 
+from ..core.call import Call
 from ..core.errors import InvalidTypeError, InvalidValueError
-from ..layers.activations import Activation, ReLU
-from ..layers.conv import Conv2D
-from ..layers.pooling import MaxPool2D
+from ..core.graph import Graph
+from ..core.layer import Layer, from_config, to_config
+from ..core.tensor import Input, SymbolicTensor
+from ..core.validation import check_sample_shape
 from .model import Model
-from ..core.layer import Module, from_config, to_config
+
+
+def sample_shape(input_shape: Any) -> tuple[int, ...]:
+    """``input_shape`` (one sample's shape, without the batch axis) as a tuple of positive ints."""
+    if isinstance(input_shape, (int, np.integer)) and not isinstance(input_shape, bool):
+        input_shape = (int(input_shape),)
+    if not isinstance(input_shape, (tuple, list)) or not all(
+            isinstance(d, (int, np.integer)) and not isinstance(d, bool) and d > 0 for d in input_shape):
+        raise InvalidValueError(f"input_shape must be a tuple of positive integers (one sample's shape, "
+                                f"without the batch axis), got {input_shape!r}")
+    return tuple(int(d) for d in input_shape)
 
 
 class Sequential(Model):
     """``Sequential([Dense(64, activation="relu"), Dense(10), Softmax()], seed=0)``.
 
     Forward runs ``layers[0]`` .. ``layers[-1]``; backward runs them in reverse. Parameters are named
-    ``layers.<index>.<name>`` in ``state_dict``. A ReLU right before a ``MaxPool2D`` is applied by the pool,
-    on its smaller output (``MaxPool2D.forward_after_relu``): the same numbers, fewer passes.
+    ``layers.<index>.<name>`` in ``state_dict``. An ``nn.Input(shape=...)`` as the first item (or
+    ``build(input_shape)``) builds it at once; otherwise it is built by the first data it sees. ``seed``
+    drives the weights' initialization as well as shuffling and dropout.
     """
 
-    def __init__(self, layers: Iterable[Module] = (), seed: Any = None, dtype: Any = "float32") -> None:
-        if isinstance(layers, Module) or not isinstance(layers, Iterable) or isinstance(layers, (str, bytes, dict)):
+    def __init__(self, layers: Iterable[Layer] = (), seed: Any = None, dtype: Any = "float32",
+                 name: str | None = None, trainable: bool = True) -> None:
+        if isinstance(layers, Layer) or not isinstance(layers, Iterable) or isinstance(layers, (str, bytes, dict)):
             raise InvalidTypeError(f"Sequential takes a list of layers, got {type(layers).__name__}; "
                                    f"e.g. Sequential([Dense(64, activation='relu'), Dense(1)])")
-        layers = [from_config(layer) if isinstance(layer, dict) else layer for layer in layers]
-        for i, layer in enumerate(layers):
-            if not isinstance(layer, Module):
-                raise InvalidValueError(f"Sequential layer {i} must be a Module, got {type(layer).__name__}")
-        self.layers = layers
-        super().__init__(seed=seed, dtype=dtype)
-        self._link_relu_max_pool()
+        items = [from_config(layer) if isinstance(layer, dict) else layer for layer in layers]
+        start = None
+        if items and isinstance(items[0], SymbolicTensor):
+            start, items = items.pop(0), items
+        for i, layer in enumerate(items):
+            if not isinstance(layer, Layer):
+                raise InvalidValueError(f"Sequential layer {i} must be a layer, got {type(layer).__name__}")
+        super().__init__(name=name, seed=seed)
+        self.chain: list[Layer] = items
+        self.layers = list(items)
+        self.set_dtype(dtype if start is None else start.dtype)
+        self.set_rng(self.rng)
+        if start is not None:
+            self.build(start.sample_shape)
+        if not trainable:
+            self.trainable = False
 
-    def add(self, layer: Module) -> Sequential:
-        """Append a layer (before the model is built)."""
-        if self.built:
-            raise InvalidValueError("cannot add a layer to a model that is already built")
-        if not isinstance(layer, Module):
-            raise InvalidValueError(f"Sequential.add expects a Module, got {type(layer).__name__}")
-        self.layers.append(layer.set_dtype(self.dtype).set_rng(self.rng))
-        self._link_relu_max_pool()
+    def add(self, layer: Layer) -> Sequential:
+        """Append a layer (a built model is rebuilt around its layers, which keep their weights)."""
+        if isinstance(layer, SymbolicTensor) and not self.chain:
+            return self.build(layer.sample_shape) or self
+        if not isinstance(layer, Layer):
+            raise InvalidValueError(f"Sequential.add expects a layer, got {type(layer).__name__}")
+        self.chain.append(layer.set_dtype(self.dtype).set_rng(self.rng))
+        self.layers = list(self.chain)
+        if self.graph is not None:
+            self._build_chain(self.graph.inputs[0].sample_shape)
         return self
 
-    def _link_relu_max_pool(self) -> None:
-        """Note each ReLU (a layer or fused in a ``Conv2D``) followed by a ``MaxPool2D``: ``forward`` lets the
-        pool apply it on its smaller output (``MaxPool2D.forward_after_relu``)."""
-        self._relu_in_pool = {i for i, (before, after) in enumerate(zip(self.layers, self.layers[1:]))
-                              if isinstance(after, MaxPool2D)
-                              and (type(before) is ReLU or (isinstance(before, Conv2D) and before._relu))}
+    def pop(self) -> Layer:
+        """Remove and return the last layer."""
+        if not self.chain:
+            raise InvalidValueError("Sequential.pop: the model has no layers")
+        layer = self.chain.pop()
+        self.layers = list(self.chain)
+        if self.graph is not None:
+            shape = self.graph.inputs[0].sample_shape
+            self.graph = None
+            if self.chain:
+                self._build_chain(shape)
+        return layer
 
-    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
-        if not self.built:
-            self.input_shape = tuple(x.shape[1:])
-        linked = self._relu_in_pool
-        for i, layer in enumerate(self.layers):
-            if i in linked:
-                x = layer.forward_before_relu(x, training)
-            elif i - 1 in linked:
-                x = layer.forward_after_relu(x, training)
-            else:
-                x = layer.forward(x, training)
-        return x
+    def build(self, input_shape: Any) -> Sequential:
+        """Create every parameter for samples of shape ``input_shape`` (one pass of the layers' shapes)."""
+        shape = sample_shape(input_shape)
+        if self.graph is not None:
+            check_sample_shape(np.empty((0, *shape)), "input_shape (as a batch)", self.input_shape)
+            return self
+        self._build_chain(shape)
+        return self
 
-    def backward(self, grad_out: np.ndarray) -> np.ndarray | None:
-        for layer in reversed(self.layers):
-            if grad_out is None:  # an earlier layer was told not to compute its input gradient
-                return None
-            grad_out = layer.backward(grad_out)
-        return grad_out
+    def _build_chain(self, shape: tuple[int, ...]) -> None:
+        x = Input(shape=shape, dtype=self.dtype)
+        y = x
+        for layer in self.chain:
+            y = layer(y)
+        self._set_graph(Graph(x, y), several_inputs=False, several_outputs=False)
 
-    def output_activation(self) -> Activation | None:
-        last = self.layers[-1] if self.layers else None
-        if isinstance(last, Activation):
-            return last
-        act = getattr(last, "activation", None)
-        return act if isinstance(act, Activation) else None
+    def forward_call(self, ctx: Call, x: Any) -> Any:
+        if self.graph is None:
+            if not hasattr(x, "shape"):
+                raise InvalidTypeError(f"Sequential expects a numpy array of shape (batch, ...), got {type(x).__name__}")
+            self.build(x.shape[1:])
+        return super().forward_call(ctx, x)
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        if self.graph is None:
+            self.build(input_shape)
+        return super().compute_output_shape(input_shape)
 
     def get_config(self) -> dict[str, Any]:
-        return {"layers": [to_config(layer) for layer in self.layers], "dtype": self.dtype.name}
-
+        return {"layers": [to_config(layer) for layer in self.chain], "dtype": self.dtype.name}

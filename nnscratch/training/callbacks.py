@@ -20,7 +20,9 @@ if TYPE_CHECKING:
 class Callback:
     """Base class; override any hook. ``self.model`` is set before ``on_train_begin``.
 
-    Order per epoch: ``on_epoch_begin``, ``on_batch_end`` after every batch, ``on_epoch_end`` (logs may
+    Order per epoch: ``on_epoch_begin``, ``on_train_batch_begin``/``on_train_batch_end`` around every batch
+    (they call ``on_batch_begin``/``on_batch_end`` unless overridden), the validation pass
+    (``on_test_begin``, ``on_test_batch_*``, ``on_test_end``), ``on_epoch_end`` (logs may
     still be changed here, e.g. ``lr``), then the ``History`` records the epoch, then
     ``on_epoch_complete`` (the epoch is final: the place to save the training state).
     ``on_train_end`` gets ``{"interrupted": bool}`` (True after Ctrl-C); it is not called when
@@ -32,21 +34,54 @@ class Callback:
     """
 
     model: Model
+    params: dict[str, Any] = {}
 
     def set_model(self, model: Model) -> None:
         self.model = model
 
-    def on_train_begin(self, logs: dict[str, Any]) -> None: ...
+    def set_params(self, params: dict[str, Any]) -> None:
+        self.params = params
 
-    def on_train_end(self, logs: dict[str, Any]) -> None: ...
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None: ...
 
-    def on_epoch_begin(self, epoch: int, logs: dict[str, Any]) -> None: ...
+    def on_train_end(self, logs: dict[str, Any] | None = None) -> None: ...
 
-    def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None: ...
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None: ...
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None: ...
 
     def on_epoch_complete(self, epoch: int, logs: dict[str, float]) -> None: ...
 
-    def on_batch_end(self, batch: int, logs: dict[str, float]) -> None: ...
+    # Keras's batch hooks: ``on_train_batch_*`` default to ``on_batch_*``.
+    def on_batch_begin(self, batch: int, logs: dict[str, float] | None = None) -> None: ...
+
+    def on_batch_end(self, batch: int, logs: dict[str, float] | None = None) -> None: ...
+
+    def on_train_batch_begin(self, batch: int, logs: dict[str, float] | None = None) -> None:
+        self.on_batch_begin(batch, logs)
+
+    def on_train_batch_end(self, batch: int, logs: dict[str, float] | None = None) -> None:
+        self.on_batch_end(batch, logs)
+
+    def on_test_begin(self, logs: dict[str, Any] | None = None) -> None: ...
+
+    def on_test_end(self, logs: dict[str, float] | None = None) -> None: ...
+
+    def on_test_batch_begin(self, batch: int, logs: dict[str, float] | None = None) -> None: ...
+
+    def on_test_batch_end(self, batch: int, logs: dict[str, float] | None = None) -> None: ...
+
+    def on_predict_begin(self, logs: dict[str, Any] | None = None) -> None: ...
+
+    def on_predict_end(self, logs: dict[str, Any] | None = None) -> None: ...
+
+    def on_predict_batch_begin(self, batch: int, logs: dict[str, Any] | None = None) -> None: ...
+
+    def on_predict_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None: ...
+
+    def interrupt_hint(self) -> str | None:
+        """A few words for the line printed when Ctrl-C stops ``fit`` (e.g. where to resume from)."""
+        return None
 
     def get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]] | None:
         """``(JSON-able dict, arrays)`` to store in a checkpoint, or None (nothing to store)."""

@@ -1,6 +1,6 @@
 """Training checkpoints: everything needed to continue an interrupted run exactly where it stopped.
 
-A checkpoint is a model file (``nnscratch/serialization.py``: one ``.npz``, JSON record + arrays, never
+A checkpoint is a model file (``nnscratch/io/model_file.py``: one ``.npz``, JSON record + arrays, never
 pickle, written atomically) that also holds
 
 - the optimizer state (``optimizer.state_dict()``: step count, learning rate, momentum/Adam moments),
@@ -39,10 +39,12 @@ import numpy as np
 
 from .callbacks import Callback
 from ..core.errors import InvalidTypeError, InvalidValueError, ModelFileError, NNScratchError, NotBuiltError, ShapeError
+from .guards import diverged, weights_finite
 from .history import History
-from ..io.atomic import atomic_write, remove_stale_temporaries
+from ..io.atomic import atomic_write, fsync_folder, remove_stale_temporaries
 from ..core.layer import to_config
 from ..io.model_file import read_model_file, save_model, weights_of
+from .checkpoint_checks import check_consistent, check_finite, read_with_fallback
 
 if TYPE_CHECKING:
     from ..models.model import Model
@@ -124,7 +126,8 @@ def _compile_record(model: Model) -> dict[str, Any]:
         json.dumps(optimizer)
     except (NNScratchError, TypeError, ValueError):
         optimizer = None  # e.g. a learning-rate schedule without get_config: resuming then needs compile() first
-    metrics = [m if isinstance(m, str) else getattr(m, "name", None) for m in model._metric_names]
+    names = model.trainer.metric_names
+    metrics = [m if isinstance(m, str) else getattr(m, "name", None) for m in (names if isinstance(names, list) else [])]
     return {"loss": model.loss.get_config(), "optimizer": optimizer, "metrics": [m for m in metrics if m]}
 
 
@@ -148,7 +151,8 @@ def save_checkpoint(model: Model, path: str | os.PathLike, epoch: int | None = N
             arrays[f"optimizer/{key}"] = value
     rngs = [_split_arrays(_rng_state(g), "rng", arrays) for g in _generators(model)]
     callbacks: dict[str, Any] = {}
-    for i, cb in enumerate(getattr(model, "_callbacks", None) or ()):
+    trainer = model.trainer
+    for i, cb in enumerate(trainer.callbacks):
         state = cb.get_state()
         if state is None:
             continue
@@ -164,9 +168,9 @@ def save_checkpoint(model: Model, path: str | os.PathLike, epoch: int | None = N
         "optimizer": {"iterations": int(opt["iterations"]), "lr": float(opt["lr"])},
         "rng": rngs,
         "history": history.to_dict(),
-        "fit": dict(getattr(model, "_fit_settings", None) or {}),
+        "fit": dict(trainer.fit_settings),
         "callbacks": callbacks,
-        "stop_training": bool(model.stop_training and not getattr(model, "_interrupted", False)),
+        "stop_training": bool(model.stop_training and not trainer.interrupted),
     }
     return save_model(model, path, extra=arrays, extra_config={"checkpoint": record})
 
@@ -241,12 +245,14 @@ class TrainingState:
         self.callbacks = dict(record.get("callbacks") or {})
         self.stop_training = bool(record.get("stop_training", False))
         self.weights = weights_of(self.arrays)
+        check_finite(self)
+        check_consistent(self)
 
     # ------------------------------------------------------------------ checks
     def check_compatible(self, model: Model) -> None:
         """Raise ``ModelFileError`` unless ``model`` has the checkpoint's architecture (and input shape, if built)."""
-        ours = json.loads(json.dumps(to_config(model)))
-        theirs = self.config["model"]
+        ours = _unnamed(json.loads(json.dumps(to_config(model))))
+        theirs = _unnamed(self.config["model"])
         if ours != theirs:
             raise ModelFileError(f"'{self.path}' is a checkpoint of another architecture: {_first_difference(theirs, ours)}")
         saved = tuple(self.config["input_shape"])
@@ -321,10 +327,26 @@ class TrainingState:
 
 
 def read_checkpoint(path: str | os.PathLike) -> TrainingState:
-    """Read a checkpoint file (or ``<folder>/last.npz``); ``ModelFileError`` says what is wrong with it."""
-    path = resolve(path)
-    config, arrays = read_model_file(path)
-    return TrainingState(path, config, arrays)
+    """Read a checkpoint file (or ``<folder>/last.npz``); ``ModelFileError`` says what is wrong with it.
+
+    For a folder whose ``last.npz`` is damaged or missing, the newest intact kept copy (``epoch-NNNN.npz``,
+    see ``Checkpoint(keep=...)``) is used instead, with a warning naming both files.
+    """
+    def read_one(file: Path) -> TrainingState:
+        return TrainingState(file, *read_model_file(file))
+
+    if isinstance(path, (str, os.PathLike)) and str(path) and Path(path).is_dir():
+        return read_with_fallback(Path(path), LAST, lambda: read_one(resolve(path)), read_one)
+    return read_one(resolve(path))
+
+
+def _unnamed(spec: Any) -> Any:
+    """An architecture record without the layers' names (which differ from one process to the next)."""
+    if isinstance(spec, dict):
+        return {k: _unnamed(v) for k, v in spec.items() if not (k == "name" and ("class" in spec or "nodes" in spec))}
+    if isinstance(spec, list):
+        return [_unnamed(v) for v in spec]
+    return spec
 
 
 def _first_difference(saved: Any, ours: Any, where: str = "") -> str:
@@ -374,6 +396,7 @@ class Checkpoint(Callback):
             raise InvalidValueError(f"Checkpoint directory '{self.directory}' is a file, not a folder")
         self.directory.mkdir(parents=True, exist_ok=True)
         remove_stale_temporaries(self.path)  # left by a process killed while writing
+        remove_stale_temporaries(self.directory / "epoch-*.npz", pattern=True)  # ... or while keeping a copy
         self.epochs = logs.get("epochs")
         self.last_written = None
 
@@ -381,8 +404,8 @@ class Checkpoint(Callback):
         done = epoch + 1
         if done % self.every and not self.model.stop_training and done != self.epochs:
             return
-        if not self.model._weights_finite(with_optimizer=True):
-            self.model._diverged(math.nan, epoch, None, 0, "the weights became NaN or inf although the loss stayed "
+        if not weights_finite(self.model, with_optimizer=True):
+            diverged(self.model, self.model.trainer.snapshots, math.nan, epoch, None, 0, "the weights became NaN or inf although the loss stayed "
                                  f"finite (checkpoint of epoch {done} not written)")
         path = save_checkpoint(self.model, self.path, epoch=done)
         self.last_written = (path, done)
@@ -396,6 +419,7 @@ class Checkpoint(Callback):
             tmp.unlink(missing_ok=True)
             os.link(path, tmp)
             os.replace(tmp, target)
+            fsync_folder(self.directory)
         except OSError:
             tmp.unlink(missing_ok=True)
             data = path.read_bytes()
@@ -403,6 +427,7 @@ class Checkpoint(Callback):
         numbered = sorted(p for p in self.directory.glob("epoch-*.npz") if p.name[6:-4].isdigit())
         for old in numbered[: max(0, len(numbered) - self.keep)]:
             old.unlink(missing_ok=True)
+        fsync_folder(self.directory)
 
     def interrupt_hint(self) -> str | None:
         if self.last_written is None:

@@ -10,8 +10,8 @@ threads overlap. The chunk gradients are then added into the model's gradients i
 optimizer steps once: the result is the full batch's gradient, and a seeded run gives the same numbers
 every time for a given thread count (to rounding, not bit for bit, against another thread count).
 
-Only models whose layers all treat samples independently and draw no random numbers take this path
-(``Module.per_sample``): ``Dense``, ``Conv2D``, the pooling layers, activations, ``Flatten``... A model with
+Any model whose layers all treat samples independently and draw no random numbers takes this path
+(``Layer.per_sample``): ``Dense``, ``Conv2D``, the pooling layers, activations, ``Flatten``... A model with
 ``Dropout``, ``BatchNorm`` or augmentation layers trains on one thread, as before. So does a model of
 ``Dense`` layers alone (no layer that ``gains_from_threads``): its time goes to matrix products, which the
 BLAS already spreads over the cores, and split batches made an MNIST MLP epoch slower (1.1 s -> 1.7 s on
@@ -83,42 +83,37 @@ def chunk_bounds(n: int, chunks: int) -> list[tuple[int, int]]:
     return list(zip(edges[:-1], edges[1:]))
 
 
-def replicate(model: Any, params: list) -> tuple[Any, list]:
-    """A replica of ``model`` and its copies of ``params``: a shallow copy of the model whose layers (deep
-    copies sharing the parameters' ``data`` arrays, not their ``grad``), fused output activation and
-    training loss are its own, so its ``_forward_backward`` runs a chunk without touching the model's."""
+def replicate(trainer: Any) -> tuple[Any, list]:
+    """A replica trainer on a copy of the model whose layers share the parameters' ``data`` arrays (not
+    their ``grad``), with its own call records and losses; and the replica's copies of the parameters."""
+    model = trainer.model
+    params = [p for _, p in model.named_parameters(include_frozen=True)]
     memo: dict[int, Any] = {id(p.data): p.data for p in params}
-    replica = copy.copy(model)
-    replica.layers = copy.deepcopy(model.layers, memo)
-    replica._fused = memo[id(model._fused)] if model._fused is not None else None
-    replica._train_loss = copy.copy(model._train_loss)
-    return replica, [memo[id(p)] for p in params]
+    memo[id(model.trainer)] = None  # the copy needs no trainer of its own
+    copy_model = copy.deepcopy(model, memo)
+    return trainer.replica(copy_model), [memo[id(p)] for p in params]
 
 
-def _chunk(net: Any, params: list, x: np.ndarray, y: np.ndarray, weight: float) -> tuple[float, np.ndarray]:
-    """A replica's share of a step: its gradients (``params``) zeroed, then ``net._forward_backward``."""
+def _chunk(twin: Any, params: list, xs: list, ys: list, weight: float) -> tuple[float, list]:
+    """A replica's share of a step: its gradients (``params``) zeroed, then forward, loss and backward."""
     for p in params:
         p.zero_grad()
-    return net._forward_backward(x, y, weight)
+    return twin.forward_backward(xs, ys, weight)
 
 
 class DataParallel:
-    """The data-parallel step of a ``Sequential`` model: ``step(x, y)`` fills the model's gradients."""
+    """The data-parallel step of a compiled model: ``step(xs, ys, threads)`` fills the model's gradients."""
 
-    def __init__(self, model: Any) -> None:
-        self.model = model
+    def __init__(self, trainer: Any) -> None:
+        self.trainer = trainer
         self.threads = get_num_threads()
-        self.params = [p for _, p in model.named_parameters(include_frozen=True)]  # frozen ones shared too
-        self.replicas: list[tuple[Any, list]] = []  # (replica, its copies of self.params)
-        # the model's first layer with an ``input_grad`` flag (fit sets it to False) and its replicas' copies
-        self.first = next((m for m in model.modules() if hasattr(m, "input_grad")), None)
-        self.first_copies: list[Any] = []
+        self.params = [p for _, p in trainer.model.named_parameters(include_frozen=True)]  # frozen ones shared too
+        self.replicas: list[tuple[Any, list]] = []  # (replica trainer, its copies of self.params)
 
     @staticmethod
     def eligible(model: Any) -> bool:
-        """A ``Sequential`` whose every layer (and sub-module) is ``per_sample``, with at least one layer that
-        ``gains_from_threads``."""
-        modules = [m for layer in getattr(model, "layers", ()) for m in layer.modules()]
+        """Every layer of the model (and inside it) is ``per_sample``, and at least one ``gains_from_threads``."""
+        modules = list(model.modules())[1:]
         return all(m.per_sample for m in modules) and any(m.gains_from_threads for m in modules)
 
     def threads_for(self, batch: int) -> int:
@@ -130,26 +125,21 @@ class DataParallel:
         stale = any(len(copies) != len(params) or any(c.data is not p.data for c, p in zip(copies, params))
                     for _, copies in self.replicas[:count])  # an array replaced, not updated in place
         if len(self.replicas) < count or stale:
-            self.replicas = [replicate(self.model, params) for _ in range(count)]
-            self.first_copies = [next((m for m in r.modules() if hasattr(m, "input_grad")), None)
-                                 for r, _ in self.replicas]
-        if self.first is not None:  # mirror the skipped first-layer input gradient (fit's _NoInputGrad)
-            for copy_first in self.first_copies[:count]:
-                copy_first.input_grad = self.first.input_grad
+            self.replicas = [replicate(self.trainer) for _ in range(count)]
         return self.replicas[:count]
 
-    def step(self, x: np.ndarray, y: np.ndarray, threads: int) -> tuple[float, np.ndarray]:
-        """The loss (mean over the batch) and output ``(batch, ...)`` of one forward/backward split into
-        ``threads`` chunks; the model's gradients (zeroed before) hold the batch's afterwards."""
-        n = len(x)
+    def step(self, xs: list[np.ndarray], ys: list[np.ndarray], threads: int) -> tuple[float, list[np.ndarray]]:
+        """The loss (mean over the batch) and outputs of one forward/backward split into ``threads`` chunks;
+        the model's gradients (zeroed before) hold the batch's afterwards."""
+        n = len(xs[0])
         bounds = chunk_bounds(n, threads)
         replicas = self._replicas(threads - 1)
         pool = _executor(threads - 1)
-        futures = [pool.submit(_chunk, replica, copies, x[a:b], y[a:b], (b - a) / n)
-                   for (replica, copies), (a, b) in zip(replicas, bounds[1:])]
+        futures = [pool.submit(_chunk, twin, copies, [x[a:b] for x in xs], [y[a:b] for y in ys], (b - a) / n)
+                   for (twin, copies), (a, b) in zip(replicas, bounds[1:])]
         a, b = bounds[0]
         try:
-            first = self.model._forward_backward(x[a:b], y[a:b], (b - a) / n)
+            first = self.trainer.forward_backward([x[a:b] for x in xs], [y[a:b] for y in ys], (b - a) / n)
         finally:
             wait(futures)  # never leave a worker running on the shared weights, even after an error here
         results = [first] + [f.result() for f in futures]
@@ -159,5 +149,5 @@ class DataParallel:
                 for p, q in zip(self.params, copies):
                     if p.trainable:
                         p.grad += q.grad
-                        p.grad_is_zero = False
-        return value, np.concatenate([out for _, out in results])
+        outs = [np.concatenate([out[i] for _, out in results]) for i in range(len(results[0][1]))]
+        return value, outs

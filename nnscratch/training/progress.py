@@ -22,21 +22,22 @@ def _format_seconds(seconds: float) -> str:
 
 
 class ProgressBar(Callback):
-    """Show training progress on ``stream`` (stderr by default); ``interactive`` defaults to ``stream.isatty()``."""
+    """Show training progress on ``stream`` (stderr by default); ``interactive`` defaults to ``stream.isatty()``;
+    ``per_epoch=True`` prints one line per epoch only (Keras's ``verbose=2``)."""
 
     def __init__(self, stream: IO[str] | None = None, interactive: bool | None = None, width: int = 24,
-                 refresh_seconds: float = 0.1) -> None:
+                 refresh_seconds: float = 0.1, per_epoch: bool = False) -> None:
         self.stream = stream or sys.stderr
-        self.interactive = self.stream.isatty() if interactive is None else interactive
+        self.interactive = False if per_epoch else (self.stream.isatty() if interactive is None else interactive)
         self.width, self.refresh = width, refresh_seconds
 
-    def on_train_begin(self, logs: dict[str, Any]) -> None:
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         self.epochs, self.steps = logs["epochs"], logs["steps"]
 
-    def on_epoch_begin(self, epoch: int, logs: dict[str, Any]) -> None:
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self.epoch, self.start, self.last_draw = epoch, time.perf_counter(), 0.0
 
-    def on_batch_end(self, batch: int, logs: dict[str, float]) -> None:
+    def on_batch_end(self, batch: int, logs: dict[str, float] | None = None) -> None:
         if not self.interactive:
             return
         now = time.perf_counter()
@@ -47,12 +48,11 @@ class ProgressBar(Callback):
         filled = self.width * done // self.steps
         bar = "=" * max(filled - 1, 0) + (">" if filled < self.width else "=") + "." * (self.width - filled)
         eta = (now - self.start) / done * (self.steps - done)
-        logs = {**logs, **self.model.epoch_metrics()}
         line = f"Epoch {self.epoch + 1}/{self.epochs} {done}/{self.steps} [{bar}] - {_format_logs(logs)} - ETA {_format_seconds(eta)}"
         self.stream.write("\r" + line + "\033[K")
         self.stream.flush()
 
-    def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
+    def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
         elapsed = time.perf_counter() - self.start
         line = f"Epoch {epoch + 1}/{self.epochs} - {_format_seconds(elapsed)} - {_format_logs(logs)}"
         self.stream.write(("\r" + line + "\033[K\n") if self.interactive else line + "\n")

@@ -78,7 +78,7 @@ def mnist_to_98(ctx: Context) -> list[dict[str, Any]]:
                 self.reached: int | None = None
                 self.accuracy: float | None = None
 
-            def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
+            def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
                 t0 = time.perf_counter()
                 acc = self.accuracy = float(self.model.evaluate(self.x_test, self.y_test)["accuracy"])
                 self.eval_seconds += time.perf_counter() - t0

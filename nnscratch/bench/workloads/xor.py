@@ -44,7 +44,7 @@ def xor_classic(ctx: Context) -> list[dict[str, Any]]:
         value = 0.0
         for _ in range(epochs):
             for i in range(len(XOR_X)):
-                value, _out = model.train_step(XOR_X[i:i + 1], XOR_Y[i:i + 1])
+                value = model.train_step(XOR_X[i:i + 1], XOR_Y[i:i + 1])["loss"]
         return value
 
     def classic() -> float:
@@ -78,8 +78,8 @@ class StopAtAccuracy(nn.Callback):
         self.target = target
         self.reached_epoch: int | None = None
 
-    def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
-        if logs.get("accuracy", 0.0) >= self.target and self.reached_epoch is None:
+    def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
+        if (logs or {}).get("accuracy", 0.0) >= self.target and self.reached_epoch is None:
             self.reached_epoch = epoch + 1
             self.model.stop_training = True
 

@@ -1,0 +1,45 @@
+"""``Call``: the record of one call of a layer — everything its backward needs, and nothing a layer keeps.
+
+A layer owns its weights; what one forward call computes for its backward (the input, a mask, the
+column matrix of a convolution) is stored on the ``Call`` of that call. A layer used at two places of a
+graph is called with two ``Call`` objects, so each backward sees its own forward, and the gradients of
+the shared weights add up. Scratch buffers live on the call too (``Call.ws``), so a buffer a layer
+reuses for speed never overwrites an output or a gradient of another call.
+
+A graph keeps one ``Call`` per node and reuses it every step (the buffers are reused with it); a layer
+called directly (``layer.forward(x)`` / ``layer.backward(dy)``) uses a call of its own, one at a time.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .workspace import Workspace
+
+
+class Call:
+    """Per-call state: ``training``, whether the caller needs the input gradient, scratch buffers.
+
+    ``input_grad`` is ``False`` when nothing upstream needs dL/dx (the first layers of a model): the
+    layer's backward may then return ``None`` and skip that product. Layers put whatever else their
+    backward needs on the record as attributes (``ctx.x = x``); ``sub(key)`` gives a nested record for a
+    sub-layer (a layer's activation, a nested model's nodes), kept from call to call like this one.
+    """
+
+    def __init__(self, training: bool = False, input_grad: bool = True) -> None:
+        self.training = training
+        self.input_grad = input_grad
+        self.ws = Workspace()
+        self._subs: dict[Any, Call] = {}
+
+    def sub(self, key: Any, input_grad: bool | None = None) -> Call:
+        """The nested record ``key`` (created on first use), with this call's ``training`` mode."""
+        child = self._subs.get(key)
+        if child is None:
+            child = self._subs[key] = Call(self.training, self.input_grad)
+        child.training = self.training
+        child.input_grad = self.input_grad if input_grad is None else input_grad
+        return child
+
+    def __repr__(self) -> str:
+        return f"Call(training={self.training}, input_grad={self.input_grad})"

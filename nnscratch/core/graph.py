@@ -1,0 +1,238 @@
+"""``Graph``: runs the nodes between a model's inputs and outputs, forward and backward.
+
+The nodes are put in an order where each comes after the nodes it reads from (a topological order).
+Every tensor gets a slot; forward fills the slots, backward walks the steps in reverse and *adds* the
+gradients of a tensor read by several nodes (a fork, a residual connection, a shared layer).
+
+Each node has its own ``Call`` record under the model call's record (``ctx.sub(key)``), so a layer used
+at two nodes, or a whole model called twice inside another, keeps each call's state apart.
+
+The plan of steps is derived from the nodes: fusions registered in ``nnscratch.core.rewrites`` replace
+pairs of nodes, and each step knows whether its input gradient is needed (not when everything upstream
+is a model input or a layer without trainable weights): the first layer of a model skips dL/dx.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from . import rewrites
+from .call import Call
+from .errors import InvalidTypeError, InvalidValueError
+from .tensor import Node, SymbolicTensor
+
+
+@dataclass
+class Step:
+    layer: Any
+    in_slots: list[int]
+    out_slots: list[int]
+    several_inputs: bool
+    several_outputs: bool
+    key: Any
+    input_grad: bool = True
+    fusion: str | None = None
+
+
+@dataclass
+class Plan:
+    steps: list[Step]
+    needs_grad: list[bool]  # per slot: some step before it has trainable weights (or a model input needs one)
+
+
+def _as_list(tensors: Any, what: str) -> list[SymbolicTensor]:
+    items = list(tensors) if isinstance(tensors, (list, tuple)) else [tensors]
+    for i, t in enumerate(items):
+        if not isinstance(t, SymbolicTensor):
+            raise InvalidTypeError(f"Model {what}[{i}] must be a symbolic tensor (from nn.Input or a layer called "
+                                   f"on one), got {type(t).__name__}")
+    if not items:
+        raise InvalidValueError(f"Model needs at least one tensor in {what}")
+    return items
+
+
+class Graph:
+    """The nodes from ``inputs`` to ``outputs`` (symbolic tensors), ready to run on arrays."""
+
+    def __init__(self, inputs: Any, outputs: Any) -> None:
+        self.inputs = _as_list(inputs, "inputs")
+        self.outputs = _as_list(outputs, "outputs")
+        for i, t in enumerate(self.inputs):
+            if t.node is not None:
+                raise InvalidValueError(f"Model inputs[{i}] is the output of layer '{t.node.layer.name}', not an "
+                                        f"nn.Input; build the model from the Input tensors")
+        if len({id(t) for t in self.inputs}) != len(self.inputs):
+            raise InvalidValueError("Model inputs lists the same Input twice")
+        self.nodes = self._ordered_nodes()
+        slot = {id(t): i for i, t in enumerate(self.inputs)}
+        self.steps: list[Step] = []
+        for k, node in enumerate(self.nodes):
+            for t in node.outputs:
+                slot[id(t)] = len(slot)
+            self.steps.append(Step(node.layer, [slot[id(t)] for t in node.inputs], [slot[id(t)] for t in node.outputs],
+                                   node.several_inputs, node.several_outputs, k))
+        self.n_slots = len(slot)
+        self.input_slots = list(range(len(self.inputs)))
+        self.output_slots = [slot[id(t)] for t in self.outputs]
+        self.consumers = [0] * self.n_slots
+        for step in self.steps:
+            for s in step.in_slots:
+                self.consumers[s] += 1
+        self.layers: list[Any] = []
+        for step in self.steps:
+            if all(step.layer is not layer for layer in self.layers):
+                self.layers.append(step.layer)
+        for layer in self.layers:
+            if layer.keeps_call_state and sum(step.layer is layer for step in self.steps) > 1:
+                raise InvalidValueError(f"layer '{layer.name}' ({type(layer).__name__}) keeps its call state on "
+                                        f"itself (it overrides forward/backward), so it cannot be called twice in one "
+                                        f"model; implement forward_call/backward_call to share it")
+        self._plans: dict[Any, Plan] = {}
+        self._fused: dict[tuple[int, int], Any] = {}
+
+    def _ordered_nodes(self) -> list[Node]:
+        """The nodes the outputs depend on, each after the nodes it reads from (iterative depth-first)."""
+        inputs = {id(t) for t in self.inputs}
+        order: list[Node] = []
+        state: dict[int, int] = {}  # 1: on the stack, 2: placed
+        for out in self.outputs:
+            stack: list[tuple[SymbolicTensor, bool]] = [(out, False)]
+            while stack:
+                t, expanded = stack.pop()
+                node = t.node
+                if node is None:
+                    if id(t) not in inputs:
+                        raise InvalidValueError(f"Model outputs depend on the input '{t.name}', which is not among the "
+                                                f"model's inputs")
+                    continue
+                if expanded:
+                    if state.get(id(node)) != 2:
+                        state[id(node)] = 2
+                        order.append(node)
+                    continue
+                if state.get(id(node)) == 2:
+                    continue
+                state[id(node)] = 1
+                stack.append((t, True))
+                for t_in in reversed(node.inputs):
+                    if t_in.node is not None and state.get(id(t_in.node)) == 1:
+                        raise InvalidValueError("the graph has a cycle")
+                    stack.append((t_in, False))
+        return order
+
+    # ------------------------------------------------------------------ plans
+    def plan(self, input_grad: bool, use_rewrites: bool = True) -> Plan:
+        """The steps to run, fused where a fusion applies, each knowing whether its input gradient is needed."""
+        key = (input_grad, use_rewrites, tuple(m._trainable for layer in self.layers for m in layer.modules()))
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._plans[key] = self._make_plan(input_grad, use_rewrites)
+        return plan
+
+    def _make_plan(self, input_grad: bool, use_rewrites: bool) -> Plan:
+        steps = self._fuse(self.steps) if use_rewrites else self.steps
+        needs = [False] * self.n_slots
+        for s in self.input_slots:
+            needs[s] = input_grad
+        planned = []
+        for step in steps:
+            wants = any(needs[s] for s in step.in_slots)
+            trains = any(True for _ in step.layer.named_parameters())
+            for s in step.out_slots:
+                needs[s] = wants or trains
+            planned.append(Step(step.layer, step.in_slots, step.out_slots, step.several_inputs,
+                                step.several_outputs, step.key, wants, step.fusion))
+        return Plan(planned, needs)
+
+    def _fuse(self, steps: list[Step]) -> list[Step]:
+        outputs = set(self.output_slots)
+        by_input = {s: step for step in steps if not step.several_inputs for s in step.in_slots}
+        fused: list[Step] = []
+        absorbed: set[int] = set()
+        for step in steps:
+            if id(step) in absorbed:
+                continue
+            nxt = None
+            if not step.several_outputs and not step.several_inputs and len(step.out_slots) == 1:
+                s = step.out_slots[0]
+                if self.consumers[s] == 1 and s not in outputs:
+                    nxt = by_input.get(s)
+            fusion = rewrites.find_fusion(step.layer, nxt.layer) if nxt is not None else None
+            if fusion is None:
+                fused.append(step)
+                continue
+            pair = (id(step.layer), id(nxt.layer))
+            if pair not in self._fused:
+                self._fused[pair] = fusion.make(step.layer, nxt.layer)
+            fused.append(Step(self._fused[pair], step.in_slots, nxt.out_slots, False, False,
+                              (step.key, nxt.key), fusion=fusion.name))
+            absorbed.add(id(nxt))
+        return fused
+
+    # ------------------------------------------------------------------ running
+    def forward(self, ctx: Call, xs: list[np.ndarray], use_rewrites: bool = True) -> list[np.ndarray]:
+        """The outputs for the input arrays ``xs``; each node's record goes under ``ctx``."""
+        plan = ctx.plan = self.plan(ctx.input_grad, use_rewrites)
+        values: list[Any] = [None] * self.n_slots
+        values[:len(xs)] = xs
+        for step in plan.steps:
+            sub = ctx.sub(step.key, step.input_grad)
+            x = [values[s] for s in step.in_slots] if step.several_inputs else values[step.in_slots[0]]
+            y = step.layer.forward_call(sub, x)
+            if step.several_outputs:
+                for s, v in zip(step.out_slots, y):
+                    values[s] = v
+            else:
+                values[step.out_slots[0]] = y
+        return [values[s] for s in self.output_slots]
+
+    def backward(self, ctx: Call, grads: list[np.ndarray | None], from_logits: frozenset[int] = frozenset()
+                 ) -> list[np.ndarray | None]:
+        """dL/d(inputs) from dL/d(outputs) (None: no gradient reaches that output) of the call in ``ctx``.
+
+        For an output index in ``from_logits`` the gradient is with respect to the logits of its final
+        activation (``output_logits``), and backward starts below that activation."""
+        plan: Plan = ctx.plan
+        g: list[Any] = [None] * self.n_slots
+        logits_steps = {}
+        for i, (s, grad) in enumerate(zip(self.output_slots, grads)):
+            if grad is None:
+                continue
+            if i in from_logits:
+                logits_steps[s] = grad
+            else:
+                g[s] = grad if g[s] is None else g[s] + grad
+        for step in reversed(plan.steps):
+            sub = ctx._subs[step.key]
+            if not step.several_outputs and step.out_slots[0] in logits_steps:
+                dx = step.layer.backward_from_logits(sub, logits_steps[step.out_slots[0]])
+            else:
+                outs = [g[s] for s in step.out_slots]
+                if all(o is None for o in outs):
+                    continue
+                dx = step.layer.backward_call(sub, outs if step.several_outputs else outs[0])
+            if not step.input_grad or dx is None:
+                continue
+            for s, d in zip(step.in_slots, dx if step.several_inputs else [dx]):
+                if d is not None and plan.needs_grad[s]:
+                    g[s] = d if g[s] is None else g[s] + d
+        return [g[s] for s in self.input_slots]
+
+    def output_step(self, i: int) -> Step | None:
+        """The plain step that produces output ``i``, if no other node reads that tensor (for loss fusion)."""
+        s = self.output_slots[i]
+        if self.consumers[s] or s in self.input_slots or self.output_slots.count(s) > 1:
+            return None
+        for step in self.steps:
+            if s in step.out_slots and not step.several_outputs:
+                return step
+        return None
+
+    def output_logits(self, ctx: Call, i: int) -> np.ndarray:
+        """The logits (the final activation's input) of output ``i`` in the call recorded in ``ctx``."""
+        s = self.output_slots[i]
+        step = next(step for step in ctx.plan.steps if s in step.out_slots)
+        return step.layer.logits(ctx._subs[step.key])

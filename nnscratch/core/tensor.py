@@ -1,0 +1,104 @@
+"""Symbolic tensors and nodes: how calling layers on ``Input`` tensors records a graph.
+
+``x = Input(shape=(28, 28, 1))`` is a ``SymbolicTensor``: a per-sample shape and a dtype, no data.
+Calling a layer on symbolic tensors builds the layer for those shapes and records a ``Node`` (the
+layer, its input tensors, its output tensors); the outputs are new symbolic tensors. ``Model(inputs,
+outputs)`` then walks the nodes back from the outputs (``nnscratch.core.graph``). A layer called at two
+places has two nodes: one set of weights, two calls.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .errors import InvalidTypeError, InvalidValueError, ShapeError
+
+
+class SymbolicTensor:
+    """A placeholder for the arrays that will flow through a graph: ``shape`` is ``(None, *sample_shape)``."""
+
+    def __init__(self, sample_shape: tuple[int, ...], dtype: Any, node: Node | None = None, index: int = 0,
+                 name: str | None = None) -> None:
+        self.sample_shape = tuple(int(d) for d in sample_shape)
+        self.dtype = np.dtype(dtype)
+        self.node = node  # the node that produces it; None for an Input
+        self.index = index  # which output of that node
+        self.name = name
+
+    @property
+    def shape(self) -> tuple[int | None, ...]:
+        return (None, *self.sample_shape)
+
+    @property
+    def ndim(self) -> int:
+        return 1 + len(self.sample_shape)
+
+    def __repr__(self) -> str:
+        where = f", from {self.node.layer.name}" if self.node is not None else f", input '{self.name}'"
+        return f"<SymbolicTensor shape={self.shape} dtype={self.dtype.name}{where}>"
+
+    def __array__(self, *args: Any, **kwargs: Any) -> np.ndarray:
+        raise InvalidTypeError("a symbolic tensor (from nn.Input) has no values: build a Model from it and call "
+                               "model.predict(x) on arrays")
+
+
+class Node:
+    """One call of ``layer`` in a graph: ``inputs`` -> ``outputs`` (symbolic tensors)."""
+
+    def __init__(self, layer: Any, inputs: list[SymbolicTensor], outputs: list[SymbolicTensor],
+                 several_inputs: bool, several_outputs: bool) -> None:
+        self.layer = layer
+        self.inputs = inputs
+        self.outputs = outputs
+        self.several_inputs = several_inputs
+        self.several_outputs = several_outputs
+
+    def __repr__(self) -> str:
+        return f"<Node {self.layer.name}: {len(self.inputs)} in, {len(self.outputs)} out>"
+
+
+_input_count = 0
+
+
+def Input(shape: Any = None, dtype: Any = "float32", name: str | None = None,
+          batch_size: int | None = None, **kwargs: Any) -> SymbolicTensor:  # noqa: N802 - Keras's name
+    """A graph input for samples of shape ``shape`` (without the batch axis): ``Input(shape=(784,))``."""
+    global _input_count
+    if "batch_shape" in kwargs and shape is None:
+        shape = tuple(kwargs.pop("batch_shape"))[1:]
+    if kwargs:
+        raise InvalidValueError(f"Input got unexpected arguments {sorted(kwargs)}")
+    if isinstance(shape, (int, np.integer)) and not isinstance(shape, bool):
+        shape = (int(shape),)
+    if not isinstance(shape, (tuple, list)) or not all(
+            isinstance(d, (int, np.integer)) and not isinstance(d, bool) and d > 0 for d in shape):
+        raise ShapeError(f"Input shape must be a tuple of positive integers (one sample's shape, without the batch "
+                         f"axis), got {shape!r}")
+    dtype = np.dtype(dtype)
+    if dtype not in (np.float32, np.float64):
+        raise InvalidValueError(f"Input dtype must be float32 or float64, got {dtype}")
+    _input_count += 1
+    return SymbolicTensor(tuple(shape), dtype, None, 0, name or ("input" if _input_count == 1 else f"input_{_input_count - 1}"))
+
+
+def connect(layer: Any, x: Any) -> Any:
+    """``layer(x)`` on symbolic tensors: build ``layer`` for their shapes, record a node, return its outputs."""
+    several_inputs = isinstance(x, (list, tuple))
+    inputs = list(x) if several_inputs else [x]
+    for i, t in enumerate(inputs):
+        if not isinstance(t, SymbolicTensor):
+            raise InvalidTypeError(f"{layer.name}: input {i} is a {type(t).__name__}; a layer called on symbolic "
+                                   f"tensors needs all of its inputs symbolic (from nn.Input or another layer)")
+    dtypes = {t.dtype for t in inputs}
+    if len(dtypes) == 1 and layer.dtype != inputs[0].dtype and not layer.built:
+        layer.set_dtype(inputs[0].dtype)
+    shapes: Any = [t.sample_shape for t in inputs] if several_inputs else inputs[0].sample_shape
+    out_shapes = layer.compute_output_shape(shapes)
+    several_outputs = isinstance(out_shapes, list)
+    outputs = [SymbolicTensor(s, layer.dtype) for s in (out_shapes if several_outputs else [out_shapes])]
+    node = Node(layer, inputs, outputs, several_inputs, several_outputs)
+    for i, t in enumerate(outputs):
+        t.node, t.index = node, i
+    return outputs if several_outputs else outputs[0]

@@ -1,0 +1,40 @@
+"""``summary_text(model)``: Keras's table of layers, output shapes and parameter counts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _shape(shapes: Any) -> str:
+    if isinstance(shapes, list):
+        return ", ".join(_shape(s) for s in shapes)
+    return str((None, *shapes))
+
+
+def summary_text(model: Any, width: int = 90) -> str:
+    """One row per node (a shared layer once per call): name (type), output shape, parameters."""
+    cols = (40, 30, 20)
+    line = "=" * width
+    rows = [f'Model: "{model.name}"', line,
+            f"{'Layer (type)':<{cols[0]}}{'Output Shape':<{cols[1]}}{'Param #':>{cols[2]}}", line]
+    graph = model.graph
+    seen: set[int] = set()
+    if graph is not None:
+        for t in graph.inputs:
+            rows.append(f"{(t.name or 'input') + ' (InputLayer)':<{cols[0]}}{_shape(t.sample_shape):<{cols[1]}}"
+                        f"{0:>{cols[2]}}")
+        for node in graph.nodes:
+            layer = node.layer
+            count = 0 if id(layer) in seen else layer.count_params()
+            seen.add(id(layer))
+            shapes = [t.sample_shape for t in node.outputs]
+            label = f"{layer.name} ({type(layer).__name__})"
+            rows.append(f"{label:<{cols[0]}}{_shape(shapes if len(shapes) > 1 else shapes[0]):<{cols[1]}}"
+                        f"{count:>{cols[2]},}")
+    else:
+        rows.append("(not built yet: call it on data or give the input shape)")
+    total = model.count_params() if graph is not None else 0
+    trainable = sum(p.data.size for p in model.trainable_weights) if graph is not None else 0
+    rows += [line, f"Total params: {total:,}", f"Trainable params: {trainable:,}",
+             f"Non-trainable params: {total - trainable:,}", "_" * width]
+    return "\n".join(rows)

@@ -1,0 +1,98 @@
+"""``NNClassifier``: a scikit-learn classifier trained by nnscratch (binary and multiclass, any labels)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from sklearn.base import ClassifierMixin
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ..core.errors import InvalidValueError
+from .base import NNEstimatorBase
+
+
+class NNClassifier(ClassifierMixin, NNEstimatorBase):
+    """A multilayer perceptron classifier with scikit-learn's API (parameters: ``NNEstimatorBase``).
+
+    Labels may be any sortable values (ints, strings); they are encoded as indices into ``classes_``.
+    Two classes: one sigmoid output and binary cross-entropy; more: a softmax output and categorical
+    cross-entropy. Learned: ``classes_``, ``n_features_in_`` (and ``feature_names_in_`` for a
+    DataFrame), ``model_`` (the nnscratch model), ``history_`` (per-epoch ``loss``, ``val_loss``...),
+    ``n_iter_`` (epochs trained).
+    """
+
+    def _loss(self, n_outputs: int) -> str:
+        return "binary_crossentropy" if n_outputs == 1 else "categorical_crossentropy"
+
+    def _output_activation(self, n_outputs: int) -> str:
+        return "sigmoid" if n_outputs == 1 else "softmax"
+
+    def _stratify(self, y: np.ndarray) -> np.ndarray:
+        return y.reshape(len(y))  # the encoded labels: (samples, 1) or (samples,)
+
+    @staticmethod
+    def _checked_classes(classes: Any) -> np.ndarray:
+        classes = np.unique(np.asarray(classes))
+        if len(classes) < 2:
+            raise InvalidValueError(f"NNClassifier needs at least 2 classes, got {len(classes)} class "
+                                    f"({classes.tolist()}); fit it on samples of several classes")
+        return classes
+
+    @staticmethod
+    def _encode(y: np.ndarray, classes: np.ndarray) -> np.ndarray:
+        """Indices into ``classes``: ``(samples, 1)`` float32 for two classes, ``(samples,)`` int otherwise."""
+        unknown = ~np.isin(y, classes)
+        if unknown.any():
+            raise InvalidValueError(f"y contains label {y[unknown][0]!r}, which is not one of classes_ "
+                                    f"{classes.tolist()}")
+        index = np.searchsorted(classes, y)
+        return index.astype(np.float32).reshape(-1, 1) if len(classes) == 2 else index.astype(np.int64)
+
+    @staticmethod
+    def _n_outputs(classes: np.ndarray) -> int:
+        return 1 if len(classes) == 2 else len(classes)
+
+    def fit(self, X: Any, y: Any) -> NNClassifier:
+        """Train a new model on ``X`` ``(samples, features)`` and labels ``y`` ``(samples,)``; returns self."""
+        X, y = validate_data(self, X, y, dtype=np.float32)
+        check_classification_targets(y)
+        classes = self._checked_classes(y)
+        self._train(X, self._encode(y, classes), self._n_outputs(classes), incremental=False)
+        self.classes_ = classes  # set once training succeeded
+        return self
+
+    def partial_fit(self, X: Any, y: Any, classes: Any = None) -> NNClassifier:
+        """One epoch on ``(X, y)``, continuing the current model (a new one on the first call, which
+        needs ``classes``, every label that will ever be seen); returns self."""
+        first = not hasattr(self, "model_")
+        if first and classes is None:
+            raise InvalidValueError("classes must be passed on the first call to partial_fit: every label the "
+                                    "classifier will see, e.g. classes=np.unique(y_all)")
+        X, y = validate_data(self, X, y, dtype=np.float32, reset=first)
+        check_classification_targets(y)
+        if first:
+            known = self._checked_classes(classes)
+        else:
+            known = self.classes_
+            if classes is not None and not np.array_equal(np.unique(np.asarray(classes)), known):
+                raise InvalidValueError(f"classes={np.unique(classes).tolist()} differs from classes_ "
+                                        f"{known.tolist()} of the earlier calls")
+        self._train(X, self._encode(y, known), self._n_outputs(known), incremental=True)
+        self.classes_ = known
+        return self
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities ``(samples, len(classes_))`` (float64), columns in the order of ``classes_``."""
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=np.float32, reset=False)
+        probs = np.asarray(self.model_.predict_proba(X), dtype=np.float64).reshape(len(X), -1)
+        if len(self.classes_) == 2:
+            return np.hstack([1.0 - probs[:, :1], probs[:, :1]])
+        return probs
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The most probable class of each sample ``(samples,)``, as values of ``classes_``."""
+        probs = self.predict_proba(X)  # checks that the classifier is fitted, before classes_ is read
+        return self.classes_[np.argmax(probs, axis=1)]

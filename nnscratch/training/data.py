@@ -1,0 +1,55 @@
+"""Arrays in and out of a training loop: one array per model input and per output, checked once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..core.errors import InvalidValueError, ShapeError
+from ..core.validation import as_float_array, as_targets, check_sample_shape
+
+
+def input_arrays(model: Any, x: Any, name: str = "x") -> list[np.ndarray]:
+    """``x`` (an array, a list in input order, or a dict by input name) as checked float arrays."""
+    if not model.built:
+        arr = as_float_array(x, name, model.dtype)
+        model.build(arr.shape[1:])
+        x = arr
+    xs = model.input_list(x)
+    graph = model.graph
+    several = len(xs) > 1
+    out = []
+    for i, (arr, t) in enumerate(zip(xs, graph.inputs)):
+        label = f"{name}[{i}]" if several else name
+        arr = as_float_array(arr, label, t.dtype)
+        check_sample_shape(arr, label, t.sample_shape)
+        out.append(arr)
+    if len({len(a) for a in out}) > 1:
+        raise ShapeError(f"{name}: the inputs have different numbers of samples: {[len(a) for a in out]}")
+    return out
+
+
+def target_arrays(model: Any, y: Any, n: int, name: str = "y") -> list[np.ndarray]:
+    """``y`` (an array, a list in output order, or a dict by output name) with ``n`` rows each."""
+    names = model.output_names
+    if isinstance(y, dict):
+        missing = [k for k in names if k not in y]
+        if missing:
+            raise InvalidValueError(f"{name} has no targets for outputs {missing} (it has {sorted(y)})")
+        ys = [y[k] for k in names]
+    elif len(names) > 1:
+        if not isinstance(y, (list, tuple)) or len(y) != len(names):
+            raise InvalidValueError(f"{name} must hold one target array per output ({len(names)}: {names}), "
+                                    f"as a list or a dict by output name")
+        ys = list(y)
+    elif isinstance(y, (list, tuple)) and len(y) == 1 and isinstance(y[0], np.ndarray) and y[0].ndim and len(y[0]) == n:
+        ys = [y[0]]  # one target array per output, for a model with one output
+    else:
+        ys = [y]
+    several = len(ys) > 1
+    return [as_targets(t, f"{name}[{i}]" if several else name, n, model.dtype) for i, t in enumerate(ys)]
+
+
+def take(arrays: list[np.ndarray], index: Any) -> list[np.ndarray]:
+    return [a[index] for a in arrays]

@@ -1,0 +1,304 @@
+"""The training loop: ``fit`` (epochs of shuffled mini-batches, validation, callbacks, history, resume,
+divergence and Ctrl-C guards), ``evaluate``, ``predict`` and the per-batch calls. ``Model`` delegates here.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from typing import Any, Iterable
+
+import numpy as np
+
+from ..core.errors import InvalidTypeError, InvalidValueError
+from ..core.validation import positive_int, real_number
+from .callbacks import Callback
+from .data import input_arrays, take, target_arrays
+from .guards import InterruptHandler, Snapshots, diverged, report_interrupt, weights_finite
+from .history import History
+from .progress import ProgressBar
+
+
+def as_callbacks(callbacks: Any) -> list[Callback]:
+    """``callbacks`` as a list of ``Callback`` objects (one callback alone is accepted too)."""
+    if isinstance(callbacks, Callback):
+        return [callbacks]
+    try:
+        items = list(callbacks or ())
+    except TypeError:
+        raise InvalidTypeError(f"callbacks must be a list of Callback objects, got {type(callbacks).__name__}") from None
+    for i, cb in enumerate(items):
+        if not isinstance(cb, Callback):
+            raise InvalidTypeError(f"callbacks[{i}] must be a Callback (subclass nnscratch.Callback), got {type(cb).__name__}")
+    return items
+
+
+def _batch_size(batch_size: Any, n: int, default: int) -> int:
+    return min(default if batch_size is None else positive_int(batch_size, "batch_size"), n)
+
+
+def fit(model: Any, x: Any, y: Any, epochs: int = 1, batch_size: int | None = 32, shuffle: bool = True,
+        validation_data: tuple[Any, Any] | None = None, validation_split: float = 0.0,
+        callbacks: Iterable[Callback] = (), verbose: int | str = "auto", initial_epoch: int = 0,
+        resume_from: str | os.PathLike | None = None) -> History:
+    """Train ``model`` on ``x`` ``(samples, ...)`` and ``y`` until ``epochs`` epochs are done.
+
+    ``x``/``y`` are arrays, or lists (dicts by name) of arrays for several inputs/outputs.
+    ``batch_size=None`` is full-batch gradient descent; the last partial batch is kept. Data are
+    reshuffled every epoch when ``shuffle``. ``validation_split`` holds out the last fraction of the
+    samples (before shuffling). ``verbose``: 0 silent, 1 progress display, 2 one line per epoch,
+    ``"auto"`` = 1. Returns a ``History`` of per-epoch ``loss``, metrics and their ``val_`` counterparts.
+
+    Everything is checked before the first step: shapes against the model and the loss, NaN/inf,
+    class labels in range, argument values; errors name the argument (``docs/errors.md``).
+
+    ``resume_from``: a checkpoint file or folder written by ``nnscratch.Checkpoint``. The weights,
+    optimizer state, random generator, epoch counter, History and callback state are restored and
+    training continues up to ``epochs`` (the total, not a number of extra epochs); a seeded run
+    interrupted and resumed ends with the same weights, bit for bit, as one run straight through.
+
+    Divergence: when a batch loss is NaN or inf, ``fit`` stops at once and raises
+    ``TrainingDivergedError`` (epoch, batch, learning rate) after putting back the last finite weights.
+    Ctrl-C (SIGINT, main thread): the current batch finishes, one line goes to stderr, and the History
+    of the completed epochs comes back with ``history.interrupted = True``; a second Ctrl-C raises
+    ``KeyboardInterrupt`` (the weights are then reset to those at the start of the epoch).
+    """
+    from .checkpoint import read_checkpoint
+
+    epochs = positive_int(epochs, "epochs", minimum=0)
+    initial_epoch = positive_int(initial_epoch, "initial_epoch", minimum=0)
+    validation_split = real_number(validation_split, "validation_split", "a number in [0, 1)", lambda v: 0.0 <= v < 1.0)
+    cbs = as_callbacks(callbacks)
+    state = None
+    if resume_from is not None:
+        if initial_epoch:
+            raise InvalidValueError("pass either initial_epoch or resume_from, not both: a checkpoint knows its epoch")
+        state = read_checkpoint(resume_from)
+        state.check_compatible(model)
+    if y is None:
+        raise InvalidValueError("fit needs targets y (or override train_step for another kind of training)")
+    xs = input_arrays(model, x)
+    ys = target_arrays(model, y, len(xs[0]))
+    if validation_data is not None:
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+            raise InvalidTypeError(f"validation_data must be a tuple (x_val, y_val), got "
+                                   f"{type(validation_data).__name__}"
+                                   f"{f' of length {len(validation_data)}' if isinstance(validation_data, (tuple, list)) else ''}")
+        xvs = input_arrays(model, validation_data[0], "validation_data[0]")
+        yvs = target_arrays(model, validation_data[1], len(xvs[0]), "validation_data[1]")
+    elif validation_split:
+        n_all = len(xs[0])
+        split = n_all - int(round(n_all * validation_split))
+        if split < 1 or split == n_all:
+            raise InvalidValueError(f"validation_split={validation_split} of {n_all} samples leaves an empty part")
+        (xs, xvs), (ys, yvs) = ((take(xs, slice(None, split)), take(xs, slice(split, None))),
+                                (take(ys, slice(None, split)), take(ys, slice(split, None))))
+        validation_data = (xvs, yvs)
+    n = len(xs[0])
+    bs = _batch_size(batch_size, n, n) if batch_size is None else _batch_size(batch_size, n, 32)
+    steps = -(-n // bs)
+    if state is not None:
+        state.check_input(xs[0])
+        if model.trainer is None:
+            state.compile_into(model)
+    trainer = model._compiled()
+    trainer.prepare(training=True)
+    trainer.check_targets(ys)
+    if validation_data is not None:
+        trainer.check_targets(yvs, "validation_data[1]")
+
+    history = History()
+    if verbose and verbose != 0:
+        cbs.append(ProgressBar(per_epoch=verbose == 2))
+    settings = {"epochs": epochs, "batch_size": bs, "samples": n, "shuffle": bool(shuffle),
+                "validation_samples": len(xvs[0]) if validation_data is not None else 0}
+    start_epoch = initial_epoch
+    if state is not None:
+        state.restore(model, settings)
+        history, start_epoch = state.history, state.epoch
+    history.interrupted = False
+    model.history, model.stop_training, trainer.interrupted = history, False, False
+    trainer.callbacks, trainer.fit_settings = cbs, settings
+    for cb in cbs:
+        cb.set_model(model)
+        cb.set_params({"epochs": epochs, "steps": steps, "verbose": verbose, "samples": n})
+    for cb in cbs:
+        cb.on_train_begin({"epochs": epochs, "steps": steps, "samples": n, "initial_epoch": start_epoch})
+    if state is not None:
+        state.restore_callbacks(cbs)
+        model.stop_training = state.stop_training
+    gather = shuffle and bs < n
+    buffers = [np.empty((bs, *a.shape[1:]), dtype=a.dtype) for a in xs] if gather else None
+    stopped_at: tuple[int, int | None] | None = None
+    trainer.snapshots = snapshots = Snapshots(model)
+    try:
+        with InterruptHandler(model):
+            for epoch in range(start_epoch, epochs):
+                if model.stop_training:  # a resumed run that had already stopped, or Ctrl-C before this epoch
+                    if trainer.interrupted:
+                        stopped_at = (epoch, 0)
+                    break
+                for cb in cbs:
+                    cb.on_epoch_begin(epoch, {})
+                snapshots.take(epoch)
+                order = model.rng.permutation(n) if gather else None
+                try:
+                    logs, seen = _run_epoch(model, xs, ys, bs, steps, order, buffers, cbs, epoch)
+                except KeyboardInterrupt:
+                    snapshots.restore_latest()  # the step may have been cut half-way: back to a consistent state
+                    raise
+                if trainer.interrupted and seen < n:
+                    stopped_at = (epoch, -(-seen // bs))
+                    break
+                if validation_data is not None:
+                    val = evaluate(model, xvs, yvs, batch_size=max(bs, 256), callbacks=cbs)
+                    logs.update({f"val_{k}": v for k, v in val.items()})
+                for cb in cbs:
+                    cb.on_epoch_end(epoch, logs)
+                history.append(epoch, logs)
+                for cb in cbs:
+                    cb.on_epoch_complete(epoch, logs)
+                if model.stop_training:
+                    if trainer.interrupted:
+                        stopped_at = (epoch, None)
+                    break
+            if stopped_at is None and not weights_finite(model):
+                last = history.epoch[-1] if history.epoch else start_epoch
+                diverged(model, snapshots, math.nan, last, None, steps,
+                         "the weights became NaN or inf although the loss stayed finite")
+    finally:
+        trainer.snapshots, trainer.callbacks = None, []  # no copies or callbacks (streams) kept after training
+    if stopped_at is not None:
+        history.interrupted = True
+        report_interrupt(stopped_at, steps, epochs, cbs)
+    for cb in cbs:
+        cb.on_train_end({"interrupted": stopped_at is not None})
+    return history
+
+
+def _run_epoch(model: Any, xs: list[np.ndarray], ys: list[np.ndarray], bs: int, steps: int,
+               order: np.ndarray | None, buffers: list[np.ndarray] | None, cbs: list[Callback],
+               epoch: int) -> tuple[dict[str, float], int]:
+    """Train one epoch; the logs are the means over its batches (metrics from the outputs before each step)."""
+    trainer = model.trainer
+    trainer.reset_metrics()
+    n, seen = len(xs[0]), 0
+    epoch_ys = ys if order is None else take(ys, order)
+    logs: dict[str, float] = {}
+    for step in range(steps):
+        start, stop = step * bs, min(step * bs + bs, n)
+        if order is None:
+            xb = take(xs, slice(start, stop))
+        else:
+            xb = [np.take(x, order[start:stop], axis=0, out=buf[: stop - start], mode="clip")
+                  for x, buf in zip(xs, buffers)]
+        yb = take(epoch_ys, slice(start, stop))
+        for cb in cbs:
+            cb.on_train_batch_begin(step, {})
+        before = trainer.seen
+        step_logs = model.train_step(xb, yb)
+        value = step_logs.get("loss", 0.0) if isinstance(step_logs, dict) else float(step_logs)
+        if not math.isfinite(value):
+            diverged(model, trainer.snapshots, value, epoch, step, steps)
+        if trainer.seen == before:  # a custom train_step that keeps no totals: average its logs here
+            trainer.seen += stop - start
+            for key, v in step_logs.items():
+                trainer.totals[key] = trainer.totals.get(key, 0.0) + float(v) * (stop - start)
+        seen = stop
+        logs = trainer.results()
+        for cb in cbs:
+            cb.on_train_batch_end(step, logs)
+        if model.stop_training:
+            break
+    return dict(logs), seen
+
+
+def evaluate(model: Any, x: Any, y: Any, batch_size: int | None = None, return_dict: bool = True,
+             callbacks: Iterable[Callback] = ()) -> Any:
+    """``{"loss": ..., metric: ...}`` averaged over all samples, in inference mode (a list of values in
+    Keras's order with ``return_dict=False``: the loss alone when there are no metrics)."""
+    trainer = model._compiled()
+    xs = input_arrays(model, x)
+    ys = target_arrays(model, y, len(xs[0]))
+    trainer.prepare(training=False)
+    trainer.check_targets(ys)
+    bs = _batch_size(batch_size, len(xs[0]), 1024)
+    cbs = list(callbacks)
+    saved = (trainer.seen, dict(trainer.totals))  # the training epoch's running totals stay as they were
+    trainer.reset_metrics()
+    for cb in cbs:
+        cb.on_test_begin({})
+    for k, start in enumerate(range(0, len(xs[0]), bs)):
+        for cb in cbs:
+            cb.on_test_batch_begin(k, {})
+        trainer.test_step(take(xs, slice(start, start + bs)), take(ys, slice(start, start + bs)))
+        for cb in cbs:
+            cb.on_test_batch_end(k, trainer.results())
+    results = trainer.results()
+    trainer.seen, trainer.totals = saved
+    for cb in cbs:
+        cb.on_test_end(results)
+    if return_dict:
+        return results
+    values = list(results.values())
+    return values[0] if len(values) == 1 else values
+
+
+def predict(model: Any, x: Any, batch_size: int | None = None) -> Any:
+    """Model outputs for ``x`` in batches, inference mode: an array (a list of arrays for several outputs)."""
+    from ..core.call import Call
+
+    xs = input_arrays(model, x)
+    n = len(xs[0])
+    bs = n if batch_size is None and n <= 1024 else _batch_size(batch_size, n, 1024)
+    ctx = Call(training=False, input_grad=False)
+    parts = []
+    for start in range(0, n, bs):
+        outs = model.run(ctx, take(xs, slice(start, start + bs)))
+        parts.append([o.copy() if len(parts) == 0 and start + bs >= n else o for o in outs])
+    outs = [np.concatenate([p[i] for p in parts]) if len(parts) > 1 else parts[0][i] for i in range(len(parts[0]))]
+    return outs if model.several_outputs else outs[0]
+
+
+def _batch(model: Any, x: Any, y: Any) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    xs = input_arrays(model, x)
+    ys = target_arrays(model, y, len(xs[0]))
+    return xs, ys
+
+
+def train_on_batch(model: Any, x: Any, y: Any) -> dict[str, float]:
+    """One optimizer step on ``(x, y)`` (checked first); the batch's loss and metrics."""
+    trainer = model._compiled()
+    xs, ys = _batch(model, x, y)
+    trainer.prepare(training=True)
+    trainer.check_targets(ys)
+    trainer.reset_metrics()
+    logs = model.train_step(xs, ys)
+    return trainer.results() or dict(logs)
+
+
+def test_on_batch(model: Any, x: Any, y: Any) -> dict[str, float]:
+    trainer = model._compiled()
+    xs, ys = _batch(model, x, y)
+    trainer.prepare(training=False)
+    trainer.check_targets(ys)
+    trainer.reset_metrics()
+    model.test_step(xs, ys)
+    return trainer.results()
+
+
+def compute_gradients(model: Any, x: Any, y: Any) -> tuple[float, dict[str, np.ndarray]]:
+    """``(loss, {weight name: dL/dweight})`` of the batch ``(x, y)`` in training mode; no weight changes
+    (the layers' ``grad`` arrays are overwritten, random layers draw as in training)."""
+    trainer = model._compiled()
+    xs, ys = _batch(model, x, y)
+    trainer.prepare(training=False)
+    trainer.check_targets(ys)
+    state = [(p, p.data.copy()) for p in model.non_trainable_weights]  # running statistics stay as they were
+    model.zero_grad()
+    try:
+        value, _ = trainer.forward_backward(xs, ys)
+    finally:
+        for p, saved in state:
+            p.data[...] = saved
+    return value, {name: p.grad.copy() for name, p in model.named_parameters()}

@@ -1,0 +1,213 @@
+"""``Trainer``: what ``compile`` sets up, and one batch's forward, loss, backward and update.
+
+It holds the loss of each model output (and its weight in the total, Keras's ``loss_weights``), the
+optimizer, the metrics and their running totals. The loop (``nnscratch.training.loop``) calls
+``model.train_step``, whose default is ``Trainer.train_step``; a model that overrides ``train_step``
+(a GAN's) can still use ``forward_loss``/``backward`` or ``model.compute_gradients``.
+
+Loss fusion: where an output comes from an activation whose pairing with the loss is registered
+(``nnscratch.core.rewrites``: softmax or sigmoid + cross-entropy), the loss is computed from the
+activation's input, exactly, and backward starts there.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from typing import Any
+
+import numpy as np
+
+from ..core.call import Call
+from ..core.errors import InvalidTypeError, InvalidValueError, NotBuiltError
+from ..core.rewrites import find_loss_fusion
+from . import losses as losses_mod
+from . import metrics as metrics_mod
+from . import optimizers
+from .parallel import DataParallel
+
+
+def per_output(spec: Any, names: list[str], what: str) -> list[Any]:
+    """``spec`` for each output: one value for all, a list in output order, or a dict by output name."""
+    if isinstance(spec, dict) and not (what == "loss" and "name" in spec):
+        unknown = [k for k in spec if k not in names]
+        if unknown:
+            raise InvalidValueError(f"{what} names outputs {unknown}; the model's outputs are {names}")
+        return [spec.get(n) for n in names]
+    if isinstance(spec, (list, tuple)) and what != "metrics":
+        if len(spec) != len(names):
+            raise InvalidValueError(f"{what} has {len(spec)} entries; the model has {len(names)} outputs {names}")
+        return list(spec)
+    return [spec] * len(names)
+
+
+class Trainer:
+    """The compiled state of a model; ``model.trainer`` after ``compile``."""
+
+    def __init__(self, model: Any, loss: Any, optimizer: Any, metrics: Any = (), loss_weights: Any = None,
+                 **options: Any) -> None:
+        unknown = set(options) - {"run_eagerly", "jit_compile", "steps_per_execution", "auto_scale_loss"}
+        if unknown:
+            raise InvalidValueError(f"compile got unexpected arguments {sorted(unknown)}")
+        self.model = model
+        self.loss_spec = loss
+        self.loss = self._resolve_losses(loss, check_only=True)
+        self.optimizer = optimizers.get(optimizer) if optimizer is not None else None
+        if isinstance(metrics, (str, metrics_mod.Metric)) or callable(metrics):
+            metrics = [metrics]
+        try:
+            self.metric_names = list(metrics) if not isinstance(metrics, dict) else metrics
+        except TypeError:
+            raise InvalidTypeError(f"metrics must be a list of names or Metric objects, got {metrics!r}") from None
+        for name in (self.metric_names.values() if isinstance(self.metric_names, dict) else self.metric_names):
+            for m in (name if isinstance(name, (list, tuple)) else [name]):
+                metrics_mod.get(m, 2)  # unknown names fail here, with a suggestion, not at fit time
+        self.loss_weights = loss_weights
+        self.prepared_for: Any = None
+        # the fit loop's state, public for callbacks and checkpoints
+        self.callbacks: list[Any] = []
+        self.fit_settings: dict[str, Any] = {}
+        self.interrupted = False
+        self.ctx = Call(training=True, input_grad=False)
+        self.eval_ctx = Call(training=False, input_grad=False)
+        self.parallel: DataParallel | None = None
+        self.reset_metrics()
+
+    # ------------------------------------------------------------------ set-up
+    def _resolve_losses(self, spec: Any, check_only: bool = False) -> Any:
+        if isinstance(spec, (list, tuple)) or (isinstance(spec, dict) and "name" not in spec):
+            return [losses_mod.get(s) if s is not None else None for s in (spec.values() if isinstance(spec, dict) else spec)]
+        return losses_mod.get(spec)
+
+    def set_loss(self, loss: Any) -> None:
+        self.loss_spec, self.loss = loss, self._resolve_losses(loss)
+        self.prepared_for = None
+
+    def prepare(self, training: bool) -> None:
+        """Per output: the loss (fused where registered), its weight, the metrics; the optimizer's parameters."""
+        model = self.model
+        graph = model._graph()
+        names = model.output_names
+        key = (id(graph), training)
+        if self.prepared_for != key:
+            self.losses = [losses_mod.get(s) for s in per_output(self.loss_spec, names, "loss")]
+            weights = per_output(1.0 if self.loss_weights is None else self.loss_weights, names, "loss_weights")
+            self.weights = [1.0 if w is None else float(w) for w in weights]
+            self.output_shapes = [t.sample_shape for t in graph.outputs]
+            specs = per_output(self.metric_names, names, "metrics")
+            self.metrics = [[metrics_mod.get(m, int(np.prod(shape))) for m in (s or [])]
+                            for s, shape in zip(specs, self.output_shapes)]
+            self.train_losses, fused = [], set()
+            for i, loss in enumerate(self.losses):
+                step = graph.output_step(i)
+                act = step.layer.output_activation() if step is not None else None
+                fused_loss = find_loss_fusion(act, loss) if act is not None and not loss.from_logits else None
+                if fused_loss is not None:
+                    fused.add(i)
+                train_loss = fused_loss or (copy.copy(loss) if type(loss).__module__ == losses_mod.__name__ else loss)
+                if type(train_loss).__module__ == losses_mod.__name__:
+                    train_loss.validate_values = False  # fit/evaluate check the whole target array up front
+                self.train_losses.append(train_loss)
+            self.fused = frozenset(fused)
+            self.prepared_for = key
+            self.reset_metrics()
+        if training:
+            if self.optimizer is None:
+                raise NotBuiltError("call model.compile(loss=..., optimizer=...) before training")
+            self.optimizer.attach(model.parameters())
+            self.all_params = model.weights
+            self.parallel = DataParallel(self) if DataParallel.eligible(model) else None
+
+    def check_targets(self, ys: list[np.ndarray], name: str = "y") -> None:
+        for i, (y, loss, shape) in enumerate(zip(ys, self.losses, self.output_shapes)):
+            loss.check_targets(y, shape, name if len(ys) == 1 else f"{name}[{i}]")
+
+    # ------------------------------------------------------------------ one batch
+    def forward_loss(self, ctx: Call, xs: list[np.ndarray], ys: list[np.ndarray]) -> tuple[float, list[np.ndarray]]:
+        """The weighted total loss of a batch and the outputs; the call is recorded in ``ctx``."""
+        model = self.model
+        outs = model.run(ctx, xs)
+        total = 0.0
+        self.output_losses = []
+        for i, (loss, weight) in enumerate(zip(self.train_losses, self.weights)):
+            pred = model.graph.output_logits(ctx, i) if i in self.fused else outs[i]
+            value = loss.forward(pred, ys[i])
+            self.output_losses.append(value)
+            total += weight * value
+        return total, outs
+
+    def backward(self, ctx: Call, scale: float = 1.0) -> None:
+        """Add ``scale`` times the gradients of the last ``forward_loss`` into the parameters' ``grad``."""
+        grads = []
+        for loss, weight in zip(self.train_losses, self.weights):
+            g = loss.backward()  # a fresh array
+            if weight * scale != 1.0:
+                g *= g.dtype.type(weight * scale)
+            grads.append(g)
+        self.model.run_backward(ctx, grads, self.fused)
+
+    def forward_backward(self, xs: list[np.ndarray], ys: list[np.ndarray], scale: float = 1.0
+                         ) -> tuple[float, list[np.ndarray]]:
+        """Forward, loss and (when the loss is finite) backward of a batch in training mode."""
+        value, outs = self.forward_loss(self.ctx, xs, ys)
+        if math.isfinite(value):
+            self.backward(self.ctx, scale)
+        return value, outs
+
+    def replica(self, model: Any) -> Trainer:
+        """A trainer for a copy of the model (data-parallel workers): own losses and call records."""
+        twin = copy.copy(self)
+        twin.model = model
+        twin.train_losses = [copy.copy(loss) for loss in self.train_losses]
+        twin.ctx = Call(training=True, input_grad=False)
+        twin.parallel = None
+        return twin
+
+    def train_step(self, xs: list[np.ndarray], ys: list[np.ndarray]) -> dict[str, float]:
+        """Zero the gradients, forward/loss/backward (split across threads when the model allows), step."""
+        for p in self.all_params:
+            p.zero_grad()
+        threads = self.parallel.threads_for(len(xs[0])) if self.parallel is not None else 1
+        if threads > 1:
+            value, outs = self.parallel.step(xs, ys, threads)
+        else:
+            value, outs = self.forward_backward(xs, ys)
+        if math.isfinite(value):
+            self.optimizer.step()
+        self.last_outputs = outs
+        self.update_metrics(ys, outs, value)
+        return self.logs(value)
+
+    def test_step(self, xs: list[np.ndarray], ys: list[np.ndarray]) -> dict[str, float]:
+        value, outs = self.forward_loss(self.eval_ctx, xs, ys)
+        self.update_metrics(ys, outs, value)
+        return self.logs(value)
+
+    # ------------------------------------------------------------------ metrics
+    def reset_metrics(self) -> None:
+        self.seen = 0
+        self.totals: dict[str, float] = {}
+
+    def update_metrics(self, ys: list[np.ndarray], outs: list[np.ndarray], value: float) -> None:
+        """Add a batch's loss and metrics (means over the batch) to the running totals."""
+        n = len(ys[0])
+        self.seen += n
+        items = [("loss", value)]
+        names = self.model.output_names
+        several = len(outs) > 1
+        for i, out in enumerate(outs):
+            if several:
+                items.append((f"{names[i]}_loss", self.output_losses[i]))
+            if self.metrics[i]:
+                probs = self.losses[i].to_probabilities(out)
+                for metric in self.metrics[i]:
+                    items.append((f"{names[i]}_{metric.name}" if several else metric.name, metric(ys[i], probs)))
+        for key, v in items:
+            self.totals[key] = self.totals.get(key, 0.0) + float(v) * n
+
+    def results(self) -> dict[str, float]:
+        """The means of the loss and metrics over the batches since ``reset_metrics``."""
+        return {k: v / self.seen for k, v in self.totals.items()} if self.seen else {}
+
+    def logs(self, value: float) -> dict[str, float]:
+        return {"loss": value}
