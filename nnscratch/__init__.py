@@ -13,14 +13,15 @@ from .core.errors import (
     DatasetError, DTypeError, ImageError, InvalidTypeError, InvalidValueError, ModelFileError, NNScratchError,
     NotBuiltError, ShapeError, TrainingDivergedError,
 )
-from .core.layer import Layer, Module, register_layer
+from .core.layer import Layer, Module
+from .core.registry import register_layer
 from .core.parameter import Parameter
 from .core.random import set_random_seed
 from .core.rewrites import register_fusion, register_loss_fusion
 from .core.tensor import Input, SymbolicTensor
 from .layers import (
     ELU, GELU, Activation, Add, Average, AvgPool2D, BatchNorm, Concatenate, Conv2D, Dense, Dropout, Flatten,
-    GlobalAvgPool2D, Identity, LeakyReLU, Maximum, MaxPool2D, Minimum, Multiply, Normalization, RandomFlip,
+    GlobalAvgPool2D, Identity, Lambda, LeakyReLU, Maximum, MaxPool2D, Minimum, Multiply, Normalization, RandomFlip,
     RandomShift, ReLU, Reshape, Sigmoid, Softmax, Subtract, Tanh,
 )
 from .models.ensemble import Ensemble
@@ -45,7 +46,7 @@ __all__ = [
     "Activation", "Adam", "AdamW", "Add", "Average", "AvgPool2D", "BatchNorm", "BinaryCrossEntropy", "Call",
     "Callback", "CategoricalCrossEntropy", "Checkpoint", "Concatenate", "Conv2D", "DTypeError", "DatasetError",
     "Dense", "Dropout", "ELU", "EarlyStopping", "Ensemble", "Flatten", "GELU", "GlobalAvgPool2D", "History",
-    "Identity", "ImageError", "Input", "InvalidTypeError", "InvalidValueError", "Layer", "LeakyReLU",
+    "Identity", "ImageError", "Input", "Lambda", "InvalidTypeError", "InvalidValueError", "Layer", "LeakyReLU",
     "LearningRateScheduler", "Loss", "MaxPool2D", "Maximum", "MeanAbsoluteError", "MeanSquaredError", "Minimum",
     "Model", "ModelCheckpoint", "ModelFileError", "Module", "Multiply", "NNScratchError", "Normalization",
     "NotBuiltError", "Optimizer", "Parameter", "ProgressBar", "RMSprop", "RandomFlip", "RandomShift", "ReLU",

@@ -31,13 +31,18 @@ class Call:
         self.input_grad = input_grad
         self.ws = Workspace()
         self._subs: dict[Any, Call] = {}
+        # Scalars layers added to the loss in this call (``add_loss``), shared with every nested record,
+        # and the factor their gradient gets in backward (the trainer's weight of this batch's loss).
+        self.losses: list[float] = []
+        self.loss_scale = 1.0
 
     def sub(self, key: Any, input_grad: bool | None = None) -> Call:
         """The nested record ``key`` (created on first use), with this call's ``training`` mode."""
         child = self._subs.get(key)
         if child is None:
             child = self._subs[key] = Call(self.training, self.input_grad)
-        child.training = self.training
+            child.losses = self.losses
+        child.training, child.loss_scale = self.training, self.loss_scale
         child.input_grad = self.input_grad if input_grad is None else input_grad
         return child
 

@@ -19,30 +19,16 @@ parameters lazily, on the first call, from the input's shape (``build``).
 
 from __future__ import annotations
 
-import re
 from typing import Any, ClassVar, Iterator
 
 import numpy as np
 
 from . import random as nn_random
 from .call import Call
+from .naming import snake_case, unique_name
 from .errors import DTypeError, InvalidTypeError, InvalidValueError, ModelFileError, NotBuiltError, ShapeError
 from .parameter import Parameter
 from .tensor import SymbolicTensor, connect
-
-_name_counts: dict[str, int] = {}
-
-
-def unique_name(base: str) -> str:
-    """``base``, then ``base_1``, ``base_2``... (Keras's naming of layers)."""
-    n = _name_counts.get(base, 0)
-    _name_counts[base] = n + 1
-    return base if n == 0 else f"{base}_{n}"
-
-
-def snake_case(name: str) -> str:
-    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name).lower()
-
 
 class Layer:
     """Base class: subclasses implement ``forward_call``/``backward_call`` (and ``build`` if they have weights)."""
@@ -69,6 +55,9 @@ class Layer:
         if "backward" in cls.__dict__ and "backward_call" not in cls.__dict__:
             cls.backward_call = lambda self, ctx, grad_out: self.backward(grad_out)  # type: ignore[method-assign]
             cls.v1_style = True
+        # A Keras-style layer defines call(inputs) with nnscratch.ops and no backward: differentiated by the tape.
+        if "call" in cls.__dict__ and "forward_call" not in cls.__dict__ and not cls.v1_style:
+            cls.traced = True
         if "abstract" not in cls.__dict__:
             cls.abstract = False
         if cls.__module__.startswith("nnscratch.") and not cls.abstract and not cls.__name__.startswith("_"):
@@ -85,15 +74,44 @@ class Layer:
         self._own_call: Call | None = None
 
     v1_style: ClassVar[bool] = False
+    traced: ClassVar[bool] = False  # defines call() only: run and differentiated by ``call_engine``
+    # Runs layers written with ``call`` and ``nnscratch.ops`` (installed by ``nnscratch.autodiff``, which
+    # the core does not import): ``forward(layer, ctx, x)``, ``backward(layer, ctx, dy)``, ``apply(layer, t)``.
+    call_engine: ClassVar[Any] = None
 
     # ---------------------------------------------------------------- the contract
     def forward_call(self, ctx: Call, x: Any) -> Any:
         """The output of one call; store on ``ctx`` what ``backward_call`` needs."""
-        raise NotImplementedError(f"{type(self).__name__} must implement forward_call(ctx, x)")
+        if self.traced:
+            return self._engine().forward(self, ctx, x)
+        raise NotImplementedError(f"{type(self).__name__} must implement forward_call(ctx, x) (or call(inputs))")
 
     def backward_call(self, ctx: Call, grad_out: Any) -> Any:
         """dL/dx of the call recorded in ``ctx``; adds dL/dparam into each ``param.grad``."""
+        if self.traced:
+            return self._engine().backward(self, ctx, grad_out)
         raise NotImplementedError(f"{type(self).__name__} must implement backward_call(ctx, grad_out)")
+
+    def _engine(self) -> Any:
+        if Layer.call_engine is None:
+            raise NotImplementedError(f"{type(self).__name__} is written with call(): import nnscratch (which "
+                                      f"installs the autodiff engine) before using it")
+        return Layer.call_engine
+
+    def add_weight(self, shape: Any = None, initializer: Any = "glorot_uniform", dtype: Any = None,
+                   trainable: bool = True, name: str | None = None, **kwargs: Any) -> Parameter:
+        """A new weight of ``shape`` for a layer written with ``call`` (Keras's ``add_weight``); assign it
+        to an attribute (``self.w = self.add_weight(...)``) so the layer owns it."""
+        from . import initializers
+
+        shape = (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(int(d) for d in (shape or ()))
+        init = initializers.get(initializer if initializer is not None else "glorot_uniform")
+        return Parameter(init(shape, self.rng, np.dtype(dtype) if dtype is not None else self.dtype),
+                         trainable=bool(trainable))
+
+    def add_loss(self, value: Any) -> None:
+        """Add ``value`` (a scalar computed with ``nnscratch.ops`` inside ``call``) to the training loss."""
+        self._engine().add_loss(self, value)
 
     @property
     def keeps_call_state(self) -> bool:
@@ -137,6 +155,9 @@ class Layer:
         items = x if isinstance(x, (list, tuple)) else [x]
         if any(isinstance(t, SymbolicTensor) for t in items):
             return connect(self, x)
+        engine = Layer.call_engine
+        if engine is not None and engine.recording(items):  # inside another layer's call(), on traced tensors
+            return engine.apply(self, x)
         return self.forward(x, training)
 
     def compute_output_shape(self, input_shape: Any) -> Any:
@@ -331,44 +352,3 @@ class Layer:
 
 
 Module = Layer  # the v1 name
-
-
-def register_layer(cls: type[Layer]) -> type[Layer]:
-    """Let model files name the layer class ``cls`` (a decorator for your own layers)."""
-    if not (isinstance(cls, type) and issubclass(cls, Layer)):
-        raise InvalidTypeError(f"register_layer takes a Layer subclass, got {cls!r}")
-    known = Layer.registry.get(cls.__name__)
-    if known is not None and known is not cls:
-        raise InvalidValueError(f"a layer class named '{cls.__name__}' is registered already ({known.__module__})")
-    Layer.registry[cls.__name__] = cls
-    return cls
-
-
-def to_config(layer: Layer) -> dict[str, Any]:
-    """``{"class": name, "config": {...}, "name": ...}``: the JSON form of a layer's architecture."""
-    spec: dict[str, Any] = {"class": type(layer).__name__, "config": layer.get_config(), "name": layer.name}
-    if not layer.trainable:
-        spec["trainable"] = False
-    return spec
-
-
-def from_config(spec: dict[str, Any]) -> Layer:
-    """Rebuild an (unbuilt) layer from ``to_config`` output; only registered, concrete classes are created."""
-    if not isinstance(spec, dict) or not isinstance(spec.get("class"), str) or not isinstance(spec.get("config", {}), dict):
-        raise ModelFileError(f"a layer entry must look like {{'class': name, 'config': {{...}}}}, got {spec!r:.200}")
-    cls = Layer.registry.get(spec["class"])
-    if cls is None or cls.abstract:
-        raise ModelFileError(f"unknown layer class '{spec['class']:.100}' in the model file "
-                             f"(a layer of your own must be registered with nnscratch.register_layer)")
-    try:
-        config = spec.get("config", {})
-        # a class with its own from_config (graph models) rebuilds itself; others take the config as arguments
-        layer = cls.from_config(config) if "from_config" in vars(cls) else cls(**config)
-    except TypeError as exc:
-        raise ModelFileError(f"bad configuration for layer {spec['class']}: {exc}") from None
-    name = spec.get("name")
-    if isinstance(name, str) and name:
-        layer.name = name
-    if spec.get("trainable") is False:
-        layer.trainable = False
-    return layer

@@ -26,7 +26,7 @@ import numpy as np
 
 from ..core.errors import InvalidTypeError, InvalidValueError, ModelFileError, NNScratchError, NotBuiltError
 from .atomic import atomic_write
-from ..core.layer import to_config
+from ..core.registry import to_config
 from .file_kind import describe_file
 from .json_record import parse_record
 from .npz_reader import Limits, NpzArchive

@@ -7,6 +7,7 @@ from .conv import Conv2D
 from .dense import Dense
 from .dropout import Dropout
 from .fusions import ReLUMaxPool2D
+from .lambda_layer import Lambda
 from .merge import Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract
 from .normalization import Normalization
 from .pooling import AvgPool2D, GlobalAvgPool2D, MaxPool2D
@@ -16,5 +17,5 @@ __all__ = [
     "AvgPool2D", "BatchNorm", "RandomFlip", "RandomShift", "Conv2D", "GlobalAvgPool2D", "MaxPool2D", "Normalization",
     "Activation", "Dense", "Dropout", "ELU", "Flatten", "GELU", "Identity", "LeakyReLU", "ReLU", "Reshape",
     "Sigmoid", "Softmax", "Tanh", "Add", "Average", "Concatenate", "Maximum", "Minimum", "Multiply", "Subtract",
-    "ReLUMaxPool2D",
+    "ReLUMaxPool2D", "Lambda",
 ]

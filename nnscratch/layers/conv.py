@@ -9,7 +9,8 @@ import numpy as np
 from ..core import initializers
 from .im2col import Pair, blocked_inner, blocked_matmul, check_padding, col2im, column_layout, conv_geometry, gather, im2col, pair, patch_index, pixel_pieces
 from ..core.call import Call
-from ..core.layer import Layer, from_config, to_config
+from ..core.layer import Layer
+from ..core.registry import from_config, to_config
 from ..core.workspace import Workspace
 from ..core.parameter import Parameter
 from ..core.validation import positive_int

@@ -12,7 +12,7 @@ from typing import Any, Iterable
 
 from ..core.errors import InvalidTypeError, InvalidValueError, ShapeError
 from ..core.graph import Graph
-from ..core.layer import from_config, to_config
+from ..core.registry import from_config, to_config
 from ..core.tensor import Input
 from ..layers.merge import Average
 from .model import Model

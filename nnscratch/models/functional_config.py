@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..core.errors import ModelFileError
-from ..core.layer import from_config, to_config
+from ..core.registry import from_config, to_config
 from ..core.tensor import Input, SymbolicTensor
 
 

@@ -6,7 +6,7 @@ import os
 from typing import Any
 
 from ..core.errors import ModelFileError, NNScratchError
-from ..core.layer import from_config
+from ..core.registry import from_config
 from ..io.model_file import read_model_file, weights_of
 from ..training import losses
 from .model import Model, _input_shape_of
@@ -32,7 +32,7 @@ def load_model(path: str | os.PathLike, custom_objects: dict[str, Any] | None = 
     Raises ``ModelFileError`` for anything that is not a readable model file of this format version.
     ``custom_objects`` (``{"MyLayer": MyLayer}``) registers your own layer classes for this file.
     """
-    from ..core.layer import register_layer
+    from ..core.registry import register_layer
 
     for cls in (custom_objects or {}).values():
         if isinstance(cls, type):

@@ -10,7 +10,8 @@ import numpy as np
 from ..core.call import Call
 from ..core.errors import InvalidTypeError, InvalidValueError
 from ..core.graph import Graph
-from ..core.layer import Layer, from_config, to_config
+from ..core.layer import Layer
+from ..core.registry import from_config, to_config
 from ..core.tensor import Input, SymbolicTensor
 from ..core.validation import check_sample_shape
 from .model import Model

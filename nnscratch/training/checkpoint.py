@@ -42,7 +42,7 @@ from ..core.errors import InvalidTypeError, InvalidValueError, ModelFileError, N
 from .guards import diverged, weights_finite
 from .history import History
 from ..io.atomic import atomic_write, fsync_folder, remove_stale_temporaries
-from ..core.layer import to_config
+from ..core.registry import to_config
 from ..io.model_file import read_model_file, save_model, weights_of
 from .checkpoint_checks import check_consistent, check_finite, read_with_fallback
 

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from ..core import functional as F
+from . import function_loss
 from ..core.errors import InvalidTypeError, InvalidValueError, ShapeError
 from ..core.rewrites import register_loss_fusion
 from ..core.validation import unknown_name
@@ -66,10 +67,17 @@ class Loss:
                          f"needs targets of that shape")
 
     def forward(self, pred: np.ndarray, target: np.ndarray) -> float:
-        raise NotImplementedError
+        """The batch loss; a subclass defining ``call(y_true, y_pred)`` with ``nnscratch.ops`` needs no more."""
+        call = getattr(self, "call", None)
+        if call is None:
+            raise NotImplementedError(f"{type(self).__name__} must define call(y_true, y_pred) or forward/backward")
+        value, self._traced = function_loss.run(self.name, call, pred, target)
+        return value
 
     def backward(self) -> np.ndarray:
-        raise NotImplementedError
+        if getattr(self, "_traced", None) is None:
+            raise NotImplementedError(f"{type(self).__name__} must define call(y_true, y_pred) or forward/backward")
+        return function_loss.gradient(self._traced)
 
     def __call__(self, pred: np.ndarray, target: np.ndarray) -> float:
         return self.forward(pred, target)
@@ -275,10 +283,26 @@ LOSSES: dict[str, tuple[type[Loss], dict[str, Any]]] = {
 }
 
 
+class FunctionLoss(Loss):
+    """``compile(loss=fn)``: the batch mean of ``fn(y_true, y_pred)`` written with ``nnscratch.ops``."""
+
+    def __init__(self, fn: Any, name: str | None = None) -> None:
+        self.call = fn
+        self.name = name or getattr(fn, "__name__", None) or "custom_loss"
+
+    def get_config(self) -> dict[str, Any]:
+        return {"name": self.name}
+
+    def __repr__(self) -> str:
+        return f"FunctionLoss({self.name})"
+
+
 def get(loss: str | Loss | dict[str, Any]) -> Loss:
     """A loss from a name (``"mse"``, ``"binary_crossentropy"``, ...), a config dict, or an instance."""
     if isinstance(loss, Loss):
         return loss
+    if callable(loss) and not isinstance(loss, type):
+        return FunctionLoss(loss)
     if isinstance(loss, dict):
         config = dict(loss)
         name = config.pop("name", None)
@@ -295,7 +319,8 @@ def get(loss: str | Loss | dict[str, Any]) -> Loss:
             cls, kwargs = LOSSES[key]
             return cls(**kwargs)
         raise unknown_name("loss", loss, LOSSES)
-    raise InvalidTypeError(f"loss must be a name (e.g. 'mse'), a config dict or a Loss, got {loss!r} ({type(loss).__name__})")
+    raise InvalidTypeError(f"loss must be a name (e.g. 'mse'), a config dict, a Loss or a function "
+                           f"fn(y_true, y_pred), got {loss!r} ({type(loss).__name__})")
 
 
 # Softmax + cross-entropy and sigmoid + binary cross-entropy: trained on the activation's input, exactly.

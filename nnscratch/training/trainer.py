@@ -127,8 +127,9 @@ class Trainer:
     def forward_loss(self, ctx: Call, xs: list[np.ndarray], ys: list[np.ndarray]) -> tuple[float, list[np.ndarray]]:
         """The weighted total loss of a batch and the outputs; the call is recorded in ``ctx``."""
         model = self.model
+        ctx.losses.clear()
         outs = model.run(ctx, xs)
-        total = 0.0
+        total = float(sum(ctx.losses))  # what layers added with add_loss
         self.output_losses = []
         for i, (loss, weight) in enumerate(zip(self.train_losses, self.weights)):
             pred = model.graph.output_logits(ctx, i) if i in self.fused else outs[i]
@@ -150,6 +151,7 @@ class Trainer:
     def forward_backward(self, xs: list[np.ndarray], ys: list[np.ndarray], scale: float = 1.0
                          ) -> tuple[float, list[np.ndarray]]:
         """Forward, loss and (when the loss is finite) backward of a batch in training mode."""
+        self.ctx.loss_scale = scale
         value, outs = self.forward_loss(self.ctx, xs, ys)
         if math.isfinite(value):
             self.backward(self.ctx, scale)

@@ -1,0 +1,189 @@
+"""Layers written with ``call`` and ``nnscratch.ops``: run once per call on the tape, differentiated by it.
+
+A layer that defines ``call(inputs)`` (and ``build`` with ``add_weight``) but no backward becomes a
+*traced* layer. Each call runs ``call`` through ``vjp``, with the layer's own trainable weights watched:
+for the duration of the call, the weight attributes (``self.w``) hold the watched Tensors, so ops on
+them are recorded. The backward closure is kept on the call's record (``ctx``): a traced layer used at
+two places is exact, like any other. Backward adds the weights' gradients into ``param.grad``.
+
+Inside ``call``, calling another layer (a ``Dense``, a nested custom layer) on a traced Tensor runs that
+layer's own forward/backward as one op of the tape, with a record of its own under this call's.
+``add_loss(value)`` inside ``call`` adds a scalar to the training loss; its gradient flows back through
+the same tape (``Call.losses`` collects the values for the trainer).
+"""
+
+from __future__ import annotations
+
+import inspect
+import threading
+from contextlib import contextmanager
+from typing import Any, Iterator
+
+import numpy as np
+
+from ..core.call import Call
+from ..core.errors import InvalidTypeError, InvalidValueError
+from ..core.layer import Layer
+from ..core.parameter import Parameter
+from .gradients import vjp
+from .tape import Tensor, is_grad_enabled, node
+
+
+class _Frame:
+    """The call being traced on this thread: its record, the count of sub-layer calls, added losses."""
+
+    def __init__(self, ctx: Call) -> None:
+        self.ctx = ctx
+        self.calls = 0
+        self.losses: list[Any] = []
+
+
+_local = threading.local()
+
+
+def _frames() -> list[_Frame]:
+    stack = getattr(_local, "frames", None)
+    if stack is None:
+        stack = _local.frames = []
+    return stack
+
+
+@contextmanager
+def _frame(ctx: Call) -> Iterator[_Frame]:
+    frame = _Frame(ctx)
+    _frames().append(frame)
+    try:
+        yield frame
+    finally:
+        _frames().pop()
+
+
+@contextmanager
+def _weights_as(layer: Layer, names: list[str], values: tuple) -> Iterator[None]:
+    """The weight attributes ``names`` hold ``values`` (watched Tensors) for the duration."""
+    saved = [getattr(layer, n) for n in names]
+    try:
+        for n, v in zip(names, values):
+            object.__setattr__(layer, n, v)
+        yield
+    finally:
+        for n, v in zip(names, saved):
+            object.__setattr__(layer, n, v)
+
+
+def _own_weights(layer: Layer) -> list[tuple[str, Parameter]]:
+    """The layer's own trainable weights (sub-layers' weights are updated by the sub-layers themselves)."""
+    if not layer.trainable:
+        return []
+    return [(n, p) for n, p in vars(layer).items() if isinstance(p, Parameter) and p.trainable]
+
+
+def _takes_training(layer: Layer) -> bool:
+    cls = type(layer)
+    cached = cls.__dict__.get("_call_takes_training")
+    if cached is None:
+        params = inspect.signature(cls.call).parameters
+        cached = "training" in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
+        cls._call_takes_training = cached  # type: ignore[attr-defined]
+    return bool(cached)
+
+
+def _sample_shapes(x: Any) -> Any:
+    if isinstance(x, (list, tuple)):
+        return [tuple(a.shape[1:]) for a in x]
+    return tuple(x.shape[1:])
+
+
+class CallEngine:
+    """What ``Layer`` delegates traced layers to (installed as ``Layer.call_engine``)."""
+
+    def forward(self, layer: Layer, ctx: Call, x: Any) -> Any:
+        if not layer.built:
+            shapes = _sample_shapes(x)
+            batch = [(None, *s) for s in shapes] if isinstance(shapes, list) else (None, *shapes)
+            if type(layer).build is not Layer.build:
+                type(layer).build(layer, batch)
+            layer.input_shape = shapes
+        weights = _own_weights(layer)
+        names = [n for n, _ in weights]
+        kwargs = {"training": ctx.training} if _takes_training(layer) else {}
+        frame_losses: list[Any] = []
+
+        def fn(inputs: Any, *params: Any) -> Any:
+            with _frame(ctx) as frame, _weights_as(layer, names, params):
+                out = layer.call(inputs, **kwargs)
+                frame_losses.extend(frame.losses)
+            if frame_losses:
+                total = frame_losses[0]
+                for extra in frame_losses[1:]:
+                    total = total + extra
+                return out, total
+            return out
+
+        inputs = x if ctx.input_grad else _constant(x)
+        out, back = vjp(fn, inputs, *[p.data for _, p in weights])
+        ctx.back, ctx.weights, ctx.has_loss = back, [p for _, p in weights], bool(frame_losses)
+        if frame_losses:
+            out, added = out
+            ctx.losses.append(float(np.asarray(added)))
+        return _plain(out)
+
+    def backward(self, layer: Layer, ctx: Call, grad_out: Any) -> Any:
+        seed = (grad_out, np.asarray(ctx.loss_scale)) if ctx.has_loss else grad_out
+        grads = ctx.back(seed)
+        for p, g in zip(ctx.weights, grads[1:]):
+            if g is not None:
+                p.grad += g
+        dx = grads[0]
+        if not ctx.input_grad:
+            return None
+        return list(dx) if isinstance(dx, (list, tuple)) else dx  # None for an input that gets no gradient
+
+    def recording(self, items: list[Any]) -> bool:
+        return bool(_frames()) and any(isinstance(t, Tensor) for t in items)
+
+    def apply(self, layer: Layer, x: Any) -> Any:
+        """``layer(x)`` on traced Tensors inside another layer's ``call``: one op of the tape."""
+        frame = _frames()[-1]
+        sub = frame.ctx.sub(("layer", frame.calls), input_grad=True)
+        frame.calls += 1
+        several = isinstance(x, (list, tuple))
+        items = list(x) if several else [x]
+        arrays = [t.data if isinstance(t, Tensor) else np.asarray(t) for t in items]
+        y = layer.forward_call(sub, arrays if several else arrays[0])
+        if isinstance(y, (list, tuple)):
+            raise InvalidValueError(f"{layer.name}: a layer with several outputs cannot be called inside call()")
+
+        def rule(g: np.ndarray, needs: tuple) -> tuple:
+            dx = layer.backward_call(sub, g)
+            return tuple(dx) if several else (dx,)
+
+        return node(y, tuple(items), rule) if is_grad_enabled() else Tensor(y)
+
+    def add_loss(self, layer: Layer, value: Any) -> None:
+        frames = _frames()
+        if not frames:
+            raise InvalidValueError(f"{layer.name}.add_loss must be called inside the layer's call()")
+        if np.ndim(value.data if isinstance(value, Tensor) else value) != 0:
+            raise InvalidValueError(f"{layer.name}.add_loss expects a scalar (e.g. ops.sum(...)), got shape "
+                                    f"{np.shape(value.data if isinstance(value, Tensor) else value)}")
+        frames[-1].losses.append(value)
+
+
+def _constant(x: Any) -> Any:
+    if isinstance(x, (list, tuple)):
+        return type(x)(_constant(a) for a in x)
+    return Tensor(x) if isinstance(x, np.ndarray) else x
+
+
+def _plain(out: Any) -> Any:
+    if isinstance(out, Tensor):
+        return out.data
+    if isinstance(out, np.ndarray):
+        return out
+    if isinstance(out, (list, tuple)):
+        return [_plain(o) for o in out]
+    raise InvalidTypeError(f"a layer's call() must return an array or a list of arrays, got {type(out).__name__}")
+
+
+Layer.call_engine = CallEngine()
