@@ -6,7 +6,8 @@ by name). A model used as a layer is inlined; a parameter becomes one initialize
 share it. The exported graph computes ``model.predict``: inference mode (dropout and augmentation
 are identities, ``BatchNorm`` uses its running statistics). Inputs and outputs keep nnscratch's
 layout (channels-last images) with a dynamic batch dimension ``"batch"``; the file is checked with
-``onnx.checker`` and written atomically.
+``onnx.checker`` and written atomically. A float64 model exports as double tensors, which
+onnxruntime's CPU provider runs for dense layers but not for ``Conv`` or pooling.
 """
 
 from __future__ import annotations
