@@ -254,6 +254,12 @@ class Model(Layer):
 
         return save_model(self, path)
 
+    def export(self, path: str | os.PathLike, format: str = "onnx") -> Path:
+        """Write the model for other runtimes (``"onnx"``: ``nnscratch.io.onnx_export``); returns the path."""
+        from ..io.onnx_export import export_model
+
+        return export_model(self, path, format)
+
     def load_weights(self, path: str | os.PathLike) -> None:
         """Load weights saved by ``save`` into this (same-architecture) model."""
         from ..io.model_file import read_model_file, weights_of

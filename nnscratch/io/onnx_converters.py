@@ -1,0 +1,256 @@
+"""Per-layer ONNX converters: one function per layer class, kept in a registry keyed by class.
+
+A converter is ``fn(ex, layer, inputs) -> Value | list[Value]``: ``ex`` is the exporter's builder
+(``nnscratch.io.onnx_export.OnnxBuilder``), ``inputs`` one ``Value`` per input of the node. It adds ONNX
+nodes with ``ex.node(op, [names], **attributes)``, weights with ``ex.weight(param, hint, transform)``
+(a layer called at several places gets one initializer) and constants with ``ex.constant(array, hint)``.
+
+Images are channels-last (NHWC) in nnscratch and channels-first (NCHW) in ONNX's Conv and pooling
+ops. A ``Value`` says which of the two layouts its 4-D tensor is in; ``ex.native(v)`` and
+``ex.channels_first(v)`` give its name in the layout a converter needs (inserting one ``Transpose``,
+reused by every other reader), so a chain conv-relu-pool-conv stays channels-first until a layer such
+as ``Flatten`` needs the channels-last order back. Element-wise converters keep their input's layout.
+
+Your own layer: ``register_onnx_converter(MyLayer, fn)``. Look-up is by exact class, so a subclass that
+changes the computation is refused rather than exported as its parent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from ..core.errors import InvalidTypeError, NotBuiltError
+from ..layers.activations import ELU, GELU, Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
+from ..layers.augment import RandomFlip, RandomShift
+from ..layers.batchnorm import BatchNorm
+from ..layers.conv import Conv2D
+from ..layers.dense import Dense
+from ..layers.dropout import Dropout
+from ..layers.merge import Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract
+from ..layers.normalization import Normalization
+from ..layers.pooling import AvgPool2D, GlobalAvgPool2D, MaxPool2D
+from ..layers.reshape import Flatten, Reshape
+
+
+@dataclass(frozen=True)
+class Value:
+    """A tensor of the ONNX graph: its ``name``, one sample's ``shape`` in nnscratch's (channels-last)
+    order, and whether the tensor itself is held channels-first (4-D tensors only)."""
+
+    name: str
+    shape: tuple[int, ...]
+    channels_first: bool = False
+
+    def renamed(self, name: str) -> Value:
+        """The same shape and layout under another name (the output of an element-wise op)."""
+        return replace(self, name=name)
+
+
+Converter = Callable[[Any, Any, list[Value]], Any]
+CONVERTERS: dict[type, Converter] = {}
+
+
+def register_onnx_converter(layer_class: type, fn: Converter) -> None:
+    """Export layers of exactly ``layer_class`` with ``fn(ex, layer, inputs) -> Value | list[Value]``."""
+    if not isinstance(layer_class, type) or not callable(fn):
+        raise InvalidTypeError(f"register_onnx_converter takes a layer class and a function, "
+                               f"got {layer_class!r}, {fn!r}")
+    CONVERTERS[layer_class] = fn
+
+
+def converter_for(layer: Any) -> Converter | None:
+    """The converter registered for ``type(layer)``, or None."""
+    return CONVERTERS.get(type(layer))
+
+
+def _register(*classes: type) -> Callable[[Converter], Converter]:
+    def decorate(fn: Converter) -> Converter:
+        for cls in classes:
+            register_onnx_converter(cls, fn)
+        return fn
+    return decorate
+
+
+# ---------------------------------------------------------------- activations and pass-through layers
+@_register(Identity, Dropout, RandomFlip, RandomShift)
+def _identity(ex: Any, layer: Any, inputs: list[Value]) -> Value:
+    """The identity at inference: no node (dropout and augmentation act only in training)."""
+    return inputs[0]
+
+
+def _unary(op: str, **attributes: Callable[[Any], Any]) -> Converter:
+    """A converter to the element-wise ``op``; each attribute's value is read from the layer."""
+    def convert(ex: Any, layer: Any, inputs: list[Value]) -> Value:
+        v = inputs[0]
+        attrs = {key: read(layer) for key, read in attributes.items()}
+        return v.renamed(ex.node(op, [v.name], hint=layer.name, **attrs))
+    return convert
+
+
+register_onnx_converter(ReLU, _unary("Relu"))
+register_onnx_converter(Sigmoid, _unary("Sigmoid"))
+register_onnx_converter(Tanh, _unary("Tanh"))
+register_onnx_converter(LeakyReLU, _unary("LeakyRelu", alpha=lambda layer: float(layer.alpha)))
+register_onnx_converter(ELU, _unary("Elu", alpha=lambda layer: float(layer.alpha)))
+
+
+@_register(Softmax)
+def _softmax(ex: Any, layer: Any, inputs: list[Value]) -> Value:
+    v = inputs[0]
+    return v.renamed(ex.node("Softmax", [v.name], hint=layer.name, axis=ex.axis(v, -1)))
+
+
+@_register(GELU)
+def _gelu(ex: Any, layer: Any, inputs: list[Value]) -> Value:
+    """Tanh form, from basic ops: ``0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))``."""
+    v, h = inputs[0], layer.name
+    x = v.name
+    cube = ex.node("Mul", [x, ex.node("Mul", [x, x], hint=h)], hint=h)
+    inner = ex.node("Add", [x, ex.node("Mul", [cube, ex.scalar(0.044715, "gelu_a")], hint=h)], hint=h)
+    t = ex.node("Tanh", [ex.node("Mul", [inner, ex.scalar(np.sqrt(2 / np.pi), "gelu_c")], hint=h)], hint=h)
+    half_x = ex.node("Mul", [x, ex.scalar(0.5, "half")], hint=h)
+    return v.renamed(ex.node("Mul", [half_x, ex.node("Add", [t, ex.scalar(1.0, "one")], hint=h)], hint=h))
+
+
+# ---------------------------------------------------------------- layers with weights
+@_register(Dense)
+def _dense(ex: Any, layer: Any, inputs: list[Value]) -> Value:
+    """``Gemm(x, W, b)``: the weight ``(in, units)`` is already ONNX's B; then the activation."""
+    x = ex.native(inputs[0])
+    names = [x, ex.weight(layer.weight, f"{layer.name}.weight")]
+    if layer.bias is not None:
+        names.append(ex.weight(layer.bias, f"{layer.name}.bias"))
+    z = Value(ex.node("Gemm", names, hint=layer.name), (layer.units,))
+    return ex.convert(layer.activation, [z])
+
+
+@_register(Conv2D)
+def _conv2d(ex: Any, layer: Any, inputs: list[Value]) -> Value:
+    """``Conv`` on channels-first data, weights ``(KH, KW, C, OC) -> (OC, C, KH, KW)``, TensorFlow's
+    asymmetric "same" padding as explicit pads; then the activation (still channels-first)."""
+    x = ex.channels_first(inputs[0])
+    names = [x, ex.weight(layer.weight, f"{layer.name}.weight", lambda w: w.transpose(3, 2, 0, 1))]
+    if layer.bias is not None:
+        names.append(ex.weight(layer.bias, f"{layer.name}.bias"))
+    y = ex.node("Conv", names, hint=layer.name, kernel_shape=list(layer.kernel_size), strides=list(layer.strides),
+                dilations=list(layer.dilation), pads=_onnx_pads(layer.pads), group=1)
+    return ex.convert(layer.activation, [Value(y, layer.output_shape, True)])
+
+
+def _onnx_pads(pads: tuple[tuple[int, int], tuple[int, int]]) -> list[int]:
+    """nnscratch's ``((top, bottom), (left, right))`` as ONNX's ``[top, left, bottom, right]``."""
+    (top, bottom), (left, right) = pads
+    return [int(top), int(left), int(bottom), int(right)]
+
+
+@_register(BatchNorm)
+def _batchnorm(ex: Any, layer: Any, inputs: list[Value]) -> Value:
+    """Inference mode (running statistics): ONNX ``BatchNormalization`` on ``(N, C)`` or channels-first
+    images; other ranks as ``(x - mean) * (gamma / sqrt(var + eps)) + beta`` over the last axis."""
+    v, h = inputs[0], layer.name
+    if len(v.shape) in (1, 3):
+        stats = [ex.weight(p, f"{h}.{key}") for key, p in
+                 (("gamma", layer.gamma), ("beta", layer.beta), ("running_mean", layer.running_mean),
+                  ("running_var", layer.running_var))]
+        x = ex.native(v) if len(v.shape) == 1 else ex.channels_first(v)
+        y = ex.node("BatchNormalization", [x, *stats], hint=h, epsilon=float(layer.eps))
+        return Value(y, v.shape, len(v.shape) == 3)
+    dtype = layer.gamma.data.dtype
+    scale = layer.gamma.data / np.sqrt(layer.running_var.data + dtype.type(layer.eps))
+    centred = ex.node("Sub", [v.name, ex.channel_vector(v, layer.running_mean.data, f"{h}.mean")], hint=h)
+    scaled = ex.node("Mul", [centred, ex.channel_vector(v, scale, f"{h}.scale")], hint=h)
+    return v.renamed(ex.node("Add", [scaled, ex.channel_vector(v, layer.beta.data, f"{h}.beta")], hint=h))
+
+
+@_register(Normalization)
+def _normalization(ex: Any, layer: Any, inputs: list[Value]) -> Value:
+    """``(x - mean) * (1 / std)`` per entry of the last (channel) axis, in whichever layout ``x`` is."""
+    v, h = inputs[0], layer.name
+    if layer.mean is None:
+        raise NotBuiltError(f"cannot export Normalization layer '{h}': it has no statistics yet (call adapt(x) first)")
+    centred = ex.node("Sub", [v.name, ex.channel_vector(v, layer.mean, f"{h}.mean")], hint=h)
+    return v.renamed(ex.node("Mul", [centred, ex.channel_vector(v, 1 / layer.std, f"{h}.inv_std")], hint=h))
+
+
+# ---------------------------------------------------------------- pooling and shapes
+def _pool(op: str, **extra: int) -> Converter:
+    def convert(ex: Any, layer: Any, inputs: list[Value]) -> Value:
+        x = ex.channels_first(inputs[0])
+        y = ex.node(op, [x], hint=layer.name, kernel_shape=list(layer.pool_size), strides=list(layer.strides),
+                    pads=_onnx_pads(layer.pads), **extra)
+        return Value(y, layer.output_shape, True)
+    return convert
+
+
+register_onnx_converter(MaxPool2D, _pool("MaxPool"))  # padded cells never win (ONNX pads MaxPool with -inf)
+register_onnx_converter(AvgPool2D, _pool("AveragePool", count_include_pad=0))  # padded cells not counted
+
+
+@_register(GlobalAvgPool2D)
+def _global_avg_pool(ex: Any, layer: Any, inputs: list[Value]) -> Value:
+    pooled = ex.node("GlobalAveragePool", [ex.channels_first(inputs[0])], hint=layer.name)  # (N, C, 1, 1)
+    return Value(ex.node("Flatten", [pooled], hint=layer.name, axis=1), (inputs[0].shape[-1],))
+
+
+@_register(Reshape, Flatten)
+def _reshape(ex: Any, layer: Any, inputs: list[Value]) -> Value:
+    """``Reshape`` of the channels-last tensor (so a flattened image keeps nnscratch's NHWC order); the
+    0 in the target shape keeps the (dynamic) batch size."""
+    v = inputs[0]
+    known = int(np.prod([d for d in layer.target_shape if d != -1]))
+    target = tuple(int(np.prod(v.shape)) // known if d == -1 else d for d in layer.target_shape)
+    shape = ex.constant(np.array([0, *layer.target_shape], np.int64), f"{layer.name}.shape")
+    return Value(ex.node("Reshape", [ex.native(v), shape], hint=layer.name), target)
+
+
+# ---------------------------------------------------------------- merge layers
+def _same_layout(ex: Any, inputs: list[Value]) -> tuple[list[str], Value]:
+    """The inputs' names in one layout (channels-first only if all are) and a value of that layout."""
+    if all(v.channels_first for v in inputs):
+        return [v.name for v in inputs], inputs[0]
+    return [ex.native(v) for v in inputs], replace(inputs[0], channels_first=False)
+
+
+def _chain(op: str) -> Converter:
+    """``((x0 op x1) op x2) ...``: the order nnscratch computes in."""
+    def convert(ex: Any, layer: Any, inputs: list[Value]) -> Value:
+        names, like = _same_layout(ex, inputs)
+        out = names[0]
+        for name in names[1:]:
+            out = ex.node(op, [out, name], hint=layer.name)
+        return like.renamed(out)
+    return convert
+
+
+def _variadic(op: str) -> Converter:
+    def convert(ex: Any, layer: Any, inputs: list[Value]) -> Value:
+        names, like = _same_layout(ex, inputs)
+        return like.renamed(ex.node(op, names, hint=layer.name))
+    return convert
+
+
+register_onnx_converter(Add, _chain("Add"))
+register_onnx_converter(Subtract, _chain("Sub"))
+register_onnx_converter(Multiply, _chain("Mul"))
+register_onnx_converter(Maximum, _variadic("Max"))
+register_onnx_converter(Minimum, _variadic("Min"))
+
+
+@_register(Average)
+def _average(ex: Any, layer: Any, inputs: list[Value]) -> Value:
+    total = _chain("Add")(ex, layer, inputs)
+    return total.renamed(ex.node("Mul", [total.name, ex.scalar(1 / len(inputs), f"{layer.name}.1/n")], hint=layer.name))
+
+
+@_register(Concatenate)
+def _concatenate(ex: Any, layer: Any, inputs: list[Value]) -> Value:
+    names, like = _same_layout(ex, inputs)
+    rank = len(like.shape) + 1
+    axis = layer.axis % rank
+    shape = list(like.shape)
+    shape[axis - 1] = sum(v.shape[axis - 1] for v in inputs)
+    return Value(ex.node("Concat", names, hint=layer.name, axis=ex.axis(like, axis)), tuple(shape), like.channels_first)
