@@ -64,3 +64,7 @@ class TrainingDivergedError(NNScratchError, FloatingPointError):
         super().__init__(message)
         self.epoch, self.batch, self.loss = epoch, batch, loss
         self.history, self.restored_from = history, restored_from
+
+
+class MissingDependencyError(NNScratchError, ImportError):
+    """An optional dependency is not installed (or too old); the message names the extra that brings it."""

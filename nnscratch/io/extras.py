@@ -5,11 +5,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-from ..core.errors import NNScratchError
-
-
-class MissingDependencyError(NNScratchError, ImportError):
-    """An optional dependency is not installed; the message names the extra that brings it."""
+from ..core.errors import MissingDependencyError
 
 
 def require(module: str, extra: str, feature: str) -> ModuleType:

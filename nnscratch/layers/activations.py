@@ -95,13 +95,15 @@ class GELU(Activation):
 
     def forward_call(self, ctx: Call, x: np.ndarray) -> np.ndarray:
         ctx.x = x
-        ctx.t = np.tanh(self._C * (x + 0.044715 * x**3))
-        return 0.5 * x * (1 + ctx.t)
+        c, k = x.dtype.type(self._C), x.dtype.type(0.044715)  # constants in x's dtype: float32 stays float32
+        ctx.t = np.tanh(c * (x + k * x**3))
+        return x.dtype.type(0.5) * x * (1 + ctx.t)
 
     def backward_call(self, ctx: Call, grad_out: np.ndarray) -> np.ndarray:
         x, t = ctx.x, ctx.t
-        dt = (1 - t * t) * self._C * (1 + 3 * 0.044715 * x * x)
-        return grad_out * (0.5 * (1 + t) + 0.5 * x * dt)
+        c, k, half = x.dtype.type(self._C), x.dtype.type(3 * 0.044715), x.dtype.type(0.5)
+        dt = (1 - t * t) * c * (1 + k * x * x)
+        return grad_out * (half * (1 + t) + half * x * dt)
 
 
 class Sigmoid(Activation):

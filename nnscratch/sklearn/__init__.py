@@ -10,11 +10,7 @@ raises ``MissingDependencyError`` (an ``ImportError`` and an ``NNScratchError``)
 
 from __future__ import annotations
 
-from ..core.errors import NNScratchError
-
-
-class MissingDependencyError(NNScratchError, ImportError):
-    """An optional dependency (here scikit-learn) is not installed or too old for this feature."""
+from ..core.errors import MissingDependencyError
 
 
 try:
