@@ -23,6 +23,11 @@ from .layers import (
     GlobalAvgPool2D, Identity, LeakyReLU, Maximum, MaxPool2D, Minimum, Multiply, Normalization, RandomFlip,
     RandomShift, ReLU, Reshape, Sigmoid, Softmax, Subtract, Tanh,
 )
+from .layers import (
+    AveragePooling1D, AvgPool1D, Conv1D, Conv2DTranspose, Cropping2D, Embedding, GlobalAveragePooling1D,
+    GlobalAvgPool1D, GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPooling1D, GlobalMaxPooling2D, LayerNormalization,
+    MaxPool1D, MaxPooling1D, UpSampling2D, ZeroPadding2D,
+)
 from .models.ensemble import Ensemble
 from .models.loading import load_model
 from .models.model import Model
