@@ -49,7 +49,7 @@ class Embedding(Layer):
         bad = (index < 0) | (index >= self.input_dim)
         if bad.any():
             first = tuple(int(i) for i in np.argwhere(bad)[0])
-            raise InvalidValueError(f"Embedding input holds index {x[first]} at {first}, out of range: the layer has "
+            raise InvalidValueError(f"Embedding input holds index {index[first]} at {first}, out of range: the layer has "
                                     f"input_dim={self.input_dim} rows, so indices must be 0..{self.input_dim - 1}")
         return index
 
