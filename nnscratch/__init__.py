@@ -42,6 +42,20 @@ from .training.parallel import get_num_threads, set_num_threads
 from .training.progress import ProgressBar
 from .training.trainer import Trainer
 
-__version__ = "0.1.0"
+__version__ = "2.0.0.dev0"
 
 load = load_model
+
+__all__ = [
+    "Activation", "Adam", "AdamW", "Add", "Average", "AvgPool2D", "BatchNorm", "BinaryCrossEntropy", "Call",
+    "Callback", "CategoricalCrossEntropy", "Checkpoint", "Concatenate", "Conv2D", "DTypeError", "DatasetError",
+    "Dense", "Dropout", "ELU", "EarlyStopping", "Ensemble", "Flatten", "GELU", "GlobalAvgPool2D", "History",
+    "Identity", "ImageError", "Input", "InvalidTypeError", "InvalidValueError", "Layer", "LeakyReLU",
+    "LearningRateScheduler", "Loss", "MaxPool2D", "Maximum", "MeanAbsoluteError", "MeanSquaredError", "Minimum",
+    "Model", "ModelCheckpoint", "ModelFileError", "Module", "Multiply", "NNScratchError", "Normalization",
+    "NotBuiltError", "Optimizer", "Parameter", "ProgressBar", "RMSprop", "RandomFlip", "RandomShift", "ReLU",
+    "Reshape", "SGD", "Sequential", "ShapeError", "Sigmoid", "Softmax", "Subtract", "SymbolicTensor", "Tanh",
+    "Trainer", "TrainingDivergedError", "get_num_threads", "load", "load_model", "register_fusion", "register_layer",
+    "register_loss_fusion", "set_num_threads", "set_random_seed", "autodiff", "callbacks", "checkpoint",
+    "initializers", "losses", "metrics", "ops", "optimizers", "parallel", "schedules",
+]

@@ -15,24 +15,38 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
+import nnscratch
+from nnscratch.bench import (
+    baseline_numpy,
+    baseline_torch,
+    cli,
+    derived,
+    formatting,
+    machine,
+    report,
+    selection,
+    timing,
+    worker,
+    workloads,
+)
+from nnscratch.bench import results as results_file
+from nnscratch.bench import targets as target_figures
+from nnscratch.bench.context import Context
+from nnscratch.bench.flops import cnn_train_flops, conv_forward_flops, mlp_train_flops
+from nnscratch.bench.workloads import cnn_epoch, time_to_98
 
-from benchmarks import baseline_numpy, machine, workloads  # noqa: E402
-from benchmarks import run as bench  # noqa: E402
-
-RUN = REPO / "benchmarks" / "run.py"
+RUN = Path(__file__).resolve().parents[1] / "benchmarks" / "run.py"  # the checkout's shim
+PACKAGE_PARENT = Path(nnscratch.__file__).resolve().parents[1]
 
 
 # ----------------------------------------------------------------------------- FLOPs and statistics
 def test_mlp_train_flops_counts_three_products_per_layer_minus_first_input_gradient():
     sizes = [784, 256, 128, 10]
     forward = 2 * (784 * 256 + 256 * 128 + 128 * 10)
-    assert workloads.mlp_train_flops(sizes, 1) == 3 * forward - 2 * 784 * 256 == 1_007_104
-    assert workloads.mlp_train_flops(sizes, 60000) == 60000 * 1_007_104
-    assert workloads.mlp_train_flops(sizes, 1, skip_first_input_grad=False) == 3 * forward
-    assert workloads.mlp_train_flops([2, 3, 1], 4) == 4 * (3 * 2 * (6 + 3) - 2 * 6)
+    assert mlp_train_flops(sizes, 1) == 3 * forward - 2 * 784 * 256 == 1_007_104
+    assert mlp_train_flops(sizes, 60000) == 60000 * 1_007_104
+    assert mlp_train_flops(sizes, 1, skip_first_input_grad=False) == 3 * forward
+    assert mlp_train_flops([2, 3, 1], 4) == 4 * (3 * 2 * (6 + 3) - 2 * 6)
 
 
 def test_matmul_flops():
@@ -40,13 +54,13 @@ def test_matmul_flops():
 
 
 def test_summarize_median_and_spread():
-    s = workloads.summarize([3.0, 1.0, 2.0, 5.0, 4.0])
+    s = timing.summarize([3.0, 1.0, 2.0, 5.0, 4.0])
     assert s["median_s"] == 3.0 and s["min_s"] == 1.0 and s["max_s"] == 5.0
     assert s["q1_s"] == 2.0 and s["q3_s"] == 4.0 and s["iqr_s"] == 2.0
     assert s["reps"] == 5 and s["times_s"] == [3.0, 1.0, 2.0, 5.0, 4.0]
-    assert workloads.summarize([0.5])["median_s"] == 0.5
+    assert timing.summarize([0.5])["median_s"] == 0.5
     with pytest.raises(ValueError):
-        workloads.summarize([])
+        timing.summarize([])
 
 
 def test_interleaved_rotates_order_and_warms_up():
@@ -57,7 +71,7 @@ def test_interleaved_rotates_order_and_warms_up():
         return float(next(ticks))
 
     cands = {name: (lambda name=name: calls.append(name) or name) for name in "abc"}
-    out = workloads.interleaved(cands, reps=3, warmup=1, clock=clock)
+    out = timing.interleaved(cands, reps=3, warmup=1, clock=clock)
     assert calls[:3] == ["a", "b", "c"]                       # warm-up, untimed
     assert calls[3:] == ["a", "b", "c", "b", "c", "a", "c", "a", "b"]
     assert all(len(out[n]["times"]) == 3 and out[n]["result"] == n for n in "abc")
@@ -65,7 +79,7 @@ def test_interleaved_rotates_order_and_warms_up():
 
 
 def test_make_row_per_step_and_gflops():
-    row = workloads.make_row("w", "cfg", "nnscratch", [2.0, 1.0, 3.0], threads=1, dtype="float32", steps=4,
+    row = timing.make_row("w", "cfg", "nnscratch", [2.0, 1.0, 3.0], threads=1, dtype="float32", steps=4,
                              flops=8_000_000_000, extra_key=7)
     assert row["median_s"] == 2.0 and row["per_step_us"] == 500_000.0
     assert row["gflops"] == pytest.approx(4.0) and row["extra_key"] == 7
@@ -90,25 +104,25 @@ def test_memory_probe_reports_increment():
 
 # ----------------------------------------------------------------------------- formatting and JSON
 def test_format_table_aligns_columns():
-    text = bench.format_table(["impl", "time"], [["nnscratch", "1.0 s"], ["torch", "12.5 s"]])
+    text = formatting.format_table(["impl", "time"], [["nnscratch", "1.0 s"], ["torch", "12.5 s"]])
     lines = text.splitlines()
     assert lines[0].startswith("impl") and set(lines[1]) <= {"-", "+"}
     assert lines[2] == "nnscratch |  1.0 s" and lines[3] == "torch     | 12.5 s"
     with pytest.raises(ValueError):
-        bench.format_table(["a", "b"], [["only one"]])
+        formatting.format_table(["a", "b"], [["only one"]])
 
 
 def test_fmt_seconds_units():
-    assert bench.fmt_seconds(5e-6) == "5 us"
-    assert bench.fmt_seconds(0.0123) == "12.3 ms"
-    assert bench.fmt_seconds(1.234) == "1.23 s"
-    assert bench.fmt_seconds(None) == "-"
+    assert formatting.fmt_seconds(5e-6) == "5 us"
+    assert formatting.fmt_seconds(0.0123) == "12.3 ms"
+    assert formatting.fmt_seconds(1.234) == "1.23 s"
+    assert formatting.fmt_seconds(None) == "-"
 
 
 def test_write_results_is_valid_json_with_machine(tmp_path):
     results = {"machine": machine.describe_machine(), "rows": [{"x": np.float64(1.5), "n": np.int64(3),
                                                                 "a": np.arange(3), "bad": float("nan")}]}
-    path = bench.write_results(tmp_path / "out" / "bench.json", results)
+    path = results_file.write_results(tmp_path / "out" / "bench.json", results)
     data = json.loads(path.read_text())
     m = data["machine"]
     assert m["cores_available"] >= 1 and m["cpu_model"]
@@ -121,49 +135,49 @@ def test_write_results_is_valid_json_with_machine(tmp_path):
 # ----------------------------------------------------------------------------- selection
 def test_parse_only_comma_separated_and_repeated_in_suite_order():
     known = list(workloads.WORKLOADS)
-    assert bench.parse_only(None, known) == known
-    assert bench.parse_only(["mnist_epoch,xor_classic", "xor_vectorized"], known) == [
+    assert selection.parse_only(None, known) == known
+    assert selection.parse_only(["mnist_epoch,xor_classic", "xor_vectorized"], known) == [
         "xor_classic", "xor_vectorized", "mnist_epoch"]
-    with pytest.raises(bench.UsageError, match="did you mean 'xor_classic'"):
-        bench.parse_only(["xor_clasic"], known)
-    with pytest.raises(bench.UsageError):
-        bench.parse_only([","], known)
+    with pytest.raises(selection.UsageError, match="did you mean 'xor_classic'"):
+        selection.parse_only(["xor_clasic"], known)
+    with pytest.raises(selection.UsageError):
+        selection.parse_only([","], known)
 
 
 def test_parse_threads():
-    assert bench.parse_threads(None, 8) == [1, 8]
-    assert bench.parse_threads(None, 1) == [1]
-    assert bench.parse_threads(None, 8, quick=True) == [1]
-    assert bench.parse_threads("4,1,all", 8) == [1, 4, 8]
+    assert selection.parse_threads(None, 8) == [1, 8]
+    assert selection.parse_threads(None, 1) == [1]
+    assert selection.parse_threads(None, 8, quick=True) == [1]
+    assert selection.parse_threads("4,1,all", 8) == [1, 4, 8]
     for bad in ("0", "x"):
-        with pytest.raises(bench.UsageError):
-            bench.parse_threads(bad, 8)
+        with pytest.raises(selection.UsageError):
+            selection.parse_threads(bad, 8)
 
 
 def test_unknown_workload_exits_2_with_one_line(capsys):
-    assert bench.main(["--only", "nope"]) == 2
+    assert cli.main(["--only", "nope"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "unknown workload 'nope'" in err and "Traceback" not in err
 
 
 def test_list_workloads(capsys):
-    assert bench.main(["--list"]) == 0
+    assert cli.main(["--list"]) == 0
     out = capsys.readouterr().out
     assert all(name in out for name in workloads.WORKLOADS)
 
 
 # ----------------------------------------------------------------------------- worker and threads
 def test_worker_env_sets_every_thread_variable():
-    env = bench.worker_env(3, base={"PATH": "/bin", "OMP_NUM_THREADS": "16"})
-    assert all(env[v] == "3" for v in bench.THREAD_VARS) and env["PATH"] == "/bin"
+    env = worker.worker_env(3, base={"PATH": "/bin", "OMP_NUM_THREADS": "16"})
+    assert all(env[v] == "3" for v in worker.THREAD_VARS) and env["PATH"] == "/bin"
 
 
 def _args(*extra: str):
-    return bench.parse_args(["--quick", "--reps", "1", "--warmup", "0", "--no-torch", "--no-sklearn", *extra])
+    return cli.parse_args(["--quick", "--reps", "1", "--warmup", "0", "--no-torch", "--no-sklearn", *extra])
 
 
 def test_worker_subprocess_runs_one_workload_with_one_thread():
-    res = bench.spawn_worker("xor_classic", 1, _args(), timeout=120)
+    res = worker.spawn_worker("xor_classic", 1, _args(), timeout=120)
     assert "error" not in res, res
     assert res["threads"] == 1 and res["env"]["OPENBLAS_NUM_THREADS"] == "1" and res["env"]["OMP_NUM_THREADS"] == "1"
     if res["blas_threads"] is not None:  # threadpoolctl installed: NumPy's BLAS really uses one thread
@@ -176,27 +190,36 @@ def test_worker_subprocess_runs_one_workload_with_one_thread():
 
 
 def test_worker_failure_is_reported_not_raised():
-    res = bench.spawn_worker("no_such_workload", 1, _args(), timeout=60)
+    res = worker.spawn_worker("no_such_workload", 1, _args(), timeout=60)
     assert "error" in res and "no_such_workload" in res["stderr_tail"]
 
 
 def test_suite_end_to_end_only_one_workload(tmp_path):
     out = tmp_path / "bench.json"
-    proc = subprocess.run([sys.executable, str(RUN), "--quick", "--only", "xor_vectorized", "--reps", "1",
+    proc = subprocess.run([sys.executable, "-m", "nnscratch.bench", "--quick", "--only", "xor_vectorized", "--reps", "1",
                            "--warmup", "0", "--no-torch", "--no-sklearn", "--json", str(out)],
-                          capture_output=True, text=True, timeout=180)
+                          cwd=PACKAGE_PARENT, capture_output=True, text=True, timeout=180)  # this copy of nnscratch
     assert proc.returncode == 0, proc.stderr
     data = json.loads(out.read_text())
-    assert data["schema"] == bench.SCHEMA and data["machine"]["cpu_model"]
+    assert data["schema"] == results_file.SCHEMA and data["machine"]["cpu_model"]
     assert {r["workload"] for r in data["rows"]} == {"xor_vectorized"}
     assert {r["dtype"] for r in data["peak_rows"]} == {"float32", "float64"}
     assert data["settings"]["threads"] == [1]
     assert "ours/impl" in proc.stdout and "xor_vectorized" in proc.stdout
 
 
+@pytest.mark.skipif(not RUN.is_file(), reason="benchmarks/run.py is in the source checkout only")
+def test_checkout_shim_runs_the_packaged_suite():
+    proc = subprocess.run([sys.executable, str(RUN), "--list"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert all(name in proc.stdout for name in workloads.WORKLOADS)
+    proc = subprocess.run([sys.executable, str(RUN), "--only", "nope"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "unknown workload 'nope'" in proc.stderr
+
+
 # ----------------------------------------------------------------------------- derived figures
 def _row(workload, impl, threads, median, config="c", dtype="float32", **extra):
-    r = workloads.make_row(workload, config, impl, [median], threads=threads, dtype=dtype, steps=10,
+    r = timing.make_row(workload, config, impl, [median], threads=threads, dtype=dtype, steps=10,
                            flops=int(1e9), **extra)
     return r
 
@@ -209,14 +232,14 @@ def test_add_derived_ratios_fraction_of_peak_and_speedup():
                  _row("mnist_epoch", "nnscratch", 4, 0.1, headline=True), _row("mnist_epoch", "torch", 4, 0.05),
                  _row("xor_classic", "nnscratch", 1, 0.3), _row("xor_classic", "numpy per-sample (classic)", 1, 0.1)],
     }
-    bench.add_derived(results)
+    derived.add_derived(results)
     rows = results["rows"]
     assert rows[1]["ours_over_impl"] == pytest.approx(0.5) and rows[3]["ours_over_impl"] == pytest.approx(2.0)
     assert "ours_over_impl" not in rows[0]
     assert rows[0]["fraction_of_peak"] == pytest.approx(0.5)    # 5 GFLOP/s of 10
     assert rows[2]["fraction_of_peak"] == pytest.approx(0.25)   # 10 GFLOP/s of 40
     assert rows[2]["speedup_vs_1_thread"] == pytest.approx(2.0)
-    results["targets"] = bench.compute_targets(results)
+    results["targets"] = target_figures.compute_targets(results)
     targets = {(t["name"].split(" (")[0], t["threads"]): t for t in results["targets"]}
     assert targets[("MLP epoch ours/torch time", 1)]["met"] is True        # 0.5 <= 0.7
     assert targets[("MLP epoch ours/torch time", 4)]["met"] is False       # 2.0
@@ -224,20 +247,21 @@ def test_add_derived_ratios_fraction_of_peak_and_speedup():
     assert xor["value"] == pytest.approx(20_000.0) and xor["met"] is False  # (0.3 - 0.1) s / 10 steps
     results.update(machine={"cpu_model": "cpu", "cores_available": 4}, workload_status={}, notes=["n1"])
     results["settings"].update(workloads=["xor_classic", "mnist_epoch"], warmup=1)
-    text = bench.render_report(results)
+    text = report.render_report(results)
     assert "ours/impl" in text and "NOT met" in text and "n1" in text
 
 
 # ----------------------------------------------------------------------------- data and recipe plumbing
 def test_context_falls_back_to_synthetic_mnist(tmp_path):
-    ctx = workloads.Context(data_dir=str(tmp_path))
+    ctx = Context(data_dir=str(tmp_path))
     x_train, y_train, x_test, y_test = ctx.mnist()
     assert x_train.shape == (60000, 28, 28) and x_train.dtype == np.uint8 and x_test.shape == (10000, 28, 28)
     assert ctx.real_data is False and "SYNTHETIC" in ctx.data_source and ctx.notes
 
 
+@pytest.mark.skipif(time_to_98.find_train_mnist() is None, reason="examples/ are in the source checkout only")
 def test_time_to_98_uses_the_example_recipe():
-    tm = workloads.load_train_mnist()
+    tm = time_to_98.load_train_mnist()
     rng = np.random.default_rng(0)
     data = (rng.integers(0, 256, (100, 28, 28), dtype=np.uint8), rng.integers(0, 10, 100),
             rng.integers(0, 256, (20, 28, 28), dtype=np.uint8), rng.integers(0, 10, 20))
@@ -278,20 +302,20 @@ def test_vectorized_script_tanh_mse_learns_xor():
 
 # ----------------------------------------------------------------------------- the CNN workload
 def test_cnn_train_flops_counts_three_products_per_layer_minus_first_input_gradient():
-    assert workloads.conv_forward_flops(28, 28, 3, 3, 1, 8) == 2 * 28 * 28 * 9 * 8 == 112_896
-    assert workloads.conv_forward_flops(14, 14, 3, 3, 8, 16, samples=2) == 2 * 2 * 14 * 14 * 9 * 8 * 16
+    assert conv_forward_flops(28, 28, 3, 3, 1, 8) == 2 * 28 * 28 * 9 * 8 == 112_896
+    assert conv_forward_flops(14, 14, 3, 3, 8, 16, samples=2) == 2 * 2 * 14 * 14 * 9 * 8 * 16
     conv1, conv2, dense = 112_896, 451_584, 2 * 784 * 10
     per_sample = 3 * (conv1 + conv2 + dense) - conv1
-    assert workloads.cnn_train_flops(workloads.CNN_CONVS, workloads.CNN_DENSE, 1) == per_sample == 1_627_584
-    assert workloads.cnn_train_flops(workloads.CNN_CONVS, workloads.CNN_DENSE, 60000) == 60000 * per_sample
-    assert workloads.cnn_train_flops(workloads.CNN_CONVS, workloads.CNN_DENSE, 1,
+    assert cnn_train_flops(cnn_epoch.CNN_CONVS, cnn_epoch.CNN_DENSE, 1) == per_sample == 1_627_584
+    assert cnn_train_flops(cnn_epoch.CNN_CONVS, cnn_epoch.CNN_DENSE, 60000) == 60000 * per_sample
+    assert cnn_train_flops(cnn_epoch.CNN_CONVS, cnn_epoch.CNN_DENSE, 1,
                                      skip_first_input_grad=False) == 3 * (conv1 + conv2 + dense)
 
 
-def _tiny_image_context(real: bool) -> workloads.Context:
+def _tiny_image_context(real: bool) -> Context:
     """A quick, torch-free context holding 200 random training and 50 test images (no data files read)."""
     rng = np.random.default_rng(0)
-    ctx = workloads.Context(quick=True, reps=1, warmup=0, use_torch=False, use_sklearn=False)
+    ctx = Context(quick=True, reps=1, warmup=0, use_torch=False, use_sklearn=False)
     ctx._mnist = (rng.integers(0, 256, (200, 28, 28), dtype=np.uint8), rng.integers(0, 10, 200),
                   rng.integers(0, 256, (50, 28, 28), dtype=np.uint8), rng.integers(0, 10, 50))
     ctx.real_data, ctx.data_source = real, "real MNIST" if real else "SYNTHETIC"
@@ -301,12 +325,12 @@ def _tiny_image_context(real: bool) -> workloads.Context:
 @pytest.mark.parametrize("real", [False, True])
 def test_cnn_epoch_workload_on_tiny_data(real):
     ctx = _tiny_image_context(real)
-    rows = workloads.mnist_cnn_epoch(ctx)
+    rows = cnn_epoch.mnist_cnn_epoch(ctx)
     assert [r["impl"] for r in rows] == ["nnscratch"]
     (row,) = rows
     assert row["workload"] == "mnist_cnn_epoch" and row["samples"] == 200 and row["dtype"] == "float32"
-    assert row["steps"] == -(-200 // workloads.CNN_BATCH) and row["batch_size"] == 64 and row["reps"] == 1
-    assert row["flops"] == workloads.cnn_train_flops(workloads.CNN_CONVS, workloads.CNN_DENSE, 200)
+    assert row["steps"] == -(-200 // cnn_epoch.CNN_BATCH) and row["batch_size"] == 64 and row["reps"] == 1
+    assert row["flops"] == cnn_train_flops(cnn_epoch.CNN_CONVS, cnn_epoch.CNN_DENSE, 200)
     assert row["gflops"] > 0 and "conv8-pool-conv16-pool-dense10" in row["config"]
     mem = row["memory"]
     assert mem["peak_rss_bytes"] >= mem["baseline_rss_bytes"] > 0 and mem["dataset_bytes"] == 200 * 784 * 4 + 200 * 8
@@ -319,7 +343,7 @@ def test_cnn_epoch_workload_on_tiny_data(real):
 def test_cnn_workload_listed_and_in_quick():
     w = workloads.WORKLOADS["mnist_cnn_epoch"]
     assert w.in_quick and w.uses_mnist
-    assert "mnist_cnn_epoch" in [name for name, _ in bench.SUMMARY_COLUMNS]
+    assert "mnist_cnn_epoch" in [name for name, _ in report.SUMMARY_COLUMNS]
 
 
 def test_cnn_targets_ratio_and_peak_memory():
@@ -328,36 +352,32 @@ def test_cnn_targets_ratio_and_peak_memory():
     results = {"settings": {"threads": [1]}, "peak_rows": [{"threads": 1, "dtype": "float32", "gflops": 20.0}],
                "rows": [_row("mnist_cnn_epoch", "nnscratch", 1, 12.0, memory=mem),
                         _row("mnist_cnn_epoch", "torch", 1, 10.0)]}
-    bench.add_derived(results)
+    derived.add_derived(results)
     assert results["rows"][1]["ours_over_impl"] == pytest.approx(1.2)
-    targets = {t["name"].split(" (")[0]: t for t in bench.compute_targets(results)}
+    targets = {t["name"].split(" (")[0]: t for t in target_figures.compute_targets(results)}
     ratio = targets["CNN epoch ours/torch time"]
     assert ratio["value"] == pytest.approx(1.2) and ratio["met"] is False and ratio["target"] == "<= 1.0"
     memory = targets["CNN epoch peak RSS"]
     assert memory["value"] == pytest.approx(600.0) and memory["met"] is True
     results["rows"][0]["median_s"] = 9.0
-    assert {t["name"].split(" (")[0]: t for t in bench.compute_targets(results)}["CNN epoch ours/torch time"]["met"]
+    assert {t["name"].split(" (")[0]: t for t in target_figures.compute_targets(results)}["CNN epoch ours/torch time"]["met"]
     results.update(machine={"cpu_model": "cpu", "cores_available": 1}, workload_status={}, notes=[],
-                   targets=bench.compute_targets(results))
+                   targets=target_figures.compute_targets(results))
     results["settings"].update(workloads=["mnist_cnn_epoch"], warmup=1)
-    text = bench.render_report(results)
+    text = report.render_report(results)
     assert "MNIST CNN epoch b64" in text and "CNN epoch peak RSS" in text and "peak 600 MB" in text
 
 
 def test_torch_cnn_baseline_layout_helper():
-    from benchmarks import torch_baseline
-
     x = np.arange(2 * 3 * 4 * 5, dtype=np.float32).reshape(2, 3, 4, 5)  # NHWC
-    y = torch_baseline.to_nchw(x)
+    y = baseline_torch.to_nchw(x)
     assert y.shape == (2, 5, 3, 4) and y.flags.c_contiguous and y[1, 2, 0, 3] == x[1, 0, 3, 2]
 
 
 def test_torch_cnn_baseline_trains_when_torch_is_installed():
     pytest.importorskip("torch")
-    from benchmarks import torch_baseline
-
     rng = np.random.default_rng(0)
     x = rng.random((96, 28, 28, 1), dtype=np.float32)
     labels = rng.integers(0, 10, 96)
-    net = torch_baseline.train_cnn(x, labels, epochs=1, batch_size=32)
-    assert 0.0 <= torch_baseline.accuracy(net, x, labels) <= 1.0
+    net = baseline_torch.train_cnn(x, labels, epochs=1, batch_size=32)
+    assert 0.0 <= baseline_torch.accuracy(net, x, labels) <= 1.0

@@ -32,7 +32,8 @@ from .json_record import parse_record
 from .npz_reader import Limits, NpzArchive
 
 FORMAT = "nnscratch-model"
-VERSION = 1
+VERSION = 2  # 2: graph models (several inputs); version 1 files (chains) read the same way
+READABLE = (1, 2)
 CONFIG_KEY = "__config__"
 
 # Ceilings checked before anything is allocated (read when a file is read: set them to load bigger models,
@@ -155,12 +156,15 @@ def _read(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
 def _check_record(config: Any, path: Path) -> None:
     if not isinstance(config, dict) or config.get("format") != FORMAT:
         raise ModelFileError(f"'{path}' is not an nnscratch model file (format {config.get('format') if isinstance(config, dict) else None!r})")
-    if config.get("version") != VERSION:
-        raise ModelFileError(f"'{path}' has model format version {config.get('version')!r}; this nnscratch reads version {VERSION}")
+    if config.get("version") not in READABLE:
+        raise ModelFileError(f"'{path}' has model format version {config.get('version')!r}; this nnscratch reads "
+                             f"versions {', '.join(map(str, READABLE))}")
     shape = config.get("input_shape")
-    if not isinstance(shape, list) or not all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in shape):
+    shapes = shape if isinstance(shape, list) and shape and all(isinstance(s, list) for s in shape) else [shape]
+    if not all(isinstance(s, list) and all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in s)
+               for s in shapes):
         raise ModelFileError(f"'{path}' has a bad input_shape {config.get('input_shape')!r}")
-    if math.prod(shape) * 8 > MAX_TENSOR_BYTES:
+    if any(math.prod(s) * 8 > MAX_TENSOR_BYTES for s in shapes):
         raise ModelFileError(f"'{path}' has an input_shape {shape} of {math.prod(shape)} values per sample, more "
                              f"than the limit of {int(MAX_TENSOR_BYTES) // 8} (nnscratch.io.model_file.MAX_TENSOR_BYTES)")
     if not isinstance(config.get("model"), dict):

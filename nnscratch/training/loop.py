@@ -200,10 +200,12 @@ def _run_epoch(model: Any, xs: list[np.ndarray], ys: list[np.ndarray], bs: int, 
         value = step_logs.get("loss", 0.0) if isinstance(step_logs, dict) else float(step_logs)
         if not math.isfinite(value):
             diverged(model, trainer.snapshots, value, epoch, step, steps)
-        if trainer.seen == before:  # a custom train_step that keeps no totals: average its logs here
+        # A custom train_step's own logs (or all of them, when it keeps no totals) are averaged here.
+        own = {k: v for k, v in step_logs.items() if trainer.seen == before or k not in trainer.tracked}
+        if trainer.seen == before:
             trainer.seen += stop - start
-            for key, v in step_logs.items():
-                trainer.totals[key] = trainer.totals.get(key, 0.0) + float(v) * (stop - start)
+        for key, v in own.items():
+            trainer.totals[key] = trainer.totals.get(key, 0.0) + float(v) * (stop - start)
         seen = stop
         logs = trainer.results()
         for cb in cbs:

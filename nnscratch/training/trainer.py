@@ -88,7 +88,7 @@ class Trainer:
         model = self.model
         graph = model._graph()
         names = model.output_names
-        key = (id(graph), training)
+        key = (id(graph), training, model.rewrites)
         if self.prepared_for != key:
             self.losses = [losses_mod.get(s) for s in per_output(self.loss_spec, names, "loss")]
             weights = per_output(1.0 if self.loss_weights is None else self.loss_weights, names, "loss_weights")
@@ -101,7 +101,8 @@ class Trainer:
             for i, loss in enumerate(self.losses):
                 step = graph.output_step(i)
                 act = step.layer.output_activation() if step is not None else None
-                fused_loss = find_loss_fusion(act, loss) if act is not None and not loss.from_logits else None
+                fusable = act is not None and model.rewrites and not loss.from_logits
+                fused_loss = find_loss_fusion(act, loss) if fusable else None
                 if fused_loss is not None:
                     fused.add(i)
                 train_loss = fused_loss or (copy.copy(loss) if type(loss).__module__ == losses_mod.__name__ else loss)
@@ -187,6 +188,7 @@ class Trainer:
     def reset_metrics(self) -> None:
         self.seen = 0
         self.totals: dict[str, float] = {}
+        self.tracked: set[str] = set()  # the keys update_metrics keeps
 
     def update_metrics(self, ys: list[np.ndarray], outs: list[np.ndarray], value: float) -> None:
         """Add a batch's loss and metrics (means over the batch) to the running totals."""
@@ -204,6 +206,7 @@ class Trainer:
                     items.append((f"{names[i]}_{metric.name}" if several else metric.name, metric(ys[i], probs)))
         for key, v in items:
             self.totals[key] = self.totals.get(key, 0.0) + float(v) * n
+            self.tracked.add(key)
 
     def results(self) -> dict[str, float]:
         """The means of the loss and metrics over the batches since ``reset_metrics``."""

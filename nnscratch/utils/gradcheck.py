@@ -37,9 +37,10 @@ def relative_error(analytic: np.ndarray, numeric: np.ndarray) -> float:
     return 0.0 if denom == 0 else float(np.linalg.norm(analytic - numeric) / denom)
 
 
-def check_module(module: Module, x: np.ndarray, training: bool = False, eps: float = 1e-6,
+def check_module(module: Module, x: Any, training: bool = False, eps: float = 1e-6,
                  seed: int = 0) -> dict[str, float]:
-    """Relative errors of dL/dx (key ``"input"``) and of every trainable parameter of ``module``.
+    """Relative errors of dL/dx (key ``"input"``; ``"input.<i>"`` for several inputs) and of every
+    trainable parameter of ``module`` (a layer or a whole model; lists for several inputs/outputs).
 
     The module must be float64 (unbuilt modules are switched to it). Random layers (dropout) get the same
     generator state before every forward, so each evaluation draws the same mask.
@@ -48,28 +49,59 @@ def check_module(module: Module, x: np.ndarray, training: bool = False, eps: flo
         module.set_dtype(np.float64)
     if module.dtype != np.float64:
         raise DTypeError(f"gradient checks need a float64 module, got {module.dtype}")
-    x = np.array(x, dtype=np.float64)
+    several = isinstance(x, (list, tuple))
+    xs = [np.array(a, dtype=np.float64) for a in (x if several else [x])]
 
-    def forward() -> np.ndarray:
+    def forward() -> list[np.ndarray]:
         module.set_rng(np.random.default_rng(seed))
-        return module.forward(x, training)
+        out = module.forward(xs if several else xs[0], training)
+        return list(out) if isinstance(out, (list, tuple)) else [out]
 
-    out = forward()
-    g = np.random.default_rng(seed + 1).standard_normal(out.shape)
+    outs = forward()
+    rng = np.random.default_rng(seed + 1)
+    g = [rng.standard_normal(o.shape) for o in outs]
     params = dict(module.named_parameters())
     for p in params.values():
         p.zero_grad()
     forward()
-    dx = module.backward(g.copy())
+    dx = module.backward([a.copy() for a in g] if len(g) > 1 else g[0].copy())
+    dxs = list(dx) if several else [dx]
     analytic = {name: p.grad.copy() for name, p in params.items()}
 
     def f() -> float:
-        return float(np.sum(forward() * g))
+        return float(sum(np.sum(o * gi) for o, gi in zip(forward(), g)))
 
-    errors = {"input": relative_error(dx, _numeric(f, x, eps))}
+    errors = {}
+    for i, (a, d) in enumerate(zip(xs, dxs)):
+        errors["input" if not several else f"input.{i}"] = relative_error(d, _numeric(f, a, eps))
     for name, p in params.items():
         errors[name] = relative_error(analytic[name], _numeric(f, p.data, eps))
     return errors
+
+
+def check_training(model: Any, x: Any, y: Any, eps: float = 1e-6, seed: int = 0) -> dict[str, float]:
+    """Relative errors of ``model.compute_gradients(x, y)`` (the compiled, weighted loss of every output)
+    against central differences of that loss, for every trainable weight of a compiled float64 model."""
+    if model.dtype != np.float64:
+        raise DTypeError(f"gradient checks need a float64 model, got {model.dtype}")
+    model.set_rng(np.random.default_rng(seed))
+    _, grads = model.compute_gradients(x, y)
+    trainer = model.trainer
+    from ..training.data import input_arrays, target_arrays
+
+    xs = input_arrays(model, x)
+    ys = target_arrays(model, y, len(xs[0]))
+    state = [(p, p.data.copy()) for p in model.non_trainable_weights]
+
+    def f() -> float:
+        model.set_rng(np.random.default_rng(seed))
+        value = trainer.forward_loss(trainer.ctx, xs, ys)[0]
+        for p, saved in state:
+            p.data[...] = saved
+        return value
+
+    params = dict(model.named_parameters())
+    return {name: relative_error(grads[name], _numeric(f, p.data, eps)) for name, p in params.items()}
 
 
 def check_loss(loss: Loss, pred: np.ndarray, target: Any, eps: float = 1e-6) -> float:

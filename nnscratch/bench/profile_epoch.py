@@ -1,9 +1,8 @@
-#!/usr/bin/env python
 """Where the time of one MNIST MLP epoch goes: nnscratch phase by phase vs the plain NumPy script.
 
-    python benchmarks/profile_epoch.py                       # batch 128, float32, SGD momentum, 1 thread
-    python benchmarks/profile_epoch.py --optimizer adam --batch-size 64 --threads 4 --cprofile 15
-    python benchmarks/profile_epoch.py --model cnn           # the issue's CNN, batch 64, Adam: vs torch
+    python -m nnscratch.bench.profile_epoch                  # batch 128, float32, SGD momentum, 1 thread
+    python -m nnscratch.bench.profile_epoch --optimizer adam --batch-size 64 --threads 4 --cprofile 15
+    python -m nnscratch.bench.profile_epoch --model cnn      # the issue's CNN, batch 64, Adam: vs torch
 
 Prints (1) the epoch time of nnscratch, of the plain NumPy script and of the bare matrix products the
 step needs (the same 8 products with the same shapes, nothing else: a lower bound), interleaved over
@@ -22,13 +21,28 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from pathlib import Path
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
+import numpy as np
+
+import nnscratch as nn
+
+from . import baseline_numpy as base
+from .context import Context
+from .flops import cnn_train_flops, mlp_train_flops
+from .timing import interleaved
+from .workloads.cnn_epoch import CNN_CONVS, CNN_DENSE, CNN_LR, cnn_model
+from .workloads.mlp_epoch import EPOCH_LR, EPOCH_SIZES
+
+THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
-def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="benchmarks/profile_epoch.py", description=__doc__.split("\n\n")[0])
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The profiler's options (``--help``)."""
+    p = argparse.ArgumentParser(prog="python -m nnscratch.bench.profile_epoch",
+                                description=(__doc__ or "").split("\n\n")[0])
     p.add_argument("--model", choices=["mlp", "cnn"], default="mlp",
                    help="mlp: 784-256-128-10 (default); cnn: conv8-pool-conv16-pool-dense10 (mnist_cnn_epoch)")
     p.add_argument("--batch-size", type=int, help="default: 128 (mlp), 64 (cnn)")
@@ -42,25 +56,21 @@ def parse_args(argv=None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def main(argv=None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
+    """Profile one epoch; the BLAS thread variables must be set before NumPy loads, so a run whose environment
+    does not have them yet starts itself again with them."""
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = parse_args(argv)
-    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[var] = str(args.threads)
-    sys.path.insert(0, str(REPO))
+    if any(os.environ.get(var) != str(args.threads) for var in THREAD_VARS):
+        env = {**os.environ, **{var: str(args.threads) for var in THREAD_VARS}}
+        os.execve(sys.executable, [sys.executable, "-m", "nnscratch.bench.profile_epoch", *argv], env)
+    nn.set_num_threads(args.threads)  # its data-parallel steps too (their replicas are not instrumented)
     if args.batch_size is None:
         args.batch_size = 64 if args.model == "cnn" else 128
     if args.optimizer is None:
         args.optimizer = "adam" if args.model == "cnn" else "momentum"
     if args.model == "cnn":
         return profile_cnn(args)
-    import time
-
-    import numpy as np
-
-    import nnscratch as nn
-    from benchmarks import baseline_numpy as base
-    from benchmarks.workloads import EPOCH_LR, EPOCH_SIZES, Context, interleaved, mlp_train_flops
-
     ctx = Context(threads=args.threads, data_dir=args.data_dir)
     x_train, y_train, _, _ = ctx.mnist()
     n = min(args.samples, len(x_train))
@@ -102,7 +112,7 @@ def main(argv=None) -> int:
     timed = interleaved({"nnscratch": ours, "numpy script": plain, "matmuls only": matmuls_only}, args.reps, 1)
     flops = mlp_train_flops(EPOCH_SIZES, n)
     med = {k: float(np.median(v["times"])) for k, v in timed.items()}
-    print("\nepoch time (median of %d, interleaved):" % args.reps)
+    print(f"\nepoch time (median of {args.reps}, interleaved):")
     for name, t in med.items():
         print(f"  {name:14} {t * 1e3:9.1f} ms  {t / steps * 1e6:8.1f} us/step  {flops / t / 1e9:7.1f} GFLOP/s"
               + (f"  ({t / med['matmuls only']:.2f}x the bare products)" if name != "matmuls only" else ""))
@@ -125,10 +135,11 @@ def main(argv=None) -> int:
         setattr(obj, method, timed_call)
 
     for i, layer in enumerate(model.layers):
-        wrap(layer, "forward", f"layer {i} {type(layer).__name__} forward")
-        wrap(layer, "backward", f"layer {i} {type(layer).__name__} backward")
-    wrap(model, "_loss_value", "loss forward")
-    wrap(model._train_loss, "backward", "loss backward")
+        wrap(layer, "forward_call", f"layer {i} {type(layer).__name__} forward")
+        wrap(layer, "backward_call", f"layer {i} {type(layer).__name__} backward")
+    train_loss = model.trainer.train_losses[0]  # the loss fit uses (fused with the softmax)
+    wrap(train_loss, "forward", "loss forward")
+    wrap(train_loss, "backward", "loss backward")
     wrap(model.optimizer, "zero_grad", "optimizer.zero_grad")
     wrap(model.optimizer, "step", "optimizer.step")
     t0 = clock()
@@ -160,14 +171,12 @@ def main(argv=None) -> int:
     return 0
 
 
-def _phase_timer():
+def _phase_timer() -> tuple[dict[str, list[float]], Callable[..., None]]:
     """``(calls, wrap)``: ``wrap(obj, method, label)`` appends the seconds of every ``obj.method`` call to
     ``calls[label]``; ``label`` may also be a function of the call's arguments that returns the label."""
-    import time
-
     calls: dict[str, list[float]] = {}
 
-    def wrap(obj, method: str, label) -> None:
+    def wrap(obj: Any, method: str, label: Any) -> None:
         inner = getattr(obj, method)
         if isinstance(label, str):
             calls.setdefault(label, [])  # report in the order of wrapping
@@ -186,13 +195,6 @@ def _phase_timer():
 
 def profile_cnn(args: argparse.Namespace) -> int:
     """The ``mnist_cnn_epoch`` network: epoch time vs torch (interleaved), then nnscratch phase by phase."""
-    import time
-
-    import numpy as np
-
-    import nnscratch as nn
-    from benchmarks.workloads import CNN_CONVS, CNN_DENSE, CNN_LR, Context, cnn_model, cnn_train_flops, interleaved
-
     ctx = Context(threads=args.threads, data_dir=args.data_dir)
     x_train, y_train, _, _ = ctx.mnist()
     n = min(args.samples, len(x_train))
@@ -206,7 +208,7 @@ def profile_cnn(args: argparse.Namespace) -> int:
           f"{args.threads} BLAS thread(s), {steps} steps")
 
     def make_model():
-        model = cnn_model(nn, dtype.name)
+        model = cnn_model(dtype.name)
         model.compile(loss="categorical_crossentropy",
                       optimizer=nn.Adam(lr=lr) if args.optimizer == "adam" else nn.SGD(lr=lr, momentum=0.9))
         return model
@@ -218,7 +220,7 @@ def profile_cnn(args: argparse.Namespace) -> int:
     timed = interleaved(cands, args.reps, 1)
     flops = cnn_train_flops(CNN_CONVS, CNN_DENSE, n)
     med = {k: float(np.median(v["times"])) for k, v in timed.items()}
-    print("\nepoch time (median of %d, interleaved):" % args.reps)
+    print(f"\nepoch time (median of {args.reps}, interleaved):")
     for name, t in med.items():
         print(f"  {name:10} {t * 1e3:9.1f} ms  {t / steps * 1e6:8.1f} us/step  {flops / t / 1e9:7.2f} GFLOP/s"
               + (f"  (ours/torch {med['nnscratch'] / t:.2f})" if name == "torch" else ""))
@@ -228,18 +230,19 @@ def profile_cnn(args: argparse.Namespace) -> int:
     calls, wrap = _phase_timer()
     for i, layer in enumerate(model.layers):
         name = f"layer {i} {type(layer).__name__}"
-        wrap(layer, "forward", f"{name} forward")
-        wrap(layer, "backward", f"{name} backward")
+        wrap(layer, "forward_call", f"{name} forward")
+        wrap(layer, "backward_call", f"{name} backward")
         if isinstance(layer, nn.Conv2D):  # parts of the two lines above
             parts = {"cols": f"  of which {name} im2col (forward)", "gcols": f"  of which {name} im2col (backward)"}
             for label in parts.values():
                 calls.setdefault(label, [])
-            wrap(layer, "_im2col", lambda x, pads, buffer, *a, parts=parts: parts[buffer])
+            wrap(layer, "_im2col", lambda ws, x, pads, buffer, *a, parts=parts, **k: parts[buffer])
             wrap(layer, "_activation_grad", f"  of which {name} activation backward")
             for method in ("_input_grad_flipped", "_input_grad_col2im"):
                 wrap(layer, method, f"  of which {name} input gradient")
-    wrap(model, "_loss_value", "loss forward")
-    wrap(model._train_loss, "backward", "loss backward")
+    train_loss = model.trainer.train_losses[0]  # the loss fit uses (fused with the softmax)
+    wrap(train_loss, "forward", "loss forward")
+    wrap(train_loss, "backward", "loss backward")
     wrap(model.optimizer, "zero_grad", "optimizer.zero_grad")
     wrap(model.optimizer, "step", "optimizer.step")
     t0 = time.perf_counter()

@@ -13,8 +13,11 @@ from typing import Any
 
 import numpy as np
 
+from ..core.errors import InvalidValueError
+
 
 def available() -> bool:
+    """True when scikit-learn's neural network module imports."""
     try:
         import sklearn.neural_network  # noqa: F401
     except Exception:
@@ -30,7 +33,7 @@ def train(x: np.ndarray, y: np.ndarray, hidden: tuple[int, ...] = (256, 128), *,
     from sklearn.neural_network import MLPClassifier
 
     if optimizer not in ("momentum", "sgd", "adam"):
-        raise ValueError(f"unknown optimizer {optimizer!r}")
+        raise InvalidValueError(f"unknown optimizer {optimizer!r}")
     kwargs: dict[str, Any] = dict(
         hidden_layer_sizes=hidden, activation="relu", alpha=0.0, batch_size=batch_size, learning_rate_init=lr,
         max_iter=epochs, shuffle=True, random_state=seed, tol=0.0, n_iter_no_change=10**9, early_stopping=False,

@@ -73,7 +73,8 @@ def blas_info() -> dict[str, Any]:
             warnings.simplefilter("ignore")
             config = np.show_config(mode="dicts")
         blas = config.get("Build Dependencies", {}).get("blas", {})
-        info["numpy_build_blas"] = {k: blas.get(k) for k in ("name", "version", "openblas configuration") if blas.get(k)}
+        keys = ("name", "version", "openblas configuration")
+        info["numpy_build_blas"] = {k: blas.get(k) for k in keys if blas.get(k)}
     except Exception as exc:  # older NumPy without mode="dicts"
         info["numpy_build_blas"] = {"error": f"{type(exc).__name__}: {exc}"}
     return info
@@ -152,7 +153,7 @@ def measure_peak(dtype: Any = np.float32, n: int = 2048, reps: int = 5, min_seco
     b = rng.standard_normal((n, n)).astype(dtype)
     out = np.empty((n, n), dtype)
     np.matmul(a, b, out=out)  # warm-up: threads started, pages touched
-    times = []
+    times: list[float] = []
     started = time.perf_counter()
     while len(times) < reps or time.perf_counter() - started < min_seconds:
         t0 = time.perf_counter()

@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from ..core.errors import InvalidValueError
+
 
 # ============================================================================ 1. classic, per sample
 class ClassicDense:
@@ -113,7 +115,8 @@ def init_params(sizes: list[int], seed: int = 0, dtype: Any = np.float32) -> lis
     return params
 
 
-def forward(params: list[list[np.ndarray]], x: np.ndarray, hidden: str = "relu", output: str = "softmax_ce") -> list[np.ndarray]:
+def forward(params: list[list[np.ndarray]], x: np.ndarray, hidden: str = "relu",
+            output: str = "softmax_ce") -> list[np.ndarray]:
     """Activations of every layer for ``x``: ``[x, h1, ..., out]`` (``out`` = logits for softmax_ce)."""
     acts = [x]
     for i, (w, b) in enumerate(params):
@@ -196,7 +199,7 @@ def train_vectorized(x: np.ndarray, y: np.ndarray, sizes: list[int], *, epochs: 
                         denom = np.sqrt(ve) / np.sqrt(1 - b2**t) + eps
                         param -= (lr / (1 - b1**t)) * mo / denom
                     else:
-                        raise ValueError(f"unknown optimizer {optimizer!r}")
+                        raise InvalidValueError(f"unknown optimizer {optimizer!r}")
         losses.append(total / n)
     return params, losses
 

@@ -12,8 +12,11 @@ from typing import Any
 
 import numpy as np
 
+from ..core.errors import InvalidValueError
+
 
 def available() -> bool:
+    """True when PyTorch imports."""
     try:
         import torch  # noqa: F401
     except Exception:  # ImportError, or a broken install raising OSError
@@ -33,7 +36,9 @@ def set_threads(threads: int) -> int:
     return torch.get_num_threads()
 
 
-def build(sizes: list[int], hidden: str = "relu", output: str = "softmax_ce", dtype: Any = np.float32, seed: int = 0):
+def build(sizes: list[int], hidden: str = "relu", output: str = "softmax_ce", dtype: Any = np.float32,
+          seed: int = 0) -> Any:
+    """A fresh ``torch.nn.Sequential`` MLP of widths ``sizes`` (tanh/ReLU hidden, tanh output for tanh_mse)."""
     import torch
 
     torch.manual_seed(seed)
@@ -73,6 +78,7 @@ def train(x: np.ndarray, y: np.ndarray, sizes: list[int], *, epochs: int = 1, ba
             y = onehot
         Y = torch.from_numpy(np.ascontiguousarray(y, dtype))
         loss_fn = torch.nn.functional.mse_loss
+    opt: Any
     if optimizer == "sgd":
         opt = torch.optim.SGD(net.parameters(), lr=lr)
     elif optimizer == "momentum":
@@ -80,7 +86,7 @@ def train(x: np.ndarray, y: np.ndarray, sizes: list[int], *, epochs: int = 1, ba
     elif optimizer == "adam":
         opt = torch.optim.Adam(net.parameters(), lr=lr, betas=(0.9, 0.999), eps=1e-8)
     else:
-        raise ValueError(f"unknown optimizer {optimizer!r}")
+        raise InvalidValueError(f"unknown optimizer {optimizer!r}")
     n = len(X)
     gen = torch.Generator().manual_seed(seed + 1)
     for _ in range(epochs):
@@ -98,8 +104,9 @@ def train(x: np.ndarray, y: np.ndarray, sizes: list[int], *, epochs: int = 1, ba
     return net
 
 
-def build_cnn(seed: int = 0):
-    """The issue's CNN, NCHW: Conv2d(1,8,3,pad 1)-ReLU-MaxPool(2)-Conv2d(8,16,3,pad 1)-ReLU-MaxPool(2)-Linear(784,10)."""
+def build_cnn(seed: int = 0) -> Any:
+    """The issue's CNN, NCHW: Conv2d(1,8,3,pad 1)-ReLU-MaxPool(2)-Conv2d(8,16,3,pad 1)-ReLU-MaxPool(2)-
+    Linear(784,10)."""
     import torch
 
     torch.manual_seed(seed)
