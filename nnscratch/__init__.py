@@ -58,4 +58,7 @@ __all__ = [
     "Trainer", "TrainingDivergedError", "get_num_threads", "load", "load_model", "register_fusion", "register_layer",
     "register_loss_fusion", "set_num_threads", "set_random_seed", "autodiff", "callbacks", "checkpoint",
     "initializers", "losses", "metrics", "ops", "optimizers", "parallel", "schedules",
+    "AveragePooling1D", "AvgPool1D", "Conv1D", "Conv2DTranspose", "Cropping2D", "Embedding", "GlobalAveragePooling1D",
+    "GlobalAvgPool1D", "GlobalMaxPool1D", "GlobalMaxPool2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D",
+    "LayerNormalization", "MaxPool1D", "MaxPooling1D", "UpSampling2D", "ZeroPadding2D",
 ]
