@@ -87,7 +87,7 @@ def test_save_and_load_round_trip(tmp_path) -> None:
     before = [w.copy() for w in model.get_weights()]
     history = model.fit(xs, y, epochs=3, batch_size=8, verbose=0)
     assert history.history["loss"][-1] < history.history["loss"][0]
-    assert all(not np.array_equal(a, b) for a, b in zip(before, model.get_weights()))  # every weight trained
+    assert all(not np.array_equal(a, b) for a, b in zip(before, model.get_weights(), strict=True))  # every weight trained
     loaded = nn.load_model(model.save(tmp_path / "model.nns"))
     assert [type(layer).__name__ for layer in loaded.graph.layers] == [type(layer).__name__ for layer in model.graph.layers]
     assert loaded.get_config() == model.get_config()
