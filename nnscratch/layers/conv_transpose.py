@@ -70,7 +70,8 @@ class Conv2DTranspose(Layer):
         self.strides = pair(strides, "Conv2DTranspose strides")
         self.padding = check_padding(padding)
         self.dilation_rate = pair(dilation_rate, "Conv2DTranspose dilation_rate")
-        self.output_padding = None if output_padding is None else pair(output_padding, "Conv2DTranspose output_padding", 0)
+        self.output_padding = (None if output_padding is None
+                               else pair(output_padding, "Conv2DTranspose output_padding", 0))
         if self.output_padding is not None and any(
                 p >= max(s, d) for p, s, d in zip(self.output_padding, self.strides, self.dilation_rate)):
             raise InvalidValueError(f"Conv2DTranspose output_padding {output_padding!r} must be smaller than strides "

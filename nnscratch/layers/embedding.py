@@ -34,7 +34,8 @@ class Embedding(Layer):
 
     def build(self, input_shape: tuple[int, ...]) -> None:
         super().build(input_shape)
-        self.embeddings = Parameter(self.embeddings_initializer((self.input_dim, self.output_dim), self.rng, self.dtype))
+        table = self.embeddings_initializer((self.input_dim, self.output_dim), self.rng, self.dtype)
+        self.embeddings = Parameter(table)
 
     def _indices(self, x: np.ndarray) -> np.ndarray:
         """``x`` as ``intp`` indices, after checking that they are whole numbers in ``[0, input_dim)``."""
@@ -49,8 +50,8 @@ class Embedding(Layer):
         bad = (index < 0) | (index >= self.input_dim)
         if bad.any():
             first = tuple(int(i) for i in np.argwhere(bad)[0])
-            raise InvalidValueError(f"Embedding input holds index {index[first]} at {first}, out of range: the layer has "
-                                    f"input_dim={self.input_dim} rows, so indices must be 0..{self.input_dim - 1}")
+            raise InvalidValueError(f"Embedding input holds index {index[first]} at {first}, out of range: the "
+                                    f"layer has input_dim={self.input_dim} rows, so indices must be 0..{self.input_dim - 1}")
         return index
 
     def forward_call(self, ctx: Call, x: np.ndarray) -> np.ndarray:
