@@ -51,7 +51,8 @@ class Embedding(Layer):
         if bad.any():
             first = tuple(int(i) for i in np.argwhere(bad)[0])
             raise InvalidValueError(f"Embedding input holds index {index[first]} at {first}, out of range: the "
-                                    f"layer has input_dim={self.input_dim} rows, so indices must be 0..{self.input_dim - 1}")
+                                    f"layer has input_dim={self.input_dim} rows, so indices must be "
+                                    f"0..{self.input_dim - 1}")
         return index
 
     def forward_call(self, ctx: Call, x: np.ndarray) -> np.ndarray:
