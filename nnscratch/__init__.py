@@ -24,6 +24,11 @@ from .layers import (
     GlobalAvgPool2D, Identity, Lambda, LeakyReLU, Maximum, MaxPool2D, Minimum, Multiply, Normalization, RandomFlip,
     RandomShift, ReLU, Reshape, Sigmoid, Softmax, Subtract, Tanh,
 )
+from .layers import (
+    AveragePooling1D, AvgPool1D, Conv1D, Conv2DTranspose, Cropping2D, Embedding, GlobalAveragePooling1D,
+    GlobalAvgPool1D, GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPooling1D, GlobalMaxPooling2D, LayerNormalization,
+    MaxPool1D, MaxPooling1D, UpSampling2D, ZeroPadding2D,
+)
 from .models.ensemble import Ensemble
 from .models.loading import load_model
 from .models.model import Model
@@ -54,4 +59,7 @@ __all__ = [
     "Trainer", "TrainingDivergedError", "get_num_threads", "load", "load_model", "register_fusion", "register_layer",
     "register_loss_fusion", "set_num_threads", "set_random_seed", "autodiff", "callbacks", "checkpoint",
     "initializers", "losses", "metrics", "ops", "optimizers", "parallel", "schedules",
+    "AveragePooling1D", "AvgPool1D", "Conv1D", "Conv2DTranspose", "Cropping2D", "Embedding", "GlobalAveragePooling1D",
+    "GlobalAvgPool1D", "GlobalMaxPool1D", "GlobalMaxPool2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D",
+    "LayerNormalization", "MaxPool1D", "MaxPooling1D", "UpSampling2D", "ZeroPadding2D",
 ]

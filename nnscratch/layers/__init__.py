@@ -12,10 +12,23 @@ from .merge import Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtra
 from .normalization import Normalization
 from .pooling import AvgPool2D, GlobalAvgPool2D, MaxPool2D
 from .reshape import Flatten, Reshape
+from .conv1d import Conv1D
+from .conv_transpose import Conv2DTranspose
+from .cropping import Cropping2D, ZeroPadding2D
+from .embedding import Embedding
+from .global_pooling import (
+    GlobalAveragePooling1D, GlobalAvgPool1D, GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPooling1D, GlobalMaxPooling2D,
+)
+from .layer_norm import LayerNormalization
+from .pooling1d import AveragePooling1D, AvgPool1D, MaxPool1D, MaxPooling1D
+from .upsampling import UpSampling2D
 
 __all__ = [
     "AvgPool2D", "BatchNorm", "RandomFlip", "RandomShift", "Conv2D", "GlobalAvgPool2D", "MaxPool2D", "Normalization",
     "Activation", "Dense", "Dropout", "ELU", "Flatten", "GELU", "Identity", "LeakyReLU", "ReLU", "Reshape",
     "Sigmoid", "Softmax", "Tanh", "Add", "Average", "Concatenate", "Maximum", "Minimum", "Multiply", "Subtract",
     "ReLUMaxPool2D", "Lambda",
+    "Conv1D", "Conv2DTranspose", "Cropping2D", "ZeroPadding2D", "Embedding", "GlobalAveragePooling1D",
+    "GlobalAvgPool1D", "GlobalMaxPool1D", "GlobalMaxPool2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D",
+    "LayerNormalization", "AveragePooling1D", "AvgPool1D", "MaxPool1D", "MaxPooling1D", "UpSampling2D",
 ]

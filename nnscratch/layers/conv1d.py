@@ -1,0 +1,158 @@
+"""``Conv1D``: 1-D convolution of channels-last sequences, as one matrix product (im2col on a 1 x K window)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..core import initializers
+from ..core.call import Call
+from ..core.errors import InvalidValueError, ShapeError
+from ..core.layer import Layer, from_config, to_config
+from ..core.parameter import Parameter
+from ..core.validation import positive_int
+from . import activations
+from .checks import channels_last, sample_shape_error, single
+from .im2col import blocked_inner, blocked_matmul, col2im, im2col
+
+PADDINGS = ("valid", "same", "causal")
+
+
+class Conv1D(Layer):
+    """1-D convolution (cross-correlation): ``(N, L, C) -> (N, OL, filters)``, channels last.
+
+    ``padding``: ``"valid"`` (none), ``"same"`` (TensorFlow's rule: ``OL = ceil(L / strides)``, the extra pad
+    step at the end) or ``"causal"`` (``dilation_rate * (kernel_size - 1)`` zeros at the start, so output ``t``
+    sees inputs ``<= t``). ``OL = floor((L + pads - dilation_rate*(K-1) - 1) / strides) + 1``.
+
+    ``weight`` is ``(K, C, filters)`` (Keras's kernel layout), ``bias`` ``(filters,)``. The sequence is viewed as
+    an image of height 1: the column matrix ``(N*OL, K*C)`` (``im2col``) times ``weight.reshape(K*C, filters)``
+    is the output; backward is the transposed products and ``col2im``.
+    """
+
+    per_sample = True
+    gains_from_threads = True
+
+    def __init__(
+        self,
+        filters: int,
+        kernel_size: int | tuple[int] | list[int],
+        strides: int | tuple[int] | list[int] = 1,
+        padding: str = "valid",
+        dilation_rate: int | tuple[int] | list[int] = 1,
+        activation: str | Layer | dict | None = None,
+        use_bias: bool = True,
+        kernel_initializer: Any = "glorot_uniform",
+        bias_initializer: Any = "zeros",
+        data_format: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        channels_last(data_format, "Conv1D")
+        self.filters = positive_int(filters, "Conv1D filters")
+        self.kernel_size = single(kernel_size, "Conv1D kernel_size")
+        self.strides = single(strides, "Conv1D strides")
+        self.dilation_rate = single(dilation_rate, "Conv1D dilation_rate")
+        if not isinstance(padding, str) or padding.lower() not in PADDINGS:
+            raise InvalidValueError(f"Conv1D padding must be one of {', '.join(map(repr, PADDINGS))}, got {padding!r}")
+        self.padding = padding.lower()
+        self.use_bias = bool(use_bias)
+        self.activation = from_config(activation) if isinstance(activation, dict) else activations.get(activation)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.weight: Parameter | None = None
+        self.bias: Parameter | None = None
+
+    def build(self, input_shape: tuple[int, ...]) -> None:
+        if len(input_shape) != 2:
+            raise sample_shape_error("Conv1D", "steps, channels", input_shape)
+        length, c = input_shape
+        span = self.dilation_rate * (self.kernel_size - 1) + 1
+        if self.padding == "causal":
+            self.pads = (span - 1, 0)
+        elif self.padding == "same":
+            total = max((-(-length // self.strides) - 1) * self.strides + span - length, 0)
+            self.pads = (total // 2, total - total // 2)
+        else:
+            self.pads = (0, 0)
+        out = (length + sum(self.pads) - span) // self.strides + 1
+        if out < 1:
+            raise ShapeError(f"Conv1D window of {span} steps is longer than its (padded) input of "
+                             f"{length + sum(self.pads)} steps (input shape (batch, {length}, {c}))")
+        super().build(input_shape)
+        self.output_shape = (out, self.filters)
+        drawn = self.kernel_initializer((self.filters, c, self.kernel_size), self.rng, self.dtype)
+        self.weight = Parameter(drawn.transpose(2, 1, 0))  # (K, C, filters)
+        if self.use_bias:
+            self.bias = Parameter(self.bias_initializer((self.filters,), self.rng, self.dtype))
+
+    def forward_call(self, ctx: Call, x: np.ndarray) -> np.ndarray:
+        return self.activation.forward_call(ctx.sub("activation"), self.forward_linear(ctx, x))
+
+    def backward_call(self, ctx: Call, grad_out: np.ndarray) -> np.ndarray | None:
+        return self.backward_linear(ctx, self.activation.backward_call(ctx.sub("activation"), grad_out))
+
+    def output_activation(self) -> Layer | None:
+        return self.activation.output_activation()
+
+    def logits(self, ctx: Call) -> np.ndarray:
+        return self.activation.logits(ctx.sub("activation"))
+
+    def backward_from_logits(self, ctx: Call, grad: np.ndarray) -> np.ndarray | None:
+        return self.backward_linear(ctx, grad)
+
+    def _geometry(self) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int], tuple[int, int]]:
+        """Kernel, stride, dilation and output size of the equivalent image convolution (height 1)."""
+        return (1, self.kernel_size), (1, self.strides), (1, self.dilation_rate), (1, self.output_shape[0])
+
+    def forward_linear(self, ctx: Call, x: np.ndarray) -> np.ndarray:
+        """The output before the activation ``(N, OL, filters)``; keeps the column matrix on ``ctx``."""
+        self._ensure_built(x)
+        ws = ctx.ws
+        ws.use(x)
+        (n, length, c), (before, after) = x.shape, self.pads
+        if before or after:
+            xp = ws.get("padded", (n, 1, length + before + after, c), fill=0)
+            xp[:, 0, before:before + length] = x  # the padding stays zero
+        else:
+            xp = x.reshape(n, 1, length, c)
+        out = self.output_shape[0]
+        cols = ctx.cols = ws.get("cols", (n * out, self.kernel_size * c), order="F" if c <= 3 else "C")
+        im2col(xp, *self._geometry(), cols)
+        y = blocked_matmul(cols, self.weight.data.reshape(-1, self.filters))
+        if self.bias is not None:
+            y += self.bias.data
+        return y.reshape(n, out, self.filters)
+
+    def backward_linear(self, ctx: Call, grad: np.ndarray) -> np.ndarray | None:
+        """From dL/d(pre-activation): the weight gradients (added), and dL/dx when ``ctx.input_grad``."""
+        k, c, f = self.weight.shape
+        g = grad.reshape(-1, f)  # (N*OL, filters)
+        self.weight.grad += blocked_inner(ctx.cols, g).reshape(k, c, f)
+        if self.bias is not None:
+            self.bias.grad += g.sum(axis=0)
+        if not ctx.input_grad:
+            return None
+        ws = ctx.ws
+        n, out = len(g) // self.output_shape[0], self.output_shape[0]
+        # patch gradients g @ W.T, offset-major (K, N*OL, C), scatter-added back by col2im
+        dcols = np.matmul(g, self.weight.data.transpose(0, 2, 1), out=ws.get("dcols", (k, len(g), c)))
+        length, (before, after) = self.input_shape[0], self.pads
+        dxp = ws.get("dxp", (n, 1, length + before + after, c))
+        kernel, stride, dilation, _ = self._geometry()
+        col2im(dcols.reshape(k, n, 1, out, c), kernel, stride, dilation, dxp)
+        return dxp[:, 0, before:before + length]
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            "filters": self.filters,
+            "kernel_size": self.kernel_size,
+            "strides": self.strides,
+            "padding": self.padding,
+            "dilation_rate": self.dilation_rate,
+            "activation": to_config(self.activation),
+            "use_bias": self.use_bias,
+            "kernel_initializer": self.kernel_initializer.get_config(),
+            "bias_initializer": self.bias_initializer.get_config(),
+        }

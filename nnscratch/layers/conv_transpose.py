@@ -1,0 +1,181 @@
+"""``Conv2DTranspose``: the transposed 2-D convolution (a "deconvolution"), for channels-last images.
+
+Its forward pass is the input gradient of a ``Conv2D`` (patch products scatter-added by ``col2im``) and
+its input gradient is a ``Conv2D`` forward pass (``im2col`` and one product): the same machinery, swapped.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..core import initializers
+from ..core.call import Call
+from ..core.errors import InvalidValueError, ShapeError
+from ..core.layer import Layer, from_config, to_config
+from ..core.parameter import Parameter
+from ..core.validation import positive_int
+from . import activations
+from .checks import channels_last, sample_shape_error
+from .im2col import (
+    Pair,
+    blocked_inner,
+    blocked_matmul,
+    check_padding,
+    col2im,
+    im2col,
+    pair,
+)
+
+
+class Conv2DTranspose(Layer):
+    """Transposed convolution: ``(N, H, W, C) -> (N, OH, OW, filters)``, each input pixel adding its
+    kernel-sized patch ``x[n, i, j] @ W`` at ``(i*strides, j*strides)`` of the (uncropped) output.
+
+    Output size per axis, with ``K' = dilation_rate*(K-1) + 1``:
+
+    - ``"valid"``: ``H*s + max(K' - s, 0)``, or ``(H-1)*s + K' + output_padding`` when that is given;
+    - ``"same"``: ``H*s``, or ``(H-1)*s + K' - 2*(K'//2) + output_padding``; the uncropped output is cropped
+      as TensorFlow does (``Conv2D``'s ``"same"`` padding of the output, the extra cell at the bottom/right);
+    - ``p`` or ``(ph, pw)`` (PyTorch's ``padding``): ``(H-1)*s + K' - 2p + output_padding``, ``p`` cropped
+      from each side.
+
+    ``weight`` is ``(KH, KW, filters, C)`` (Keras's layout, the kernel of the ``Conv2D`` it transposes),
+    ``bias`` ``(filters,)``.
+    """
+
+    per_sample = True
+    gains_from_threads = True
+
+    def __init__(
+        self,
+        filters: int,
+        kernel_size: int | tuple[int, int] | list[int],
+        strides: int | tuple[int, int] | list[int] = (1, 1),
+        padding: str | int | tuple[int, int] | list[int] = "valid",
+        output_padding: int | tuple[int, int] | list[int] | None = None,
+        dilation_rate: int | tuple[int, int] | list[int] = (1, 1),
+        activation: str | Layer | dict | None = None,
+        use_bias: bool = True,
+        kernel_initializer: Any = "glorot_uniform",
+        bias_initializer: Any = "zeros",
+        data_format: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        channels_last(data_format, "Conv2DTranspose")
+        self.filters = positive_int(filters, "Conv2DTranspose filters")
+        self.kernel_size = pair(kernel_size, "Conv2DTranspose kernel_size")
+        self.strides = pair(strides, "Conv2DTranspose strides")
+        self.padding = check_padding(padding)
+        self.dilation_rate = pair(dilation_rate, "Conv2DTranspose dilation_rate")
+        self.output_padding = (None if output_padding is None
+                               else pair(output_padding, "Conv2DTranspose output_padding", 0))
+        if self.output_padding is not None and any(
+                p >= max(s, d) for p, s, d in zip(self.output_padding, self.strides, self.dilation_rate)):
+            raise InvalidValueError(f"Conv2DTranspose output_padding {output_padding!r} must be smaller than strides "
+                                    f"{self.strides} (or dilation_rate {self.dilation_rate})")
+        self.use_bias = bool(use_bias)
+        self.activation = from_config(activation) if isinstance(activation, dict) else activations.get(activation)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.weight: Parameter | None = None
+        self.bias: Parameter | None = None
+
+    def _axis(self, i: int, size: int) -> tuple[int, int, int]:
+        """``(output size, cells cropped before, uncropped buffer size)`` along axis ``i`` (0: height, 1: width)."""
+        s, span = self.strides[i], self.dilation_rate[i] * (self.kernel_size[i] - 1) + 1
+        extra = None if self.output_padding is None else self.output_padding[i]
+        full = (size - 1) * s + span  # what the patches cover
+        if self.padding == "valid":
+            out = size * s + max(span - s, 0) if extra is None else full + extra
+            before = 0
+        elif self.padding == "same":
+            out = size * s if extra is None else full - 2 * (span // 2) + extra
+            before = max(full - out, 0) // 2
+        else:
+            before = int(self.padding[i])
+            out = full - 2 * before + (extra or 0)
+        return out, before, max(full, before + out)
+
+    def build(self, input_shape: tuple[int, ...]) -> None:
+        if len(input_shape) != 3:
+            raise sample_shape_error("Conv2DTranspose", "height, width, channels", input_shape)
+        h, w, c = input_shape
+        (oh, self._top, bh), (ow, self._left, bw) = self._axis(0, h), self._axis(1, w)
+        if oh < 1 or ow < 1:
+            raise ShapeError(f"Conv2DTranspose with padding {self.padding!r} crops more than its output holds: "
+                             f"output {oh}x{ow} for input shape (batch, {h}, {w}, {c})")
+        super().build(input_shape)
+        self.output_shape = (oh, ow, self.filters)
+        self._buffer_hw: Pair = (bh, bw)
+        kh, kw = self.kernel_size
+        drawn = self.kernel_initializer((c, self.filters, kh, kw), self.rng, self.dtype)
+        self.weight = Parameter(drawn.transpose(2, 3, 1, 0))  # (KH, KW, filters, C)
+        if self.use_bias:
+            self.bias = Parameter(self.bias_initializer((self.filters,), self.rng, self.dtype))
+
+    def forward_call(self, ctx: Call, x: np.ndarray) -> np.ndarray:
+        return self.activation.forward_call(ctx.sub("activation"), self.forward_linear(ctx, x))
+
+    def backward_call(self, ctx: Call, grad_out: np.ndarray) -> np.ndarray | None:
+        return self.backward_linear(ctx, self.activation.backward_call(ctx.sub("activation"), grad_out))
+
+    def output_activation(self) -> Layer | None:
+        return self.activation.output_activation()
+
+    def logits(self, ctx: Call) -> np.ndarray:
+        return self.activation.logits(ctx.sub("activation"))
+
+    def backward_from_logits(self, ctx: Call, grad: np.ndarray) -> np.ndarray | None:
+        return self.backward_linear(ctx, grad)
+
+    def forward_linear(self, ctx: Call, x: np.ndarray) -> np.ndarray:
+        """Patch products ``x @ W.T`` scatter-added into the uncropped output, cropped, plus the bias."""
+        self._ensure_built(x)
+        ws = ctx.ws
+        ws.use(x)
+        ctx.x = x
+        (n, h, w, c), (kh, kw, f, _) = x.shape, self.weight.shape
+        rows = x.reshape(-1, c)
+        # (KH*KW, N*H*W, filters): offset k's contribution of every input pixel
+        patches = np.matmul(rows, self.weight.data.reshape(kh * kw, f, c).transpose(0, 2, 1),
+                            out=ws.get("patches", (kh * kw, len(rows), f)))
+        full = ws.get("full", (n, *self._buffer_hw, f))
+        col2im(patches.reshape(kh * kw, n, h, w, f), self.kernel_size, self.strides, self.dilation_rate, full)
+        oh, ow, _ = self.output_shape
+        y = full[:, self._top:self._top + oh, self._left:self._left + ow]
+        return y + self.bias.data if self.bias is not None else y.copy()
+
+    def backward_linear(self, ctx: Call, grad: np.ndarray) -> np.ndarray | None:
+        """dL/dx is the convolution of the output gradient (zero-padded back to the uncropped size) with the
+        kernel: ``im2col`` and one product; dL/dW is the column matrix times the input."""
+        ws = ctx.ws
+        x = ctx.x
+        (n, h, w, c), (kh, kw, f, _) = x.shape, self.weight.shape
+        oh, ow, _ = self.output_shape
+        padded = ws.get("grad padded", (n, *self._buffer_hw, f), fill=0)
+        padded[:, self._top:self._top + oh, self._left:self._left + ow] = grad  # the rest stays zero
+        cols = ws.get("cols", (n * h * w, kh * kw * f), order="F" if f <= 3 else "C")
+        im2col(padded, self.kernel_size, self.strides, self.dilation_rate, (h, w), cols)
+        self.weight.grad += blocked_inner(cols, x.reshape(-1, c)).reshape(kh, kw, f, c)
+        if self.bias is not None:
+            self.bias.grad += grad.reshape(-1, f).sum(axis=0)
+        if not ctx.input_grad:
+            return None
+        return blocked_matmul(cols, self.weight.data.reshape(-1, c)).reshape(n, h, w, c)
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            "filters": self.filters,
+            "kernel_size": list(self.kernel_size),
+            "strides": list(self.strides),
+            "padding": self.padding if isinstance(self.padding, str) else list(self.padding),
+            "output_padding": None if self.output_padding is None else list(self.output_padding),
+            "dilation_rate": list(self.dilation_rate),
+            "activation": to_config(self.activation),
+            "use_bias": self.use_bias,
+            "kernel_initializer": self.kernel_initializer.get_config(),
+            "bias_initializer": self.bias_initializer.get_config(),
+        }

@@ -1,0 +1,68 @@
+"""``Embedding``: a trainable lookup table from integer indices to dense vectors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..core import initializers
+from ..core.call import Call
+from ..core.errors import DTypeError, InvalidValueError
+from ..core.layer import Layer
+from ..core.parameter import Parameter
+from ..core.validation import positive_int
+
+
+class Embedding(Layer):
+    """``(N, ...)`` integer indices in ``[0, input_dim)`` -> ``(N, ..., output_dim)`` rows of ``embeddings``.
+
+    The indices may be given as integers or as whole floats (what a model's float input holds). They are
+    not differentiable: backward adds the output gradient into the rows it read (a row read twice gets
+    both) and returns no input gradient. ``embeddings`` is ``(input_dim, output_dim)``.
+    """
+
+    per_sample = True
+    checks_dtype = False  # the input is indices, not values of the layer's dtype
+
+    def __init__(self, input_dim: int, output_dim: int, embeddings_initializer: Any = "uniform", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.input_dim = positive_int(input_dim, "Embedding input_dim")
+        self.output_dim = positive_int(output_dim, "Embedding output_dim")
+        self.embeddings_initializer = initializers.get(embeddings_initializer)
+        self.embeddings: Parameter | None = None
+
+    def build(self, input_shape: tuple[int, ...]) -> None:
+        super().build(input_shape)
+        table = self.embeddings_initializer((self.input_dim, self.output_dim), self.rng, self.dtype)
+        self.embeddings = Parameter(table)
+
+    def _indices(self, x: np.ndarray) -> np.ndarray:
+        """``x`` as ``intp`` indices, after checking that they are whole numbers in ``[0, input_dim)``."""
+        if x.dtype.kind not in "iuf":
+            raise DTypeError(f"Embedding expects integer indices (as integers or whole floats), got dtype {x.dtype}")
+        with np.errstate(invalid="ignore"):
+            index = x.astype(np.intp)
+        if x.dtype.kind == "f" and not np.array_equal(index, x):
+            first = tuple(int(i) for i in np.argwhere(index != x)[0])
+            raise InvalidValueError(f"Embedding input holds {x[first]} at index {first}; expected whole numbers "
+                                    f"(indices in [0, {self.input_dim}))")
+        bad = (index < 0) | (index >= self.input_dim)
+        if bad.any():
+            first = tuple(int(i) for i in np.argwhere(bad)[0])
+            raise InvalidValueError(f"Embedding input holds index {index[first]} at {first}, out of range: the "
+                                    f"layer has input_dim={self.input_dim} rows, so indices must be "
+                                    f"0..{self.input_dim - 1}")
+        return index
+
+    def forward_call(self, ctx: Call, x: np.ndarray) -> np.ndarray:
+        self._ensure_built(x)
+        index = ctx.index = self._indices(x)
+        return self.embeddings.data.take(index, axis=0)
+
+    def backward_call(self, ctx: Call, grad_out: np.ndarray) -> None:
+        np.add.at(self.embeddings.grad, ctx.index.reshape(-1), grad_out.reshape(-1, self.output_dim))
+
+    def get_config(self) -> dict[str, Any]:
+        return {"input_dim": self.input_dim, "output_dim": self.output_dim,
+                "embeddings_initializer": self.embeddings_initializer.get_config()}
