@@ -9,7 +9,8 @@ import numpy as np
 from ..core import initializers
 from ..core.call import Call
 from ..core.errors import InvalidValueError, ShapeError
-from ..core.layer import Layer, from_config, to_config
+from ..core.layer import Layer
+from ..core.registry import from_config, to_config
 from ..core.parameter import Parameter
 from ..core.validation import positive_int
 from . import activations
