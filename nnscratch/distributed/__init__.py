@@ -20,7 +20,7 @@ try:
 except ImportError:
     raise DistributedUnavailableError(INSTALL_HINT) from None
 
-from .fit import fit_distributed  # noqa: E402
-from .ray_trainer import RayTrainer  # noqa: E402
+from .fit import fit_distributed
+from .ray_trainer import RayTrainer
 
 __all__ = ["DistributedUnavailableError", "RayTrainer", "WorkerFailedError", "fit_distributed"]

@@ -11,7 +11,8 @@ from __future__ import annotations
 import math
 import os
 import sys
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from ..core.errors import InvalidTypeError, InvalidValueError
 from ..core.validation import positive_int, real_number
@@ -19,7 +20,13 @@ from ..models.model import Model
 from ..training.callbacks import Callback
 from ..training.checkpoint import Checkpoint, read_checkpoint
 from ..training.data import input_arrays, take, target_arrays
-from ..training.guards import InterruptHandler, Snapshots, diverged, report_interrupt, weights_finite
+from ..training.guards import (
+    InterruptHandler,
+    Snapshots,
+    diverged,
+    report_interrupt,
+    weights_finite,
+)
 from ..training.history import History
 from ..training.loop import as_callbacks, evaluate
 from ..training.progress import ProgressBar
@@ -82,7 +89,7 @@ def fit_distributed(model: Any, x: Any, y: Any, *, workers: int = 2, epochs: int
         xvs = input_arrays(model, validation_data[0], "validation_data[0]")
         yvs = target_arrays(model, validation_data[1], len(xvs[0]), "validation_data[1]")
     elif validation_split:
-        split = len(xs[0]) - int(round(len(xs[0]) * validation_split))
+        split = len(xs[0]) - round(len(xs[0]) * validation_split)
         if split < 1 or split == len(xs[0]):
             raise InvalidValueError(f"validation_split={validation_split} of {len(xs[0])} samples leaves an empty part")
         xs, xvs = take(xs, slice(None, split)), take(xs, slice(split, None))

@@ -18,6 +18,7 @@ need its constructor arguments (the dataset) kept by Ray, and the driver holds t
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from typing import Any
@@ -63,7 +64,7 @@ class RayTrainer:
         self.spec = replica_spec(model)
         build_replica(self.spec)  # any problem with the spec shows here, in this process, not in a worker
         self.flat = FlatParameters(model)
-        self.seed = int(np.random.SeedSequence().entropy % 2**63) if seed is None else positive_int(seed, "seed", 0)
+        self.seed = int(np.random.SeedSequence().generate_state(2, np.uint64)[0] >> np.uint64(1)) if seed is None else positive_int(seed, "seed", 0)
         self.actors: list[Any] = []
         self.pids: list[int] = []
         self.order_ref: Any = None
@@ -97,10 +98,8 @@ class RayTrainer:
     def shutdown(self) -> None:
         """Stop the workers (and the local Ray instance, when ``start`` started it)."""
         for actor in self.actors:
-            try:
+            with contextlib.suppress(Exception):  # already gone
                 ray.kill(actor, no_restart=True)
-            except Exception:  # noqa: BLE001 - already gone
-                pass
         self.actors = []
         if self.started_ray:
             ray.shutdown()
@@ -109,7 +108,7 @@ class RayTrainer:
     def __enter__(self) -> RayTrainer:
         return self.start()
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.shutdown()
 
     def worker_pids(self) -> list[int]:
@@ -180,10 +179,8 @@ class RayTrainer:
             try:
                 ray.get(actor.ready.remote(), timeout=self.start_timeout)
             except (*_FAILURES, ray_errors.GetTimeoutError):
-                try:
+                with contextlib.suppress(Exception):  # already gone
                     ray.kill(actor, no_restart=True)
-                except Exception:  # noqa: BLE001 - already gone
-                    pass
                 self.actors[rank] = self._new_actor(rank)
                 self.pids[rank] = ray.get(self.actors[rank].ready.remote(), timeout=self.start_timeout)
                 self.restarts += 1
