@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from ..core.errors import InvalidValueError, NNScratchError
-from ..core.layer import to_config
+from ..core.registry import to_config
 from ..models.loading import model_from_record
 
 
