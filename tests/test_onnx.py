@@ -13,8 +13,8 @@ from nnscratch.io.extras import MissingDependencyError
 onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
 
-from nnscratch.io import onnx_converters  # noqa: E402
-from nnscratch.io.onnx_converters import register_onnx_converter  # noqa: E402
+from nnscratch.interop import onnx_converters  # noqa: E402
+from nnscratch.interop.onnx_converters import register_onnx_converter  # noqa: E402
 
 TOL = 1e-5
 BATCHES = (1, 7)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import nnscratch as nn
-from nnscratch.io.keras_weights import load_keras_weights
+from nnscratch.interop.keras_weights import load_keras_weights
 from nnscratch.io.safetensors_io import load_weights_safetensors, read_safetensors, save_weights_safetensors
 
 

@@ -255,8 +255,8 @@ class Model(Layer):
         return save_model(self, path)
 
     def export(self, path: str | os.PathLike, format: str = "onnx") -> Path:
-        """Write the model for other runtimes (``"onnx"``: ``nnscratch.io.onnx_export``); returns the path."""
-        from ..io.onnx_export import export_model
+        """Write the model for other runtimes (``"onnx"``: ``nnscratch.interop.onnx_export``); returns the path."""
+        from ..interop.onnx_export import export_model
 
         return export_model(self, path, format)
 

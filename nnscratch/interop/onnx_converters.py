@@ -1,7 +1,7 @@
 """Per-layer ONNX converters: one function per layer class, kept in a registry keyed by class.
 
 A converter is ``fn(ex, layer, inputs) -> Value | list[Value]``: ``ex`` is the exporter's builder
-(``nnscratch.io.onnx_export.OnnxBuilder``), ``inputs`` one ``Value`` per input of the node. It adds ONNX
+(``nnscratch.interop.onnx_export.OnnxBuilder``), ``inputs`` one ``Value`` per input of the node. It adds ONNX
 nodes with ``ex.node(op, [names], **attributes)``, weights with ``ex.weight(param, hint, transform)``
 (a layer called at several places gets one initializer) and constants with ``ex.constant(array, hint)``.
 

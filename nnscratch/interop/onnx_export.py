@@ -1,7 +1,7 @@
 """ONNX export of graph models: ``model.export("m.onnx", format="onnx")`` (the ``[onnx]`` extra).
 
 The model's graph nodes are walked in order and each node's layer is turned into ONNX ops by the
-converter registered for its class (``nnscratch.io.onnx_converters``; a layer without one is refused
+converter registered for its class (``nnscratch.interop.onnx_converters``; a layer without one is refused
 by name). A model used as a layer is inlined; a parameter becomes one initializer however many nodes
 share it. The exported graph computes ``model.predict``: inference mode (dropout and augmentation
 are identities, ``BatchNorm`` uses its running statistics). Inputs and outputs keep nnscratch's
@@ -24,8 +24,8 @@ import numpy as np
 from ..core.errors import InvalidValueError, NotBuiltError, ShapeError
 from ..core.graph import Graph
 from ..core.tensor import SymbolicTensor
-from .atomic import atomic_write
-from .extras import require
+from ..io.atomic import atomic_write
+from ..io.extras import require
 from .onnx_converters import CONVERTERS, Value, converter_for
 
 OPSET = 17
@@ -168,7 +168,7 @@ class OnnxBuilder:
         known = ", ".join(sorted({c.__name__ for c in CONVERTERS}))
         raise InvalidValueError(
             f"cannot export layer '{layer.name}' ({cls}) to ONNX: no converter is registered for {cls}. Register one "
-            f"with nnscratch.io.onnx_converters.register_onnx_converter({cls}, fn). Layers that export: {known}")
+            f"with nnscratch.interop.onnx_converters.register_onnx_converter({cls}, fn). Layers that export: {known}")
 
     def inline(self, graph: Graph, inputs: list[Value]) -> list[Value]:
         """The nodes of ``graph`` applied to ``inputs`` (one per graph input); returns one value per output."""
