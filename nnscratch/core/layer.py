@@ -137,6 +137,7 @@ class Layer:
         if ctx is None:
             ctx = self._own_call = Call()
         ctx.training, ctx.input_grad = bool(training), True
+        ctx.losses.clear()
         return self.forward_call(ctx, x)
 
     @property

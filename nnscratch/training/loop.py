@@ -204,8 +204,9 @@ def _run_epoch(model: Any, xs: list[np.ndarray], ys: list[np.ndarray], bs: int, 
         own = {k: v for k, v in step_logs.items() if trainer.seen == before or k not in trainer.tracked}
         if trainer.seen == before:
             trainer.seen += stop - start
+        weight = trainer.seen - before  # the samples the running means counted for this step
         for key, v in own.items():
-            trainer.totals[key] = trainer.totals.get(key, 0.0) + float(v) * (stop - start)
+            trainer.totals[key] = trainer.totals.get(key, 0.0) + float(v) * weight
         seen = stop
         logs = trainer.results()
         for cb in cbs:

@@ -68,8 +68,9 @@ def check_module(module: Module, x: Any, training: bool = False, eps: float = 1e
     dxs = list(dx) if several else [dx]
     analytic = {name: p.grad.copy() for name, p in params.items()}
 
-    def f() -> float:
-        return float(sum(np.sum(o * gi) for o, gi in zip(forward(), g)))
+    def f() -> float:  # what backward differentiates: the outputs against g, plus any add_loss penalties
+        value = float(sum(np.sum(o * gi) for o, gi in zip(forward(), g)))
+        return value + float(sum(module.last_call.losses)) if module.last_call is not None else value
 
     errors = {}
     for i, (a, d) in enumerate(zip(xs, dxs)):
