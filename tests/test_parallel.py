@@ -140,3 +140,30 @@ def test_an_error_in_a_worker_chunk_reaches_the_caller():
     with pytest.raises(ValueError, match="above 100"):
         model.train_step(x, y)
     assert np.array_equal(model.layers[2].weight.data, before)  # no step was taken
+
+
+def residual_cnn() -> nn.Model:
+    """A graph model (a skip connection around two convolutions), no BatchNorm: eligible for threads."""
+    x_in = nn.Input(shape=(12, 12, 2), dtype="float64")
+    h = nn.Conv2D(4, 3, padding="same", activation="relu")(x_in)
+    h = nn.Add()([nn.Conv2D(4, 3, padding="same")(nn.ReLU()(nn.Conv2D(4, 3, padding="same")(h))), h])
+    out = nn.Dense(3, activation="softmax")(nn.GlobalAvgPool2D()(nn.MaxPool2D()(nn.ReLU()(h))))
+    return nn.Model(x_in, out)
+
+
+def test_a_graph_model_splits_batches_across_threads_with_the_same_gradient():
+    results = []
+    x, y = data(40)
+    for threads in (1, 2):
+        nn.set_num_threads(threads)
+        nn.set_random_seed(0)
+        model = residual_cnn().compile("categorical_crossentropy", nn.SGD(lr=0.1))
+        model.trainer.prepare(training=True)
+        assert (model.trainer.parallel is not None) and model.trainer.parallel.threads_for(40) == threads
+        value = model.train_step(x, y)["loss"]
+        results.append((value, {name: p.grad.copy() for name, p in model.named_parameters()}))
+    nn.set_random_seed(None)
+    (v1, g1), (v2, g2) = results
+    assert v2 == pytest.approx(v1, rel=1e-12)
+    for name in g1:
+        np.testing.assert_allclose(g2[name], g1[name], rtol=1e-10, atol=1e-13, err_msg=name)
