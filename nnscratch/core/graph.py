@@ -22,6 +22,7 @@ import numpy as np
 from . import rewrites
 from .call import Call
 from .errors import InvalidTypeError, InvalidValueError
+from .layer import Layer
 from .tensor import Node, SymbolicTensor
 
 
@@ -91,6 +92,7 @@ class Graph:
                                         f"itself (it overrides forward/backward), so it cannot be called twice in one "
                                         f"model; implement forward_call/backward_call to share it")
         self._plans: dict[Any, Plan] = {}
+        self._version = -1
         self._fused: dict[tuple[int, int], Any] = {}
 
     def _ordered_nodes(self) -> list[Node]:
@@ -126,7 +128,10 @@ class Graph:
     # ------------------------------------------------------------------ plans
     def plan(self, input_grad: bool, use_rewrites: bool = True) -> Plan:
         """The steps to run, fused where a fusion applies, each knowing whether its input gradient is needed."""
-        key = (input_grad, use_rewrites, tuple(m._trainable for layer in self.layers for m in layer.modules()))
+        if self._version != Layer.trainable_version:  # a layer was frozen or unfrozen: plan again
+            self._plans.clear()
+            self._version = Layer.trainable_version
+        key = (input_grad, use_rewrites)
         plan = self._plans.get(key)
         if plan is None:
             plan = self._plans[key] = self._make_plan(input_grad, use_rewrites)

@@ -74,6 +74,7 @@ class Layer:
         self._own_call: Call | None = None
 
     v1_style: ClassVar[bool] = False
+    trainable_version: ClassVar[int] = 0  # bumped whenever any layer is frozen or unfrozen
     traced: ClassVar[bool] = False  # defines call() only: run and differentiated by ``call_engine``
     # Runs layers written with ``call`` and ``nnscratch.ops`` (installed by ``nnscratch.autodiff``, which
     # the core does not import): ``forward(layer, ctx, x)``, ``backward(layer, ctx, dy)``, ``apply(layer, t)``.
@@ -210,6 +211,7 @@ class Layer:
             raise InvalidTypeError(f"trainable must be True or False, got {value!r}")
         for layer in self.modules():
             layer._trainable = bool(value)
+        Layer.trainable_version += 1  # graphs re-plan which steps need gradients
 
     # ---------------------------------------------------------------- traversal
     def children(self) -> Iterator[tuple[str, Layer]]:

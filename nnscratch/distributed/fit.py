@@ -200,9 +200,9 @@ def _run_epoch(model: Any, ray_trainer: RayTrainer, cbs: list[Callback], epoch: 
         if not math.isfinite(value):
             diverged(model, trainer.snapshots, value, epoch, step, steps)
         seen = stop
-        logs = trainer.results()
+        logs = trainer.results(metrics=False)  # per batch: the running losses (metrics: at the epoch's end)
         for cb in cbs:
             cb.on_train_batch_end(step, logs)
         if model.stop_training:
             break
-    return dict(logs), seen
+    return trainer.results(), seen

@@ -208,12 +208,12 @@ def _run_epoch(model: Any, xs: list[np.ndarray], ys: list[np.ndarray], bs: int, 
         for key, v in own.items():
             trainer.totals[key] = trainer.totals.get(key, 0.0) + float(v) * weight
         seen = stop
-        logs = trainer.results()
+        logs = trainer.results(metrics=False)  # per batch: the running losses (metrics: at the epoch's end)
         for cb in cbs:
             cb.on_train_batch_end(step, logs)
         if model.stop_training:
             break
-    return dict(logs), seen
+    return trainer.results(), seen
 
 
 def evaluate(model: Any, x: Any, y: Any, batch_size: int | None = None, return_dict: bool = True,
@@ -227,7 +227,7 @@ def evaluate(model: Any, x: Any, y: Any, batch_size: int | None = None, return_d
     trainer.check_targets(ys)
     bs = _batch_size(batch_size, len(xs[0]), 1024)
     cbs = list(callbacks)
-    saved = (trainer.seen, dict(trainer.totals))  # the training epoch's running totals stay as they were
+    saved = (trainer.seen, dict(trainer.totals), trainer.recorded)  # the training epoch's totals stay as they were
     trainer.reset_metrics()
     for cb in cbs:
         cb.on_test_begin({})
@@ -236,9 +236,9 @@ def evaluate(model: Any, x: Any, y: Any, batch_size: int | None = None, return_d
             cb.on_test_batch_begin(k, {})
         trainer.test_step(take(xs, slice(start, start + bs)), take(ys, slice(start, start + bs)))
         for cb in cbs:
-            cb.on_test_batch_end(k, trainer.results())
+            cb.on_test_batch_end(k, trainer.results(metrics=False))
     results = trainer.results()
-    trainer.seen, trainer.totals = saved
+    trainer.seen, trainer.totals, trainer.recorded = saved
     for cb in cbs:
         cb.on_test_end(results)
     if return_dict:

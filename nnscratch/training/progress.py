@@ -48,6 +48,8 @@ class ProgressBar(Callback):
         filled = self.width * done // self.steps
         bar = "=" * max(filled - 1, 0) + (">" if filled < self.width else "=") + "." * (self.width - filled)
         eta = (now - self.start) / done * (self.steps - done)
+        trainer = getattr(self.model, "trainer", None)
+        logs = {**(logs or {}), **(trainer.metric_results() if trainer is not None else {})}
         line = f"Epoch {self.epoch + 1}/{self.epochs} {done}/{self.steps} [{bar}] - {_format_logs(logs)} - ETA {_format_seconds(eta)}"
         self.stream.write("\r" + line + "\033[K")
         self.stream.flush()

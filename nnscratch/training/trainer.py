@@ -110,6 +110,9 @@ class Trainer:
                     train_loss.validate_values = False  # fit/evaluate check the whole target array up front
                 self.train_losses.append(train_loss)
             self.fused = frozenset(fused)
+            self.names = names
+            self.loss_keys = ["loss"] + ([f"{n}_loss" for n in names] if len(names) > 1 else [])
+            self.any_metrics = any(self.metrics)
             self.prepared_for = key
             self.reset_metrics()
         if training:
@@ -188,31 +191,51 @@ class Trainer:
 
     # ------------------------------------------------------------------ metrics
     def reset_metrics(self) -> None:
+        """Start new running means: the loss per step, the metrics over every output recorded since."""
         self.seen = 0
         self.totals: dict[str, float] = {}
         self.tracked: set[str] = set()  # the keys update_metrics keeps
+        self.recorded: list[tuple[list[np.ndarray], list[np.ndarray]]] = []  # (targets, outputs) per step
 
     def update_metrics(self, ys: list[np.ndarray], outs: list[np.ndarray], value: float) -> None:
-        """Add a batch's loss and metrics (means over the batch) to the running totals."""
+        """Add a batch's losses to the running totals and keep its outputs (copies: a layer may reuse the
+        buffer) for the metrics, which are computed over all recorded samples when asked for."""
         n = len(ys[0])
         self.seen += n
-        items = [("loss", value)]
-        names = self.model.output_names
-        several = len(outs) > 1
-        for i, out in enumerate(outs):
-            if several:
-                items.append((f"{names[i]}_loss", self.output_losses[i]))
-            if self.metrics[i]:
-                probs = self.losses[i].to_probabilities(out)
-                for metric in self.metrics[i]:
-                    items.append((f"{names[i]}_{metric.name}" if several else metric.name, metric(ys[i], probs)))
-        for key, v in items:
-            self.totals[key] = self.totals.get(key, 0.0) + float(v) * n
-            self.tracked.add(key)
+        totals = self.totals
+        totals["loss"] = totals.get("loss", 0.0) + value * n
+        if len(outs) > 1:
+            for name, v in zip(self.names, self.output_losses):
+                key = f"{name}_loss"
+                totals[key] = totals.get(key, 0.0) + v * n
+        self.tracked.update(self.loss_keys)
+        if self.any_metrics:
+            self.recorded.append((ys, [o.copy() for o in outs]))
 
-    def results(self) -> dict[str, float]:
-        """The means of the loss and metrics over the batches since ``reset_metrics``."""
-        return {k: v / self.seen for k, v in self.totals.items()} if self.seen else {}
+    def metric_results(self) -> dict[str, float]:
+        """Every metric over the samples recorded since ``reset_metrics``."""
+        if not self.recorded or not self.any_metrics:
+            return {}
+        several = len(self.metrics) > 1
+        found: dict[str, float] = {}
+        for i, metrics in enumerate(self.metrics):
+            if not metrics:
+                continue
+            ys = np.concatenate([r[0][i] for r in self.recorded]) if len(self.recorded) > 1 else self.recorded[0][0][i]
+            outs = np.concatenate([r[1][i] for r in self.recorded]) if len(self.recorded) > 1 else self.recorded[0][1][i]
+            probs = self.losses[i].to_probabilities(outs)
+            for metric in metrics:
+                found[f"{self.names[i]}_{metric.name}" if several else metric.name] = float(metric(ys, probs))
+        return found
+
+    def results(self, metrics: bool = True) -> dict[str, float]:
+        """The means of the losses since ``reset_metrics`` and, with ``metrics``, the metrics."""
+        if not self.seen:
+            return {}
+        found = {k: v / self.seen for k, v in self.totals.items()}
+        if metrics:
+            found.update(self.metric_results())
+        return found
 
     def logs(self, value: float) -> dict[str, float]:
         return {"loss": value}
