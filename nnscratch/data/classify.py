@@ -25,8 +25,8 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from .preprocess import flatten_images, scale_images
-from ..core.errors import ModelFileError, NNScratchError
-from .image import load_image
+from ..core.errors import ImageError, ModelFileError, NNScratchError
+from .image import load_image, prepare_image
 from ..io.model_file import load_model, model_path, read_model_file, save_model
 
 DEFAULT_CLASSES = ["non-cat", "cat"]
@@ -188,3 +188,24 @@ def classify_images(paths: Iterable[str | os.PathLike], model: Any) -> list[tupl
     if not paths:
         return []
     return classify_arrays(load_images(paths, clf), clf)
+
+
+def classify_paths(paths: Iterable[str | os.PathLike], model: Any, center_crop: bool = False) -> list[dict[str, Any]]:
+    """One result per file, in order, never raising for a bad image: ``{"path", "label", "probability",
+    "probabilities": {class: p}}``, or ``{"path", "error"}`` for a file that is not a readable image.
+
+    ``center_crop`` crops the largest centered square before resizing instead of squeezing the image.
+    """
+    clf = _as_classifier(model)
+    results: list[dict[str, Any]] = []
+    for path in paths:
+        try:
+            image = prepare_image(path, clf.size, center_crop=center_crop)
+        except ImageError as exc:
+            results.append({"path": str(path), "error": str(exc)})
+            continue
+        probs = predict_probabilities(image[np.newaxis], clf)[0]
+        best = int(probs.argmax())
+        results.append({"path": str(path), "label": clf.classes[best], "probability": float(probs[best]),
+                        "probabilities": {name: float(p) for name, p in zip(clf.classes, probs)}})
+    return results
