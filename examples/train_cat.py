@@ -31,7 +31,11 @@ from nnscratch.core.errors import InvalidValueError
 from nnscratch.data.errors import MissingFileError
 from nnscratch.io.atomic import write_json
 from nnscratch.recipes.cat import MODELS, train_cat
-from nnscratch.recipes.cat_reference import REFERENCE_ITERATIONS, REFERENCE_SEED, parse_layers
+from nnscratch.recipes.cat_reference import (
+    REFERENCE_ITERATIONS,
+    REFERENCE_SEED,
+    parse_layers,
+)
 from nnscratch.training import checkpoint
 from nnscratch.utils.extras import MissingExtraError
 from nnscratch.utils.plotting import plot_history, pyplot

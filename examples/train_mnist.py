@@ -23,13 +23,21 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import nnscratch as nn
 from nnscratch.io.atomic import write_json
-from nnscratch.recipes.mnist import (ARCHITECTURES, DEFAULTS, MODEL_DEFAULTS, MODELS, Recipe, build_recipe,
-                                     train_mnist)
+from nnscratch.recipes.mnist import (
+    ARCHITECTURES,
+    DEFAULTS,
+    MODEL_DEFAULTS,
+    MODELS,
+    Recipe,
+    build_recipe,
+    train_mnist,
+)
 from nnscratch.training import checkpoint
 from nnscratch.utils.plotting import plot_confusion, plot_history, pyplot
 

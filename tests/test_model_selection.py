@@ -7,9 +7,20 @@ import pytest
 
 import nnscratch as nn
 from nnscratch.core.errors import InvalidValueError, ShapeError
-from nnscratch.utils.model_selection import (balanced_indices, class_labels, cross_validate, member_seed,
-                                             seed_ensemble, stratified_folds)
-from nnscratch.utils.scores import balanced_accuracy, binary_scores, class_scores, roc_auc
+from nnscratch.utils.model_selection import (
+    balanced_indices,
+    class_labels,
+    cross_validate,
+    member_seed,
+    seed_ensemble,
+    stratified_folds,
+)
+from nnscratch.utils.scores import (
+    balanced_accuracy,
+    binary_scores,
+    class_scores,
+    roc_auc,
+)
 
 LABELS = np.array([0] * 137 + [1] * 72)  # the cat training set's class counts
 

@@ -13,14 +13,25 @@ recipe was chosen.
 from __future__ import annotations
 
 import time
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 
 from ..core.errors import ShapeError
 from ..core.layer import Module
-from ..layers import (BatchNorm, Conv2D, Dense, Dropout, Flatten, GlobalAvgPool2D, MaxPool2D, RandomFlip, RandomShift,
-                      ReLU)
+from ..layers import (
+    BatchNorm,
+    Conv2D,
+    Dense,
+    Dropout,
+    Flatten,
+    GlobalAvgPool2D,
+    MaxPool2D,
+    RandomFlip,
+    RandomShift,
+    ReLU,
+)
 from ..models.ensemble import Ensemble
 from ..models.sequential import Sequential
 from ..training.callbacks import Callback, EarlyStopping
@@ -71,7 +82,8 @@ def build_cnn(seed: int = 0, recipe: dict[str, Any] | None = None) -> Sequential
     layers.append(Dense(1, activation="sigmoid"))
     model = Sequential(layers, seed=seed, dtype=r["dtype"])
     optimizer = {"adam": Adam, "adamw": AdamW}[r["optimizer"]](lr=r["lr"])
-    return model.compile(loss="binary_crossentropy", optimizer=optimizer, metrics=["accuracy"])
+    model.compile(loss="binary_crossentropy", optimizer=optimizer, metrics=["accuracy"])
+    return model
 
 
 def describe_cnn(recipe: dict[str, Any] | None = None, folds: int = FOLDS) -> str:

@@ -10,13 +10,22 @@ training images only (docs/cat-classifier.md records the candidates and their sc
 from __future__ import annotations
 
 import os
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
 from ..core.layer import Module
 from ..data.classify import DEFAULT_PREPROCESSING, preprocess_images
-from ..layers import AvgPool2D, Dense, Dropout, Flatten, Normalization, RandomFlip, RandomShift
+from ..layers import (
+    AvgPool2D,
+    Dense,
+    Dropout,
+    Flatten,
+    Normalization,
+    RandomFlip,
+    RandomShift,
+)
 from ..models.ensemble import Ensemble
 from ..models.sequential import Sequential
 from ..training.callbacks import Callback
@@ -74,8 +83,9 @@ def build_dense(recipe: dict[str, Any], seed: int, x: np.ndarray) -> Sequential:
     layers.append(Dense(1, activation="sigmoid", kernel_initializer=recipe["init"]))
     model = Sequential(layers, seed=seed, dtype=recipe["dtype"])
     optimizer = {"sgd": SGD, "adam": Adam, "adamw": AdamW}[recipe["optimizer"]]
-    return model.compile(loss="binary_crossentropy", optimizer=optimizer(lr=recipe["lr"], weight_decay=recipe["weight_decay"]),
-                         metrics=["accuracy"])
+    model.compile(loss="binary_crossentropy", optimizer=optimizer(lr=recipe["lr"], weight_decay=recipe["weight_decay"]),
+                  metrics=["accuracy"])
+    return model
 
 
 def train_dense(images: np.ndarray, labels: np.ndarray, *, recipe: dict[str, Any] = DENSE_RECIPE, seed: int = 0,

@@ -11,7 +11,7 @@ and tests at 0.80, the published figures. ``layers=(12288, 7, 1)`` is the course
 from __future__ import annotations
 
 import os
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -63,7 +63,8 @@ def build_reference(layers: Sequence[int] = REFERENCE_LAYERS, seed: int = REFERE
     dense = [Dense(units, activation="relu", kernel_initializer=init) for units in layers[1:-1]]
     dense.append(Dense(1, activation="sigmoid", kernel_initializer=init))
     model = Sequential(dense, seed=np.random.RandomState(seed), dtype="float64")
-    return model.compile(loss="binary_crossentropy", optimizer=SGD(lr=REFERENCE_LR), metrics=["accuracy"])
+    model.compile(loss="binary_crossentropy", optimizer=SGD(lr=REFERENCE_LR), metrics=["accuracy"])
+    return model
 
 
 def train_reference(images: np.ndarray, labels: np.ndarray, *, layers: Sequence[int] = REFERENCE_LAYERS,
@@ -80,6 +81,6 @@ def train_reference(images: np.ndarray, labels: np.ndarray, *, layers: Sequence[
     x = preprocess_images(images, DEFAULT_PREPROCESSING, "float64")
     history = checkpoint.fit_with_checkpoints(model, x, labels, checkpoint_dir=checkpoint_dir, resume=resume,
                                               epochs=iterations, batch_size=None, verbose=0, callbacks=[printer])
-    if history.interrupted:  # Ctrl-C: fit already said where it stopped and what the checkpoint holds
+    if getattr(history, "interrupted", False):  # Ctrl-C: fit already said where it stopped and what the checkpoint holds
         raise KeyboardInterrupt
     return model, history, dict(printer.printed)

@@ -16,8 +16,9 @@ from __future__ import annotations
 import math
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import IO, Any, Callable
+from typing import IO, Any
 
 import numpy as np
 
@@ -210,7 +211,7 @@ def train_mnist(model: str = DEFAULTS["model"], *, data: Any = None, data_dir: s
     start = time.perf_counter()
     history = checkpoint.fit_with_checkpoints(recipe.model, recipe.x_train, recipe.y_train, checkpoint_dir=checkpoint_dir,
                                               resume=resume, **recipe.fit_kwargs(), callbacks=callbacks, verbose=0)
-    if history.interrupted:  # Ctrl-C: fit already said where it stopped and what the checkpoint holds
+    if getattr(history, "interrupted", False):  # Ctrl-C: fit already said where it stopped and what the checkpoint holds
         raise KeyboardInterrupt
     train_seconds = time.perf_counter() - start
     test = recipe.model.evaluate(recipe.x_test, recipe.y_test)

@@ -10,7 +10,8 @@ printed is the epoch's training loss (the cost before that step's update).
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..training.callbacks import Callback
 

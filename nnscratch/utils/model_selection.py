@@ -15,9 +15,10 @@ prediction) scores the recipe on all N samples, not on one small validation spli
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -124,7 +125,7 @@ def cross_validate(build: Build, x: np.ndarray, y: np.ndarray, *, folds: int = 5
         model = build(member_seed(seed, k))
         extra = list(callbacks(k)) if callbacks else []
         history = model.fit(x[train], y[train], validation_data=(x[val], y[val]), callbacks=extra, **fit_kwargs)
-        if history.interrupted:  # Ctrl-C: fit said where it stopped
+        if getattr(history, "interrupted", False):  # Ctrl-C: fit said where it stopped
             raise KeyboardInterrupt
         parts.append(np.asarray(model.predict_proba(x[val])).reshape(int(val.sum()), -1))
         members.append(model)
@@ -151,10 +152,10 @@ def seed_ensemble(build: Build, x: np.ndarray, y: np.ndarray, *, seeds: Sequence
     for k, member in enumerate(seeds):
         model = build(member)
         folder = None if checkpoint_dir is None else Path(checkpoint_dir) / f"member-{k}"
-        resume_k = resume and (k == 0 or checkpoint.latest_checkpoint(folder) is not None)
+        resume_k = resume and (k == 0 or (folder is not None and checkpoint.latest_checkpoint(folder) is not None))
         history = checkpoint.fit_with_checkpoints(model, x, y, checkpoint_dir=folder, resume=resume_k,
                                                   callbacks=list(callbacks(k)) if callbacks else [], **fit_kwargs)
-        if history.interrupted:  # fit already said where it stopped and what the checkpoint holds
+        if getattr(history, "interrupted", False):  # fit already said where it stopped and what the checkpoint holds
             raise KeyboardInterrupt
         members.append(model)
         histories.append(history)

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -61,8 +61,8 @@ def plot_history(history: HistoryLike | Sequence[HistoryLike], path: str | os.Pa
     ``history`` is a ``History`` (``fit``'s return), its ``to_dict()``, or a list of them (drawn as
     "member 1", "member 2", ...). Returns the ``Figure``, or ``path`` once the PNG is written there.
     """
-    many = isinstance(history, Sequence) and not isinstance(history, (str, bytes))
-    runs = [_as_dict(h) for h in (history if many else [history])]
+    items: list[Any] = list(history) if isinstance(history, Sequence) and not isinstance(history, str) else [history]
+    runs = [_as_dict(h) for h in items]
     if not runs or not runs[0].get("loss"):
         raise InvalidValueError("plot_history needs a history with a 'loss' curve (the History that fit returns)")
     keys = [k for k in runs[0] if k not in ("epoch",) and not k.startswith("val_") and k != "lr"
