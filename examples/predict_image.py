@@ -8,7 +8,8 @@ For each file it prints ``PATH: LABEL (p=P)`` where ``P`` is the model's probabi
 (so always >= 0.5 for a two-class model). Any common format is read (JPEG, PNG, GIF, BMP, WebP, TIFF); the
 EXIF orientation is applied, palette, grayscale and transparent images become RGB (transparency on
 white), and the image is resized to the model's input size (64x64, the whole image, not keeping the
-aspect ratio unless ``--center-crop``) and scaled exactly as in training (``nnscratch.predict``).
+aspect ratio unless ``--center-crop``) and scaled exactly as in training
+(``nnscratch.data.classify.classify_paths``). The command line's ``nnscratch predict`` does the same.
 
 Errors: a missing model file, a file that is not a model, or a model for other inputs (not 64x64 RGB)
 ends the run with one line on stderr and exit status 2. A path that is not a readable image gets one
@@ -21,14 +22,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
 
-import numpy as np
-
-from nnscratch.core.errors import ImageError
-from nnscratch.data.image import prepare_image
+from nnscratch.data.classify import classify_paths, load_classifier
 from nnscratch.io.atomic import write_json
-from nnscratch.data.classify import load_classifier, predict_probabilities
 
 try:
     from _cli import run
@@ -41,22 +37,6 @@ PROG = "predict_image.py"
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # usage errors: one line, status 2
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
-
-
-def classify_paths(paths: list[str], clf: Any, center_crop: bool = False) -> list[dict[str, Any]]:
-    """One result per path: ``{"path", "label", "probability", "probabilities"}`` or ``{"path", "error"}``."""
-    results = []
-    for path in paths:
-        try:
-            image = prepare_image(path, clf.size, center_crop=center_crop)
-        except ImageError as exc:
-            results.append({"path": path, "error": str(exc)})
-            continue
-        probs = predict_probabilities(image[np.newaxis], clf)[0]
-        best = int(probs.argmax())
-        results.append({"path": path, "label": clf.classes[best], "probability": float(probs[best]),
-                        "probabilities": {name: float(p) for name, p in zip(clf.classes, probs)}})
-    return results
 
 
 def main(args: argparse.Namespace) -> None:

@@ -1,9 +1,8 @@
-"""examples/train_cat.py: the course's reference network to the printed digit, the default recipe, and the
-command line on tiny synthetic HDF5 files (errors: one line, exit status 2)."""
+"""examples/train_cat.py and nnscratch.recipes.cat: the course's reference network to the printed digit, the
+default recipe, and the command line on tiny synthetic HDF5 files (errors: one line, exit status 2)."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import re
@@ -18,23 +17,13 @@ import pytest
 import nnscratch as nn
 from nnscratch.datasets import load_cat
 from nnscratch.data.classify import load_classifier, preprocess_images
+from nnscratch.recipes import cat_dense, cat_reference
+from nnscratch.recipes.cat import train_cat as train_cat_lib
+
+RECIPE = cat_dense.DENSE_RECIPE
 
 REPO = Path(__file__).resolve().parent.parent
 SCRIPT = REPO / "examples" / "train_cat.py"
-
-
-def _load_script():
-    sys.path.insert(0, str(SCRIPT.parent))  # for its "from _cli import run"
-    try:
-        spec = importlib.util.spec_from_file_location("train_cat_under_test", SCRIPT)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(SCRIPT.parent))
-    return module
-
-
-tc = _load_script()
 
 
 def train_cat(*args: str, env: dict | None = None, timeout: int = 300) -> subprocess.CompletedProcess:
@@ -55,13 +44,13 @@ def one_error_line(proc: subprocess.CompletedProcess) -> str:
 def first_cost(data, layers) -> float:
     """The cost of iteration 0: the forward pass before the first update (one full-batch step)."""
     x = preprocess_images(data.x_train, dtype=np.float64)
-    model = tc.reference_model(layers).compile(loss="binary_crossentropy", optimizer=nn.SGD(lr=tc.REFERENCE_LR))
+    model = cat_reference.build_reference(layers)
     history = model.fit(x, data.y_train, epochs=1, batch_size=None, verbose=0)
     return history["loss"][0]
 
 
 def test_reference_first_iteration_cost_matches_the_course(real_cat) -> None:
-    cost = first_cost(real_cat, tc.REFERENCE_LAYERS)
+    cost = first_cost(real_cat, cat_reference.REFERENCE_LAYERS)
     assert f"{cost:f}" == "0.771749"  # the course prints "Cost after iteration 0: 0.771749"
     assert cost == pytest.approx(0.7717493284237686, abs=1e-12)
 
@@ -97,10 +86,10 @@ def default_run(tmp_path_factory: pytest.TempPathFactory, real_cat) -> tuple[dic
 
 def test_default_recipe_trains_and_saves_a_working_classifier(default_run: tuple[dict, Path], real_cat) -> None:
     result, model_file = default_run  # (its training time is measured, not asserted: README, Results)
-    assert result["iterations"] == tc.RECIPE["epochs"] * tc.RECIPE["members"]
+    assert result["iterations"] == RECIPE["epochs"] * RECIPE["members"]
     assert result["train_accuracy"] >= 0.9
     clf = load_classifier(model_file)  # the saved model takes x / 255 and gives the reported accuracy
-    assert isinstance(clf.model, nn.Ensemble) and len(clf.model.members) == tc.RECIPE["members"]
+    assert isinstance(clf.model, nn.Ensemble) and len(clf.model.members) == RECIPE["members"]
     data = real_cat
     predicted = clf.model.predict_classes(preprocess_images(data.x_test, clf.preprocessing))
     assert np.mean(predicted == data.y_test) == pytest.approx(result["test_accuracy"])
@@ -139,7 +128,7 @@ def test_default_mode_on_tiny_files(tiny: Path, tmp_path: Path) -> None:
     result = json.loads(out.read_text())
     for key in ("train_accuracy", "test_accuracy", "initial_cost", "final_cost", "train_seconds", "iterations"):
         assert key in result
-    members = tc.RECIPE["members"]
+    members = RECIPE["members"]
     assert result["iterations"] == 3 * members and result["train_samples"] == 16  # 8 cats, 8 non-cats: balanced
     assert proc.stdout.count("epoch    3/3") == members
     assert "test accuracy:" in proc.stdout and "train accuracy:" in proc.stdout
@@ -180,17 +169,6 @@ def test_plot_without_matplotlib_is_one_line_and_exit_0(tiny: Path, tmp_path: Pa
     assert "test accuracy:" in proc.stdout
 
 
-def test_select_on_tiny_files(tiny: Path) -> None:
-    candidates = [{**tc.BASE, "name": "small", "hidden": [3], "epochs": [1, 2]},
-                  {**tc.BASE, "name": "pair", "hidden": [3], "members": 2, "epochs": [2]}]
-    rows = tc.cross_validate(*_tiny_arrays(tiny), candidates, folds=2, repeats=1, log=lambda line: None)
-    assert [(r["candidate"], r["epochs"], r["members"]) for r in rows] == [("small", 1, 1), ("small", 2, 1), ("pair", 2, 2)]
-    for r in rows:
-        assert 0 <= r["val_accuracy"] <= 1 and 0 <= r["val_balanced_accuracy"] <= 1 and 0 <= r["val_auc"] <= 1
-    # the brighter "cats" of the tiny files are easy: two epochs find them on held-out images
-    assert rows[1]["val_auc"] > 0.9
-
-
 def _tiny_arrays(folder: Path):
     data = load_cat(folder, verify=False)
     return data.x_train, data.y_train
@@ -220,9 +198,13 @@ def test_corrupt_files(tmp_path: Path) -> None:
     ["--layers", "12288,7,1"],
     ["--epochs", "0"],
     ["--seed", "-3"],
-    ["--select", "--reference"],
     ["--epochs", "many"],
-    ["--select", "--epochs", "3"],
+    ["--model", "cnn", "--layers", "12288,7,1"],
+    ["--model", "cnn", "--checkpoint-dir", "somewhere"],
+    ["--reference", "--model", "cnn"],
+    ["--model", "rnn"],
+    ["--save", "a.npz", "--no-save"],
+    ["--resume"],
 ])
 def test_bad_arguments(args: list[str], tiny: Path) -> None:
     one_error_line(train_cat("--data-dir", tiny, "--no-verify", *args))
@@ -230,35 +212,29 @@ def test_bad_arguments(args: list[str], tiny: Path) -> None:
 
 # ----------------------------------------------------------------------------- pieces
 def test_parse_layers() -> None:
-    assert tc.parse_layers("12288, 20,7,5,1") == [12288, 20, 7, 5, 1]
-    assert tc.parse_layers("12288,1") == [12288, 1]
+    assert cat_reference.parse_layers("12288, 20,7,5,1") == [12288, 20, 7, 5, 1]
+    assert cat_reference.parse_layers("12288,1") == [12288, 1]
 
 
 def test_reference_weights_are_the_courses() -> None:
-    model = tc.reference_model([12288, 20, 7, 5, 1]).build((12288,))
+    model = cat_reference.build_reference([12288, 20, 7, 5, 1]).build((12288,))
     np.random.seed(1)
     for dense, (n_out, n_in) in zip(model.layers, [(20, 12288), (7, 20), (5, 7), (1, 5)]):
         expected = np.random.randn(n_out, n_in) / np.sqrt(n_in)
         w = dense.weight.data
         np.testing.assert_array_equal(w if w.shape == expected.shape else w.T, expected)
         assert not dense.bias.data.any() and w.dtype == np.float64
-    two = tc.reference_model([12288, 7, 1]).build((12288,))
+    two = cat_reference.build_reference([12288, 7, 1]).build((12288,))
     np.random.seed(1)
     w1 = np.random.randn(7, 12288) * 0.01
     w = two.layers[0].weight.data
     np.testing.assert_array_equal(w if w.shape == w1.shape else w.T, w1)
 
 
-def test_recipe_is_a_scored_candidate() -> None:
-    chosen = next(c for c in tc.CANDIDATES if c["name"] == tc.RECIPE["name"])
-    assert tc.RECIPE["epochs"] in chosen["epochs"]
-    assert {k: v for k, v in tc.RECIPE.items() if k != "epochs"} == {k: v for k, v in chosen.items() if k != "epochs"}
-
-
 def test_dense_model_normalizes_per_channel_and_augments_only_in_training() -> None:
     rng = np.random.default_rng(0)
-    x = tc.scale(rng.integers(0, 256, (10, 64, 64, 3), dtype=np.uint8))
-    model = tc.build_model({**tc.BASE, "dtype": "float64"}, seed=0, x=x.astype(np.float64))
+    x = cat_dense.scale(rng.integers(0, 256, (10, 64, 64, 3), dtype=np.uint8))
+    model = cat_dense.build_dense({**RECIPE, "dtype": "float64"}, seed=0, x=x.astype(np.float64))
     norm = next(layer for layer in model.layers if isinstance(layer, nn.Normalization))
     np.testing.assert_allclose(norm.mean, x.astype(np.float64).mean(axis=(0, 1, 2)))
     assert np.all(norm.std == 1.0)  # "center": the mean only
@@ -266,16 +242,16 @@ def test_dense_model_normalizes_per_channel_and_augments_only_in_training() -> N
     np.testing.assert_array_equal(model.predict(x.astype(np.float64)), model.predict(x.astype(np.float64)))
 
 
-def test_train_members_is_reproducible_and_gives_each_member_its_callbacks(tiny: Path) -> None:
+def test_train_dense_is_reproducible_and_gives_each_member_its_callbacks(tiny: Path) -> None:
     x, y = _tiny_arrays(tiny)
-    recipe = {**tc.BASE, "hidden": [3], "members": 2}
+    recipe = {**RECIPE, "hidden": [3], "members": 2}
     asked = []
 
     def callbacks(k: int) -> list:
         asked.append(k)
         return []
 
-    runs = [tc.train_members(x, y, recipe, seed=1, epochs=2, callbacks=callbacks) for _ in range(2)]
+    runs = [cat_dense.train_dense(x, y, recipe=recipe, seed=1, epochs=2, callbacks=callbacks) for _ in range(2)]
     assert asked == [0, 1, 0, 1]
     (a, histories), (b, _) = runs
     for name, value in a.state_dict().items():
@@ -286,12 +262,41 @@ def test_train_members_is_reproducible_and_gives_each_member_its_callbacks(tiny:
 
 def test_members_resume_from_their_checkpoints(tiny: Path, tmp_path: Path) -> None:
     x, y = _tiny_arrays(tiny)
-    recipe = {**tc.BASE, "hidden": [3], "members": 2}
-    straight, _ = tc.train_members(x, y, recipe, seed=0, epochs=3)
-    tc.train_members(x, y, recipe, seed=0, epochs=2, checkpoint_dir=str(tmp_path))
-    resumed, histories = tc.train_members(x, y, recipe, seed=0, epochs=3, checkpoint_dir=str(tmp_path), resume=True)
+    recipe = {**RECIPE, "hidden": [3], "members": 2}
+    straight, _ = cat_dense.train_dense(x, y, recipe=recipe, seed=0, epochs=3)
+    cat_dense.train_dense(x, y, recipe=recipe, seed=0, epochs=2, checkpoint_dir=str(tmp_path))
+    resumed, histories = cat_dense.train_dense(x, y, recipe=recipe, seed=0, epochs=3, checkpoint_dir=str(tmp_path), resume=True)
     assert [len(h["loss"]) for h in histories] == [3, 3]
     for name, value in straight.state_dict().items():
         np.testing.assert_array_equal(value, resumed.state_dict()[name])
     with pytest.raises(nn.ModelFileError):
-        tc.train_members(x, y, recipe, seed=0, epochs=3, checkpoint_dir=str(tmp_path / "typo"), resume=True)
+        cat_dense.train_dense(x, y, recipe=recipe, seed=0, epochs=3, checkpoint_dir=str(tmp_path / "typo"), resume=True)
+
+
+def test_reference_model_flag_is_the_reference_flag(tiny: Path, tmp_path: Path) -> None:
+    outs = []
+    for flag in (["--reference"], ["--model", "reference"]):
+        out = tmp_path / f"{len(outs)}.json"
+        proc = train_cat("--data-dir", tiny, "--no-verify", *flag, "--layers", "12288,2,1", "--iterations", "3",
+                         "--json", out)
+        assert proc.returncode == 0, proc.stderr
+        outs.append(json.loads(out.read_text()))
+    assert outs[0]["costs"] == outs[1]["costs"] and outs[0]["mode"] == "reference"
+
+
+def test_library_train_cat_on_tiny_data(tiny: Path, tmp_path: Path) -> None:
+    data = load_cat(tiny, verify=False)
+    lines: list[str] = []
+    result = train_cat_lib("dense", data=data, epochs=2, log=lines.append)
+    assert isinstance(result.model, nn.Ensemble) and len(result.histories) == RECIPE["members"]
+    assert result.summary["iterations"] == 2 * RECIPE["members"] and result.summary["mode"] == "dense"
+    assert any(line.startswith("test accuracy:") for line in lines)
+    clf = load_classifier(result.save(tmp_path / "m.npz"))
+    predicted = clf.model.predict_classes(preprocess_images(data.x_test, clf.preprocessing))
+    assert np.mean(predicted == data.y_test) == pytest.approx(result.summary["test_accuracy"])
+    ref = train_cat_lib("reference", data=data, epochs=2, layers=[12288, 2, 1])
+    assert ref.summary["costs"] == {"0": ref.histories[0]["loss"][0], "1": ref.histories[0]["loss"][1]}
+    with pytest.raises(nn.InvalidValueError, match="unknown cat model"):
+        train_cat_lib("rnn", data=data)
+    with pytest.raises(nn.InvalidValueError, match="--layers"):
+        train_cat_lib("dense", data=data, layers=[12288, 1])

@@ -5,7 +5,7 @@
     for label, prob in classify_images(["my_cat.jpg"], clf):
         print(label, prob)          # e.g. "cat 0.93": prob is the probability of the printed label
 
-A classifier file is an ordinary model file (``nnscratch.serialization``) whose record also holds
+A classifier file is an ordinary model file (``nnscratch.io.model_file``) whose record also holds
 ``"classes"`` (names, ``classes[i]`` for output/label ``i``) and ``"preprocessing"`` (how a photo becomes a
 model input: ``{"size": [64, 64], "scale": 255, "flatten": true}``); ``save_classifier`` writes both.
 When they are absent, the defaults of the cat dataset are used (``DEFAULT_CLASSES``, ``DEFAULT_PREPROCESSING``).
@@ -25,9 +25,9 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from .preprocess import flatten_images, scale_images
-from ..core.errors import ModelFileError, NNScratchError
+from ..core.errors import ImageError, ModelFileError, NNScratchError
 from . import image as image_module
-from .image import load_image
+from .image import load_image, prepare_image
 from ..io.model_file import model_path, read_model_file, save_model
 from ..models.loading import load_model
 
@@ -201,3 +201,24 @@ def classify_images(paths: Iterable[str | os.PathLike], model: Any) -> list[tupl
     if not paths:
         return []
     return classify_arrays(load_images(paths, clf), clf)
+
+
+def classify_paths(paths: Iterable[str | os.PathLike], model: Any, center_crop: bool = False) -> list[dict[str, Any]]:
+    """One result per file, in order, never raising for a bad image: ``{"path", "label", "probability",
+    "probabilities": {class: p}}``, or ``{"path", "error"}`` for a file that is not a readable image.
+
+    ``center_crop`` crops the largest centered square before resizing instead of squeezing the image.
+    """
+    clf = _as_classifier(model)
+    results: list[dict[str, Any]] = []
+    for path in paths:
+        try:
+            image = prepare_image(path, clf.size, center_crop=center_crop)
+        except ImageError as exc:
+            results.append({"path": str(path), "error": str(exc)})
+            continue
+        probs = predict_probabilities(image[np.newaxis], clf)[0]
+        best = int(probs.argmax())
+        results.append({"path": str(path), "label": clf.classes[best], "probability": float(probs[best]),
+                        "probabilities": {name: float(p) for name, p in zip(clf.classes, probs)}})
+    return results

@@ -24,27 +24,39 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"error: {message} (see --help)\n")
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m nnscratch.datasets", description="Get and check nnscratch's dataset files.")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    fetch = commands.add_parser("fetch", help="download (or copy with --from) the files, checksum-verified",
-                                description="Download the files from public mirrors (or copy them from a "
-                                            "folder), keeping each only if its SHA-256 matches. Files already "
-                                            "present and correct are skipped.")
+FETCH_HELP = "download (or copy with --from) the files, checksum-verified"
+FETCH_DESCRIPTION = ("Download the files from public mirrors (or copy them from a folder), keeping each only if its "
+                     "SHA-256 matches. Files already present and correct are skipped.")
+VERIFY_HELP = "check the files' SHA-256"
+VERIFY_DESCRIPTION = (f"Check each file against its known SHA-256 (default folders: ${ENV_DATA}, the checkout's "
+                      "datasets/, the user cache).")
+
+
+def add_fetch_arguments(fetch: argparse.ArgumentParser) -> None:
+    """The arguments of ``fetch``: names, ``--from DIR``, ``--dest DIR``, ``--mirror URL``."""
     fetch.add_argument("names", nargs="*", help=_NAMES_HELP)
     fetch.add_argument("--from", dest="source", metavar="DIR", help="copy from this folder instead of downloading")
     fetch.add_argument("--dest", metavar="DIR", help=f"destination folder (default: {data_dir()})")
     fetch.add_argument("--mirror", action="append", metavar="URL",
                        help=f"base URL to download from, repeatable (default: ${ENV_MIRROR} or built-in mirrors)")
-    verify = commands.add_parser("verify", help="check the files' SHA-256",
-                                 description=f"Check each file against its known SHA-256 (default folders: "
-                                             f"${ENV_DATA}, the checkout's datasets/, the user cache).")
+
+
+def add_verify_arguments(verify: argparse.ArgumentParser) -> None:
+    """The arguments of ``verify``: names, ``--data-dir DIR``."""
     verify.add_argument("names", nargs="*", help=_NAMES_HELP)
     verify.add_argument("--data-dir", metavar="DIR", help="only look in this folder")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m nnscratch.datasets", description="Get and check nnscratch's dataset files.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    add_fetch_arguments(commands.add_parser("fetch", help=FETCH_HELP, description=FETCH_DESCRIPTION))
+    add_verify_arguments(commands.add_parser("verify", help=VERIFY_HELP, description=VERIFY_DESCRIPTION))
     return parser
 
 
-def _fetch(names: list[str], source: str | None, dest: str | None, mirrors: list[str] | None) -> int:
+def fetch_files(names: list[str], source: str | None, dest: str | None, mirrors: list[str] | None) -> int:
+    """Fetch (or copy from ``source``) each file into ``dest``, checksum-verified; 0, or 2 if one failed."""
     if source is not None and not Path(source).is_dir():
         raise DatasetError(f"--from {source}: no such folder")
     folder = Path(dest) if dest is not None else data_dir()
@@ -70,7 +82,8 @@ def _fetch(names: list[str], source: str | None, dest: str | None, mirrors: list
     return 2 if failed else 0
 
 
-def _verify(names: list[str], data_dir_arg: str | None) -> int:
+def verify_files(names: list[str], data_dir_arg: str | None) -> int:
+    """Check each file's SHA-256 where it is found; 0, or 2 if one is missing or wrong."""
     if data_dir_arg is not None and not Path(data_dir_arg).is_dir():
         raise DatasetError(f"--data-dir {data_dir_arg}: no such folder")
     failed = 0
@@ -90,8 +103,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         names = expand_names(args.names)
         if args.command == "fetch":
-            return _fetch(names, args.source, args.dest, args.mirror)
-        return _verify(names, args.data_dir)
+            return fetch_files(names, args.source, args.dest, args.mirror)
+        return verify_files(names, args.data_dir)
     except DatasetError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
