@@ -33,7 +33,7 @@ from nnscratch.bench import results as results_file
 from nnscratch.bench import targets as target_figures
 from nnscratch.bench.context import Context
 from nnscratch.bench.flops import cnn_train_flops, conv_forward_flops, mlp_train_flops
-from nnscratch.bench.workloads import cnn_epoch, time_to_98
+from nnscratch.bench.workloads import cnn_epoch
 
 RUN = Path(__file__).resolve().parents[1] / "benchmarks" / "run.py"  # the checkout's shim
 PACKAGE_PARENT = Path(nnscratch.__file__).resolve().parents[1]
@@ -259,15 +259,14 @@ def test_context_falls_back_to_synthetic_mnist(tmp_path):
     assert ctx.real_data is False and "SYNTHETIC" in ctx.data_source and ctx.notes
 
 
-@pytest.mark.skipif(time_to_98.find_train_mnist() is None, reason="examples/ are in the source checkout only")
-def test_time_to_98_uses_the_example_recipe():
-    tm = time_to_98.load_train_mnist()
+def test_time_to_98_uses_the_library_recipe():
+    from nnscratch.recipes import mnist as tm
     rng = np.random.default_rng(0)
     data = (rng.integers(0, 256, (100, 28, 28), dtype=np.uint8), rng.integers(0, 10, 100),
             rng.integers(0, 256, (20, 28, 28), dtype=np.uint8), rng.integers(0, 10, 20))
     recipe = tm.build_recipe(data, epochs=1)
     assert recipe.x_train.shape == (90, 784) and recipe.x_val.shape == (10, 784) and recipe.x_test.shape == (20, 784)
-    assert recipe.batch_size == tm.DEFAULTS["batch_size"] and recipe.x_train.dtype == np.float32
+    assert recipe.batch_size == tm.MODEL_DEFAULTS["mlp"]["batch_size"] and recipe.x_train.dtype == np.float32
 
 
 # ----------------------------------------------------------------------------- the plain NumPy baselines

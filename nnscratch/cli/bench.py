@@ -20,7 +20,10 @@ def run_bench(argv: list[str]) -> int:
             raise
         error_line(f"{PROG} {NAME}", "the benchmark suite (nnscratch.bench) is not part of this nnscratch installation")
         return USER_ERROR
-    return int(bench.main(argv) or 0)
+    try:
+        return int(bench.main(argv) or 0)
+    except SystemExit as exc:  # the suite's own argparse: --help, or a usage error
+        return exc.code if isinstance(exc.code, int) else USER_ERROR
 
 
 def add(commands: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:

@@ -1,18 +1,14 @@
-"""The ``mnist_to_98`` workload: time to 98% test accuracy with ``examples/train_mnist.py``'s default recipe."""
+"""The ``mnist_to_98`` workload: time to 98% test accuracy with the MNIST MLP recipe (``nnscratch.recipes.mnist``)."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 import nnscratch as nn
 
-from ...core.errors import InvalidValueError
 from ..context import Context
 from ..flops import mlp_train_flops
 from ..impls import OURS
@@ -21,48 +17,13 @@ from ..timing import make_row
 from .mlp_epoch import EPOCH_SIZES
 
 
-def find_train_mnist() -> Path | None:
-    """``examples/train_mnist.py`` of a source checkout (the current folder's, else the package's), or None.
-
-    The recipe lives in that example (it is what a user runs); an installed package without a checkout has
-    no examples, and ``mnist_to_98`` is then skipped with a note.
-    """
-    for root in (Path.cwd(), Path(__file__).resolve().parents[3]):
-        path = root / "examples" / "train_mnist.py"
-        if path.is_file():
-            return path
-    return None
-
-
-def load_train_mnist(path: Path | None = None) -> Any:
-    """``examples/train_mnist.py`` as a module (its ``build_recipe`` is the default recipe)."""
-    name = "train_mnist_example"
-    if name in sys.modules:
-        return sys.modules[name]
-    path = path or find_train_mnist()
-    spec = importlib.util.spec_from_file_location(name, path) if path is not None else None
-    if spec is None or spec.loader is None:
-        raise InvalidValueError("examples/train_mnist.py not found: run from a source checkout of nnscratch")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look their module up while the file runs
-    try:
-        spec.loader.exec_module(module)
-    except BaseException:
-        del sys.modules[name]
-        raise
-    return module
-
-
 def mnist_to_98(ctx: Context) -> list[dict[str, Any]]:
-    """Time to 98% test accuracy with examples/train_mnist.py's default recipe (test set checked per epoch)."""
+    """Time to 98% test accuracy with the default MNIST recipe (test set checked per epoch)."""
     ctx.mnist()
     if not ctx.real_data:
         ctx.note("mnist_to_98 skipped: it needs the real MNIST files")
         return []
-    if find_train_mnist() is None:
-        ctx.note("mnist_to_98 skipped: it runs examples/train_mnist.py's recipe; run it from a source checkout")
-        return []
-    tm = load_train_mnist()
+    from ...recipes import mnist as tm  # the recipe examples/train_mnist.py and `nnscratch train-mnist` run
     target = 0.98
     times: list[float] = []
     epochs_needed: list[int | None] = []
