@@ -244,3 +244,20 @@ def test_train_mnist_user_errors(tiny_mnist: Path, tmp_path: Path) -> None:
 def test_debug_shows_the_traceback(tmp_path: Path) -> None:
     proc = cli("train-mnist", "--debug", "--data-dir", tmp_path / "nowhere")
     assert proc.returncode != 0 and "Traceback" in proc.stderr
+
+
+def test_export_images_writes_pngs_named_by_index_and_label(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import numpy as np
+    from PIL import Image
+
+    from nnscratch.data import cat
+
+    rng = np.random.default_rng(0)
+    fake = cat.CatData(rng.integers(0, 256, (5, 64, 64, 3), dtype=np.uint8), np.array([0, 1, 0, 1, 1]),
+                       rng.integers(0, 256, (3, 64, 64, 3), dtype=np.uint8), np.array([1, 0, 1]), ["non-cat", "cat"])
+    monkeypatch.setattr(cat, "load_cat", lambda root=None, verify=True: fake)
+    assert main(["export-images", "--count", "5", "--out", str(tmp_path / "p")]) == 0
+    files = sorted(p.name for p in (tmp_path / "p").iterdir())
+    assert files == ["test_000_cat.png", "test_001_non-cat.png", "test_002_cat.png"]  # only 3 test images
+    np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "p" / files[1])), fake.x_test[1])
+    assert main(["export-images", "--count", "0"]) == 2

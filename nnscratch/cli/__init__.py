@@ -2,7 +2,8 @@
 
     nnscratch fetch cat                         # the data (or set NNSCRATCH_DATA to a folder holding it)
     nnscratch train-cat                         # trains, tests and saves cat_model.npz
-    nnscratch predict my_cat.jpg --model cat_model.npz
+    nnscratch export-images --count 4           # test-set photos as PNG files in cat_photos/
+    nnscratch predict cat_photos/*.png my_cat.jpg --model cat_model.npz
     nnscratch train-mnist --model cnn
     nnscratch bench --quick
 
@@ -16,7 +17,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from . import bench, data, predict, train_cat, train_mnist
+from . import bench, data, export_images, predict, train_cat, train_mnist
 from .common import PROG, Parser, guarded
 
 __all__ = ["main", "make_parser"]
@@ -30,7 +31,8 @@ def make_parser() -> argparse.ArgumentParser:
                     epilog="examples:\n" + __doc__.split("\n\n")[1] + "\n\nSee 'nnscratch COMMAND --help'.",
                     formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=Parser)
-    for add in (data.add_fetch, data.add_verify, predict.add, train_cat.add, train_mnist.add, bench.add):
+    for add in (data.add_fetch, data.add_verify, export_images.add, predict.add, train_cat.add, train_mnist.add,
+                bench.add):
         add(commands, [common])
     return parser
 
