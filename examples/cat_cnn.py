@@ -119,9 +119,9 @@ def build_cnn(seed: int = 0, recipe: dict[str, Any] | None = None) -> nn.Sequent
         layers.append(nn.RandomShift(r["max_shift"], fill_mode="reflect"))
     for filters in r["conv"]:
         if r.get("batchnorm"):
-            layers += [nn.Conv2D(filters, 3, padding="same", use_bias=False), nn.BatchNorm(), nn.ReLU()]
+            layers += [nn.Conv2D(filters, 3, padding="same", use_bias=False, kernel_initializer="he_normal"), nn.BatchNorm(momentum=0.9, eps=1e-5), nn.ReLU()]
         else:
-            layers.append(nn.Conv2D(filters, 3, padding="same", activation="relu"))
+            layers.append(nn.Conv2D(filters, 3, padding="same", activation="relu", kernel_initializer="he_normal"))
         layers.append(nn.MaxPool2D(2))
     layers.append(nn.GlobalAvgPool2D() if r["head"] == "gap" else nn.Flatten())
     if r.get("dropout"):

@@ -33,7 +33,7 @@ class StopWhenPerfect(nn.Callback):
     """Stop training at the end of the first epoch after which all four points are classified right."""
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
-        if self.model.evaluate(X, Y)["accuracy"] == 1.0:
+        if self.model.evaluate(X, Y, return_dict=True)["accuracy"] == 1.0:
             self.model.stop_training = True
 
 
@@ -66,7 +66,7 @@ def main(args: argparse.Namespace) -> None:
     for name, recipe in (("classic", classic), ("fast", fast)):
         model, history, seconds = recipe(args)
         pred = model.predict(X).ravel()
-        accuracy = model.evaluate(X, Y)["accuracy"]
+        accuracy = model.evaluate(X, Y, return_dict=True)["accuracy"]
         epochs = len(history["loss"])
         print(f"{name}: {epochs} epochs in {seconds * 1000:.0f} ms, final loss {history['loss'][-1]:.5f}, "
               f"accuracy {accuracy:.2f}")

@@ -74,7 +74,8 @@ class Layer:
         if cls.__module__.startswith("nnscratch.") and not cls.abstract and not cls.__name__.startswith("_"):
             Layer.registry.setdefault(cls.__name__, cls)
 
-    def __init__(self, name: str | None = None, trainable: bool = True) -> None:
+    def __init__(self, name: str | None = None, trainable: bool = True, input_shape: Any = None,
+                 input_dim: int | None = None) -> None:
         self.dtype = np.dtype(np.float32)
         self.rng: np.random.Generator | np.random.RandomState = nn_random.layer_rng()
         self.input_shape: Any = None  # per-sample shape seen at build time (a list of them for several inputs)
@@ -83,6 +84,8 @@ class Layer:
         self.name = name or unique_name(snake_case(type(self).__name__))
         self._trainable = bool(trainable)
         self._own_call: Call | None = None
+        # Keras's input_shape=/input_dim= on a Sequential's first layer: the Sequential builds from it
+        self.declared_input_shape = (input_dim,) if input_dim is not None else input_shape
 
     v1_style: ClassVar[bool] = False
 

@@ -192,12 +192,20 @@ class Model(Layer):
         """Train; see ``nnscratch.training.loop.fit`` for every argument (validation, callbacks, resume...)."""
         return loop.fit(self, x, y, epochs=epochs, batch_size=batch_size, **kwargs)
 
-    def evaluate(self, x: Any, y: Any, batch_size: int | None = None, verbose: int = 0,
-                 return_dict: bool = True) -> Any:
-        """``{"loss": ..., metric: ...}`` averaged over all samples, in inference mode."""
-        return loop.evaluate(self, x, y, batch_size=batch_size, return_dict=return_dict)
+    def evaluate(self, x: Any, y: Any, batch_size: int | None = None, verbose: Any = 0,
+                 return_dict: bool = False, **kwargs: Any) -> Any:
+        """The loss and metrics averaged over all samples, in inference mode, as Keras returns them: the loss
+        alone (a float) when there are no metrics, else a list ``[loss, metric, ...]``; with
+        ``return_dict=True`` a dict ``{"loss": ..., metric: ...}``. ``verbose`` 1 or 2 prints one line."""
+        results = loop.evaluate(self, x, y, batch_size=batch_size, **kwargs)
+        if verbose and verbose != "auto":
+            print(" - ".join(f"{k}: {v:.4f}" for k, v in results.items()))
+        if return_dict:
+            return results
+        values = list(results.values())
+        return values[0] if len(values) == 1 else values
 
-    def predict(self, x: Any, batch_size: int | None = None, verbose: int = 0) -> Any:
+    def predict(self, x: Any, batch_size: int | None = None, verbose: Any = 0) -> Any:
         """Model outputs for ``x`` ``(samples, ...)``, computed in batches in inference mode."""
         return loop.predict(self, x, batch_size=batch_size)
 

@@ -25,6 +25,7 @@ from . import losses as losses_mod
 from . import metrics as metrics_mod
 from . import optimizers
 from .parallel import DataParallel
+from .regularization import add_penalty_gradients, penalty, weighted_value
 
 
 def per_output(spec: Any, names: list[str], what: str) -> list[Any]:
@@ -53,7 +54,7 @@ class Trainer:
         self.loss_spec = loss
         self.loss = self._resolve_losses(loss, check_only=True)
         self.optimizer = optimizers.get(optimizer) if optimizer is not None else None
-        if isinstance(metrics, (str, metrics_mod.Metric)) or callable(metrics):
+        if isinstance(metrics, (str, metrics_mod.Metric)) or (callable(metrics) and not isinstance(metrics, type)):
             metrics = [metrics]
         try:
             self.metric_names = list(metrics) if not isinstance(metrics, dict) else metrics
@@ -71,6 +72,9 @@ class Trainer:
         self.ctx = Call(training=True, input_grad=False)
         self.eval_ctx = Call(training=False, input_grad=False)
         self.parallel: DataParallel | None = None
+        self.sample_weight: np.ndarray | None = None  # the current batch's weights (set by the fit loop)
+        self.weighted = False
+        self.stateful: dict[str, Any] = {}
         self.reset_metrics()
 
     # ------------------------------------------------------------------ set-up
@@ -110,6 +114,7 @@ class Trainer:
                 self.train_losses.append(train_loss)
             self.fused = frozenset(fused)
             self.prepared_for = key
+            self.stateful = {}
             self.reset_metrics()
         if training:
             if self.optimizer is None:
@@ -132,9 +137,11 @@ class Trainer:
         for i, (loss, weight) in enumerate(zip(self.train_losses, self.weights)):
             pred = model.graph.output_logits(ctx, i) if i in self.fused else outs[i]
             value = loss.forward(pred, ys[i])
+            if self.sample_weight is not None:
+                value = weighted_value(loss, self.sample_weight)
             self.output_losses.append(value)
             total += weight * value
-        return total, outs
+        return total + penalty(model), outs
 
     def backward(self, ctx: Call, scale: float = 1.0) -> None:
         """Add ``scale`` times the gradients of the last ``forward_loss`` into the parameters' ``grad``."""
@@ -143,8 +150,11 @@ class Trainer:
             g = loss.backward()  # a fresh array
             if weight * scale != 1.0:
                 g *= g.dtype.type(weight * scale)
+            if self.sample_weight is not None:
+                g *= self.sample_weight.astype(g.dtype).reshape(-1, *[1] * (g.ndim - 1))
             grads.append(g)
         self.model.run_backward(ctx, grads, self.fused)
+        add_penalty_gradients(self.model, scale)
 
     def forward_backward(self, xs: list[np.ndarray], ys: list[np.ndarray], scale: float = 1.0
                          ) -> tuple[float, list[np.ndarray]]:
@@ -167,7 +177,7 @@ class Trainer:
         """Zero the gradients, forward/loss/backward (split across threads when the model allows), step."""
         for p in self.all_params:
             p.zero_grad()
-        threads = self.parallel.threads_for(len(xs[0])) if self.parallel is not None else 1
+        threads = self.parallel.threads_for(len(xs[0])) if self.parallel is not None and self.sample_weight is None else 1
         if threads > 1:
             value, outs = self.parallel.step(xs, ys, threads)
         else:
@@ -187,6 +197,17 @@ class Trainer:
     def reset_metrics(self) -> None:
         self.seen = 0
         self.totals: dict[str, float] = {}
+        for metric in self.stateful.values():
+            metric.reset_state()
+
+    def save_metrics(self) -> Any:
+        """The running totals and stateful metrics' states (``evaluate`` inside ``fit`` keeps them apart)."""
+        return self.seen, dict(self.totals), {k: copy.deepcopy(vars(m)) for k, m in self.stateful.items()}
+
+    def restore_metrics(self, saved: Any) -> None:
+        self.seen, self.totals, states = saved
+        for key, state in states.items():
+            vars(self.stateful[key]).update(state)
 
     def update_metrics(self, ys: list[np.ndarray], outs: list[np.ndarray], value: float) -> None:
         """Add a batch's loss and metrics (means over the batch) to the running totals."""
@@ -201,13 +222,21 @@ class Trainer:
             if self.metrics[i]:
                 probs = self.losses[i].to_probabilities(out)
                 for metric in self.metrics[i]:
-                    items.append((f"{names[i]}_{metric.name}" if several else metric.name, metric(ys[i], probs)))
+                    key = f"{names[i]}_{metric.name}" if several else metric.name
+                    if metric.stateful:
+                        metric.update_state(ys[i], probs)
+                        self.stateful[key] = metric
+                        items.append((key, 0.0))  # keeps the key's place in the logs
+                    else:
+                        items.append((key, metric(ys[i], probs)))
         for key, v in items:
             self.totals[key] = self.totals.get(key, 0.0) + float(v) * n
 
     def results(self) -> dict[str, float]:
         """The means of the loss and metrics over the batches since ``reset_metrics``."""
-        return {k: v / self.seen for k, v in self.totals.items()} if self.seen else {}
+        if not self.seen:
+            return {}
+        return {k: float(self.stateful[k].result()) if k in self.stateful else v / self.seen for k, v in self.totals.items()}
 
     def logs(self, value: float) -> dict[str, float]:
         return {"loss": value}
