@@ -28,7 +28,7 @@ from . import random as nn_random
 from .call import Call
 from .errors import DTypeError, InvalidTypeError, InvalidValueError, ModelFileError, NotBuiltError, ShapeError
 from .parameter import Parameter
-from .tensor import SymbolicTensor, connect
+from .tensor import SymbolicTensor, connect, nodes_of
 
 _name_counts: dict[str, int] = {}
 
@@ -41,7 +41,8 @@ def unique_name(base: str) -> str:
 
 
 def snake_case(name: str) -> str:
-    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name).lower()
+    """Keras's rule: ``Conv2D`` -> ``conv2d``, ``BatchNormalization`` -> ``batch_normalization``, ``ReLU`` -> ``re_lu``."""
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)).lower()
 
 
 class Layer:
@@ -141,6 +142,25 @@ class Layer:
         if any(isinstance(t, SymbolicTensor) for t in items):
             return connect(self, x)
         return self.forward(x, training)
+
+    @property
+    def output(self) -> Any:
+        """The symbolic output of the layer's latest call on symbolic tensors (Keras's ``layer.output``)."""
+        node = self._node("output")
+        return node.outputs if node.several_outputs else node.outputs[0]
+
+    @property
+    def input(self) -> Any:
+        """The symbolic input of the layer's latest call on symbolic tensors (Keras's ``layer.input``)."""
+        node = self._node("input")
+        return node.inputs if node.several_inputs else node.inputs[0]
+
+    def _node(self, what: str) -> Any:
+        nodes = nodes_of(self)
+        if not nodes:
+            raise NotBuiltError(f"{self.name} has no {what} yet: it has not been called on symbolic tensors "
+                                f"(keras.Input) nor added to a built model")
+        return nodes[-1]
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         """Per-sample output shape(s) for per-sample input shape(s): one inference call on zeros (batch 1)."""

@@ -9,6 +9,7 @@ places has two nodes: one set of weights, two calls.
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 import numpy as np
@@ -60,6 +61,13 @@ class Node:
 
 
 _input_count = 0
+# The nodes each layer was called at, for Keras's ``layer.output`` (weak: a layer keeps no graph alive).
+_nodes: weakref.WeakKeyDictionary[Any, list[Node]] = weakref.WeakKeyDictionary()
+
+
+def nodes_of(layer: Any) -> list[Node]:
+    """The nodes recorded for ``layer``, oldest first."""
+    return _nodes.get(layer, [])
 
 
 def Input(shape: Any = None, dtype: Any = "float32", name: str | None = None,
@@ -101,4 +109,5 @@ def connect(layer: Any, x: Any) -> Any:
     node = Node(layer, inputs, outputs, several_inputs, several_outputs)
     for i, t in enumerate(outputs):
         t.node, t.index = node, i
+    _nodes.setdefault(layer, []).append(node)
     return outputs if several_outputs else outputs[0]

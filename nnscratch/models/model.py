@@ -85,6 +85,17 @@ class Model(Layer):
         return self._graph().outputs
 
     @property
+    def output(self) -> Any:
+        """The model's own symbolic output (a list for several), for models built from its layers."""
+        outs = self._graph().outputs
+        return outs if self.several_outputs else outs[0]
+
+    @property
+    def input(self) -> Any:
+        ins = self._graph().inputs
+        return ins if self.several_inputs else ins[0]
+
+    @property
     def input_names(self) -> list[str]:
         return [t.name or f"input_{i}" for i, t in enumerate(self._graph().inputs)]
 
@@ -261,6 +272,10 @@ class Model(Layer):
         from ..io.model_file import save_model
 
         return save_model(self, path)
+
+    def save_weights(self, path: str | os.PathLike) -> Path:
+        """Keras's ``save_weights``: a model file (architecture and weights) that ``load_weights`` reads."""
+        return self.save(path)
 
     def load_weights(self, path: str | os.PathLike) -> None:
         """Load weights saved by ``save`` into this (same-architecture) model."""

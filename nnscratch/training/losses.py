@@ -315,6 +315,8 @@ def get(loss: str | Loss | dict[str, Any]) -> Loss:
             return cls(**config)
         except TypeError as exc:
             raise InvalidValueError(f"bad config for loss '{name}': {exc}") from None
+    if callable(loss) and not isinstance(loss, type) and getattr(loss, "__name__", None) in LOSSES:
+        loss = loss.__name__  # Keras's loss functions (keras.losses.mse...) name a built-in loss
     if isinstance(loss, str):
         key = loss.lower().replace("-", "_")
         if key in LOSSES:
