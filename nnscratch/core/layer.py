@@ -28,7 +28,7 @@ from . import random as nn_random
 from .call import Call
 from .errors import DTypeError, InvalidTypeError, InvalidValueError, ModelFileError, NotBuiltError, ShapeError
 from .parameter import Parameter
-from .tensor import SymbolicTensor, connect, nodes_of
+from .tensor import SymbolicTensor, accepts_batch_shape, connect, latest_node
 
 _name_counts: dict[str, int] = {}
 
@@ -70,6 +70,8 @@ class Layer:
         if "backward" in cls.__dict__ and "backward_call" not in cls.__dict__:
             cls.backward_call = lambda self, ctx, grad_out: self.backward(grad_out)  # type: ignore[method-assign]
             cls.v1_style = True
+        if "build" in cls.__dict__:
+            cls.build = accepts_batch_shape(cls.__dict__["build"])  # type: ignore[method-assign]
         if "abstract" not in cls.__dict__:
             cls.abstract = False
         if cls.__module__.startswith("nnscratch.") and not cls.abstract and not cls.__name__.startswith("_"):
@@ -137,30 +139,26 @@ class Layer:
         return self.backward_call(self._own_call, grad_out)
 
     def __call__(self, x: Any, training: bool = False) -> Any:
-        """On symbolic tensors (``nn.Input``): a node of a graph; on arrays: ``forward(x, training)``."""
+        """On symbolic tensors (``nn.Input``): a node of a graph; on arrays: ``forward(x, training)``, a real
+        array of another dtype first cast to the layer's (Keras's autocast; ``forward`` itself is strict)."""
         items = x if isinstance(x, (list, tuple)) else [x]
         if any(isinstance(t, SymbolicTensor) for t in items):
             return connect(self, x)
+        if type(x) is np.ndarray and x.dtype != self.dtype and x.dtype.kind in "biuf":
+            x = x.astype(self.dtype)
         return self.forward(x, training)
 
     @property
     def output(self) -> Any:
         """The symbolic output of the layer's latest call on symbolic tensors (Keras's ``layer.output``)."""
-        node = self._node("output")
+        node = latest_node(self, "output")
         return node.outputs if node.several_outputs else node.outputs[0]
 
     @property
     def input(self) -> Any:
         """The symbolic input of the layer's latest call on symbolic tensors (Keras's ``layer.input``)."""
-        node = self._node("input")
+        node = latest_node(self, "input")
         return node.inputs if node.several_inputs else node.inputs[0]
-
-    def _node(self, what: str) -> Any:
-        nodes = nodes_of(self)
-        if not nodes:
-            raise NotBuiltError(f"{self.name} has no {what} yet: it has not been called on symbolic tensors "
-                                f"(keras.Input) nor added to a built model")
-        return nodes[-1]
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         """Per-sample output shape(s) for per-sample input shape(s): one inference call on zeros (batch 1)."""
@@ -354,6 +352,7 @@ class Layer:
 
 
 Module = Layer  # the v1 name
+
 
 
 def register_layer(cls: type[Layer]) -> type[Layer]:

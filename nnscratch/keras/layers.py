@@ -48,6 +48,20 @@ REFUSED = {
 }
 
 
+def _merge(cls: type[Layer]) -> Any:
+    def merge(inputs: list[Any], **kwargs: Any) -> Any:
+        return cls(**kwargs)(inputs)
+
+    merge.__name__ = cls.__name__.lower()
+    merge.__doc__ = f"``{cls.__name__}(**kwargs)(inputs)`` (Keras's functional form)."
+    return merge
+
+
+add, average, concatenate, maximum, minimum, multiply, subtract = (
+    _merge(c) for c in (Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract))
+__all__ += ["add", "average", "concatenate", "maximum", "minimum", "multiply", "subtract"]
+
+
 def _native_layer(name: str) -> Any:
     """A layer nnscratch provides under Keras's own name (e.g. one added after this module was written)."""
     value = getattr(_native, name, None) or Layer.registry.get(name)

@@ -216,9 +216,9 @@ class Model(Layer):
         values = list(results.values())
         return values[0] if len(values) == 1 else values
 
-    def predict(self, x: Any, batch_size: int | None = None, verbose: Any = 0) -> Any:
+    def predict(self, x: Any, batch_size: int | None = None, verbose: Any = 0, callbacks: Any = ()) -> Any:
         """Model outputs for ``x`` ``(samples, ...)``, computed in batches in inference mode."""
-        return loop.predict(self, x, batch_size=batch_size)
+        return loop.predict(self, x, batch_size=batch_size, callbacks=callbacks)
 
     def predict_proba(self, x: Any, batch_size: int | None = None) -> np.ndarray:
         """Probabilities: ``predict`` mapped through the loss's link (sigmoid/softmax for logit losses)."""

@@ -235,7 +235,9 @@ def evaluate(model: Any, x: Any, y: Any, batch_size: int | None = None, return_d
     trainer.prepare(training=False)
     trainer.check_targets(ys)
     bs = _batch_size(batch_size, len(xs[0]), 1024)
-    cbs = list(callbacks)
+    cbs = as_callbacks(callbacks)
+    for cb in cbs:
+        cb.set_model(model)
     saved = trainer.save_metrics()  # the training epoch's running totals stay as they were
     weight, trainer.sample_weight = trainer.sample_weight, None
     trainer.reset_metrics()
@@ -258,8 +260,9 @@ def evaluate(model: Any, x: Any, y: Any, batch_size: int | None = None, return_d
     return values[0] if len(values) == 1 else values
 
 
-def predict(model: Any, x: Any, batch_size: int | None = None) -> Any:
-    """Model outputs for ``x`` in batches, inference mode: an array (a list of arrays for several outputs)."""
+def predict(model: Any, x: Any, batch_size: int | None = None, callbacks: Iterable[Callback] = ()) -> Any:
+    """Model outputs for ``x`` in batches, inference mode: an array (a list of arrays for several outputs).
+    ``callbacks`` get the ``on_predict_*`` hooks (batch logs ``{"outputs": ...}``)."""
     from ..core.call import Call
 
     xs = input_arrays(model, x)
@@ -267,9 +270,19 @@ def predict(model: Any, x: Any, batch_size: int | None = None) -> Any:
     bs = n if batch_size is None and n <= 1024 else _batch_size(batch_size, n, 1024)
     ctx = Call(training=False, input_grad=False)
     parts = []
-    for start in range(0, n, bs):
+    cbs = as_callbacks(callbacks)
+    for cb in cbs:
+        cb.set_model(model)
+        cb.on_predict_begin({})
+    for k, start in enumerate(range(0, n, bs)):
+        for cb in cbs:
+            cb.on_predict_batch_begin(k, {})
         outs = model.run(ctx, take(xs, slice(start, start + bs)))
         parts.append([o.copy() if len(parts) == 0 and start + bs >= n else o for o in outs])
+        for cb in cbs:
+            cb.on_predict_batch_end(k, {"outputs": outs if model.several_outputs else outs[0]})
+    for cb in cbs:
+        cb.on_predict_end({})
     outs = [np.concatenate([p[i] for p in parts]) if len(parts) > 1 else parts[0][i] for i in range(len(parts[0]))]
     return outs if model.several_outputs else outs[0]
 
