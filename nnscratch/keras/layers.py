@@ -65,7 +65,8 @@ __all__ += ["add", "average", "concatenate", "maximum", "minimum", "multiply", "
 def _native_layer(name: str) -> Any:
     """A layer nnscratch provides under Keras's own name (e.g. one added after this module was written)."""
     value = getattr(_native, name, None) or Layer.registry.get(name)
-    return value if isinstance(value, type) and issubclass(value, Layer) else None
+    ok = isinstance(value, type) and issubclass(value, Layer) and value.__module__.startswith("nnscratch.layers")
+    return value if ok else None
 
 
 __getattr__ = module_getattr("keras.layers", globals(), REFUSED, _native_layer)

@@ -23,7 +23,7 @@ from ..core.call import Call
 from ..core.errors import InvalidValueError, NotBuiltError, ShapeError
 from ..core.graph import Graph
 from ..core.layer import Layer
-from ..core.random import make_rng
+from ..core.random import layer_rng, make_rng
 from ..core.tensor import SymbolicTensor
 from ..core.validation import as_targets
 from ..training import loop, trainer as trainer_mod
@@ -48,7 +48,7 @@ class Model(Layer):
         self.trainer: trainer_mod.Trainer | None = None
         self.history: History | None = None
         self.stop_training = False
-        self.rng = make_rng(seed)
+        self.rng = make_rng(seed) if seed is not None else layer_rng()  # nn.set_random_seed's generator, if set
         self._seeded = seed is not None
         if inputs is not None or outputs is not None:
             if inputs is None or outputs is None:
