@@ -20,7 +20,7 @@ from .errors import InvalidTypeError, InvalidValueError
 
 
 def _factor(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value) or value < 0:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(float(value)) or value < 0:
         raise InvalidValueError(f"regularizer {name} must be a finite number >= 0, got {value!r}")
     return float(value)
 

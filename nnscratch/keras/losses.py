@@ -29,7 +29,7 @@ def _per_sample(loss: Loss, y_true: Any, y_pred: Any) -> np.ndarray:
     if not np.issubdtype(y_pred.dtype, np.floating):
         y_pred = y_pred.astype(np.float32)
     loss.forward(y_pred, np.asarray(y_true))
-    return loss.sample_losses
+    return np.asarray(loss.sample_losses)
 
 
 def sparse_categorical_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False) -> np.ndarray:

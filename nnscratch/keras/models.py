@@ -18,6 +18,7 @@ def clone_model(model: Model, **kwargs: Any) -> Model:
     if kwargs:
         raise TypeError(f"clone_model takes no {sorted(kwargs)} in nnscratch")
     clone = from_config(to_config(model))
+    assert isinstance(clone, Model)
     if model.built and not clone.built:
         clone.build(model.input_shape)
     return clone

@@ -37,4 +37,8 @@ class CSVLogger(Callback):
         writer.writerow([epoch, *(logs.get(k, "NA") for k in self.keys)])
         self.text += out.getvalue()
         data = self.text.encode()
-        atomic_write(self.path, lambda f: f.write(data))
+
+        def write(f: Any) -> None:
+            f.write(data)
+
+        atomic_write(self.path, write)

@@ -107,8 +107,11 @@ class MeanSquaredError(Loss):
 
     def forward(self, pred: np.ndarray, target: np.ndarray) -> float:
         self.diff = pred - _as_target(pred, target, self.name)
-        self.sample_losses = np.square(self.diff).reshape(len(pred), -1).mean(axis=1)
         return float(np.vdot(self.diff, self.diff)) / self.diff.size
+
+    @property
+    def sample_losses(self) -> np.ndarray:  # type: ignore[override]
+        return np.square(self.diff).reshape(len(self.diff), -1).mean(axis=1)
 
     def backward(self) -> np.ndarray:
         return self.diff * self.diff.dtype.type(2.0 / self.diff.size)
@@ -124,8 +127,11 @@ class MeanAbsoluteError(Loss):
 
     def forward(self, pred: np.ndarray, target: np.ndarray) -> float:
         self.diff = pred - _as_target(pred, target, self.name)
-        self.sample_losses = np.abs(self.diff).reshape(len(pred), -1).mean(axis=1)
-        return float(np.mean(self.sample_losses))
+        return float(np.mean(np.abs(self.diff)))
+
+    @property
+    def sample_losses(self) -> np.ndarray:  # type: ignore[override]
+        return np.abs(self.diff).reshape(len(self.diff), -1).mean(axis=1)
 
     def backward(self) -> np.ndarray:
         return np.sign(self.diff) * self.diff.dtype.type(1.0 / self.diff.size)
