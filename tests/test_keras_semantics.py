@@ -185,3 +185,30 @@ def test_layer_arguments_with_keras_names_and_defaults() -> None:
     text = model.summary(print_fn=None)
     assert "(BatchNorm)" in text and "Non-trainable params: 6 (24.00 B)" in text
     assert model.get_layer(model.layers[0].name) is model.layers[0]
+
+
+class Scale(nn.Layer):
+    """A user's layer in nnscratch's contract, with Keras's get_config."""
+
+    def __init__(self, factor: float = 2.0, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        self.factor = factor
+
+    def forward_call(self, ctx: nn.Call, x: np.ndarray) -> np.ndarray:
+        return x * x.dtype.type(self.factor)
+
+    def backward_call(self, ctx: nn.Call, dy: np.ndarray) -> np.ndarray:
+        return dy * dy.dtype.type(self.factor)
+
+    def get_config(self) -> dict:
+        return {"factor": self.factor}
+
+
+def test_custom_layer_round_trips_through_save_and_load_model_with_custom_objects(tmp_path: object) -> None:
+    inputs = keras.Input(shape=(4,))
+    model = keras.Model(inputs, keras.layers.Dense(2)(Scale(3.0, name="scale")(inputs)))
+    x, _ = data(5)
+    path = model.save(tmp_path / "custom.keras")
+    loaded = keras.models.load_model(path, custom_objects={"Scale": Scale})
+    assert loaded.get_layer("scale").factor == 3.0
+    np.testing.assert_array_equal(loaded.predict(x), model.predict(x))
