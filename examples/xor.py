@@ -74,7 +74,7 @@ def main(args: argparse.Namespace) -> None:
     for name, recipe in (("classic", classic), ("fast", fast)):
         model, history, seconds = recipe(args.seed, checkpoint_dir=args.checkpoint_dir, resume=args.resume)
         pred = model.predict(X).ravel()
-        accuracy = model.evaluate(X, Y)["accuracy"]
+        accuracy = model.evaluate(X, Y, return_dict=True)["accuracy"]
         error = max_error(model)
         epochs = len(history["loss"])
         learned = "every output within" if error < TOLERANCE else "NOT every output within"

@@ -104,11 +104,18 @@ def test_weight_is_drawn_in_pytorch_layout_and_stored_hwio() -> None:
     assert layer.weight.data.flags.c_contiguous
 
 
-def test_he_normal_default_uses_fan_in() -> None:
-    layer = Conv2D(64, 3).set_rng(np.random.default_rng(0))
+def test_he_normal_uses_fan_in() -> None:
+    layer = Conv2D(64, 3, kernel_initializer="he_normal").set_rng(np.random.default_rng(0))
     layer.forward(np.zeros((1, 5, 5, 32), np.float32))
     assert layer.weight.data.std() == pytest.approx(np.sqrt(2 / (32 * 9)), rel=0.02)
     np.testing.assert_array_equal(layer.bias.data, 0)
+
+
+def test_default_initializer_is_keras_glorot_uniform() -> None:
+    layer = Conv2D(64, 3).set_rng(np.random.default_rng(0))
+    layer.forward(np.zeros((1, 5, 5, 32), np.float32))
+    limit = np.sqrt(6 / (32 * 9 + 64 * 9))  # fans: in 32*3*3, out 64*3*3
+    assert np.abs(layer.weight.data).max() <= limit and layer.weight.data.std() == pytest.approx(limit / np.sqrt(3), rel=0.02)
 
 
 def test_config_round_trip() -> None:

@@ -97,7 +97,7 @@ def test_add_loss_penalty_gradient_reaches_the_weights():
             assert max(errors.values()) < 1e-7, errors
             w = layer.w.data
             np.testing.assert_allclose(grads[0.1]["layers.0.w"] - grads[0.0]["layers.0.w"], 2 * 0.1 * w, rtol=1e-9)
-            assert value == pytest.approx(model.evaluate(x, y)["loss"])
+            assert value == pytest.approx(model.evaluate(x, y, return_dict=True)["loss"])
 
 
 def test_a_custom_loss_function_written_with_ops():
@@ -112,7 +112,7 @@ def test_a_custom_loss_function_written_with_ops():
     x, y = rng.standard_normal((10, 3)), 3 * rng.standard_normal((10, 2))
     errors = check_training(model, x, y)
     assert max(errors.values()) < 1e-7, errors
-    assert model.evaluate(x, y)["loss"] == pytest.approx(float(np.mean(huber(y, model.predict(x)))))
+    assert model.evaluate(x, y, return_dict=True)["loss"] == pytest.approx(float(np.mean(huber(y, model.predict(x)))))
 
 
 def test_a_loss_class_with_call():

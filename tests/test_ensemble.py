@@ -37,7 +37,7 @@ def test_takes_over_the_members_loss_and_evaluates():
     ensemble = nn.Ensemble([member(0), member(1)])
     assert isinstance(ensemble.loss, nn.BinaryCrossEntropy)
     ensemble.compile("binary_crossentropy", metrics=["accuracy"])
-    scores = ensemble.evaluate(x, y)
+    scores = ensemble.evaluate(x, y, return_dict=True)
     assert scores["accuracy"] == pytest.approx(ensemble.score(x, y))
 
 

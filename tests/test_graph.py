@@ -125,10 +125,10 @@ def test_two_losses_with_weights_gradients_and_logs():
     errors = check_training(model, x, y)
     assert worst(errors) < TOL, errors
     assert model.trainer.fused == {0}  # softmax + cross-entropy on the logits for the first output
-    logs = model.evaluate(x, y)
+    logs = model.evaluate(x, y, return_dict=True)
     assert logs["loss"] == pytest.approx(logs["cls_loss"] + 0.5 * logs["reg_loss"])
     assert set(logs) == {"loss", "cls_loss", "reg_loss", "cls_accuracy", "reg_accuracy"}
-    by_name = model.evaluate({"a": x[0], "b": x[1]}, {"cls": y[0], "reg": y[1]})
+    by_name = model.evaluate({"a": x[0], "b": x[1]}, {"cls": y[0], "reg": y[1]}, return_dict=True)
     assert by_name == logs
 
 
@@ -199,7 +199,7 @@ def test_compute_gradients_changes_nothing_and_matches_train_on_batch():
     value, grads = model.compute_gradients(x[:8], y[:8])
     assert all(np.array_equal(a, b) for a, b in zip(weights, model.get_weights()))
     assert set(grads) == {name for name, _ in model.named_parameters()}
-    assert value == pytest.approx(model.evaluate(x[:8], y[:8])["loss"], rel=0.5)  # training vs inference BN
+    assert value == pytest.approx(model.evaluate(x[:8], y[:8], return_dict=True)["loss"], rel=0.5)  # training vs inference BN
     logs = model.train_on_batch(x[:8], y[:8])
     assert logs["loss"] == pytest.approx(value, rel=1e-12)
     assert any(not np.array_equal(a, b) for a, b in zip(weights, model.get_weights()))
@@ -209,7 +209,7 @@ def test_test_on_batch_and_predict_on_batch():
     model, base, head, x, y = frozen_setup()
     weights = model.get_weights()
     logs = model.test_on_batch(x, y)
-    assert logs["loss"] == pytest.approx(model.evaluate(x, y)["loss"])
+    assert logs["loss"] == pytest.approx(model.evaluate(x, y, return_dict=True)["loss"])
     np.testing.assert_array_equal(model.predict_on_batch(x), model.predict(x))
     assert all(np.array_equal(a, b) for a, b in zip(weights, model.get_weights()))
 

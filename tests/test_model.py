@@ -29,7 +29,7 @@ def test_fit_learns_and_reports_history():
     assert len(history["loss"]) == 15 and history.epoch == list(range(15))
     assert history["loss"][-1] < history["loss"][0] / 3
     assert history["val_accuracy"][-1] > 0.9
-    result = model.evaluate(x, y)
+    result = model.evaluate(x, y, return_dict=True)
     assert result["accuracy"] > 0.9 and model.score(x, y) == pytest.approx(result["accuracy"])
     probs = model.predict(x)
     assert probs.shape == (200, 3) and probs.dtype == np.float32
@@ -127,7 +127,7 @@ def test_early_stopping_restores_best_weights():
     assert len(history["loss"]) < 30
     best = int(np.argmin(history["val_loss"]))
     assert stop.best_epoch == best
-    assert model.evaluate(x[140:], y[140:])["loss"] == pytest.approx(history["val_loss"][best], rel=1e-5)
+    assert model.evaluate(x[140:], y[140:], return_dict=True)["loss"] == pytest.approx(history["val_loss"][best], rel=1e-5)
 
 
 def test_model_checkpoint_and_lr_scheduler(tmp_path):

@@ -28,7 +28,7 @@ def test_round_trip_reproduces_predictions_exactly(tmp_path):
     loaded = nn.load_model(tmp_path / "model")
     np.testing.assert_array_equal(loaded.predict(x), model.predict(x))
     assert loaded.layers[2].activation.alpha == 0.2
-    assert loaded.evaluate(x, y)["loss"] == pytest.approx(model.evaluate(x, y)["loss"])
+    assert loaded.evaluate(x, y, return_dict=True)["loss"] == pytest.approx(model.evaluate(x, y, return_dict=True)["loss"])
     other = trained(seed=1)[0]
     other.load_weights(path)
     np.testing.assert_array_equal(other.predict(x), model.predict(x))

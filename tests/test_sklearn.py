@@ -172,7 +172,7 @@ def test_early_stopping_stops_and_keeps_the_best_weights(monkeypatch):
     _, x_val, _, y_val = splits[-1]
     assert len(x_val) == 30 and np.bincount(y_val.ravel().astype(int)).min() >= 14  # stratified
     assert val_losses[-1] > val_losses[best]
-    assert clf.model_.evaluate(x_val, y_val)["loss"] == pytest.approx(val_losses[best], rel=1e-5)
+    assert clf.model_.evaluate(x_val, y_val, return_dict=True)["loss"] == pytest.approx(val_losses[best], rel=1e-5)
 
 
 def test_model_fn_builds_the_model_and_compiled_models_are_kept():

@@ -26,9 +26,9 @@ import numpy as np
 from . import random as nn_random
 from .call import Call
 from .naming import snake_case, unique_name
-from .errors import DTypeError, InvalidTypeError, InvalidValueError, ModelFileError, NotBuiltError, ShapeError
+from .errors import DTypeError, InvalidTypeError, ModelFileError, NotBuiltError, ShapeError
 from .parameter import Parameter
-from .tensor import SymbolicTensor, connect
+from .tensor import SymbolicTensor, accepts_batch_shape, connect, latest_node
 
 class Layer:
     """Base class: subclasses implement ``forward_call``/``backward_call`` (and ``build`` if they have weights)."""
@@ -58,12 +58,15 @@ class Layer:
         # A Keras-style layer defines call(inputs) with nnscratch.ops and no backward: differentiated by the tape.
         if "call" in cls.__dict__ and "forward_call" not in cls.__dict__ and not cls.v1_style:
             cls.traced = True
+        if "build" in cls.__dict__:
+            cls.build = accepts_batch_shape(cls.__dict__["build"])  # type: ignore[method-assign]
         if "abstract" not in cls.__dict__:
             cls.abstract = False
         if cls.__module__.startswith("nnscratch.") and not cls.abstract and not cls.__name__.startswith("_"):
             Layer.registry.setdefault(cls.__name__, cls)
 
-    def __init__(self, name: str | None = None, trainable: bool = True) -> None:
+    def __init__(self, name: str | None = None, trainable: bool = True, input_shape: Any = None,
+                 input_dim: int | None = None) -> None:
         self.dtype = np.dtype(np.float32)
         self.rng: np.random.Generator | np.random.RandomState = nn_random.layer_rng()
         self.input_shape: Any = None  # per-sample shape seen at build time (a list of them for several inputs)
@@ -72,6 +75,8 @@ class Layer:
         self.name = name or unique_name(snake_case(type(self).__name__))
         self._trainable = bool(trainable)
         self._own_call: Call | None = None
+        # Keras's input_shape=/input_dim= on a Sequential's first layer: the Sequential builds from it
+        self.declared_input_shape = (input_dim,) if input_dim is not None else input_shape
 
     v1_style: ClassVar[bool] = False
     trainable_version: ClassVar[int] = 0  # bumped whenever any layer is frozen or unfrozen
@@ -153,14 +158,29 @@ class Layer:
         return self.backward_call(self._own_call, grad_out)
 
     def __call__(self, x: Any, training: bool = False) -> Any:
-        """On symbolic tensors (``nn.Input``): a node of a graph; on arrays: ``forward(x, training)``."""
+        """On symbolic tensors (``nn.Input``): a node of a graph; on arrays: ``forward(x, training)``, a real
+        array of another dtype first cast to the layer's (Keras's autocast; ``forward`` itself is strict)."""
         items = x if isinstance(x, (list, tuple)) else [x]
         if any(isinstance(t, SymbolicTensor) for t in items):
             return connect(self, x)
+        if type(x) is np.ndarray and x.dtype != self.dtype and x.dtype.kind in "biuf":
+            x = x.astype(self.dtype)
         engine = Layer.call_engine
         if engine is not None and engine.recording(items):  # inside another layer's call(), on traced tensors
             return engine.apply(self, x)
         return self.forward(x, training)
+
+    @property
+    def output(self) -> Any:
+        """The symbolic output of the layer's latest call on symbolic tensors (Keras's ``layer.output``)."""
+        node = latest_node(self, "output")
+        return node.outputs if node.several_outputs else node.outputs[0]
+
+    @property
+    def input(self) -> Any:
+        """The symbolic input of the layer's latest call on symbolic tensors (Keras's ``layer.input``)."""
+        node = latest_node(self, "input")
+        return node.inputs if node.several_inputs else node.inputs[0]
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         """Per-sample output shape(s) for per-sample input shape(s): one inference call on zeros (batch 1)."""

@@ -9,11 +9,12 @@ places has two nodes: one set of weights, two calls.
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 import numpy as np
 
-from .errors import InvalidTypeError, InvalidValueError, ShapeError
+from .errors import InvalidTypeError, InvalidValueError, NotBuiltError, ShapeError
 
 
 class SymbolicTensor:
@@ -60,7 +61,28 @@ class Node:
 
 
 _input_count = 0
+# The nodes each layer was called at, for Keras's ``layer.output`` (weak: a layer keeps no graph alive).
+_nodes: weakref.WeakKeyDictionary[Any, list[Node]] = weakref.WeakKeyDictionary()
 
+
+def latest_node(layer: Any, what: str = "output") -> Node:
+    """The node of ``layer``'s latest call on symbolic tensors (``what`` names the attribute asked for)."""
+    nodes = _nodes.get(layer)
+    if not nodes:
+        raise NotBuiltError(f"{layer.name} has no {what} yet: it has not been called on symbolic tensors "
+                            f"(keras.Input) nor added to a built model")
+    return nodes[-1]
+
+
+def accepts_batch_shape(build: Any) -> Any:
+    """``build`` taking Keras's batch-shaped ``(None, ...)`` as well as the per-sample shape."""
+    def wrapper(self: Any, input_shape: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(input_shape, (tuple, list)) and len(input_shape) > 0 and input_shape[0] is None:
+            input_shape = tuple(input_shape[1:])
+        return build(self, input_shape, *args, **kwargs)
+
+    wrapper.__doc__, wrapper.__name__, wrapper.__wrapped__ = build.__doc__, build.__name__, build  # type: ignore[attr-defined]
+    return wrapper
 
 def Input(shape: Any = None, dtype: Any = "float32", name: str | None = None,
           batch_size: int | None = None, **kwargs: Any) -> SymbolicTensor:  # noqa: N802 - Keras's name
@@ -101,4 +123,5 @@ def connect(layer: Any, x: Any) -> Any:
     node = Node(layer, inputs, outputs, several_inputs, several_outputs)
     for i, t in enumerate(outputs):
         t.node, t.index = node, i
+    _nodes.setdefault(layer, []).append(node)
     return outputs if several_outputs else outputs[0]

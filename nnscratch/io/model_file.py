@@ -52,9 +52,10 @@ def _as_path(path: Any, what: str = "path") -> Path:
 
 
 def model_path(path: str | os.PathLike) -> Path:
-    """``path`` with a ``.npz`` suffix added when it has none."""
+    """``path`` as given when its name has a suffix (``m.keras``, ``m.npz``), else with ``.npz`` added. The
+    file is an ``.npz`` archive whatever its name."""
     path = _as_path(path)
-    return path if path.suffix == ".npz" else path.with_name(path.name + ".npz")
+    return path if path.suffix else path.with_name(path.name + ".npz")
 
 
 RESERVED = ("format", "version", "model", "input_shape", "loss")

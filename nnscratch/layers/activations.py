@@ -17,9 +17,26 @@ from ..core.layer import Layer
 from ..core.validation import real_number, unknown_name
 
 
-class Activation(Layer):
+class _ByName(type):
+    """``Activation("relu")`` (Keras's layer) is the activation layer of that name; subclasses construct as usual."""
+
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        if cls is Activation:
+            if len(args) + ("activation" in kwargs) != 1:
+                raise InvalidTypeError("Activation takes one activation name, e.g. Activation('relu')")
+            layer = get(args[0] if args else kwargs.pop("activation"))
+            for key, value in kwargs.items():  # name=, trainable=
+                if key not in ("name", "trainable"):
+                    raise InvalidTypeError(f"Activation got an unexpected argument {key!r}")
+                setattr(layer, key, value)
+            return layer
+        return super().__call__(*args, **kwargs)
+
+
+class Activation(Layer, metaclass=_ByName):
     """Base class: elementwise, shape-preserving, no parameters. Its input is the "logits" a fused loss
-    reads (``nnscratch.core.rewrites``): softmax/sigmoid + cross-entropy start backward below it."""
+    reads (``nnscratch.core.rewrites``): softmax/sigmoid + cross-entropy start backward below it.
+    ``Activation("relu")`` gives the ``ReLU`` layer (Keras's ``Activation`` layer)."""
 
     abstract = True
     per_sample = True
@@ -171,12 +188,17 @@ ACTIVATIONS: dict[str, type[Activation]] = {
 }
 
 
-def get(activation: str | Activation | None) -> Activation:
-    """An activation layer from a name (``"relu"``), an instance, or ``None`` (identity)."""
+def get(activation: Any) -> Activation:
+    """An activation layer from a name (``"relu"``), an instance or class, a function named after one
+    (``keras.activations.relu``), or ``None`` (identity)."""
     if activation is None:
         return Identity()
     if isinstance(activation, Activation):
         return activation
+    if isinstance(activation, type) and issubclass(activation, Activation) and activation is not Activation:
+        return activation()
+    if callable(activation) and getattr(activation, "__name__", None) in ACTIVATIONS:
+        return ACTIVATIONS[activation.__name__]()
     if isinstance(activation, str):
         key = activation.lower().replace("-", "_")
         if key in ACTIVATIONS:

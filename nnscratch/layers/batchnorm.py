@@ -20,11 +20,17 @@ class BatchNorm(Layer):
     the batch mean and biased variance and updates ``running = momentum * running + (1 - momentum) * batch``
     (the running variance from the unbiased batch variance, as in PyTorch); ``training=False`` uses the
     running statistics. ``gamma``/``beta`` ``(C,)`` are trained; ``running_mean``/``running_var`` ``(C,)``
-    are non-trainable state, saved with the model.
+    are non-trainable state, saved with the model. Defaults are Keras's (momentum 0.99, epsilon 1e-3;
+    PyTorch's are 0.9 and 1e-5); ``epsilon`` is Keras's name of ``eps``.
     """
 
-    def __init__(self, momentum: float = 0.9, eps: float = 1e-5, axis: int = -1, **kwargs: Any) -> None:
+    def __init__(self, momentum: float = 0.99, eps: float = 1e-3, axis: int = -1, epsilon: float | None = None,
+                 center: bool = True, scale: bool = True, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        if epsilon is not None:
+            eps = epsilon
+        if center is not True or scale is not True:
+            raise InvalidValueError("BatchNorm always learns gamma and beta (center=True, scale=True)")
         if isinstance(momentum, bool) or not isinstance(momentum, numbers.Real) or not 0.0 <= momentum < 1.0:
             raise InvalidValueError(f"BatchNorm momentum must be in [0, 1), got {momentum!r}")
         if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not eps > 0:

@@ -7,8 +7,10 @@ from typing import Any
 import numpy as np
 
 from ..core import initializers
+from ..core.regularizers import Penalized
 from .im2col import Pair, blocked_inner, blocked_matmul, check_padding, col2im, column_layout, conv_geometry, gather, im2col, pair, patch_index, pixel_pieces
 from ..core.call import Call
+from ..core.errors import InvalidValueError
 from ..core.layer import Layer
 from ..core.registry import from_config, to_config
 from ..core.workspace import Workspace
@@ -17,7 +19,7 @@ from ..core.validation import positive_int
 from . import activations
 
 
-class Conv2D(Layer):
+class Conv2D(Penalized, Layer):
     """2-D convolution (cross-correlation, as in every framework): ``(N, H, W, C) -> (N, OH, OW, filters)``.
 
     Images are channels-last (NHWC). ``padding`` is ``"valid"`` (none), ``"same"`` (TensorFlow's rule:
@@ -28,7 +30,8 @@ class Conv2D(Layer):
     ``weight`` is stored ``(KH, KW, C, filters)`` so that ``weight.reshape(KH*KW*C, filters)`` (free) is the
     matrix the column matrix ``(N*OH*OW, KH*KW*C)`` multiplies; it is initialized from a
     ``(filters, C, KH, KW)`` draw so the initializer sees the right fans. ``bias`` is ``(filters,)``.
-    ``activation="relu"`` is applied in place on the product.
+    ``activation="relu"`` is applied in place on the product. The default initializer is Keras's
+    ``glorot_uniform``; ``dilation_rate`` is Keras's name of ``dilation``.
 
     Scratch buffers belong to the call site (``ctx.ws``) and are reused while the input shape stays the
     same, so the gradient a call's backward returns, and in training mode its output, are overwritten by
@@ -49,11 +52,24 @@ class Conv2D(Layer):
         dilation: int | tuple[int, int] | list[int] = 1,
         use_bias: bool = True,
         activation: str | Layer | dict | None = None,
-        kernel_initializer: Any = "he_normal",
+        kernel_initializer: Any = "glorot_uniform",
         bias_initializer: Any = "zeros",
+        kernel_regularizer: Any = None,
+        bias_regularizer: Any = None,
+        activity_regularizer: Any = None,
+        data_format: str | None = None,
+        dilation_rate: int | tuple[int, int] | list[int] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        if data_format not in (None, "channels_last"):
+            raise InvalidValueError(f"Conv2D works on channels-last images only (data_format='channels_last'), got "
+                                    f"{data_format!r}; transpose NCHW data with x.transpose(0, 2, 3, 1)")
+        if dilation_rate is not None:  # Keras's name
+            if dilation != 1:
+                raise InvalidValueError("pass dilation_rate or dilation, not both")
+            dilation = dilation_rate
+        self.set_regularizers(kernel_regularizer, bias_regularizer, activity_regularizer)
         self.filters = positive_int(filters, "Conv2D filters")
         self.kernel_size = pair(kernel_size, "Conv2D kernel_size")
         self.strides = pair(strides, "Conv2D strides")
@@ -231,6 +247,7 @@ class Conv2D(Layer):
             "activation": to_config(self.activation),
             "kernel_initializer": self.kernel_initializer.get_config(),
             "bias_initializer": self.bias_initializer.get_config(),
+            **self.regularizer_config(),
         }
 
 

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from ..core import initializers
+from ..core.regularizers import Penalized
 from ..core.call import Call
 from ..core.errors import InvalidTypeError, ShapeError
 from ..core.layer import Layer
@@ -16,11 +17,12 @@ from ..core.validation import positive_int
 from . import activations
 
 
-class Dense(Layer):
+class Dense(Penalized, Layer):
     """Fully connected layer: ``(batch, in_features) -> (batch, units)``.
 
     ``weight`` is ``(in_features, units)`` and ``bias`` ``(units,)``; ``in_features`` is inferred from the
-    first input. ``activation`` (a name or layer) is applied after. The initializer draws the weight as
+    first input. ``activation`` (a name or layer) is applied after. ``kernel_regularizer``/``bias_regularizer``
+    (``"l2"``, ``keras.regularizers.L2(1e-4)``) add a weight penalty to the training loss. The initializer draws the weight as
     ``(units, in_features)`` (the course's ``randn(out, in)`` order) and it is stored transposed, because
     ``x @ W`` and ``x.T @ g`` with this layout are the fastest BLAS calls for both passes.
     """
@@ -34,9 +36,13 @@ class Dense(Layer):
         use_bias: bool = True,
         kernel_initializer: Any = "glorot_uniform",
         bias_initializer: Any = "zeros",
+        kernel_regularizer: Any = None,
+        bias_regularizer: Any = None,
+        activity_regularizer: Any = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.set_regularizers(kernel_regularizer, bias_regularizer, activity_regularizer)
         self.units = positive_int(units, "Dense units")
         self.activation = from_config(activation) if isinstance(activation, dict) else activations.get(activation)
         if not isinstance(use_bias, (bool, np.bool_)):
@@ -97,4 +103,5 @@ class Dense(Layer):
             "use_bias": self.use_bias,
             "kernel_initializer": self.kernel_initializer.get_config(),
             "bias_initializer": self.bias_initializer.get_config(),
+            **self.regularizer_config(),
         }

@@ -23,7 +23,7 @@ from ..core.call import Call
 from ..core.errors import InvalidValueError, NotBuiltError, ShapeError
 from ..core.graph import Graph
 from ..core.layer import Layer
-from ..core.random import make_rng
+from ..core.random import layer_rng, make_rng
 from ..core.tensor import SymbolicTensor
 from ..core.validation import as_targets
 from ..training import loop, trainer as trainer_mod
@@ -48,7 +48,7 @@ class Model(Layer):
         self.trainer: trainer_mod.Trainer | None = None
         self.history: History | None = None
         self.stop_training = False
-        self.rng = make_rng(seed)
+        self.rng = make_rng(seed) if seed is not None else layer_rng()  # nn.set_random_seed's generator, if set
         self._seeded = seed is not None
         if inputs is not None or outputs is not None:
             if inputs is None or outputs is None:
@@ -83,6 +83,17 @@ class Model(Layer):
     @property
     def outputs(self) -> list[SymbolicTensor]:
         return self._graph().outputs
+
+    @property
+    def output(self) -> Any:
+        """The model's own symbolic output (a list for several), for models built from its layers."""
+        outs = self._graph().outputs
+        return outs if self.several_outputs else outs[0]
+
+    @property
+    def input(self) -> Any:
+        ins = self._graph().inputs
+        return ins if self.several_inputs else ins[0]
 
     @property
     def input_names(self) -> list[str]:
@@ -192,14 +203,22 @@ class Model(Layer):
         """Train; see ``nnscratch.training.loop.fit`` for every argument (validation, callbacks, resume...)."""
         return loop.fit(self, x, y, epochs=epochs, batch_size=batch_size, **kwargs)
 
-    def evaluate(self, x: Any, y: Any, batch_size: int | None = None, verbose: int = 0,
-                 return_dict: bool = True) -> Any:
-        """``{"loss": ..., metric: ...}`` averaged over all samples, in inference mode."""
-        return loop.evaluate(self, x, y, batch_size=batch_size, return_dict=return_dict)
+    def evaluate(self, x: Any, y: Any, batch_size: int | None = None, verbose: Any = 0,
+                 return_dict: bool = False, **kwargs: Any) -> Any:
+        """The loss and metrics averaged over all samples, in inference mode, as Keras returns them: the loss
+        alone (a float) when there are no metrics, else a list ``[loss, metric, ...]``; with
+        ``return_dict=True`` a dict ``{"loss": ..., metric: ...}``. ``verbose`` 1 or 2 prints one line."""
+        results = loop.evaluate(self, x, y, batch_size=batch_size, **kwargs)
+        if verbose and verbose != "auto":
+            print(" - ".join(f"{k}: {v:.4f}" for k, v in results.items()))
+        if return_dict:
+            return results
+        values = list(results.values())
+        return values[0] if len(values) == 1 else values
 
-    def predict(self, x: Any, batch_size: int | None = None, verbose: int = 0) -> Any:
+    def predict(self, x: Any, batch_size: int | None = None, verbose: Any = 0, callbacks: Any = ()) -> Any:
         """Model outputs for ``x`` ``(samples, ...)``, computed in batches in inference mode."""
-        return loop.predict(self, x, batch_size=batch_size)
+        return loop.predict(self, x, batch_size=batch_size, callbacks=callbacks)
 
     def predict_proba(self, x: Any, batch_size: int | None = None) -> np.ndarray:
         """Probabilities: ``predict`` mapped through the loss's link (sigmoid/softmax for logit losses)."""
@@ -259,6 +278,10 @@ class Model(Layer):
         from ..interop.onnx_export import export_model
 
         return export_model(self, path, format)
+
+    def save_weights(self, path: str | os.PathLike) -> Path:
+        """Keras's ``save_weights``: a model file (architecture and weights) that ``load_weights`` reads."""
+        return self.save(path)
 
     def load_weights(self, path: str | os.PathLike) -> None:
         """Load weights saved by ``save`` into this (same-architecture) model."""

@@ -54,6 +54,8 @@ class Sequential(Model):
         self.layers = list(items)
         self.set_dtype(dtype if start is None else start.dtype)
         self.set_rng(self.rng)
+        if start is None and items and getattr(items[0], "declared_input_shape", None) is not None:
+            start = Input(shape=sample_shape(items[0].declared_input_shape), dtype=self.dtype)  # Keras's input_shape=
         if start is not None:
             self.build(start.sample_shape)
         if not trainable:
@@ -69,6 +71,8 @@ class Sequential(Model):
         self.layers = list(self.chain)
         if self.graph is not None:
             self._build_chain(self.graph.inputs[0].sample_shape)
+        elif len(self.chain) == 1 and getattr(layer, "declared_input_shape", None) is not None:
+            self.build(layer.declared_input_shape)
         return self
 
     def pop(self) -> Layer:

@@ -11,8 +11,19 @@ def _shape(shapes: Any) -> str:
     return str((None, *shapes))
 
 
+def _size(count: int, itemsize: int) -> str:
+    """Keras's memory figure: ``(84.00 B)``, ``(1.21 MB)`` (powers of 1024)."""
+    size, unit = float(count * itemsize), "B"
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            break
+        size /= 1024
+    return f"({size:.2f} {unit})"
+
+
 def summary_text(model: Any, width: int = 90) -> str:
-    """One row per node (a shared layer once per call): name (type), output shape, parameters."""
+    """One row per node (a shared layer once per call): name (type), output shape, parameters; a functional
+    model's inputs first (a Sequential's are not listed, as in Keras); totals with their size in memory."""
     cols = (40, 30, 20)
     line = "=" * width
     rows = [f'Model: "{model.name}"', line,
@@ -20,7 +31,7 @@ def summary_text(model: Any, width: int = 90) -> str:
     graph = model.graph
     seen: set[int] = set()
     if graph is not None:
-        for t in graph.inputs:
+        for t in graph.inputs if not hasattr(model, "chain") else ():
             rows.append(f"{(t.name or 'input') + ' (InputLayer)':<{cols[0]}}{_shape(t.sample_shape):<{cols[1]}}"
                         f"{0:>{cols[2]}}")
         for node in graph.nodes:
@@ -35,6 +46,7 @@ def summary_text(model: Any, width: int = 90) -> str:
         rows.append("(not built yet: call it on data or give the input shape)")
     total = model.count_params() if graph is not None else 0
     trainable = sum(p.data.size for p in model.trainable_weights) if graph is not None else 0
-    rows += [line, f"Total params: {total:,}", f"Trainable params: {trainable:,}",
-             f"Non-trainable params: {total - trainable:,}", "_" * width]
+    item = model.dtype.itemsize
+    rows += [line, f"Total params: {total:,} {_size(total, item)}", f"Trainable params: {trainable:,} {_size(trainable, item)}",
+             f"Non-trainable params: {total - trainable:,} {_size(total - trainable, item)}", "_" * width]
     return "\n".join(rows)

@@ -72,9 +72,10 @@ def build_cnn(seed: int = 0, recipe: dict[str, Any] | None = None) -> Sequential
         layers.append(RandomShift(r["max_shift"], fill_mode="reflect"))
     for filters in r["conv"]:
         if r.get("batchnorm"):
-            layers += [Conv2D(filters, 3, padding="same", use_bias=False), BatchNorm(), ReLU()]
+            layers += [Conv2D(filters, 3, padding="same", use_bias=False, kernel_initializer="he_normal"),
+                       BatchNorm(momentum=0.9, epsilon=1e-5), ReLU()]
         else:
-            layers.append(Conv2D(filters, 3, padding="same", activation="relu"))
+            layers.append(Conv2D(filters, 3, padding="same", activation="relu", kernel_initializer="he_normal"))
         layers.append(MaxPool2D(2))
     layers.append(GlobalAvgPool2D() if r["head"] == "gap" else Flatten())
     if r.get("dropout"):

@@ -112,11 +112,15 @@ def _monitored(logs: dict[str, float], monitor: str, who: str) -> float:
 class EarlyStopping(Callback):
     """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs.
 
-    With ``restore_best_weights`` the model ends with the weights of its best epoch.
+    With ``restore_best_weights`` the model ends with the weights of its best epoch. Keras's ``baseline``
+    (a value to beat) and ``start_from_epoch`` (epochs not watched at first) are supported.
     """
 
     def __init__(self, monitor: str = "val_loss", patience: int = 0, min_delta: float = 0.0,
-                 mode: str = "auto", restore_best_weights: bool = False) -> None:
+                 mode: str = "auto", restore_best_weights: bool = False, verbose: int = 0,
+                 baseline: float | None = None, start_from_epoch: int = 0) -> None:
+        self.verbose, self.baseline = verbose, baseline
+        self.start_from_epoch = positive_int(start_from_epoch, "EarlyStopping start_from_epoch", minimum=0)
         if not isinstance(monitor, str):
             raise InvalidTypeError(f"EarlyStopping monitor must be a log name such as 'val_loss', got {monitor!r}")
         self.monitor = monitor
@@ -128,10 +132,14 @@ class EarlyStopping(Callback):
     def on_train_begin(self, logs: dict[str, Any]) -> None:
         self.best, self.best_epoch, self.wait, self.best_state = math.nan, -1, 0, None
         self.stopped_epoch = None
+        if self.baseline is not None:
+            self.best, self.best_epoch = float(self.baseline), -2  # to beat; no weights to restore yet
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
+        if epoch < self.start_from_epoch:
+            return
         current = _monitored(logs, self.monitor, "EarlyStopping")
-        if self.best_epoch < 0 or self.better(current, self.best, self.min_delta):
+        if self.best_epoch == -1 or self.better(current, self.best, self.min_delta):
             self.best, self.best_epoch, self.wait = current, epoch, 0
             if self.restore_best_weights:
                 self.best_state = self.model.state_dict()
@@ -157,10 +165,15 @@ class EarlyStopping(Callback):
 
 class ModelCheckpoint(Callback):
     """Save the model after each epoch (atomically) to ``filepath``, which may contain ``{epoch}``
-    and log keys (``"ckpt-{epoch:03d}-{val_loss:.3f}.npz"``). ``save_best_only`` saves on improvement only."""
+    and log keys (``"ckpt-{epoch:02d}-{val_loss:.2f}.keras"``, the file name as given). ``save_best_only`` saves
+    on improvement of ``monitor`` only."""
 
     def __init__(self, filepath: str | os.PathLike, monitor: str = "val_loss", save_best_only: bool = False,
-                 mode: str = "auto") -> None:
+                 mode: str = "auto", verbose: int = 0, save_weights_only: bool = False, save_freq: str = "epoch",
+                 initial_value_threshold: float | None = None) -> None:
+        if save_freq != "epoch":
+            raise InvalidValueError(f"ModelCheckpoint saves once per epoch (save_freq='epoch'), got {save_freq!r}")
+        self.verbose, self.save_weights_only, self.threshold = verbose, bool(save_weights_only), initial_value_threshold
         if not isinstance(filepath, (str, os.PathLike)):
             raise InvalidTypeError(f"ModelCheckpoint filepath must be a path, got {filepath!r}")
         try:
@@ -172,7 +185,7 @@ class ModelCheckpoint(Callback):
         self.better = _better(mode, monitor)
 
     def on_train_begin(self, logs: dict[str, Any]) -> None:
-        self.best = math.nan
+        self.best = math.nan if self.threshold is None else float(self.threshold)
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
         if self.save_best_only:
@@ -189,7 +202,7 @@ class ModelCheckpoint(Callback):
         except (ValueError, IndexError, KeyError) as exc:
             raise InvalidValueError(f"ModelCheckpoint filepath {self.filepath!r} cannot be formatted with the "
                                     f"epoch and logs {sorted(logs)}: {exc}") from None
-        self.model.save(path)
+        self.model.save_weights(path) if self.save_weights_only else self.model.save(path)
 
     def get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         return {"best": self.best}, {}
@@ -221,3 +234,8 @@ class LearningRateScheduler(Callback):
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
         logs["lr"] = float(self.model.optimizer.lr)
+
+
+class TerminateOnNaN(Callback):
+    """Keras's ``TerminateOnNaN``. ``fit`` always stops at a NaN or infinite loss (it raises
+    ``TrainingDivergedError`` with the last finite weights put back), so this callback has nothing to add."""

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
 
-class History:
-    """``history["loss"]`` is a list with one float per epoch; validation keys are prefixed ``val_``."""
+from .callbacks import Callback
+
+
+class History(Callback):
+    """``history["loss"]`` is a list with one float per epoch; validation keys are prefixed ``val_``.
+
+    ``fit`` returns one; passed in ``callbacks`` (Keras's ``keras.callbacks.History()``) it records too."""
 
     def __init__(self) -> None:
         self.epoch: list[int] = []
@@ -14,6 +20,12 @@ class History:
         self.epoch.append(epoch)
         for key, value in logs.items():
             self.history.setdefault(key, []).append(float(value))
+
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        self.epoch, self.history = [], {}
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
+        self.append(epoch, logs or {})
 
     def __getitem__(self, key: str) -> list[float]:
         return self.history[key]

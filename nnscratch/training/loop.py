@@ -17,6 +17,7 @@ from .data import input_arrays, take, target_arrays
 from .guards import InterruptHandler, Snapshots, diverged, report_interrupt, weights_finite
 from .history import History
 from .progress import ProgressBar
+from .regularization import sample_weights
 
 
 def as_callbacks(callbacks: Any) -> list[Callback]:
@@ -40,13 +41,14 @@ def _batch_size(batch_size: Any, n: int, default: int) -> int:
 def fit(model: Any, x: Any, y: Any, epochs: int = 1, batch_size: int | None = 32, shuffle: bool = True,
         validation_data: tuple[Any, Any] | None = None, validation_split: float = 0.0,
         callbacks: Iterable[Callback] = (), verbose: int | str = "auto", initial_epoch: int = 0,
-        resume_from: str | os.PathLike | None = None) -> History:
+        resume_from: str | os.PathLike | None = None, sample_weight: Any = None, class_weight: Any = None) -> History:
     """Train ``model`` on ``x`` ``(samples, ...)`` and ``y`` until ``epochs`` epochs are done.
 
     ``x``/``y`` are arrays, or lists (dicts by name) of arrays for several inputs/outputs.
     ``batch_size=None`` is full-batch gradient descent; the last partial batch is kept. Data are
     reshuffled every epoch when ``shuffle``. ``validation_split`` holds out the last fraction of the
-    samples (before shuffling). ``verbose``: 0 silent, 1 progress display, 2 one line per epoch,
+    samples (before shuffling). ``sample_weight`` ``(samples,)`` and ``class_weight`` ``{class: weight}``
+    weigh each sample's loss (Keras's rules: the weighted sum divided by the batch size). ``verbose``: 0 silent, 1 progress display, 2 one line per epoch,
     ``"auto"`` = 1. Returns a ``History`` of per-epoch ``loss``, metrics and their ``val_`` counterparts.
 
     Everything is checked before the first step: shapes against the model and the loss, NaN/inf,
@@ -79,6 +81,11 @@ def fit(model: Any, x: Any, y: Any, epochs: int = 1, batch_size: int | None = 32
         raise InvalidValueError("fit needs targets y (or override train_step for another kind of training)")
     xs = input_arrays(model, x)
     ys = target_arrays(model, y, len(xs[0]))
+    if class_weight is not None and len(ys) > 1:
+        raise InvalidValueError("class_weight is for models with one output; pass sample_weight instead")
+    weights = sample_weights(ys[0], len(ys[0]), sample_weight, class_weight)
+    if weights is not None:
+        ys = [*ys, weights]  # travels with the targets (shuffling, validation split); the trainer takes it off
     if validation_data is not None:
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
             raise InvalidTypeError(f"validation_data must be a tuple (x_val, y_val), got "
@@ -93,6 +100,7 @@ def fit(model: Any, x: Any, y: Any, epochs: int = 1, batch_size: int | None = 32
             raise InvalidValueError(f"validation_split={validation_split} of {n_all} samples leaves an empty part")
         (xs, xvs), (ys, yvs) = ((take(xs, slice(None, split)), take(xs, slice(split, None))),
                                 (take(ys, slice(None, split)), take(ys, slice(split, None))))
+        yvs = yvs[:len(yvs) - (weights is not None)]
         validation_data = (xvs, yvs)
     n = len(xs[0])
     bs = _batch_size(batch_size, n, n) if batch_size is None else _batch_size(batch_size, n, 32)
@@ -103,7 +111,7 @@ def fit(model: Any, x: Any, y: Any, epochs: int = 1, batch_size: int | None = 32
             state.compile_into(model)
     trainer = model._compiled()
     trainer.prepare(training=True)
-    trainer.check_targets(ys)
+    trainer.check_targets(ys[:len(ys) - (weights is not None)])
     if validation_data is not None:
         trainer.check_targets(yvs, "validation_data[1]")
 
@@ -131,6 +139,7 @@ def fit(model: Any, x: Any, y: Any, epochs: int = 1, batch_size: int | None = 32
     buffers = [np.empty((bs, *a.shape[1:]), dtype=a.dtype) for a in xs] if gather else None
     stopped_at: tuple[int, int | None] | None = None
     trainer.snapshots = snapshots = Snapshots(model)
+    trainer.weighted = weights is not None
     try:
         with InterruptHandler(model):
             for epoch in range(start_epoch, epochs):
@@ -168,6 +177,7 @@ def fit(model: Any, x: Any, y: Any, epochs: int = 1, batch_size: int | None = 32
                          "the weights became NaN or inf although the loss stayed finite")
     finally:
         trainer.snapshots, trainer.callbacks = None, []  # no copies or callbacks (streams) kept after training
+        trainer.weighted, trainer.sample_weight = False, None
     if stopped_at is not None:
         history.interrupted = True
         report_interrupt(stopped_at, steps, epochs, cbs)
@@ -193,6 +203,8 @@ def _run_epoch(model: Any, xs: list[np.ndarray], ys: list[np.ndarray], bs: int, 
             xb = [np.take(x, order[start:stop], axis=0, out=buf[: stop - start], mode="clip")
                   for x, buf in zip(xs, buffers)]
         yb = take(epoch_ys, slice(start, stop))
+        if trainer.weighted:
+            trainer.sample_weight, yb = yb[-1], yb[:-1]
         for cb in cbs:
             cb.on_train_batch_begin(step, {})
         before = trainer.seen
@@ -226,8 +238,11 @@ def evaluate(model: Any, x: Any, y: Any, batch_size: int | None = None, return_d
     trainer.prepare(training=False)
     trainer.check_targets(ys)
     bs = _batch_size(batch_size, len(xs[0]), 1024)
-    cbs = list(callbacks)
-    saved = (trainer.seen, dict(trainer.totals), trainer.recorded)  # the training epoch's totals stay as they were
+    cbs = as_callbacks(callbacks)
+    for cb in cbs:
+        cb.set_model(model)
+    saved = trainer.save_metrics()  # the training epoch's running totals stay as they were
+    weight, trainer.sample_weight = trainer.sample_weight, None
     trainer.reset_metrics()
     for cb in cbs:
         cb.on_test_begin({})
@@ -238,7 +253,8 @@ def evaluate(model: Any, x: Any, y: Any, batch_size: int | None = None, return_d
         for cb in cbs:
             cb.on_test_batch_end(k, trainer.results(metrics=False))
     results = trainer.results()
-    trainer.seen, trainer.totals, trainer.recorded = saved
+    trainer.restore_metrics(saved)
+    trainer.sample_weight = weight
     for cb in cbs:
         cb.on_test_end(results)
     if return_dict:
@@ -247,8 +263,9 @@ def evaluate(model: Any, x: Any, y: Any, batch_size: int | None = None, return_d
     return values[0] if len(values) == 1 else values
 
 
-def predict(model: Any, x: Any, batch_size: int | None = None) -> Any:
-    """Model outputs for ``x`` in batches, inference mode: an array (a list of arrays for several outputs)."""
+def predict(model: Any, x: Any, batch_size: int | None = None, callbacks: Iterable[Callback] = ()) -> Any:
+    """Model outputs for ``x`` in batches, inference mode: an array (a list of arrays for several outputs).
+    ``callbacks`` get the ``on_predict_*`` hooks (batch logs ``{"outputs": ...}``)."""
     from ..core.call import Call
 
     xs = input_arrays(model, x)
@@ -256,9 +273,19 @@ def predict(model: Any, x: Any, batch_size: int | None = None) -> Any:
     bs = n if batch_size is None and n <= 1024 else _batch_size(batch_size, n, 1024)
     ctx = Call(training=False, input_grad=False)
     parts = []
-    for start in range(0, n, bs):
+    cbs = as_callbacks(callbacks)
+    for cb in cbs:
+        cb.set_model(model)
+        cb.on_predict_begin({})
+    for k, start in enumerate(range(0, n, bs)):
+        for cb in cbs:
+            cb.on_predict_batch_begin(k, {})
         outs = model.run(ctx, take(xs, slice(start, start + bs)))
         parts.append([o.copy() if len(parts) == 0 and start + bs >= n else o for o in outs])
+        for cb in cbs:
+            cb.on_predict_batch_end(k, {"outputs": outs if model.several_outputs else outs[0]})
+    for cb in cbs:
+        cb.on_predict_end({})
     outs = [np.concatenate([p[i] for p in parts]) if len(parts) > 1 else parts[0][i] for i in range(len(parts[0]))]
     return outs if model.several_outputs else outs[0]
 

@@ -30,6 +30,18 @@ def _as_target(pred: np.ndarray, target: np.ndarray, name: str) -> np.ndarray:
     return target.astype(pred.dtype, copy=False)
 
 
+def _smoothing(value: Any, keras: dict[str, Any]) -> float:
+    """Check ``label_smoothing`` (in [0, 1]) and Keras's ``reduction``/``name``/``axis`` (defaults only)."""
+    if keras.get("reduction", "sum_over_batch_size") not in ("sum_over_batch_size", "auto") or keras.get("axis", -1) != -1:
+        raise InvalidValueError(f"nnscratch losses average over the batch on the last axis; got {keras}")
+    unknown = set(keras) - {"reduction", "name", "axis", "dtype"}
+    if unknown:
+        raise InvalidValueError(f"unexpected loss arguments {sorted(unknown)}")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+        raise InvalidValueError(f"label_smoothing must be a number in [0, 1], got {value!r}")
+    return float(value)
+
+
 def _eps(dtype: np.dtype) -> float:
     return 1e-7 if dtype == np.float32 else 1e-15
 
@@ -49,6 +61,7 @@ class Loss:
 
     name = "loss"
     from_logits = False
+    sample_losses: np.ndarray | None = None  # the built-in losses' last forward, per sample (for sample weights)
     validate_values = True  # forward checks target values (range, labels); a model that checked up front turns it off
 
     def check_targets(self, y: np.ndarray, output_shape: tuple[int, ...], name: str = "y") -> None:
@@ -104,6 +117,10 @@ class MeanSquaredError(Loss):
         self.diff = pred - _as_target(pred, target, self.name)
         return float(np.vdot(self.diff, self.diff)) / self.diff.size
 
+    @property
+    def sample_losses(self) -> np.ndarray:  # type: ignore[override]
+        return np.square(self.diff).reshape(len(self.diff), -1).mean(axis=1)
+
     def backward(self) -> np.ndarray:
         return self.diff * self.diff.dtype.type(2.0 / self.diff.size)
 
@@ -120,6 +137,10 @@ class MeanAbsoluteError(Loss):
         self.diff = pred - _as_target(pred, target, self.name)
         return float(np.mean(np.abs(self.diff)))
 
+    @property
+    def sample_losses(self) -> np.ndarray:  # type: ignore[override]
+        return np.abs(self.diff).reshape(len(self.diff), -1).mean(axis=1)
+
     def backward(self) -> np.ndarray:
         return np.sign(self.diff) * self.diff.dtype.type(1.0 / self.diff.size)
 
@@ -135,8 +156,9 @@ class BinaryCrossEntropy(Loss):
 
     name = "binary_crossentropy"
 
-    def __init__(self, from_logits: bool = False) -> None:
+    def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0, **keras: Any) -> None:
         self.from_logits = bool(from_logits)
+        self.label_smoothing = _smoothing(label_smoothing, keras)
 
     def check_targets(self, y: np.ndarray, output_shape: tuple[int, ...], name: str = "y") -> None:
         self._check_same_shape(y, output_shape, name)
@@ -149,6 +171,8 @@ class BinaryCrossEntropy(Loss):
         if self.validate_values and (y.min() < 0 or y.max() > 1):
             raise InvalidValueError(f"{self.name}: target contains {_first_bad(y, (y < 0) | (y > 1))}; "
                                     "expected values in [0, 1]")
+        if self.label_smoothing:
+            y = y * y.dtype.type(1 - self.label_smoothing) + y.dtype.type(0.5 * self.label_smoothing)
         self.pred, self.y = pred, y
         if self.from_logits:
             loss = np.logaddexp(0, pred) - y * pred
@@ -157,6 +181,7 @@ class BinaryCrossEntropy(Loss):
             p = np.clip(pred, eps, 1 - eps)
             self.p = p
             loss = -(y * np.log(p) + (1 - y) * np.log1p(-p))
+        self.sample_losses = loss.reshape(len(pred), -1).mean(axis=1)
         return float(np.mean(loss))
 
     def backward(self) -> np.ndarray:
@@ -170,7 +195,8 @@ class BinaryCrossEntropy(Loss):
         return F.sigmoid(pred) if self.from_logits else pred
 
     def get_config(self) -> dict[str, Any]:
-        return {"name": self.name, "from_logits": self.from_logits}
+        smoothing = {"label_smoothing": self.label_smoothing} if self.label_smoothing else {}
+        return {"name": self.name, "from_logits": self.from_logits, **smoothing}
 
 
 class CategoricalCrossEntropy(Loss):
@@ -186,8 +212,9 @@ class CategoricalCrossEntropy(Loss):
 
     name = "categorical_crossentropy"
 
-    def __init__(self, from_logits: bool = False) -> None:
+    def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0, **keras: Any) -> None:
         self.from_logits = bool(from_logits)
+        self.label_smoothing = _smoothing(label_smoothing, keras)
 
     def check_targets(self, y: np.ndarray, output_shape: tuple[int, ...], name: str = "y") -> None:
         if len(output_shape) != 1:
@@ -248,12 +275,15 @@ class CategoricalCrossEntropy(Loss):
         if pred.ndim != 2:
             raise ShapeError(f"{self.name}: expects predictions of shape (batch, classes), got {pred.shape}")
         y = self._targets(pred, target)
+        if self.label_smoothing:  # Keras: y (1 - s) + s / classes
+            y = y * y.dtype.type(1 - self.label_smoothing) + y.dtype.type(self.label_smoothing / pred.shape[1])
         self.pred, self.y = pred, y
         if self.from_logits:
             logp = F.log_softmax(pred)
         else:
             logp = np.log(np.clip(pred, _eps(pred.dtype), 1.0))
-        return float(-np.sum(y * logp) / pred.shape[0])
+        self.sample_losses = -np.einsum("ij,ij->i", y, logp)
+        return float(np.sum(self.sample_losses) / pred.shape[0])
 
     def backward(self) -> np.ndarray:
         scale = self.pred.dtype.type(1.0 / self.pred.shape[0])
@@ -266,7 +296,8 @@ class CategoricalCrossEntropy(Loss):
         return F.softmax(pred) if self.from_logits else pred
 
     def get_config(self) -> dict[str, Any]:
-        return {"name": self.name, "from_logits": self.from_logits}
+        smoothing = {"label_smoothing": self.label_smoothing} if self.label_smoothing else {}
+        return {"name": self.name, "from_logits": self.from_logits, **smoothing}
 
 
 LOSSES: dict[str, tuple[type[Loss], dict[str, Any]]] = {
@@ -278,6 +309,7 @@ LOSSES: dict[str, tuple[type[Loss], dict[str, Any]]] = {
     "bce": (BinaryCrossEntropy, {}),
     "binary_crossentropy_logits": (BinaryCrossEntropy, {"from_logits": True}),
     "categorical_crossentropy": (CategoricalCrossEntropy, {}),
+    "sparse_categorical_crossentropy": (CategoricalCrossEntropy, {}),  # class indices: accepted by the same loss
     "crossentropy": (CategoricalCrossEntropy, {}),
     "softmax_crossentropy": (CategoricalCrossEntropy, {"from_logits": True}),
 }
@@ -313,6 +345,8 @@ def get(loss: str | Loss | dict[str, Any]) -> Loss:
             return cls(**config)
         except TypeError as exc:
             raise InvalidValueError(f"bad config for loss '{name}': {exc}") from None
+    if callable(loss) and not isinstance(loss, type) and getattr(loss, "__name__", None) in LOSSES:
+        loss = loss.__name__  # Keras's loss functions (keras.losses.mse...) name a built-in loss
     if isinstance(loss, str):
         key = loss.lower().replace("-", "_")
         if key in LOSSES:
@@ -324,5 +358,5 @@ def get(loss: str | Loss | dict[str, Any]) -> Loss:
 
 
 # Softmax + cross-entropy and sigmoid + binary cross-entropy: trained on the activation's input, exactly.
-register_loss_fusion(Softmax, CategoricalCrossEntropy, lambda loss: CategoricalCrossEntropy(from_logits=True))
-register_loss_fusion(Sigmoid, BinaryCrossEntropy, lambda loss: BinaryCrossEntropy(from_logits=True))
+register_loss_fusion(Softmax, CategoricalCrossEntropy, lambda loss: CategoricalCrossEntropy(from_logits=True, label_smoothing=loss.label_smoothing))
+register_loss_fusion(Sigmoid, BinaryCrossEntropy, lambda loss: BinaryCrossEntropy(from_logits=True, label_smoothing=loss.label_smoothing))

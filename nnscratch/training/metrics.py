@@ -1,30 +1,34 @@
-"""Metrics computed on a batch: ``metric(target, probabilities) -> float`` (a mean over the batch)."""
+"""Metrics: ``metric(target, probabilities) -> float`` per batch, or Keras's ``update_state``/``result``.
+
+Names ``compile(metrics=[...])`` accepts: ``"accuracy"``/``"acc"`` (binary or categorical from the number
+of outputs), ``"binary_accuracy"``, ``"categorical_accuracy"``, ``"sparse_categorical_accuracy"``,
+``"mse"``, ``"mae"``, ``"precision"``, ``"recall"``, ``"auc"``; a ``Metric`` instance; or a function
+``fn(y_true, y_pred)`` returning one value per sample (or a number), named by its ``__name__``.
+Metrics see probabilities: a ``from_logits`` loss's outputs pass through its sigmoid/softmax first.
+"""
 
 from __future__ import annotations
 
-import difflib
+from typing import Any, Callable
 
 import numpy as np
 
-from ..core.errors import InvalidValueError
+from ..core.validation import unknown_name
+from .confusion_metrics import AUC, F1Score, Precision, Recall
+from .metric_base import Metric
 
-
-class Metric:
-    """Base class; ``name`` is the key it gets in ``History`` (``val_`` prefixed for validation)."""
-
-    name = "metric"
-
-    def __call__(self, target: np.ndarray, probs: np.ndarray) -> float:
-        raise NotImplementedError
+__all__ = ["AUC", "Accuracy", "BinaryAccuracy", "CategoricalAccuracy", "F1Score", "FunctionMetric", "MeanAbsoluteError",
+           "MeanSquaredError", "Metric", "Precision", "Recall", "SparseCategoricalAccuracy", "accuracy", "get"]
 
 
 class BinaryAccuracy(Metric):
-    """Fraction of ``probs > threshold`` equal to the 0/1 ``target``; ``probs`` is ``(batch,)`` or ``(batch, 1)``."""
+    """Fraction of ``probs > threshold`` equal to the 0/1 ``target``."""
 
     name = "accuracy"
 
-    def __init__(self, threshold: float = 0.5) -> None:
+    def __init__(self, threshold: float = 0.5, name: str | None = None, dtype: Any = None) -> None:
         self.threshold = threshold
+        super().__init__(name, dtype)
 
     def __call__(self, target: np.ndarray, probs: np.ndarray) -> float:
         predicted = probs.reshape(len(probs), -1) > self.threshold
@@ -39,7 +43,47 @@ class CategoricalAccuracy(Metric):
     def __call__(self, target: np.ndarray, probs: np.ndarray) -> float:
         target = np.asarray(target)
         labels = target.argmax(axis=1) if target.ndim == 2 and target.shape[1] > 1 else target.reshape(-1)
-        return float(np.mean(probs.argmax(axis=1) == labels))
+        return float(np.mean(probs.reshape(len(probs), -1).argmax(axis=1) == labels))
+
+
+class SparseCategoricalAccuracy(CategoricalAccuracy):
+    """Keras's name for class-index targets (``CategoricalAccuracy`` accepts both kinds)."""
+
+    name = "sparse_categorical_accuracy"
+
+
+class Accuracy(Metric):
+    """Fraction of predictions exactly equal to the targets (Keras's ``Accuracy``: no arg-max, no threshold)."""
+
+    name = "accuracy"
+
+    def __call__(self, target: np.ndarray, probs: np.ndarray) -> float:
+        return float(np.mean(np.asarray(probs).reshape(len(probs), -1) == np.asarray(target).reshape(len(probs), -1)))
+
+
+class MeanSquaredError(Metric):
+    name = "mean_squared_error"
+
+    def __call__(self, target: np.ndarray, probs: np.ndarray) -> float:
+        return float(np.mean(np.square(probs.reshape(len(probs), -1) - np.asarray(target).reshape(len(probs), -1))))
+
+
+class MeanAbsoluteError(Metric):
+    name = "mean_absolute_error"
+
+    def __call__(self, target: np.ndarray, probs: np.ndarray) -> float:
+        return float(np.mean(np.abs(probs.reshape(len(probs), -1) - np.asarray(target).reshape(len(probs), -1))))
+
+
+class FunctionMetric(Metric):
+    """A plain function ``fn(y_true, y_pred)`` as a metric: the batch mean of what it returns."""
+
+    def __init__(self, fn: Callable[[Any, Any], Any], name: str | None = None) -> None:
+        self.fn = fn
+        super().__init__(name or getattr(fn, "__name__", "metric"))
+
+    def __call__(self, target: np.ndarray, probs: np.ndarray) -> float:
+        return float(np.mean(np.asarray(self.fn(target, probs), dtype=np.float64)))
 
 
 def accuracy(target: np.ndarray, probs: np.ndarray) -> float:
@@ -48,13 +92,29 @@ def accuracy(target: np.ndarray, probs: np.ndarray) -> float:
     return metric(target, probs)
 
 
-def get(metric: str | Metric, outputs: int) -> Metric:
-    """Resolve ``"accuracy"`` (binary or categorical from the number of ``outputs``) or a Metric instance."""
+NAMES: dict[str, Callable[[], Metric]] = {
+    "binary_accuracy": lambda: BinaryAccuracy(name="binary_accuracy"),
+    "categorical_accuracy": lambda: CategoricalAccuracy(name="categorical_accuracy"),
+    "sparse_categorical_accuracy": SparseCategoricalAccuracy,
+    "mse": lambda: MeanSquaredError(name="mse"), "mean_squared_error": MeanSquaredError,
+    "mae": lambda: MeanAbsoluteError(name="mae"), "mean_absolute_error": MeanAbsoluteError,
+    "precision": Precision, "recall": Recall, "auc": AUC,
+}
+
+
+def get(metric: str | Metric | Callable[[Any, Any], Any], outputs: int) -> Metric:
+    """Resolve a name (see the module doc), a Metric instance or class, or a function ``fn(y_true, y_pred)``."""
     if isinstance(metric, Metric):
         return metric
-    if isinstance(metric, str) and metric.lower() in ("accuracy", "acc"):
-        return BinaryAccuracy() if outputs == 1 else CategoricalAccuracy()
-    known = ["accuracy"]
-    close = difflib.get_close_matches(str(metric).lower(), known, n=1)
-    hint = f"; did you mean '{close[0]}'?" if close else ""
-    raise InvalidValueError(f"unknown metric '{metric}'{hint} (known: {', '.join(known)}, or a Metric instance)")
+    if isinstance(metric, type) and issubclass(metric, Metric):
+        return metric()
+    if isinstance(metric, str):
+        key = metric.lower()
+        if key in ("accuracy", "acc"):
+            return BinaryAccuracy() if outputs == 1 else CategoricalAccuracy()
+        if key in NAMES:
+            return NAMES[key]()
+        raise unknown_name("metric", metric, ["accuracy", *NAMES], ", a Metric instance or a function")
+    if callable(metric):
+        return FunctionMetric(metric)
+    raise unknown_name("metric", metric, ["accuracy", *NAMES], ", a Metric instance or a function")

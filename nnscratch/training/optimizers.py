@@ -31,6 +31,7 @@ from ..core.errors import DTypeError, InvalidTypeError, InvalidValueError, Model
 from ..core.parameter import Parameter
 from .schedules import Schedule
 from ..core.validation import build, lookup
+from .optimizer_args import Clipping, keras_arguments
 
 
 def _check(name: str, value: object, expected: str, ok: Callable[[float], bool]) -> float:
@@ -50,8 +51,10 @@ class Optimizer:
     decoupled_weight_decay: ClassVar[bool] = False
 
     def __init__(
-        self, params: Iterable[Parameter] | None = None, lr: float | Schedule = 0.01, weight_decay: float = 0.0
+        self, params: Iterable[Parameter] | None = None, lr: float | Schedule = 0.01, weight_decay: float = 0.0,
+        clipnorm: float | None = None, clipvalue: float | None = None, global_clipnorm: float | None = None,
     ) -> None:
+        self.clipping = Clipping(clipnorm, clipvalue, global_clipnorm)
         if not callable(lr):
             _check("lr", lr, "> 0 (or a schedule)", lambda v: v > 0)
         self.lr = lr
@@ -119,11 +122,13 @@ class Optimizer:
         lr = self.lr
         self.iterations += 1
         decay = self.weight_decay and not self.decoupled_weight_decay
-        for p, state, (g_buf, tmp) in zip(self.params, self.state, self._buffers):
-            g = p.grad
+        grads = [p.grad for p in self.params]
+        if self.clipping.active:
+            grads = self.clipping.apply(grads)
+        for p, g, state, (g_buf, tmp) in zip(self.params, grads, self.state, self._buffers):
             if decay:
                 np.multiply(p.data, self.weight_decay, out=g_buf)
-                g_buf += p.grad
+                g_buf += g
                 g = g_buf
             self._update(p.data, g, state, tmp, lr)
 
@@ -181,7 +186,10 @@ class Optimizer:
             lr = self._schedule.get_config()
         else:
             raise InvalidValueError(f"lr schedule {self._schedule!r} has no get_config(); use one from nnscratch.schedules")
-        return {"name": self.name, "lr": lr, "weight_decay": self.weight_decay}
+        return {"name": self.name, "lr": lr, "weight_decay": self.weight_decay, **self.clipping.get_config()}
+
+    learning_rate = property(lambda self: self.lr, lambda self, value: setattr(self, "lr", value),
+                             doc="Keras's name of ``lr``.")
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items() if k != "name")
@@ -193,6 +201,7 @@ class SGD(Optimizer):
 
     name = "sgd"
 
+    @keras_arguments
     def __init__(
         self,
         params: Iterable[Parameter] | None = None,
@@ -200,12 +209,13 @@ class SGD(Optimizer):
         momentum: float = 0.0,
         nesterov: bool = False,
         weight_decay: float = 0.0,
+        **clipping: Any,
     ) -> None:
         self.momentum = _check("momentum", momentum, "in [0, 1)", lambda v: 0 <= v < 1)
         if nesterov and self.momentum == 0:
             raise InvalidValueError("nesterov=True needs momentum > 0, got momentum=0")
         self.nesterov = bool(nesterov)
-        super().__init__(params, lr, weight_decay)
+        super().__init__(params, lr, weight_decay, **clipping)
 
     @property
     def slots(self) -> tuple[str, ...]:
@@ -235,6 +245,7 @@ class RMSprop(Optimizer):
 
     name = "rmsprop"
 
+    @keras_arguments
     def __init__(
         self,
         params: Iterable[Parameter] | None = None,
@@ -243,11 +254,12 @@ class RMSprop(Optimizer):
         eps: float = 1e-7,
         momentum: float = 0.0,
         weight_decay: float = 0.0,
+        **clipping: Any,
     ) -> None:
         self.rho = _check("rho", rho, "in [0, 1)", lambda v: 0 <= v < 1)
         self.eps = _check("eps", eps, "> 0", lambda v: v > 0)
         self.momentum = _check("momentum", momentum, "in [0, 1)", lambda v: 0 <= v < 1)
-        super().__init__(params, lr, weight_decay)
+        super().__init__(params, lr, weight_decay, **clipping)
 
     @property
     def slots(self) -> tuple[str, ...]:
@@ -280,6 +292,7 @@ class Adam(Optimizer):
 
     name = "adam"
 
+    @keras_arguments
     def __init__(
         self,
         params: Iterable[Parameter] | None = None,
@@ -288,11 +301,12 @@ class Adam(Optimizer):
         beta2: float = 0.999,
         eps: float = 1e-8,
         weight_decay: float = 0.0,
+        **clipping: Any,
     ) -> None:
         self.beta1 = _check("beta1", beta1, "in [0, 1)", lambda v: 0 <= v < 1)
         self.beta2 = _check("beta2", beta2, "in [0, 1)", lambda v: 0 <= v < 1)
         self.eps = _check("eps", eps, "> 0", lambda v: v > 0)
-        super().__init__(params, lr, weight_decay)
+        super().__init__(params, lr, weight_decay, **clipping)
 
     @property
     def slots(self) -> tuple[str, ...]:
@@ -324,6 +338,7 @@ class AdamW(Adam):
     name = "adamw"
     decoupled_weight_decay = True
 
+    @keras_arguments
     def __init__(
         self,
         params: Iterable[Parameter] | None = None,
@@ -332,8 +347,9 @@ class AdamW(Adam):
         beta2: float = 0.999,
         eps: float = 1e-8,
         weight_decay: float = 0.01,
+        **clipping: Any,
     ) -> None:
-        super().__init__(params, lr, beta1, beta2, eps, weight_decay)
+        super().__init__(params, lr, beta1, beta2, eps, weight_decay, **clipping)
 
     def _update(self, data: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray], tmp: np.ndarray, lr: float) -> None:
         if self.weight_decay:

@@ -10,6 +10,7 @@ Every schedule has ``get_config()`` (JSON-able, with a ``"name"``) and is re-cre
 
 from __future__ import annotations
 
+import bisect
 import math
 import numbers
 from typing import Any, Callable, ClassVar
@@ -132,8 +133,47 @@ class WarmUp(Schedule):
         return {"name": self.name, "schedule": self.schedule.get_config(), "warmup_steps": self.warmup_steps}
 
 
+class PiecewiseConstantDecay(Schedule):
+    """``values[0]`` while ``step <= boundaries[0]``, ``values[1]`` while ``step <= boundaries[1]``, ...,
+    ``values[-1]`` afterwards (Keras's rule)."""
+
+    name = "piecewise_constant"
+
+    def __init__(self, boundaries: list[int], values: list[float], name: str | None = None) -> None:
+        if len(values) != len(boundaries) + 1 or list(boundaries) != sorted(boundaries):
+            raise InvalidValueError(f"PiecewiseConstantDecay needs sorted boundaries and one more value than "
+                                    f"boundaries, got {len(boundaries)} boundaries and {len(values)} values")
+        self.boundaries, self.values = [int(b) for b in boundaries], [float(v) for v in values]
+
+    def __call__(self, step: int) -> float:
+        return self.values[bisect.bisect_left(self.boundaries, step)]
+
+    def get_config(self) -> dict[str, Any]:
+        return {"name": self.name, "boundaries": self.boundaries, "values": self.values}
+
+
+class InverseTimeDecay(Schedule):
+    """``lr = initial / (1 + decay_rate * step / decay_steps)`` (the quotient floored when ``staircase``)."""
+
+    name = "inverse_time_decay"
+
+    def __init__(self, initial_learning_rate: float, decay_steps: int, decay_rate: float, staircase: bool = False,
+                 name: str | None = None) -> None:
+        self.initial_learning_rate, self.decay_steps = float(initial_learning_rate), int(decay_steps)
+        self.decay_rate, self.staircase = float(decay_rate), bool(staircase)
+
+    def __call__(self, step: int) -> float:
+        t = step / self.decay_steps
+        return self.initial_learning_rate / (1 + self.decay_rate * (t // 1 if self.staircase else t))
+
+    def get_config(self) -> dict[str, Any]:
+        return {"name": self.name, "initial_learning_rate": self.initial_learning_rate,
+                "decay_steps": self.decay_steps, "decay_rate": self.decay_rate, "staircase": self.staircase}
+
+
 SCHEDULES: dict[str, type[Schedule]] = {
-    cls.name: cls for cls in (Constant, StepDecay, ExponentialDecay, CosineDecay, WarmUp)
+    cls.name: cls for cls in (Constant, StepDecay, ExponentialDecay, CosineDecay, WarmUp, PiecewiseConstantDecay,
+                              InverseTimeDecay)
 }
 
 

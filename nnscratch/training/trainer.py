@@ -25,6 +25,7 @@ from . import losses as losses_mod
 from . import metrics as metrics_mod
 from . import optimizers
 from .parallel import DataParallel
+from .regularization import add_penalty_gradients, penalty, weighted_value
 
 
 def per_output(spec: Any, names: list[str], what: str) -> list[Any]:
@@ -53,7 +54,7 @@ class Trainer:
         self.loss_spec = loss
         self.loss = self._resolve_losses(loss, check_only=True)
         self.optimizer = optimizers.get(optimizer) if optimizer is not None else None
-        if isinstance(metrics, (str, metrics_mod.Metric)) or callable(metrics):
+        if isinstance(metrics, (str, metrics_mod.Metric)) or (callable(metrics) and not isinstance(metrics, type)):
             metrics = [metrics]
         try:
             self.metric_names = list(metrics) if not isinstance(metrics, dict) else metrics
@@ -71,6 +72,8 @@ class Trainer:
         self.ctx = Call(training=True, input_grad=False)
         self.eval_ctx = Call(training=False, input_grad=False)
         self.parallel: DataParallel | None = None
+        self.sample_weight: np.ndarray | None = None  # the current batch's weights (set by the fit loop)
+        self.weighted = False
         self.reset_metrics()
 
     # ------------------------------------------------------------------ set-up
@@ -137,9 +140,11 @@ class Trainer:
         for i, (loss, weight) in enumerate(zip(self.train_losses, self.weights)):
             pred = model.graph.output_logits(ctx, i) if i in self.fused else outs[i]
             value = loss.forward(pred, ys[i])
+            if self.sample_weight is not None:
+                value = weighted_value(loss, self.sample_weight)
             self.output_losses.append(value)
             total += weight * value
-        return total, outs
+        return total + penalty(model), outs
 
     def backward(self, ctx: Call, scale: float = 1.0) -> None:
         """Add ``scale`` times the gradients of the last ``forward_loss`` into the parameters' ``grad``."""
@@ -148,8 +153,11 @@ class Trainer:
             g = loss.backward()  # a fresh array
             if weight * scale != 1.0:
                 g *= g.dtype.type(weight * scale)
+            if self.sample_weight is not None:
+                g *= self.sample_weight.astype(g.dtype).reshape(-1, *[1] * (g.ndim - 1))
             grads.append(g)
         self.model.run_backward(ctx, grads, self.fused)
+        add_penalty_gradients(self.model, scale)
 
     def forward_backward(self, xs: list[np.ndarray], ys: list[np.ndarray], scale: float = 1.0
                          ) -> tuple[float, list[np.ndarray]]:
@@ -173,7 +181,7 @@ class Trainer:
         """Zero the gradients, forward/loss/backward (split across threads when the model allows), step."""
         for p in self.all_params:
             p.zero_grad()
-        threads = self.parallel.threads_for(len(xs[0])) if self.parallel is not None else 1
+        threads = self.parallel.threads_for(len(xs[0])) if self.parallel is not None and self.sample_weight is None else 1
         if threads > 1:
             value, outs = self.parallel.step(xs, ys, threads)
         else:
@@ -196,6 +204,13 @@ class Trainer:
         self.totals: dict[str, float] = {}
         self.tracked: set[str] = set()  # the keys update_metrics keeps
         self.recorded: list[tuple[list[np.ndarray], list[np.ndarray]]] = []  # (targets, outputs) per step
+
+    def save_metrics(self) -> Any:
+        """The running totals and recorded outputs (``evaluate`` inside ``fit`` keeps them apart)."""
+        return self.seen, dict(self.totals), self.recorded
+
+    def restore_metrics(self, saved: Any) -> None:
+        self.seen, self.totals, self.recorded = saved
 
     def update_metrics(self, ys: list[np.ndarray], outs: list[np.ndarray], value: float) -> None:
         """Add a batch's losses to the running totals and keep its outputs (copies: a layer may reuse the
@@ -225,7 +240,13 @@ class Trainer:
             outs = np.concatenate([r[1][i] for r in self.recorded]) if len(self.recorded) > 1 else self.recorded[0][1][i]
             probs = self.losses[i].to_probabilities(outs)
             for metric in metrics:
-                found[f"{self.names[i]}_{metric.name}" if several else metric.name] = float(metric(ys, probs))
+                if metric.stateful:  # Keras's protocol: update_state over every recorded sample, then result
+                    metric.reset_state()
+                    metric.update_state(ys, probs)
+                    value = metric.result()
+                else:
+                    value = metric(ys, probs)
+                found[f"{self.names[i]}_{metric.name}" if several else metric.name] = float(value)
         return found
 
     def results(self, metrics: bool = True) -> dict[str, float]:

@@ -25,8 +25,10 @@ CNN_ARCH = "conv8-pool-conv16-pool-dense10"
 
 def cnn_model(dtype: str = "float32", seed: int = 0) -> Any:
     """The issue's CNN in nnscratch, for ``(N, 28, 28, 1)`` channels-last images."""
-    return nn.Sequential([nn.Conv2D(8, 3, padding="same", activation="relu"), nn.MaxPool2D(2),
-                          nn.Conv2D(16, 3, padding="same", activation="relu"), nn.MaxPool2D(2),
+    return nn.Sequential([nn.Conv2D(8, 3, padding="same", activation="relu", kernel_initializer="he_normal"),
+                          nn.MaxPool2D(2),
+                          nn.Conv2D(16, 3, padding="same", activation="relu", kernel_initializer="he_normal"),
+                          nn.MaxPool2D(2),
                           nn.Flatten(), nn.Dense(10), nn.Softmax()], seed=seed, dtype=dtype)
 
 

@@ -41,7 +41,7 @@ def mnist_to_98(ctx: Context) -> list[dict[str, Any]]:
 
             def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
                 t0 = time.perf_counter()
-                acc = self.accuracy = float(self.model.evaluate(self.x_test, self.y_test)["accuracy"])
+                acc = self.accuracy = float(self.model.evaluate(self.x_test, self.y_test, return_dict=True)["accuracy"])
                 self.eval_seconds += time.perf_counter() - t0
                 if acc >= target:
                     self.reached = epoch + 1

@@ -1,0 +1,112 @@
+"""Weight penalties (Keras's ``l1``, ``l2``, ``l1_l2``): ``Dense(..., kernel_regularizer="l2")``.
+
+A regularizer maps a weight array to a penalty added to the training loss, ``reg(w) -> float``, and
+gives its gradient ``reg.gradient(w)``. Layers list the weights they penalize in
+``regularized_weights()``; the trainer adds the penalties to the loss (training and evaluation, as
+Keras does) and their gradients into ``param.grad``.
+
+    l1:   l1 * sum(|w|)      gradient l1 * sign(w)
+    l2:   l2 * sum(w**2)     gradient 2 * l2 * w
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+
+from .errors import InvalidTypeError, InvalidValueError
+
+
+def _factor(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(float(value)) or value < 0:
+        raise InvalidValueError(f"regularizer {name} must be a finite number >= 0, got {value!r}")
+    return float(value)
+
+
+class Regularizer:
+    """``l1 * sum(|w|) + l2 * sum(w**2)``; ``L1``, ``L2`` and ``L1L2`` are the same class with Keras's defaults."""
+
+    def __init__(self, l1: float = 0.0, l2: float = 0.0) -> None:
+        self.l1, self.l2 = _factor("l1", l1), _factor("l2", l2)
+
+    def __call__(self, w: np.ndarray) -> float:
+        value = 0.0
+        if self.l1:
+            value += self.l1 * float(np.sum(np.abs(w), dtype=np.float64))
+        if self.l2:
+            value += self.l2 * float(np.vdot(w, w))
+        return value
+
+    def gradient(self, w: np.ndarray) -> np.ndarray:
+        g = np.zeros_like(w)
+        if self.l1:
+            g += w.dtype.type(self.l1) * np.sign(w)
+        if self.l2:
+            g += w.dtype.type(2 * self.l2) * w
+        return g
+
+    def get_config(self) -> dict[str, Any]:
+        return {"l1": self.l1, "l2": self.l2}
+
+    def __repr__(self) -> str:
+        return f"Regularizer(l1={self.l1}, l2={self.l2})"
+
+
+def L1(l1: float = 0.01) -> Regularizer:  # noqa: N802 - Keras's name
+    return Regularizer(l1=l1)
+
+
+def L2(l2: float = 0.01) -> Regularizer:  # noqa: N802 - Keras's name
+    return Regularizer(l2=l2)
+
+
+def L1L2(l1: float = 0.0, l2: float = 0.0) -> Regularizer:  # noqa: N802 - Keras's name
+    return Regularizer(l1=l1, l2=l2)
+
+
+NAMES = {"l1": lambda: L1(), "l2": lambda: L2(), "l1_l2": lambda: L1L2(0.01, 0.01)}
+
+
+def get(identifier: Any) -> Regularizer | None:
+    """``None``, a name (``"l1"``, ``"l2"``, ``"l1_l2"``: Keras's default factors 0.01), a config dict or a regularizer."""
+    if identifier is None or isinstance(identifier, Regularizer):
+        return identifier
+    if isinstance(identifier, str) and identifier.lower() in NAMES:
+        return NAMES[identifier.lower()]()
+    if isinstance(identifier, dict) and set(identifier) <= {"l1", "l2"}:
+        return Regularizer(**identifier)
+    raise InvalidTypeError(f"a regularizer must be None, 'l1', 'l2', 'l1_l2', a config dict or "
+                           f"nnscratch.keras.regularizers.L2(...), got {identifier!r}")
+
+
+def config_of(reg: Regularizer | None) -> dict[str, float] | None:
+    return None if reg is None else reg.get_config()
+
+
+class Penalized:
+    """Mixin for a layer with ``weight``/``bias`` parameters: ``kernel_regularizer``/``bias_regularizer``."""
+
+    weight: Any
+    bias: Any
+
+    def set_regularizers(self, kernel: Any = None, bias: Any = None, activity: Any = None) -> None:
+        if activity is not None:
+            raise InvalidValueError("activity_regularizer is not supported by nnscratch (weight penalties are: "
+                                    "kernel_regularizer, bias_regularizer)")
+        self.kernel_regularizer, self.bias_regularizer = get(kernel), get(bias)
+
+    def regularized_weights(self) -> list[tuple[Any, Regularizer]]:
+        """``(parameter, regularizer)`` pairs the trainer adds to the loss."""
+        pairs = ((self.weight, self.kernel_regularizer), (self.bias, self.bias_regularizer))
+        return [(p, r) for p, r in pairs if p is not None and r is not None]
+
+    @property
+    def losses(self) -> list[float]:
+        """The current penalties (Keras's ``layer.losses``)."""
+        return [r(p.data) for p, r in self.regularized_weights()]
+
+    def regularizer_config(self) -> dict[str, Any]:
+        return {k: r.get_config() for k, r in (("kernel_regularizer", self.kernel_regularizer),
+                                               ("bias_regularizer", self.bias_regularizer)) if r is not None}

@@ -1,0 +1,72 @@
+"""``keras.layers``: nnscratch's layers under Keras 3's names (the same classes, not copies).
+
+Keras's spellings that differ (``MaxPooling2D``, ``BatchNormalization``...) are aliases of nnscratch's
+classes; a layer nnscratch adds later under Keras's name is found in ``nnscratch.layers`` too.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import layers as _native
+from ..core.layer import Layer
+from ..core.tensor import Input, SymbolicTensor
+from ..layers import (
+    ELU, GELU, Activation, Add, Average, BatchNorm, Concatenate, Conv2D, Dense, Dropout, Flatten, Identity, LeakyReLU,
+    Maximum, Minimum, Multiply, Normalization, RandomFlip, ReLU, Reshape, Softmax, Subtract,
+)
+from ..layers.pooling import AvgPool2D, GlobalAvgPool2D, MaxPool2D
+from ._names import module_getattr
+
+MaxPooling2D = MaxPool2D
+AveragePooling2D = AvgPool2D
+GlobalAveragePooling2D = GlobalAvgPool2D
+BatchNormalization = BatchNorm
+InputLayer = Input
+
+__all__ = [
+    "Activation", "Add", "AveragePooling2D", "Average", "BatchNormalization", "Concatenate", "Conv2D", "Dense",
+    "Dropout", "ELU", "Flatten", "GELU", "GlobalAveragePooling2D", "Identity", "Input", "InputLayer", "Layer",
+    "LeakyReLU", "MaxPooling2D", "Maximum", "Minimum", "Multiply", "Normalization", "RandomFlip", "ReLU",
+    "Reshape", "Softmax", "Subtract", "SymbolicTensor",
+]
+
+_TEXT = "text preprocessing is outside nnscratch (numbers only); encode text to integer arrays with your own code"
+_TF_DATA = "it is a tf.data preprocessing layer; preprocess the NumPy arrays before fit"
+_NOT_YET = "nnscratch has no such layer yet; build the model from the layers it has (keras.layers.__all__)"
+REFUSED = {
+    **dict.fromkeys(["TextVectorization", "StringLookup", "IntegerLookup", "Hashing", "HashedCrossing"], _TEXT),
+    **dict.fromkeys(["CategoryEncoding", "Discretization", "Resizing", "CenterCrop", "RandomCrop", "RandomRotation",
+                     "RandomZoom", "RandomContrast", "RandomBrightness", "RandomTranslation"], _TF_DATA),
+    **dict.fromkeys(["LSTM", "GRU", "SimpleRNN", "RNN", "Bidirectional", "ConvLSTM2D", "TimeDistributed",
+                     "MultiHeadAttention", "Attention", "Conv1D", "Conv3D", "Conv2DTranspose", "SeparableConv2D",
+                     "DepthwiseConv2D", "Embedding", "LayerNormalization", "GroupNormalization", "UpSampling2D",
+                     "ZeroPadding2D", "Cropping2D", "MaxPooling1D", "AveragePooling1D", "GlobalMaxPooling2D",
+                     "GlobalAveragePooling1D", "GlobalMaxPooling1D", "Permute", "RepeatVector", "Rescaling",
+                     "SpatialDropout2D", "GaussianNoise", "PReLU", "Lambda"], _NOT_YET),
+    "TFSMLayer": "it loads TensorFlow SavedModels; nnscratch runs NumPy only",
+}
+
+
+def _merge(cls: type[Layer]) -> Any:
+    def merge(inputs: list[Any], **kwargs: Any) -> Any:
+        return cls(**kwargs)(inputs)
+
+    merge.__name__ = cls.__name__.lower()
+    merge.__doc__ = f"``{cls.__name__}(**kwargs)(inputs)`` (Keras's functional form)."
+    return merge
+
+
+add, average, concatenate, maximum, minimum, multiply, subtract = (
+    _merge(c) for c in (Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract))
+__all__ += ["add", "average", "concatenate", "maximum", "minimum", "multiply", "subtract"]
+
+
+def _native_layer(name: str) -> Any:
+    """A layer nnscratch provides under Keras's own name (e.g. one added after this module was written)."""
+    value = getattr(_native, name, None) or Layer.registry.get(name)
+    ok = isinstance(value, type) and issubclass(value, Layer) and value.__module__.startswith("nnscratch.layers")
+    return value if ok else None
+
+
+__getattr__ = module_getattr("keras.layers", globals(), REFUSED, _native_layer)

@@ -1,0 +1,71 @@
+"""``keras.losses``: nnscratch's losses under Keras's class and function names.
+
+Loss objects are called ``loss(y_pred, y_true)`` in nnscratch (prediction first); the Keras-named functions
+below take Keras's order ``fn(y_true, y_pred)`` and return one value per sample.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..training.huber import Huber
+from ..training.losses import BinaryCrossEntropy, CategoricalCrossEntropy, Loss, MeanAbsoluteError, MeanSquaredError
+from ..training.losses import get
+from ._names import module_getattr
+
+BinaryCrossentropy = BinaryCrossEntropy
+CategoricalCrossentropy = CategoricalCrossEntropy
+SparseCategoricalCrossentropy = CategoricalCrossEntropy  # takes class indices as well as one-hot rows
+
+__all__ = ["BinaryCrossentropy", "CategoricalCrossentropy", "Huber", "Loss", "MeanAbsoluteError", "MeanSquaredError",
+           "SparseCategoricalCrossentropy", "binary_crossentropy", "categorical_crossentropy", "get", "huber", "mae",
+           "mean_absolute_error", "mean_squared_error", "mse", "sparse_categorical_crossentropy"]
+
+
+def _per_sample(loss: Loss, y_true: Any, y_pred: Any) -> np.ndarray:
+    y_pred = np.asarray(y_pred)
+    if not np.issubdtype(y_pred.dtype, np.floating):
+        y_pred = y_pred.astype(np.float32)
+    loss.forward(y_pred, np.asarray(y_true))
+    return np.asarray(loss.sample_losses)
+
+
+def sparse_categorical_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False) -> np.ndarray:
+    """Per-sample cross-entropy ``(batch,)`` of class indices ``y_true`` and ``y_pred`` ``(batch, classes)``."""
+    return _per_sample(CategoricalCrossEntropy(from_logits), y_true, y_pred)
+
+
+def categorical_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False,
+                             label_smoothing: float = 0.0) -> np.ndarray:
+    """Per-sample cross-entropy ``(batch,)`` of one-hot ``y_true`` and ``y_pred`` ``(batch, classes)``."""
+    return _per_sample(CategoricalCrossEntropy(from_logits, label_smoothing), y_true, y_pred)
+
+
+def binary_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False, label_smoothing: float = 0.0) -> np.ndarray:
+    """Per-sample binary cross-entropy ``(batch,)`` (mean over the last axes)."""
+    return _per_sample(BinaryCrossEntropy(from_logits, label_smoothing), y_true, y_pred)
+
+
+def mean_squared_error(y_true: Any, y_pred: Any) -> np.ndarray:
+    return _per_sample(MeanSquaredError(), y_true, y_pred)
+
+
+def mean_absolute_error(y_true: Any, y_pred: Any) -> np.ndarray:
+    return _per_sample(MeanAbsoluteError(), y_true, y_pred)
+
+
+def huber(y_true: Any, y_pred: Any, delta: float = 1.0) -> np.ndarray:
+    return _per_sample(Huber(delta), y_true, y_pred)
+
+
+mse, mae = mean_squared_error, mean_absolute_error
+MSE, MAE = mse, mae
+
+_NOT_YET = "nnscratch has no such loss yet; the built-in ones are listed in keras.losses.__all__"
+__getattr__ = module_getattr("keras.losses", globals(), dict.fromkeys(
+    ["KLDivergence", "kl_divergence", "Poisson", "poisson", "CosineSimilarity", "cosine_similarity", "Hinge", "hinge",
+     "SquaredHinge", "CategoricalHinge", "LogCosh", "log_cosh", "MeanAbsolutePercentageError",
+     "MeanSquaredLogarithmicError", "BinaryFocalCrossentropy", "CategoricalFocalCrossentropy", "CTC", "Dice",
+     "Tversky"], _NOT_YET))

@@ -1,0 +1,44 @@
+"""``keras.metrics``: nnscratch's metrics under Keras's names: classes with ``update_state``/``result``/
+``reset_state``, and functions ``fn(y_true, y_pred)`` returning one value per sample (usable as custom metrics)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..training.metrics import (
+    AUC, Accuracy, BinaryAccuracy, CategoricalAccuracy, F1Score, MeanAbsoluteError, MeanSquaredError, Metric,
+    Precision, Recall, SparseCategoricalAccuracy, get,
+)
+from ._names import module_getattr
+
+__all__ = ["AUC", "Accuracy", "BinaryAccuracy", "CategoricalAccuracy", "F1Score", "MeanAbsoluteError",
+           "MeanSquaredError", "Metric", "Precision", "Recall", "SparseCategoricalAccuracy", "binary_accuracy",
+           "categorical_accuracy", "get", "sparse_categorical_accuracy"]
+
+
+def sparse_categorical_accuracy(y_true: Any, y_pred: Any) -> np.ndarray:
+    """1.0 where the arg-max of ``y_pred`` ``(batch, classes)`` is the class index ``y_true``, else 0.0."""
+    y_pred = np.asarray(y_pred)
+    return (y_pred.argmax(axis=-1) == np.asarray(y_true).reshape(len(y_pred))).astype(np.float32)
+
+
+def categorical_accuracy(y_true: Any, y_pred: Any) -> np.ndarray:
+    """1.0 where the arg-maxes of one-hot ``y_true`` and ``y_pred`` agree, else 0.0."""
+    return (np.asarray(y_pred).argmax(axis=-1) == np.asarray(y_true).argmax(axis=-1)).astype(np.float32)
+
+
+def binary_accuracy(y_true: Any, y_pred: Any, threshold: float = 0.5) -> np.ndarray:
+    """Per-sample mean of ``(y_pred > threshold) == y_true`` over the last axis."""
+    y_pred = np.asarray(y_pred)
+    hit = (y_pred > threshold) == (np.asarray(y_true).reshape(y_pred.shape) > 0.5)
+    return hit.reshape(len(y_pred), -1).mean(axis=1).astype(np.float32)
+
+
+_NOT_YET = "nnscratch has no such metric yet; the provided ones are listed in keras.metrics.__all__"
+__getattr__ = module_getattr("keras.metrics", globals(), dict.fromkeys(
+    ["TopKCategoricalAccuracy", "SparseTopKCategoricalAccuracy", "MeanIoU", "IoU", "Mean", "Sum", "MeanMetricWrapper",
+     "R2Score", "FBetaScore", "PrecisionAtRecall", "RecallAtPrecision", "SensitivityAtSpecificity",
+     "SpecificityAtSensitivity", "TruePositives", "TrueNegatives", "FalsePositives", "FalseNegatives",
+     "RootMeanSquaredError", "KLDivergence", "Poisson", "Hinge", "CosineSimilarity", "LogCoshError"], _NOT_YET))

@@ -1,0 +1,50 @@
+"""``keras.utils``: ``to_categorical``, ``set_random_seed``, ``normalize``, ``clear_session``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..core.errors import InvalidValueError
+from ..core.random import set_random_seed
+from ._names import module_getattr
+from .backend import clear_session
+
+__all__ = ["clear_session", "normalize", "set_random_seed", "to_categorical"]
+
+
+def to_categorical(x: Any, num_classes: int | None = None) -> np.ndarray:
+    """One-hot rows ``(*x.shape, num_classes)`` float32 for integer class labels ``x`` (Keras's rule: a
+    trailing axis of size 1 is dropped first; ``num_classes`` defaults to ``max(x) + 1``)."""
+    labels = np.asarray(x)
+    if labels.ndim > 1 and labels.shape[-1] == 1:
+        labels = labels.reshape(labels.shape[:-1])
+    if labels.size and (labels.dtype.kind not in "iub" and not np.all(labels == np.round(labels))):
+        raise InvalidValueError("to_categorical takes whole-number class labels")
+    labels = labels.astype(np.int64)
+    classes = int(labels.max()) + 1 if num_classes is None and labels.size else int(num_classes or 0)
+    if labels.size and (labels.min() < 0 or labels.max() >= classes):
+        raise InvalidValueError(f"to_categorical: labels must be in 0..{classes - 1}, got {labels.min()}..{labels.max()}")
+    return np.eye(classes, dtype=np.float32)[labels]
+
+
+def normalize(x: Any, axis: int = -1, order: int = 2) -> np.ndarray:
+    """``x`` divided by its ``order``-norm along ``axis`` (rows of zeros stay zero)."""
+    x = np.asarray(x, dtype=np.float32) if not np.issubdtype(np.asarray(x).dtype, np.floating) else np.asarray(x)
+    norm = np.linalg.norm(x, ord=order, axis=axis, keepdims=True)
+    return x / np.where(norm == 0, 1, norm)
+
+
+_TF_DATA = "it builds a tf.data pipeline; load the files into NumPy arrays (nnscratch.data.image reads images)"
+__getattr__ = module_getattr("keras.utils", globals(), {
+    **dict.fromkeys(["image_dataset_from_directory", "text_dataset_from_directory", "audio_dataset_from_directory",
+                     "timeseries_dataset_from_array", "split_dataset", "Sequence", "PyDataset"], _TF_DATA),
+    "pad_sequences": "text preprocessing is outside nnscratch; pad integer arrays with numpy",
+    "plot_model": "nnscratch draws no model graphs; model.summary() prints the layers",
+    "get_file": "nnscratch downloads only its own verified files (python -m nnscratch.datasets fetch)",
+    "load_img": "use nnscratch.data.image to read images", "img_to_array": "use numpy.asarray on the image",
+    "custom_object_scope": "pass custom_objects= to load_model", "register_keras_serializable":
+        "register your layer class with nnscratch.register_layer",
+    "get_custom_objects": "pass custom_objects= to load_model",
+})

@@ -1,0 +1,122 @@
+"""``nnscratch.keras``: Keras 3's names for nnscratch's own objects, and the names it refuses."""
+
+from __future__ import annotations
+
+import importlib
+
+import numpy as np
+import pytest
+
+import nnscratch as nn
+from nnscratch import keras
+from nnscratch.core.errors import InvalidValueError, NNScratchError
+
+
+def test_every_import_form_works_and_is_nnscratch_itself() -> None:
+    import nnscratch.keras as k
+    from nnscratch.keras import (  # noqa: F401
+        activations, callbacks, datasets, initializers, layers, losses, metrics, models, ops, optimizers, regularizers,
+        utils,
+    )
+    assert k is keras and ops is nn.ops and importlib.import_module("nnscratch.keras.ops") is nn.ops
+    assert keras.layers.Dense is nn.Dense and keras.Model is nn.Model and keras.Sequential is nn.Sequential
+    assert keras.layers.MaxPooling2D is nn.MaxPool2D and keras.layers.BatchNormalization is nn.BatchNorm
+    assert keras.layers.GlobalAveragePooling2D is nn.GlobalAvgPool2D and keras.Input is nn.Input
+    assert keras.optimizers.Adam is nn.Adam and keras.callbacks.EarlyStopping is nn.EarlyStopping
+    assert keras.models.load_model is nn.load_model and keras.utils.set_random_seed is nn.set_random_seed
+
+
+@pytest.mark.parametrize("name", ["layers.Sequential", "layers.LSTM", "layers.TextVectorization", "mixed_precision",
+                                  "distribution", "optimizers.Nadam", "callbacks.TensorBoard", "utils.plot_model",
+                                  "datasets.cifar10", "utils.image_dataset_from_directory", "losses.KLDivergence"])
+def test_names_nnscratch_cannot_run_raise_its_error_with_a_reason(name: str) -> None:
+    module, attr = (f"keras.{name}".rsplit(".", 1))
+    owner = eval(module, {"keras": keras})
+    with pytest.raises(NNScratchError, match=f"{attr} is (not available in nnscratch|not a name)") as info:
+        getattr(owner, attr)
+    assert "docs/keras.md" in str(info.value)
+
+
+def test_a_misspelt_name_gets_a_suggestion_and_hasattr_still_answers() -> None:
+    with pytest.raises(NNScratchError, match="did you mean keras.layers.Dense"):
+        keras.layers.Dens  # noqa: B018
+    assert not hasattr(keras.layers, "NoSuchLayer") and hasattr(keras.layers, "Conv2D")
+
+
+def test_text_layers_name_the_reason() -> None:
+    with pytest.raises(NNScratchError, match="text preprocessing is outside nnscratch"):
+        keras.layers.StringLookup  # noqa: B018
+
+
+def test_to_categorical_follows_keras() -> None:
+    out = keras.utils.to_categorical(np.array([[1], [0], [2]]), 4)
+    assert out.dtype == np.float32 and out.shape == (3, 4)
+    np.testing.assert_array_equal(out.argmax(axis=1), [1, 0, 2])
+    assert keras.utils.to_categorical([0, 3]).shape == (2, 4)
+    with pytest.raises(InvalidValueError):
+        keras.utils.to_categorical([0, 5], 3)
+
+
+def test_mnist_load_data_has_keras_shapes_and_dtypes(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(0)
+    fake = nn.datasets.MnistData(rng.integers(0, 255, (6, 28, 28), dtype=np.uint8), np.arange(6) % 10,
+                                 rng.integers(0, 255, (2, 28, 28), dtype=np.uint8), np.array([3, 4]))
+    monkeypatch.setattr("nnscratch.keras.datasets.mnist.load_mnist", lambda path: fake)
+    (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+    assert x_train.shape == (6, 28, 28) and x_test.shape == (2, 28, 28)
+    assert {a.dtype for a in (x_train, y_train, x_test, y_test)} == {np.dtype(np.uint8)}
+    np.testing.assert_array_equal(y_test, [3, 4])
+
+
+def test_keras_schedules_follow_keras_formulas() -> None:
+    s = keras.optimizers.schedules
+    exp = s.ExponentialDecay(0.1, decay_steps=10, decay_rate=0.5)
+    assert exp(5) == pytest.approx(0.1 * 0.5 ** 0.5)
+    stairs = s.ExponentialDecay(0.1, decay_steps=10, decay_rate=0.5, staircase=True)
+    assert stairs(9) == pytest.approx(0.1) and stairs(10) == pytest.approx(0.05)
+    cos = s.CosineDecay(1.0, decay_steps=10, alpha=0.1)
+    assert cos(0) == pytest.approx(1.0) and cos(10) == pytest.approx(0.1) and cos(5) == pytest.approx(0.55)
+    piece = s.PiecewiseConstantDecay([2, 4], [1.0, 0.5, 0.1])
+    assert [piece(i) for i in range(6)] == [1.0, 1.0, 1.0, 0.5, 0.5, 0.1]
+    inv = s.InverseTimeDecay(1.0, decay_steps=2, decay_rate=1.0)
+    assert inv(2) == pytest.approx(0.5)
+    opt = keras.optimizers.SGD(learning_rate=piece)  # a schedule is evaluated at the optimizer's step count
+    assert opt.learning_rate == 1.0
+    assert nn.optimizers.from_config(opt.get_config()).lr == 1.0
+
+
+def test_keras_loss_and_metric_functions_take_y_true_first() -> None:
+    y_true = np.array([0, 2])
+    y_pred = np.array([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8]], np.float32)
+    np.testing.assert_allclose(keras.losses.sparse_categorical_crossentropy(y_true, y_pred), -np.log([0.7, 0.8]),
+                               rtol=1e-6)
+    np.testing.assert_array_equal(keras.metrics.sparse_categorical_accuracy(y_true, y_pred), [1, 1])
+    np.testing.assert_allclose(keras.losses.mse(np.zeros((2, 2)), np.ones((2, 2), np.float32)), [1, 1])
+
+
+def test_activation_functions_work_as_activation_arguments() -> None:
+    layer = keras.layers.Dense(2, activation=keras.activations.relu)
+    assert type(layer.activation) is nn.ReLU
+    np.testing.assert_array_equal(keras.activations.relu(np.array([-1.0, 2.0])), [0, 2])
+
+
+def test_regularizers_and_initializers() -> None:
+    assert keras.regularizers.l2(0.1)(np.ones(3)) == pytest.approx(0.3)
+    assert keras.regularizers.l1_l2().get_config() == {"l1": 0.01, "l2": 0.01}
+    with pytest.raises(InvalidValueError, match="set_random_seed"):
+        keras.initializers.GlorotUniform(seed=1)
+    layer = keras.layers.Dense(3, kernel_initializer=keras.initializers.HeNormal())
+    assert layer.kernel_initializer.name == "he_normal"
+
+
+def test_clone_model_has_the_architecture_and_fresh_weights() -> None:
+    model = keras.Sequential([keras.Input(shape=(3,)), keras.layers.Dense(4, name="hidden"), keras.layers.Dense(1)])
+    clone = keras.models.clone_model(model)
+    assert clone.built and [w.shape for w in clone.weights] == [w.shape for w in model.weights]
+    assert not np.array_equal(clone.get_weights()[0], model.get_weights()[0])
+
+
+def test_backend_clear_session_restarts_layer_names() -> None:
+    keras.backend.clear_session()
+    assert keras.layers.Dense(1).name == "dense" and keras.layers.Dense(1).name == "dense_1"
+    assert keras.layers.Conv2D(1, 1).name == "conv2d" and keras.layers.BatchNormalization().name == "batch_norm"

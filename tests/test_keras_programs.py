@@ -1,0 +1,138 @@
+"""Keras-style programs (tests/keras_programs/, each importing only ``from nnscratch import keras``) run as
+scripts; their results are checked against what the same program reaches on Keras 3.
+
+Keras figures are the published ones of the keras-io originals these programs follow (CPU/GPU logs on
+keras.io), stated next to each check; where epochs or data are cut for time the threshold is set below
+Keras's full-run figure accordingly and says so. Programs that need MNIST skip without NNSCRATCH_DATA.
+"""
+
+from __future__ import annotations
+
+import os
+import runpy
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from nnscratch.datasets import DatasetError, load_mnist
+
+PROGRAMS = Path(__file__).parent / "keras_programs"
+
+
+@pytest.fixture(scope="module")
+def mnist_available() -> None:
+    folder = os.environ.get("NNSCRATCH_DATA")
+    if not folder:
+        pytest.skip("MNIST not found: set NNSCRATCH_DATA to the folder of the four MNIST .gz files")
+    try:
+        load_mnist(folder)
+    except DatasetError as exc:
+        pytest.skip(f"MNIST not found in NNSCRATCH_DATA={folder}: {exc}")
+
+
+def run(name: str) -> dict[str, Any]:
+    """Run a program as ``__main__``; its global variables come back for the checks."""
+    return runpy.run_path(str(PROGRAMS / name), run_name="__main__")
+
+
+def test_only_keras_is_imported_as_keras() -> None:
+    for program in PROGRAMS.glob("*.py"):
+        lines = [ln for ln in program.read_text().splitlines() if "nnscratch" in ln and ln.startswith(("from", "import"))]
+        assert all(ln.startswith("from nnscratch import keras") or ln.startswith("from nnscratch.keras import")
+                   for ln in lines), (program.name, lines)
+
+
+@pytest.mark.slow
+def test_mnist_convnet(mnist_available: None) -> None:
+    g = run("mnist_convnet.py")
+    loss, accuracy = g["score"]
+    # Keras (keras-io "Simple MNIST convnet" log): val_accuracy 0.977 after epoch 1, test accuracy 0.991 after 15.
+    assert accuracy >= 0.97 and loss < 0.1
+    assert g["history"].history["val_accuracy"][0] >= 0.97
+
+
+@pytest.mark.slow
+def test_functional_api(mnist_available: None) -> None:
+    g = run("functional_api.py")
+    loss, accuracy = g["test_scores"]
+    # Keras (keras-io "The Functional API", same program, 2 epochs): test accuracy 0.96, test loss 0.13.
+    assert accuracy >= 0.955 and loss < 0.16
+    assert g["reloaded_predictions"].shape == (100, 10)
+    np.testing.assert_allclose(g["ensemble_out"], g["members_mean"], rtol=1e-5, atol=1e-6)
+    assert [f.shape for f in g["features"]] == [(5, 64), (5, 64), (5, 10)]
+
+
+@pytest.mark.slow
+def test_training_with_builtin_methods(mnist_available: None) -> None:
+    g = run("training_builtin.py")
+    loss, accuracy = g["results"]
+    # Keras (keras-io "Training & evaluation with the built-in methods", 2 epochs of 50000):
+    # val_sparse_categorical_accuracy 0.96 after epoch 2, test accuracy 0.96.
+    assert accuracy >= 0.95 and loss < 0.2
+    assert g["history"].history["val_sparse_categorical_accuracy"][-1] >= 0.95
+    assert g["predictions"].shape == (3, 10)
+    assert set(g["custom_history"].history) == {"loss", "mean_predicted_max"}
+    assert g["saved_files"] and all(f.startswith("mymodel_") and f.endswith(".keras") for f in g["saved_files"])
+    assert g["optimizer"].learning_rate == pytest.approx(0.1)
+
+
+def test_custom_callbacks(mnist_available: None) -> None:
+    g = run("custom_callbacks.py")
+    hooks = [h for h, _ in g["calls"]]
+    # Keras's order: train begin, epoch begin, train batches, the validation pass inside fit, epoch end, train end.
+    first_test = hooks.index("on_test_begin")
+    assert hooks[:3] == ["on_train_begin", "on_epoch_begin", "on_train_batch_begin"]
+    assert hooks.index("on_train_batch_end") < first_test < hooks.index("on_epoch_end") < hooks.index("on_train_end")
+    assert ("on_epoch_end", ["loss", "mean_absolute_error", "val_loss", "val_mean_absolute_error"]) in g["calls"]
+    assert ("on_train_batch_end", ["loss", "mean_absolute_error"]) in g["calls"]
+    assert hooks[hooks.index("on_predict_begin") - 1] == "on_test_end" and hooks[-1] == "on_predict_end"
+    assert hooks.count("on_predict_batch_end") == 8  # 1000 samples in batches of 128
+    assert len(g["batch_losses"]) == 16
+    # Keras: the loss stops improving within a few epochs, long before 30
+    assert g["stopper"].stopped_epoch > 0 and len(g["history"].epoch) < 30
+    assert g["final_lr"] == pytest.approx(0.01)
+
+
+def test_sequential_model() -> None:
+    g = run("sequential_model.py")
+    assert g["features"].shape == (2, 2, 2, 8)
+    assert [f.shape for f in g["all_features"]] == [(2, 16, 16, 8), (2, 14, 14, 8), (2, 4, 4, 8), (2, 2, 2, 8),
+                                                    (2, 8), (2, 10)]
+    for before, after in zip(g["frozen_before"], g["model"].layers[0].get_weights()):
+        np.testing.assert_array_equal(before, after)
+    assert not np.array_equal(g["head_before"][0], g["model"].layers[-1].get_weights()[0])
+    assert "dense" in g["summary"] and "(None, 2)" in g["summary"]
+
+
+def test_transfer_learning_freezing() -> None:
+    g = run("transfer_freezing.py")
+    assert g["dense_counts"] == (2, 2, 0)  # Keras: weights 2, trainable 2, non-trainable 0
+    assert g["bn_counts"] == (4, 2, 2)  # Keras: gamma, beta trainable; moving mean/variance not
+    assert g["frozen_counts"] == (2, 0, 2)
+    for before, after in zip(g["base_before"], g["base_after_head_training"]):
+        np.testing.assert_array_equal(before, after)  # frozen base: not even BatchNorm's moving statistics move
+    assert g["head_accuracy"] >= 0.8
+    assert any(not np.array_equal(a, b) for a, b in zip(g["base_after_head_training"], g["base_after_fine_tuning"]))
+
+
+@pytest.mark.xfail(strict=False, reason="custom layers written with call()/add_weight() need the autodiff wiring "
+                                        "of custom layers (lead's work)")
+def test_custom_layer() -> None:
+    g = run("custom_layer.py")
+    assert g["accuracy"] >= 0.9
+
+
+@pytest.mark.xfail(strict=False, reason="Metric state variables (add_weight/assign_add) and Model subclasses with "
+                                        "call() are not in nnscratch yet")
+def test_custom_metric_and_subclassed_model() -> None:
+    g = run("custom_metric_and_model.py")
+    assert g["history"].history["categorical_true_positives"][-1] > 200
+
+
+@pytest.mark.xfail(strict=False, reason="Embedding, Conv1D, LayerNormalization and GlobalMaxPooling1D come with "
+                                        "the new-layers work")
+def test_text_conv1d() -> None:
+    g = run("text_conv1d.py")
+    assert g["accuracy"] >= 0.8
