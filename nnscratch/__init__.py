@@ -33,7 +33,7 @@ from .models.ensemble import Ensemble
 from .models.loading import load_model
 from .models.model import Model
 from .models.sequential import Sequential
-from .training import callbacks, checkpoint, huber, losses, metrics, optimizers, parallel, schedules
+from .training import callbacks, checkpoint, losses, metrics, optimizers, parallel, schedules
 from .training.callbacks import Callback, EarlyStopping, LearningRateScheduler, ModelCheckpoint
 from .training.checkpoint import Checkpoint
 from .training.history import History

@@ -249,7 +249,8 @@ INITIALIZERS: dict[str, type[Initializer]] = {
     for cls in (Zeros, Ones, Constant, Uniform, Normal, ScaledNormal, VarianceScaling,
                 GlorotUniform, GlorotNormal, HeUniform, HeNormal, LeCunNormal)
 }
-ALIASES = {"xavier_uniform": "glorot_uniform", "xavier_normal": "glorot_normal", "normal_fan_in": "lecun_normal"}
+ALIASES = {"xavier_uniform": "glorot_uniform", "xavier_normal": "glorot_normal", "normal_fan_in": "lecun_normal",
+           "random_normal": "normal", "random_uniform": "uniform"}  # Keras's names, same defaults
 
 
 def from_config(config: dict[str, Any]) -> Initializer:

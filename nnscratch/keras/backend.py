@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from ..core import layer as _layer
+from ..core import naming as _naming
 from ._names import module_getattr
 
 
 def clear_session() -> None:
     """Start layer names from scratch again (``dense``, ``dense_1``... as in a new session)."""
-    _layer._name_counts.clear()
+    _naming._name_counts.clear()
 
 
 def floatx() -> str:

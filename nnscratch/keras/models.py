@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..core.layer import from_config, to_config
+from ..core.registry import from_config, to_config
 from ..models.loading import load_model
 from ..models.model import Model
 from ..models.sequential import Sequential

@@ -1,6 +1,6 @@
 """A custom layer the way keras-io's guides write one: add_weight in build, call with keras.ops, get_config,
-used in a functional model, trained, saved and reloaded with custom_objects. Needs layers written with
-``call`` only (autodiff through keras.ops), which nnscratch does not have yet."""
+used in a functional model, trained, saved and reloaded with custom_objects (the layer has no backward:
+nnscratch differentiates its call through keras.ops)."""
 
 import os
 import tempfile
