@@ -33,7 +33,7 @@ y = (x.sum(axis=1) > 2).astype("float32")
 inputs = keras.Input((4,))
 outputs = keras.layers.Dense(1, activation="sigmoid")(CustomDense(10)(inputs))
 model = keras.Model(inputs, outputs)
-model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.01), loss="binary_crossentropy", metrics=["accuracy"])
 model.fit(x, y, epochs=30, batch_size=32, verbose=0)
 accuracy = model.evaluate(x, y, verbose=0)[1]
 
