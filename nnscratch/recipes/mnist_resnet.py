@@ -19,15 +19,16 @@ The network (``build_resnet`` with its defaults), inputs ``(N, 28, 28, 1)`` chan
 convolutions on a branch that an ``Add`` joins to the identity shortcut. Each stage first changes the width
 with one conv-bn-relu, so every shortcut is an identity (no projection needed).
 
-Training (``train_resnet``): softmax cross-entropy (fused with the Softmax layer), Adam with a cosine decay
-per step to 1% of the initial rate, batch 128, on all the training images given; the test images are only
-used once, for the final accuracy.
+Training (``train_resnet``): softmax cross-entropy (fused with the Softmax layer), Adam at 6e-3 with a cosine
+decay per step to 1% of it, batch 128, 4 epochs, on all the training images given; the test images are only
+used once, for the final accuracy. 116,602 trainable weights.
 """
 
 from __future__ import annotations
 
 import time
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -36,7 +37,7 @@ from nnscratch.core.errors import InvalidValueError, ShapeError
 
 CLASSES = 10
 DEFAULTS: dict[str, Any] = {"widths": (16, 32, 64), "blocks": (0, 1, 1), "shift": 2, "epochs": 4,
-                            "batch_size": 128, "lr": 3e-3, "final_lr_fraction": 0.01}
+                            "batch_size": 128, "lr": 6e-3, "final_lr_fraction": 0.01}
 
 
 def conv_bn(h: nn.SymbolicTensor, filters: int, relu: bool = True) -> nn.SymbolicTensor:
