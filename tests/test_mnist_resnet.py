@@ -92,7 +92,10 @@ def test_recipe_reaches_99_4_percent_on_real_mnist():
         data = load_mnist()
     except MissingFileError as exc:
         pytest.skip(f"real MNIST needed (set NNSCRATCH_DATA to the folder with the four MNIST .gz files): {exc}")
-    result = rn.train_resnet(data.x_train, data.y_train, data.x_test, data.y_test, seed=0)
-    assert len(data.x_train) == 60000 and len(data.x_test) == 10000
+    from nnscratch.recipes.mnist import train_mnist
+
+    # what `python examples/train_mnist.py --model resnet` (and `nnscratch train-mnist --model resnet`) runs
+    result = train_mnist(model="resnet", data=data, seed=0).summary
+    assert result["train_samples"] == 60000 and result["test_samples"] == 10000
     assert result["epochs"] == rn.DEFAULTS["epochs"]
     assert result["test_accuracy"] >= 0.994, result["test_accuracy"]

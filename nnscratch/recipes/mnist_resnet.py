@@ -45,8 +45,8 @@ DEFAULTS: dict[str, Any] = {"widths": (16, 32, 64), "blocks": (0, 1, 1), "shift"
 
 def conv_bn(h: nn.SymbolicTensor, filters: int, relu: bool = True) -> nn.SymbolicTensor:
     """3x3 "same" convolution (no bias), BatchNorm and, when ``relu``, ReLU: ``(N, H, W, C) -> (N, H, W, filters)``."""
-    h = nn.Conv2D(filters, 3, padding="same", use_bias=False)(h)
-    h = nn.BatchNorm()(h)
+    h = nn.Conv2D(filters, 3, padding="same", use_bias=False, kernel_initializer="he_normal")(h)
+    h = nn.BatchNorm(momentum=0.9, epsilon=1e-5)(h)
     return nn.ReLU()(h) if relu else h
 
 
@@ -117,7 +117,7 @@ def train_resnet(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, y
     history = model.fit(xtr, y_train, epochs=epochs, batch_size=batch_size, shuffle=True,
                         verbose=2 if verbose else 0)
     seconds = time.perf_counter() - start
-    scores = model.evaluate(xte, y_test, batch_size=500)
+    scores = model.evaluate(xte, y_test, batch_size=500, return_dict=True)
     return {"test_accuracy": float(scores["accuracy"]), "test_loss": float(scores["loss"]), "epochs": epochs,
             "seconds": seconds, "seed": seed, "batch_size": batch_size, "lr": lr,
             "params": sum(p.data.size for p in model.trainable_weights), "history": history.to_dict(), "model": model}
