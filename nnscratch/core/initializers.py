@@ -34,6 +34,7 @@ from typing import Any, Callable, ClassVar, Sequence, Union
 
 import numpy as np
 
+from .limits import claim
 from .errors import InvalidTypeError, InvalidValueError, ShapeError
 from .validation import from_named_config, lookup
 
@@ -76,6 +77,7 @@ class Initializer:
             raise ShapeError(f"shape must be a tuple of integers, got {shape!r}") from exc
         if any(n < 0 for n in shape):
             raise ShapeError(f"shape must not have negative sizes, got {shape}")
+        claim(shape)  # while a model file is loaded: no more weights than the file holds
         fan_in, fan_out = compute_fans(shape)
         values = self.sample(shape, fan_in, fan_out, np.random if rng is None else rng)
         return np.asarray(values, dtype=np.dtype(dtype), order="C")
