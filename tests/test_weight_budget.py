@@ -58,3 +58,36 @@ def test_a_graph_model_file_loads_within_its_own_budget(tmp_path: Path) -> None:
     model = nn.Model(x, nn.Add()([d(x), d(d(x))]))
     again = nn.load_model(model.save(tmp_path / "g.npz"))  # a shared layer's weights are counted once
     np.testing.assert_array_equal(again.predict(np.ones((2, 3), np.float32)), model.predict(np.ones((2, 3), np.float32)))
+
+
+def test_a_version_1_file_still_loads(tmp_path: Path) -> None:
+    """Files written by nnscratch 0.1 (format version 1: a chain, no layer names) load and predict the same."""
+    model = nn.Sequential([nn.Dense(4, activation="relu"), nn.Dense(2), nn.Softmax()], seed=0)
+    model.build((3,))
+    path = model.save(tmp_path / "v1.npz")
+
+    def as_version_1(record: dict) -> None:
+        record["version"] = 1
+        for layer in record["model"]["config"]["layers"]:
+            layer.pop("name", None)
+            if isinstance(layer["config"].get("activation"), dict):
+                layer["config"]["activation"].pop("name", None)
+
+    rewrite(path, as_version_1)
+    x = np.random.default_rng(0).standard_normal((5, 3)).astype(np.float32)
+    np.testing.assert_array_equal(nn.load_model(path).predict(x), model.predict(x))
+    rewrite(path, lambda r: r.update(version=3))
+    with pytest.raises(ModelFileError, match="model format version 3; this nnscratch reads versions 1, 2"):
+        nn.load_model(path)
+
+
+def test_a_file_naming_an_unregistered_class_is_refused(tmp_path: Path) -> None:
+    class Mine(nn.Dense):  # defined outside nnscratch: not buildable from a file unless registered
+        pass
+
+    x = nn.Input(shape=(3,))
+    model = nn.Model(x, Mine(2)(x))
+    path = model.save(tmp_path / "mine.npz")
+    with pytest.raises(ModelFileError, match="unknown layer class 'Mine'.*register_layer"):
+        nn.load_model(path)
+    assert nn.load_model(path, custom_objects={"Mine": Mine}).predict(np.ones((1, 3), np.float32)).shape == (1, 2)
