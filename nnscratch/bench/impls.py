@@ -8,5 +8,6 @@ NUMPY_CLASSIC = "numpy per-sample (classic)"
 NUMPY_VEC = "numpy vectorized script"
 TORCH = "torch"
 SKLEARN = "sklearn MLPClassifier"
+OURS_OPS = "nnscratch, Dense written with ops"
 
-IMPL_ORDER = [OURS, OURS_STEP, NUMPY_CLASSIC, NUMPY_VEC, TORCH, SKLEARN]
+IMPL_ORDER = [OURS, OURS_STEP, OURS_OPS, NUMPY_CLASSIC, NUMPY_VEC, TORCH, SKLEARN]
