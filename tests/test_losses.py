@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 import nnscratch as nn
-from nnscratch.training import losses
 from nnscratch.core.errors import InvalidValueError, ShapeError
+from nnscratch.training import losses
 from nnscratch.utils.gradcheck import check_loss
 
 rng = np.random.default_rng(0)
