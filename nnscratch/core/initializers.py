@@ -30,14 +30,15 @@ from __future__ import annotations
 import math
 import numbers
 import operator
-from typing import Any, Callable, ClassVar, Sequence, Union
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 
 from .errors import InvalidTypeError, InvalidValueError, ShapeError
 from .validation import from_named_config, lookup
 
-RNG = Union[np.random.Generator, np.random.RandomState]
+RNG = np.random.Generator | np.random.RandomState
 
 
 def _check(name: str, value: object, expected: str, ok: Callable[[float], bool]) -> float:

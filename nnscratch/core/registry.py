@@ -34,7 +34,8 @@ def to_config(layer: Layer) -> dict[str, Any]:
 
 def from_config(spec: dict[str, Any]) -> Layer:
     """Rebuild an (unbuilt) layer from ``to_config`` output; only registered, concrete classes are created."""
-    if not isinstance(spec, dict) or not isinstance(spec.get("class"), str) or not isinstance(spec.get("config", {}), dict):
+    if (not isinstance(spec, dict) or not isinstance(spec.get("class"), str)
+            or not isinstance(spec.get("config", {}), dict)):
         raise ModelFileError(f"a layer entry must look like {{'class': name, 'config': {{...}}}}, got {spec!r:.200}")
     cls = Layer.registry.get(spec["class"])
     if cls is None or cls.abstract:

@@ -6,7 +6,7 @@ graph has two workspaces, so one call's buffers never overwrite another's output
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

@@ -13,8 +13,9 @@ import glob
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any, Callable
+from typing import IO, Any
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
