@@ -16,10 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from ..core.errors import InvalidTypeError, InvalidValueError, ShapeError
-from .im2col import pair
 from ..core.call import Call
+from ..core.errors import InvalidTypeError, InvalidValueError, ShapeError
 from ..core.layer import Layer
+from .im2col import pair
 
 FLIP_MODES = ("horizontal", "vertical", "horizontal_and_vertical")
 FILL_MODES = ("reflect", "constant", "nearest")

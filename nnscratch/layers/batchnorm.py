@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from ..core.errors import InvalidValueError, ShapeError
 from ..core.call import Call
+from ..core.errors import InvalidValueError, ShapeError
 from ..core.layer import Layer
 from ..core.parameter import Parameter
 

@@ -7,16 +7,29 @@ from typing import Any
 import numpy as np
 
 from ..core import initializers
-from ..core.regularizers import Penalized
-from .im2col import Pair, blocked_inner, blocked_matmul, check_padding, col2im, column_layout, conv_geometry, gather, im2col, pair, patch_index, pixel_pieces
 from ..core.call import Call
 from ..core.errors import InvalidValueError
 from ..core.layer import Layer
-from ..core.registry import from_config, to_config
-from ..core.workspace import Workspace
 from ..core.parameter import Parameter
+from ..core.registry import from_config, to_config
+from ..core.regularizers import Penalized
 from ..core.validation import positive_int
+from ..core.workspace import Workspace
 from . import activations
+from .im2col import (
+    Pair,
+    blocked_inner,
+    blocked_matmul,
+    check_padding,
+    col2im,
+    column_layout,
+    conv_geometry,
+    gather,
+    im2col,
+    pair,
+    patch_index,
+    pixel_pieces,
+)
 
 
 class Conv2D(Penalized, Layer):
@@ -206,8 +219,8 @@ class Conv2D(Penalized, Layer):
         col2im(dcols.reshape(kh * kw, n, oh, ow, c), self.kernel_size, self.strides, self.dilation, dxp)
         return dxp[:, top:top + h, left:left + w]
 
-    def _im2col(self, ws: Workspace, x: np.ndarray, pads: tuple[Pair, Pair], name: str, block: int, stride: Pair, out_hw: Pair,
-                ones_column: bool = False) -> np.ndarray:
+    def _im2col(self, ws: Workspace, x: np.ndarray, pads: tuple[Pair, Pair], name: str, block: int, stride: Pair,
+                out_hw: Pair, ones_column: bool = False) -> np.ndarray:
         """The column matrix of ``x`` zero-padded by ``pads``, in the reused buffer ``name``: one row per ``block``
         adjacent output pixels, a window of ``(KH, KW + block - 1)`` cells moved by ``block`` along the width;
         ``ones_column`` appends a column of ones (not with the gathered layout)."""

@@ -14,8 +14,8 @@ from ..core import initializers
 from ..core.call import Call
 from ..core.errors import InvalidValueError, ShapeError
 from ..core.layer import Layer
-from ..core.registry import from_config, to_config
 from ..core.parameter import Parameter
+from ..core.registry import from_config, to_config
 from ..core.validation import positive_int
 from . import activations
 from .checks import channels_last, sample_shape_error

@@ -7,12 +7,12 @@ from typing import Any
 import numpy as np
 
 from ..core import initializers
-from ..core.regularizers import Penalized
 from ..core.call import Call
 from ..core.errors import InvalidTypeError, ShapeError
 from ..core.layer import Layer
-from ..core.registry import from_config, to_config
 from ..core.parameter import Parameter
+from ..core.registry import from_config, to_config
+from ..core.regularizers import Penalized
 from ..core.validation import positive_int
 from . import activations
 
@@ -22,8 +22,8 @@ class Dense(Penalized, Layer):
 
     ``weight`` is ``(in_features, units)`` and ``bias`` ``(units,)``; ``in_features`` is inferred from the
     first input. ``activation`` (a name or layer) is applied after. ``kernel_regularizer``/``bias_regularizer``
-    (``"l2"``, ``keras.regularizers.L2(1e-4)``) add a weight penalty to the training loss. The initializer draws the weight as
-    ``(units, in_features)`` (the course's ``randn(out, in)`` order) and it is stored transposed, because
+    (``"l2"``, ``keras.regularizers.L2(1e-4)``) add a weight penalty to the training loss. The initializer draws
+    the weight as ``(units, in_features)`` (the course's ``randn(out, in)`` order) and it is stored transposed, because
     ``x @ W`` and ``x.T @ g`` with this layout are the fastest BLAS calls for both passes.
     """
 
@@ -58,7 +58,8 @@ class Dense(Penalized, Layer):
             raise ShapeError("Dense expects inputs of shape (batch, features), got (batch,): one number per sample; "
                              "reshape it to (batch, 1) with x.reshape(-1, 1)")
         if len(input_shape) != 1:
-            raise ShapeError(f"Dense expects inputs of shape (batch, features), got (batch, {', '.join(map(str, input_shape))}); add a Flatten layer first")
+            raise ShapeError("Dense expects inputs of shape (batch, features), got (batch, "
+                             f"{', '.join(map(str, input_shape))}); add a Flatten layer first")
         super().build(input_shape)
         drawn = self.kernel_initializer((self.units, input_shape[0]), self.rng, self.dtype)
         self.weight = Parameter(drawn.T)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import functools
 import numbers
-from typing import Callable
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided

@@ -80,7 +80,8 @@ class Multiply(_Merge):
 
     def backward_call(self, ctx: Call, grad_out: np.ndarray) -> list[np.ndarray]:
         xs = ctx.xs
-        return [functools.reduce(np.multiply, [x for j, x in enumerate(xs) if j != i], grad_out) for i in range(len(xs))]
+        return [functools.reduce(np.multiply, [x for j, x in enumerate(xs) if j != i], grad_out)
+                for i in range(len(xs))]
 
 
 class Average(_Merge):

@@ -7,12 +7,13 @@ so a saved model takes raw inputs (pixels / 255, say) and needs no separate prep
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
-from ..core.errors import InvalidValueError, NotBuiltError, ShapeError
 from ..core.call import Call
+from ..core.errors import InvalidValueError, NotBuiltError, ShapeError
 from ..core.layer import Layer
 from ..core.validation import as_float_array
 
@@ -42,7 +43,8 @@ class Normalization(Layer):
 
     def _set(self, mean: np.ndarray, std: np.ndarray) -> None:
         if mean.ndim != 1 or mean.shape != std.shape or not mean.size:
-            raise ShapeError(f"Normalization mean and std must be 1-D of equal length, got {mean.shape} and {std.shape}")
+            raise ShapeError(f"Normalization mean and std must be 1-D of equal length, got {mean.shape} and "
+                             f"{std.shape}")
         if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(std)) and np.all(std > 0)):
             raise InvalidValueError("Normalization mean must be finite and std finite and positive")
         self.mean, self.std = mean, std
@@ -52,7 +54,8 @@ class Normalization(Layer):
         """Measure ``mean`` and ``std`` per entry of the last axis of ``x`` ``(samples, ..., features)``."""
         x = as_float_array(x, "x", np.float64)
         if x.ndim < 2:
-            raise ShapeError(f"Normalization.adapt needs a batch of shape (samples, ..., features), got shape {x.shape}")
+            raise ShapeError("Normalization.adapt needs a batch of shape (samples, ..., features), got shape "
+                             f"{x.shape}")
         if self.input_shape is not None and x.shape[1:] != self.input_shape:
             raise ShapeError(f"Normalization was built for samples of shape {self.input_shape}, got {x.shape[1:]}")
         axes = tuple(range(x.ndim - 1))

@@ -8,7 +8,8 @@ ensemble is a graph model — one input, each member called on it, an ``Average`
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from ..core.errors import InvalidTypeError, InvalidValueError, ShapeError
 from ..core.graph import Graph
@@ -35,7 +36,8 @@ class Ensemble(Model):
         members = [from_config(m) if isinstance(m, dict) else m for m in members]
         for i, member in enumerate(members):
             if not isinstance(member, Model):
-                raise InvalidTypeError(f"Ensemble member {i} must be a Model (e.g. a Sequential), got {type(member).__name__}")
+                raise InvalidTypeError(f"Ensemble member {i} must be a Model (e.g. a Sequential), got "
+                                       f"{type(member).__name__}")
             if isinstance(member, Ensemble):
                 raise InvalidTypeError(f"Ensemble member {i} is an Ensemble: pass its members instead")
         if not members:

@@ -26,7 +26,8 @@ from ..core.layer import Layer
 from ..core.random import layer_rng, make_rng
 from ..core.tensor import SymbolicTensor
 from ..core.validation import as_targets
-from ..training import loop, trainer as trainer_mod
+from ..training import loop
+from ..training import trainer as trainer_mod
 from ..training.history import History
 from .summary import summary_text
 
