@@ -6,7 +6,8 @@ import inspect
 import math
 import os
 import string
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -154,7 +155,8 @@ class EarlyStopping(Callback):
             self.model.load_state_dict(self.best_state)
 
     def get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-        config = {"best": self.best, "best_epoch": self.best_epoch, "wait": self.wait, "stopped_epoch": self.stopped_epoch}
+        config = {"best": self.best, "best_epoch": self.best_epoch, "wait": self.wait,
+                  "stopped_epoch": self.stopped_epoch}
         return config, dict(self.best_state or {})
 
     def set_state(self, config: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
@@ -177,9 +179,11 @@ class ModelCheckpoint(Callback):
         if not isinstance(filepath, (str, os.PathLike)):
             raise InvalidTypeError(f"ModelCheckpoint filepath must be a path, got {filepath!r}")
         try:
-            fields = {name.split(".")[0].split("[")[0] for _, name, _, _ in string.Formatter().parse(str(filepath)) if name}
+            fields = {name.split(".")[0].split("[")[0]
+                      for _, name, _, _ in string.Formatter().parse(str(filepath)) if name}
         except ValueError as exc:
-            raise InvalidValueError(f"ModelCheckpoint filepath {str(filepath)!r} is not a valid format string: {exc}") from None
+            raise InvalidValueError(f"ModelCheckpoint filepath {str(filepath)!r} is not a valid format string: "
+                                    f"{exc}") from None
         self.filepath, self.monitor, self.save_best_only = str(filepath), monitor, bool(save_best_only)
         self.fields = fields
         self.better = _better(mode, monitor)
@@ -228,8 +232,10 @@ class LearningRateScheduler(Callback):
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any]) -> None:
         opt = self.model.optimizer
         lr = self.schedule(epoch, opt.lr) if self.takes_lr else self.schedule(epoch)
-        if isinstance(lr, bool) or not isinstance(lr, (int, float, np.integer, np.floating)) or not np.isfinite(lr) or lr <= 0:
-            raise InvalidValueError(f"LearningRateScheduler: schedule gave learning rate {lr!r} at epoch {epoch}; expected > 0")
+        if (isinstance(lr, bool) or not isinstance(lr, (int, float, np.integer, np.floating))
+                or not np.isfinite(lr) or lr <= 0):
+            raise InvalidValueError(f"LearningRateScheduler: schedule gave learning rate {lr!r} at epoch {epoch}; "
+                                    "expected > 0")
         opt.lr = float(lr)
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:

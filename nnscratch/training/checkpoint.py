@@ -31,19 +31,20 @@ import json
 import math
 import os
 import sys
+from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..core.errors import InvalidTypeError, InvalidValueError, NNScratchError, NotBuiltError
+from ..io.atomic import atomic_write, fsync_folder, remove_stale_temporaries
+from ..io.model_file import save_model
 from .callbacks import Callback
 from .checkpoint_format import callback_key, generators, rng_state, split_arrays
 from .checkpoint_state import TrainingState, latest_checkpoint, read_checkpoint, resolve  # noqa: F401
-from ..core.errors import InvalidTypeError, InvalidValueError, NNScratchError, NotBuiltError
 from .guards import diverged, weights_finite
 from .history import History
-from ..io.atomic import atomic_write, fsync_folder, remove_stale_temporaries
-from ..io.model_file import save_model
 
 if TYPE_CHECKING:
     from ..models.model import Model
@@ -61,7 +62,8 @@ def _compile_record(model: Model) -> dict[str, Any]:
     except (NNScratchError, TypeError, ValueError):
         optimizer = None  # e.g. a learning-rate schedule without get_config: resuming then needs compile() first
     names = model.trainer.metric_names
-    metrics = [m if isinstance(m, str) else getattr(m, "name", None) for m in (names if isinstance(names, list) else [])]
+    metrics = [m if isinstance(m, str) else getattr(m, "name", None)
+               for m in (names if isinstance(names, list) else [])]
     return {"loss": model.loss.get_config(), "optimizer": optimizer, "metrics": [m for m in metrics if m]}
 
 
@@ -148,7 +150,8 @@ class Checkpoint(Callback):
         if done % self.every and not self.model.stop_training and done != self.epochs:
             return
         if not weights_finite(self.model, with_optimizer=True):
-            diverged(self.model, self.model.trainer.snapshots, math.nan, epoch, None, 0, "the weights became NaN or inf although the loss stayed "
+            diverged(self.model, self.model.trainer.snapshots, math.nan, epoch, None, 0, "the weights became NaN or "
+                                                                                         "inf although the loss stayed "
                                  f"finite (checkpoint of epoch {done} not written)")
         path = save_checkpoint(self.model, self.path, epoch=done)
         self.last_written = (path, done)

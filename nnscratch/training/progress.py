@@ -50,7 +50,8 @@ class ProgressBar(Callback):
         eta = (now - self.start) / done * (self.steps - done)
         trainer = getattr(self.model, "trainer", None)
         logs = {**(logs or {}), **(trainer.metric_results() if trainer is not None else {})}
-        line = f"Epoch {self.epoch + 1}/{self.epochs} {done}/{self.steps} [{bar}] - {_format_logs(logs)} - ETA {_format_seconds(eta)}"
+        line = (f"Epoch {self.epoch + 1}/{self.epochs} {done}/{self.steps} [{bar}] - {_format_logs(logs)} "
+                f"- ETA {_format_seconds(eta)}")
         self.stream.write("\r" + line + "\033[K")
         self.stream.flush()
 

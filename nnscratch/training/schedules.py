@@ -13,7 +13,8 @@ from __future__ import annotations
 import bisect
 import math
 import numbers
-from typing import Any, Callable, ClassVar
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 from ..core.errors import InvalidTypeError, InvalidValueError
 from ..core.validation import build, from_named_config, lookup, positive_int
@@ -88,7 +89,8 @@ class ExponentialDecay(Schedule):
         return self.initial * self.decay_rate ** (step / self.decay_steps)
 
     def get_config(self) -> dict[str, Any]:
-        return {"name": self.name, "initial": self.initial, "decay_rate": self.decay_rate, "decay_steps": self.decay_steps}
+        return {"name": self.name, "initial": self.initial, "decay_rate": self.decay_rate,
+                "decay_steps": self.decay_steps}
 
 
 class CosineDecay(Schedule):

@@ -79,7 +79,8 @@ class Trainer:
     # ------------------------------------------------------------------ set-up
     def _resolve_losses(self, spec: Any, check_only: bool = False) -> Any:
         if isinstance(spec, (list, tuple)) or (isinstance(spec, dict) and "name" not in spec):
-            return [losses_mod.get(s) if s is not None else None for s in (spec.values() if isinstance(spec, dict) else spec)]
+            return [losses_mod.get(s) if s is not None else None
+                    for s in (spec.values() if isinstance(spec, dict) else spec)]
         return losses_mod.get(spec)
 
     def set_loss(self, loss: Any) -> None:
@@ -181,7 +182,8 @@ class Trainer:
         """Zero the gradients, forward/loss/backward (split across threads when the model allows), step."""
         for p in self.all_params:
             p.zero_grad()
-        threads = self.parallel.threads_for(len(xs[0])) if self.parallel is not None and self.sample_weight is None else 1
+        threads = (self.parallel.threads_for(len(xs[0])) if self.parallel is not None and self.sample_weight is None
+                   else 1)
         if threads > 1:
             value, outs = self.parallel.step(xs, ys, threads)
         else:
@@ -236,8 +238,9 @@ class Trainer:
         for i, metrics in enumerate(self.metrics):
             if not metrics:
                 continue
-            ys = np.concatenate([r[0][i] for r in self.recorded]) if len(self.recorded) > 1 else self.recorded[0][0][i]
-            outs = np.concatenate([r[1][i] for r in self.recorded]) if len(self.recorded) > 1 else self.recorded[0][1][i]
+            several = len(self.recorded) > 1
+            ys = np.concatenate([r[0][i] for r in self.recorded]) if several else self.recorded[0][0][i]
+            outs = np.concatenate([r[1][i] for r in self.recorded]) if several else self.recorded[0][1][i]
             probs = self.losses[i].to_probabilities(outs)
             for metric in metrics:
                 if metric.stateful:  # Keras's protocol: update_state over every recorded sample, then result
