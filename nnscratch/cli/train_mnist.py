@@ -28,7 +28,8 @@ def run(args: argparse.Namespace) -> int:
         say(f"model saved to {summary['saved']}")
     if args.plot:
         curves = plot_history(result.history, Path(args.plot))
-        conf = plot_confusion(result.confusion, curves.with_name(curves.stem + "_confusion" + (curves.suffix or ".png")),
+        conf = plot_confusion(result.confusion,
+                              curves.with_name(curves.stem + "_confusion" + (curves.suffix or ".png")),
                               title="MNIST test confusion matrix")
         summary["plots"] = [str(curves), str(conf)]
         say(f"plots written: {curves}, {conf}")
@@ -48,7 +49,8 @@ def add(commands: argparse._SubParsersAction, parents: list[argparse.ArgumentPar
     p.add_argument("--out", metavar="PATH", help="save the trained model here (.npz)")
     p.add_argument("--epochs", type=int, help=f"(default: mlp {mlp['epochs']}, cnn {cnn['epochs']})")
     p.add_argument("--batch-size", type=int, help=f"(default: mlp {mlp['batch_size']}, cnn {cnn['batch_size']})")
-    p.add_argument("--lr", type=float, help=f"initial Adam learning rate (default: mlp {mlp['lr']:g}, cnn {cnn['lr']:g})")
+    p.add_argument("--lr", type=float, help=f"initial Adam learning rate (default: mlp {mlp['lr']:g}, cnn "
+                                            f"{cnn['lr']:g})")
     p.add_argument("--seed", type=int, default=DEFAULTS["seed"], help="(default: %(default)s)")
     p.add_argument("--val", type=int, default=DEFAULTS["val"], metavar="N",
                    help="validation images, the last N of the training file (default: %(default)s)")

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from ..core.errors import DatasetError
 from .checksum import verify_file
+from .download import ENV_MIRROR, copy_verified, download
 from .files import KNOWN_FILES, expand_names
 from .paths import ENV_DATA, data_dir, find_file
-from .download import ENV_MIRROR, copy_verified, download
 
 _NAMES_HELP = f"files ({', '.join(KNOWN_FILES)}) or datasets (cat, mnist); default: all files"
 

@@ -19,9 +19,10 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator, Sequence
 from functools import partial
 from pathlib import Path
-from typing import IO, Iterator, Sequence
+from typing import IO
 
 from ..core.errors import DatasetError
 from .atomic import write_verified

@@ -210,9 +210,11 @@ def train_mnist(model: str = DEFAULTS["model"], *, data: Any = None, data_dir: s
     if progress is not None:
         callbacks.append(ProgressBar(stream=progress, interactive=progress.isatty()))
     start = time.perf_counter()
-    history = checkpoint.fit_with_checkpoints(recipe.model, recipe.x_train, recipe.y_train, checkpoint_dir=checkpoint_dir,
-                                              resume=resume, **recipe.fit_kwargs(), callbacks=callbacks, verbose=0)
-    if getattr(history, "interrupted", False):  # Ctrl-C: fit already said where it stopped and what the checkpoint holds
+    history = checkpoint.fit_with_checkpoints(recipe.model, recipe.x_train, recipe.y_train,
+                                              checkpoint_dir=checkpoint_dir, resume=resume, **recipe.fit_kwargs(),
+                                              callbacks=callbacks, verbose=0)
+    # Ctrl-C: fit already said where it stopped and what the checkpoint holds
+    if getattr(history, "interrupted", False):
         raise KeyboardInterrupt
     train_seconds = time.perf_counter() - start
     test = recipe.model.evaluate(recipe.x_test, recipe.y_test, return_dict=True)
