@@ -238,9 +238,9 @@ class Trainer:
         for i, metrics in enumerate(self.metrics):
             if not metrics:
                 continue
-            several = len(self.recorded) > 1
-            ys = np.concatenate([r[0][i] for r in self.recorded]) if several else self.recorded[0][0][i]
-            outs = np.concatenate([r[1][i] for r in self.recorded]) if several else self.recorded[0][1][i]
+            stacked = len(self.recorded) > 1
+            ys = np.concatenate([r[0][i] for r in self.recorded]) if stacked else self.recorded[0][0][i]
+            outs = np.concatenate([r[1][i] for r in self.recorded]) if stacked else self.recorded[0][1][i]
             probs = self.losses[i].to_probabilities(outs)
             for metric in metrics:
                 if metric.stateful:  # Keras's protocol: update_state over every recorded sample, then result
