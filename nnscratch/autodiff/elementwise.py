@@ -54,8 +54,8 @@ subtract = _binary("subtract", np.subtract, lambda g, n, x, y, o: (g, -g if n[1]
 multiply = _binary("multiply", np.multiply,
                    lambda g, n, x, y, o: (g * y if n[0] else None, g * x if n[1] else None), "x * y.")
 divide = _binary("divide", np.true_divide,
-                 lambda g, n, x, y, o: (g / y if n[0] else None, -g * o / y if n[1] else None), "x / y (true "
-                                                                                                "division).")
+                 lambda g, n, x, y, o: (g / y if n[0] else None, -g * o / y if n[1] else None),
+                 "x / y (true division).")
 true_divide = divide
 
 

@@ -7,7 +7,7 @@ never name an arbitrary importable class, an abstract base class, or anything th
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from .errors import InvalidTypeError, InvalidValueError, ModelFileError
 from .layer import Layer
@@ -44,7 +44,7 @@ def from_config(spec: dict[str, Any]) -> Layer:
     try:
         config = spec.get("config", {})
         # a class with its own from_config (graph models) rebuilds itself; others take the config as arguments
-        layer = cls.from_config(config) if "from_config" in vars(cls) else cls(**config)
+        layer = cast(Any, cls).from_config(config) if "from_config" in vars(cls) else cls(**config)
     except TypeError as exc:
         raise ModelFileError(f"bad configuration for layer {spec['class']}: {exc}") from None
     name = spec.get("name")

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 from .errors import DTypeError, InvalidTypeError, InvalidValueError, ShapeError
 
@@ -18,7 +19,7 @@ def _shape(shape: tuple[int, ...]) -> str:
     return "(batch" + "".join(f", {d}" for d in shape) + ")"
 
 
-def as_float_array(x: Any, name: str, dtype: np.dtype) -> np.ndarray:
+def as_float_array(x: Any, name: str, dtype: DTypeLike) -> np.ndarray:
     """``x`` as a non-empty, finite array of ``dtype`` with a batch axis (no copy when already right)."""
     if isinstance(x, (str, bytes, dict, set)) or x is None:
         raise DTypeError(f"{name} must be a numeric array of shape (samples, ...), got {type(x).__name__}")
@@ -99,7 +100,7 @@ def positive_int(value: Any, name: str, minimum: int = 1) -> int:
     return int(value)
 
 
-def real_number(value: Any, name: str, expected: str, ok: Callable[[float], bool] = lambda v: True) -> float:
+def real_number(value: Any, name: str, expected: str, ok: Callable[[Any], bool] = lambda v: True) -> float:
     """``value`` as a float if it is a finite real number satisfying ``ok``, else ``InvalidValueError``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise InvalidTypeError(f"{name} must be {expected}, got {value!r} ({type(value).__name__})")

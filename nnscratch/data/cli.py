@@ -9,6 +9,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from ..core.errors import DatasetError
 from .checksum import verify_file
@@ -20,7 +21,7 @@ _NAMES_HELP = f"files ({', '.join(KNOWN_FILES)}) or datasets (cat, mnist); defau
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # usage errors: one line, status 2
+    def error(self, message: str) -> NoReturn:  # usage errors: one line, status 2
         self.exit(2, f"error: {message} (see --help)\n")
 
 

@@ -164,12 +164,14 @@ def _check_record(config: Any, path: Path) -> None:
         raise ModelFileError(f"'{path}' has model format version {config.get('version')!r}; this nnscratch reads "
                              f"versions {', '.join(map(str, READABLE))}")
     shape = config.get("input_shape")
-    shapes = shape if isinstance(shape, list) and shape and all(isinstance(s, list) for s in shape) else [shape]
+    shapes: list[Any] = (shape if isinstance(shape, list) and shape and all(isinstance(s, list) for s in shape)
+                         else [shape])
     if not all(isinstance(s, list) and all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in s)
                for s in shapes):
         raise ModelFileError(f"'{path}' has a bad input_shape {config.get('input_shape')!r}")
-    if any(math.prod(s) * 8 > MAX_TENSOR_BYTES for s in shapes):
-        raise ModelFileError(f"'{path}' has an input_shape {shape} of {math.prod(shape)} values per sample, more "
+    big = [s for s in shapes if math.prod(s) * 8 > MAX_TENSOR_BYTES]
+    if big:  # (the first too big input's shape: the whole input_shape of a model with one input)
+        raise ModelFileError(f"'{path}' has an input_shape {big[0]} of {math.prod(big[0])} values per sample, more "
                              f"than the limit of {int(MAX_TENSOR_BYTES) // 8} "
                              "(nnscratch.io.model_file.MAX_TENSOR_BYTES)")
     if not isinstance(config.get("model"), dict):
