@@ -138,7 +138,7 @@ class RandomShift(_Augment):
         cols, col_ok = self._source(w, dx)
         # flat number of the source pixel of every output pixel, (N*H*W,)
         pixel = ((np.arange(n)[:, None, None] * h + rows[:, :, None]) * w + cols[:, None, :]).reshape(-1)
-        valid = None if row_ok is None else (row_ok[:, :, None] & col_ok[:, None, :])[..., None]
+        valid = None if row_ok is None or col_ok is None else (row_ok[:, :, None] & col_ok[:, None, :])[..., None]
         ctx.index = (pixel, valid)
         # one np.take of whole pixels (C values each): several times faster than fancy indexing by (n, i, j)
         out = np.take(x.reshape(-1, x.shape[3]), pixel, axis=0, mode="clip").reshape(x.shape)

@@ -76,6 +76,7 @@ class Dense(Penalized, Layer):
         """``x @ W + b`` ``(batch, units)``, before the activation."""
         self._ensure_built(x)
         ctx.x = x
+        assert self.weight is not None  # built
         z = np.dot(x, self.weight.data)
         if self.bias is not None:
             z += self.bias.data
@@ -83,6 +84,7 @@ class Dense(Penalized, Layer):
 
     def backward_linear(self, ctx: Call, g: np.ndarray) -> np.ndarray | None:
         """From dL/d(x @ W + b): the weight gradients (added), and dL/dx when ``ctx.input_grad``."""
+        assert self.weight is not None  # built
         self.weight.add_matmul(ctx.x.T, g)
         if self.bias is not None:
             self.bias.grad += g.sum(axis=0)
@@ -102,7 +104,7 @@ class Dense(Penalized, Layer):
             "units": self.units,
             "activation": to_config(self.activation),
             "use_bias": self.use_bias,
-            "kernel_initializer": self.kernel_initializer.get_config(),
-            "bias_initializer": self.bias_initializer.get_config(),
+            "kernel_initializer": initializers.serialize(self.kernel_initializer),
+            "bias_initializer": initializers.serialize(self.bias_initializer),
             **self.regularizer_config(),
         }

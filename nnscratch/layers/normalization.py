@@ -36,7 +36,8 @@ class Normalization(Layer):
         self.center, self.scale, self.epsilon = bool(center), bool(scale), float(epsilon)
         if (mean is None) != (std is None):
             raise InvalidValueError("Normalization needs both mean and std, or neither (then call adapt(x))")
-        self.mean = self.std = None
+        self.mean: np.ndarray | None = None
+        self.std: np.ndarray | None = None
         self._stats_key: tuple | None = None
         if mean is not None:
             self._set(np.asarray(mean, dtype=np.float64), np.asarray(std, dtype=np.float64))
@@ -85,11 +86,15 @@ class Normalization(Layer):
         a broadcast over a short last axis (3 channels) is several times slower than over whole samples."""
         key = (x.dtype, x.shape[1:])
         if self._stats_key != key:
-            self._stats = tuple(np.ascontiguousarray(np.broadcast_to(v, x.shape[1:]), dtype=x.dtype)
-                                for v in (self.mean, 1 / self.std))
+            assert self.mean is not None and self.std is not None  # forward checked that there are statistics
+            mean, inv_std = (np.ascontiguousarray(np.broadcast_to(v, x.shape[1:]), dtype=x.dtype)
+                             for v in (self.mean, 1 / self.std))
+            self._stats = (mean, inv_std)
             self._stats_key = key
         return self._stats
 
     def get_config(self) -> dict[str, Any]:
-        stats = {} if self.mean is None else {"mean": self.mean.tolist(), "std": self.std.tolist()}
+        stats: dict[str, Any] = {}
+        if self.mean is not None and self.std is not None:
+            stats = {"mean": self.mean.tolist(), "std": self.std.tolist()}
         return {**stats, "center": self.center, "scale": self.scale, "epsilon": self.epsilon}
