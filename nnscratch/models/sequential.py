@@ -89,7 +89,7 @@ class Sequential(Model):
                 self._build_chain(shape)
         return layer
 
-    def build(self, input_shape: Any) -> Sequential:
+    def build(self, input_shape: Any) -> Sequential:  # type: ignore[override]  # returns self, for chaining
         """Create every parameter for samples of shape ``input_shape`` (one pass of the layers' shapes)."""
         shape = sample_shape(input_shape)
         if self.graph is not None:

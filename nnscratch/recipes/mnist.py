@@ -165,12 +165,13 @@ class EpochTimer(Callback):
         self.seconds: list[float] = []
         self._start = 0.0
 
-    def on_epoch_begin(self, epoch: int, logs: dict[str, Any]) -> None:
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self._start = time.perf_counter()
 
-    def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
+    def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
         self.seconds.append(time.perf_counter() - self._start)
-        logs["time_s"] = self.seconds[-1]  # shown by the progress line after this callback
+        if logs is not None:
+            logs["time_s"] = self.seconds[-1]  # shown by the progress line after this callback
 
 
 @dataclass
