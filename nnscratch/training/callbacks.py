@@ -6,7 +6,7 @@ import inspect
 import math
 import os
 import string
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -117,6 +117,9 @@ class EarlyStopping(Callback):
     (a value to beat) and ``start_from_epoch`` (epochs not watched at first) are supported.
     """
 
+    best_state: dict[str, np.ndarray] | None  # set by on_train_begin
+    stopped_epoch: int | None
+
     def __init__(self, monitor: str = "val_loss", patience: int = 0, min_delta: float = 0.0,
                  mode: str = "auto", restore_best_weights: bool = False, verbose: int = 0,
                  baseline: float | None = None, start_from_epoch: int = 0) -> None:
@@ -130,16 +133,16 @@ class EarlyStopping(Callback):
         self.better = _better(mode, monitor)
         self.restore_best_weights = bool(restore_best_weights)
 
-    def on_train_begin(self, logs: dict[str, Any]) -> None:
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         self.best, self.best_epoch, self.wait, self.best_state = math.nan, -1, 0, None
         self.stopped_epoch = None
         if self.baseline is not None:
             self.best, self.best_epoch = float(self.baseline), -2  # to beat; no weights to restore yet
 
-    def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
+    def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
         if epoch < self.start_from_epoch:
             return
-        current = _monitored(logs, self.monitor, "EarlyStopping")
+        current = _monitored(logs or {}, self.monitor, "EarlyStopping")
         if self.best_epoch == -1 or self.better(current, self.best, self.min_delta):
             self.best, self.best_epoch, self.wait = current, epoch, 0
             if self.restore_best_weights:
@@ -150,7 +153,7 @@ class EarlyStopping(Callback):
             self.stopped_epoch = epoch
             self.model.stop_training = True
 
-    def on_train_end(self, logs: dict[str, Any]) -> None:
+    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         if self.restore_best_weights and self.best_state is not None:
             self.model.load_state_dict(self.best_state)
 
@@ -188,10 +191,11 @@ class ModelCheckpoint(Callback):
         self.fields = fields
         self.better = _better(mode, monitor)
 
-    def on_train_begin(self, logs: dict[str, Any]) -> None:
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         self.best = math.nan if self.threshold is None else float(self.threshold)
 
-    def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
+    def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
+        logs = {} if logs is None else logs
         if self.save_best_only:
             current = _monitored(logs, self.monitor, "ModelCheckpoint")
             if not (math.isnan(self.best) or self.better(current, self.best, 0.0)):
@@ -223,13 +227,14 @@ class LearningRateScheduler(Callback):
         if not callable(schedule):
             raise InvalidTypeError(f"LearningRateScheduler schedule must be a function of the epoch, got {schedule!r}")
         self.schedule = schedule
+        params: Mapping[str, inspect.Parameter]
         try:
             params = inspect.signature(schedule).parameters
         except (TypeError, ValueError):  # some builtins have no signature
             params = {}
         self.takes_lr = len(params) >= 2
 
-    def on_epoch_begin(self, epoch: int, logs: dict[str, Any]) -> None:
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         opt = self.model.optimizer
         lr = self.schedule(epoch, opt.lr) if self.takes_lr else self.schedule(epoch)
         if (isinstance(lr, bool) or not isinstance(lr, (int, float, np.integer, np.floating))
@@ -238,8 +243,9 @@ class LearningRateScheduler(Callback):
                                     "expected > 0")
         opt.lr = float(lr)
 
-    def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
-        logs["lr"] = float(self.model.optimizer.lr)
+    def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
+        if logs is not None:
+            logs["lr"] = float(self.model.optimizer.lr)
 
 
 class TerminateOnNaN(Callback):

@@ -122,10 +122,10 @@ class TrainingState:
         if model.optimizer is not None:
             saved_opt = self.compile.get("optimizer") or {}
             if saved_opt.get("name") not in (None, model.optimizer.name):
-                raise InvalidValueError(f"'{self.path}' was trained with optimizer '{saved_opt.get('name')}', the "
-                                        "model "
-                                        f"is compiled with '{model.optimizer.name}'; compile it like the checkpointed "
-                                        "run to resume it (or start anew from its weights with model.load_weights)")
+                raise InvalidValueError(f"'{self.path}' was trained with optimizer '{saved_opt.get('name')}', "
+                                        f"the model is compiled with '{model.optimizer.name}'; compile it like the "
+                                        "checkpointed run to resume it (or start anew from its weights with "
+                                        "model.load_weights)")
 
     def check_input(self, x: np.ndarray) -> None:
         saved = tuple(self.config["input_shape"])

@@ -204,6 +204,7 @@ def _run_epoch(model: Any, xs: list[np.ndarray], ys: list[np.ndarray], bs: int, 
         if order is None:
             xb = take(xs, slice(start, stop))
         else:
+            assert buffers is not None  # made by fit whenever it shuffles
             xb = [np.take(x, order[start:stop], axis=0, out=buf[: stop - start], mode="clip")
                   for x, buf in zip(xs, buffers)]
         yb = take(epoch_ys, slice(start, stop))
@@ -276,7 +277,7 @@ def predict(model: Any, x: Any, batch_size: int | None = None, callbacks: Iterab
     n = len(xs[0])
     bs = n if batch_size is None and n <= 1024 else _batch_size(batch_size, n, 1024)
     ctx = Call(training=False, input_grad=False)
-    parts = []
+    parts: list[list[np.ndarray]] = []
     cbs = as_callbacks(callbacks)
     for cb in cbs:
         cb.set_model(model)

@@ -341,7 +341,10 @@ def get(loss: str | Loss | dict[str, Any]) -> Loss:
     if isinstance(loss, Loss):
         return loss
     if callable(loss) and not isinstance(loss, type):
-        return FunctionLoss(loss)
+        name = getattr(loss, "__name__", None)
+        if name not in LOSSES:
+            return FunctionLoss(loss)
+        loss = name  # Keras's loss functions (keras.losses.mse...) name a built-in loss
     if isinstance(loss, dict):
         config = dict(loss)
         name = config.pop("name", None)
@@ -352,8 +355,6 @@ def get(loss: str | Loss | dict[str, Any]) -> Loss:
             return cls(**config)
         except TypeError as exc:
             raise InvalidValueError(f"bad config for loss '{name}': {exc}") from None
-    if callable(loss) and not isinstance(loss, type) and getattr(loss, "__name__", None) in LOSSES:
-        loss = loss.__name__  # Keras's loss functions (keras.losses.mse...) name a built-in loss
     if isinstance(loss, str):
         key = loss.lower().replace("-", "_")
         if key in LOSSES:

@@ -35,7 +35,7 @@ from .optimizer_args import Clipping, keras_arguments
 from .schedules import Schedule
 
 
-def _check(name: str, value: object, expected: str, ok: Callable[[float], bool]) -> float:
+def _check(name: str, value: object, expected: str, ok: Callable[[Any], bool]) -> float:
     """Return ``value`` as a float if it is a finite real number satisfying ``ok``, else raise."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or not ok(value):
         raise InvalidValueError(f"{name} must be {expected}, got {value!r}")
@@ -50,6 +50,7 @@ class Optimizer:
 
     name: ClassVar[str]
     decoupled_weight_decay: ClassVar[bool] = False
+    _schedule: Schedule | None
 
     def __init__(
         self, params: Iterable[Parameter] | None = None, lr: float | Schedule = 0.01, weight_decay: float = 0.0,
@@ -64,7 +65,7 @@ class Optimizer:
         self.params: list[Parameter] = []
         self.state: list[dict[str, np.ndarray]] = []
         self._scratch: dict[np.dtype, np.ndarray] = {}  # per dtype: (2, largest size) -> g, tmp
-        self._buffers: list[tuple[np.ndarray, np.ndarray]] = []
+        self._buffers: list[tuple[np.ndarray, ...]] = []  # per parameter: (g, tmp)
         self._attached = False
         if params is not None:
             self.attach(params)
@@ -93,8 +94,8 @@ class Optimizer:
         trainable: list[Parameter] = []
         for i, p in enumerate(params):
             if not isinstance(p, Parameter):
-                raise InvalidValueError(f"params must contain Parameter objects, got {type(p).__name__} at position "
-                                        f"{i}")
+                raise InvalidValueError(f"params must contain Parameter objects, "
+                                        f"got {type(p).__name__} at position {i}")
             if not np.issubdtype(p.data.dtype, np.floating):
                 raise DTypeError(f"parameter {i} has dtype {p.data.dtype}; optimizers need floating-point parameters")
             if p.trainable and not any(p is q for q in trainable):

@@ -32,6 +32,7 @@ class ProgressBar(Callback):
         self.width, self.refresh = width, refresh_seconds
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        assert logs is not None  # fit passes epochs and steps
         self.epochs, self.steps = logs["epochs"], logs["steps"]
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
@@ -57,6 +58,6 @@ class ProgressBar(Callback):
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
         elapsed = time.perf_counter() - self.start
-        line = f"Epoch {epoch + 1}/{self.epochs} - {_format_seconds(elapsed)} - {_format_logs(logs)}"
+        line = f"Epoch {epoch + 1}/{self.epochs} - {_format_seconds(elapsed)} - {_format_logs(logs or {})}"
         self.stream.write(("\r" + line + "\033[K\n") if self.interactive else line + "\n")
         self.stream.flush()

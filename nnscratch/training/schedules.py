@@ -20,7 +20,7 @@ from ..core.errors import InvalidTypeError, InvalidValueError
 from ..core.validation import build, from_named_config, lookup, positive_int
 
 
-def _check(name: str, value: object, expected: str, ok: Callable[[float], bool]) -> float:
+def _check(name: str, value: object, expected: str, ok: Callable[[Any], bool]) -> float:
     """Return ``value`` as a float if it is a finite real number satisfying ``ok``, else raise."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or not ok(value):
         raise InvalidValueError(f"{name} must be {expected}, got {value!r}")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import copy
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -26,6 +26,9 @@ from . import metrics as metrics_mod
 from . import optimizers
 from .parallel import DataParallel
 from .regularization import add_penalty_gradients, penalty, weighted_value
+
+if TYPE_CHECKING:
+    from .guards import Snapshots
 
 
 def per_output(spec: Any, names: list[str], what: str) -> list[Any]:
@@ -44,6 +47,8 @@ def per_output(spec: Any, names: list[str], what: str) -> list[Any]:
 
 class Trainer:
     """The compiled state of a model; ``model.trainer`` after ``compile``."""
+
+    snapshots: Snapshots | None  # set by fit: the last finite weights, put back when training diverges
 
     def __init__(self, model: Any, loss: Any, optimizer: Any, metrics: Any = (), loss_weights: Any = None,
                  **options: Any) -> None:
@@ -185,10 +190,12 @@ class Trainer:
         threads = (self.parallel.threads_for(len(xs[0])) if self.parallel is not None and self.sample_weight is None
                    else 1)
         if threads > 1:
+            assert self.parallel is not None  # threads > 1 comes from it
             value, outs = self.parallel.step(xs, ys, threads)
         else:
             value, outs = self.forward_backward(xs, ys)
         if math.isfinite(value):
+            assert self.optimizer is not None  # compile(optimizer=None) makes a model that only evaluates
             self.optimizer.step()
         self.last_outputs = outs
         self.update_metrics(ys, outs, value)
