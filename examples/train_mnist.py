@@ -1,18 +1,22 @@
 #!/usr/bin/env python
-"""Train a dense network (or, with ``--model cnn``, a small CNN) on all of MNIST; report its test accuracy.
+"""Train a dense network (``--model cnn``: a small CNN; ``--model resnet``: a residual network) on all of
+MNIST; report its test accuracy.
 
 ``--model mlp`` (default, >= 98.0%): 784-256-128-10 ReLU, softmax cross-entropy, Adam lr 1e-3
 cosine-decayed per step to 1% of it, batch 128, 10 epochs. ``--model cnn`` (>= 99.0%): two
 convolution blocks (the second with BatchNorm), Dense(128), Dense(10); Adam lr 3e-3, batch 64, 4
-epochs. ``--epochs``, ``--batch-size`` and ``--lr`` override the per-model defaults. The recipes are
-``nnscratch.recipes.mnist``.
+epochs. ``--model resnet`` (>= 99.4%): a functional-API network with BatchNorm and ``Add`` skip
+connections; Adam lr 6e-3, batch 128, 4 epochs. ``--epochs``, ``--batch-size`` and ``--lr`` override the
+per-model defaults. The recipes are ``nnscratch.recipes.mnist``.
 
-The first 55,000 training images train, the last 5,000 validate (``--val 0``: none); the 10,000 test
-images give the test accuracy, the confusion matrix and the per-class accuracy.
+The first 55,000 training images train, the last 5,000 validate (``--val 0``: none; ``--model resnet``
+trains on all 60,000); the 10,000 test images give the test accuracy, the confusion matrix and the
+per-class accuracy.
 
     python examples/train_mnist.py                                # files found as load_mnist() finds them
     python examples/train_mnist.py --data-dir /path/to/mnist --json result.json --plot curves.png
     python examples/train_mnist.py --model cnn --json cnn.json
+    python examples/train_mnist.py --model resnet --json resnet.json
 
 Exit status: 0 on success; 2 with one line on stderr for a user error (bad argument, missing or
 corrupt data, unwritable output); ``--debug`` shows the traceback instead. ``--no-verify`` skips the
@@ -60,8 +64,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--lr", type=float, help=f"initial Adam learning rate, cosine-decayed to 1%% of it "
                                             f"(default: mlp {mlp['lr']:g}, cnn {cnn['lr']:g})")
     p.add_argument("--seed", type=int, default=DEFAULTS["seed"], help="seed (default: %(default)s)")
-    p.add_argument("--val", type=int, default=DEFAULTS["val"], metavar="N",
-                   help="hold out the last N training images for validation (default: %(default)s; 0: none)")
+    p.add_argument("--val", type=int, default=None, metavar="N",
+                   help="hold out the last N training images for validation "
+                        "(default: 5000; resnet: 0, all images train; 0: none)")
     p.add_argument("--dtype", choices=["float32", "float64"], default=DEFAULTS["dtype"], help="(default: %(default)s)")
     p.add_argument("--limit", type=int, metavar="N", help="train on the first N training images only (smoke tests)")
     p.add_argument("--data-dir", metavar="DIR", help="folder with the four MNIST .gz files")

@@ -42,7 +42,8 @@ def run(args: argparse.Namespace) -> int:
 def add(commands: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
     mlp, cnn = MODEL_DEFAULTS["mlp"], MODEL_DEFAULTS["cnn"]
     p = commands.add_parser(NAME, help="train an MLP or a small CNN on MNIST",
-                            description="Train on the first 55,000 MNIST training images (the last 5,000 validate) "
+                            description="Train on the first 55,000 MNIST training images (the last 5,000 validate; "
+                                        "resnet: all 60,000) "
                                         "and test on the 10,000 test images. mlp: 784-256-128-10 (>= 98%); cnn: two "
                                         "convolution blocks (>= 99%).", parents=parents)
     p.add_argument("--model", choices=MODELS, default=DEFAULTS["model"], help="(default: %(default)s)")
@@ -52,8 +53,8 @@ def add(commands: argparse._SubParsersAction, parents: list[argparse.ArgumentPar
     p.add_argument("--lr", type=float, help=f"initial Adam learning rate (default: mlp {mlp['lr']:g}, cnn "
                                             f"{cnn['lr']:g})")
     p.add_argument("--seed", type=int, default=DEFAULTS["seed"], help="(default: %(default)s)")
-    p.add_argument("--val", type=int, default=DEFAULTS["val"], metavar="N",
-                   help="validation images, the last N of the training file (default: %(default)s)")
+    p.add_argument("--val", type=int, default=None, metavar="N",
+                   help="validation images, the last N of the training file (default: 5000; resnet: 0)")
     p.add_argument("--limit", type=int, metavar="N", help="train on the first N training images only")
     p.add_argument("--data-dir", metavar="DIR", help="folder with the four MNIST .gz files")
     p.add_argument("--no-verify", action="store_true", help="do not compare the files' SHA-256 with the originals")

@@ -36,6 +36,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .errors import InvalidTypeError, InvalidValueError, ShapeError
+from .limits import claim
 from .validation import from_named_config, lookup
 
 RNG = np.random.Generator | np.random.RandomState
@@ -76,6 +77,7 @@ class Initializer:
             raise ShapeError(f"shape must be a tuple of integers, got {dims!r}") from exc
         if any(n < 0 for n in sizes):
             raise ShapeError(f"shape must not have negative sizes, got {sizes}")
+        claim(sizes)  # while a model file is loaded: no more weights than the file holds
         fan_in, fan_out = compute_fans(sizes)
         values = self.sample(sizes, fan_in, fan_out, np.random if rng is None else rng)
         return np.asarray(values, dtype=np.dtype(dtype), order="C")

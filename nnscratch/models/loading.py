@@ -6,6 +6,7 @@ import os
 from typing import Any
 
 from ..core.errors import ModelFileError, NNScratchError
+from ..core.limits import weight_budget
 from ..core.registry import from_config
 from ..io.model_file import read_model_file, weights_of
 from ..training import losses
@@ -47,15 +48,13 @@ def load_model(path: str | os.PathLike, custom_objects: dict[str, Any] | None = 
 
 def _load_model(path: str | os.PathLike, compile: bool) -> Model:
     config, arrays = read_model_file(path)
-    model = model_from_record(config, path)
+    weights = weights_of(arrays)
+    # the architecture may create no more weight values than the file holds: checked before allocating
+    with weight_budget(sum(a.size for a in weights.values())):
+        model = model_from_record(config, path)
+        _build(model, config, path)
     try:
-        model.build(_input_shape_of(config["input_shape"]))
-    except (NNScratchError, ValueError, TypeError, OverflowError, NotImplementedError) as exc:
-        why = str(exc) or "a layer in it cannot be built"
-        raise ModelFileError(f"'{path}': the architecture in the file cannot take inputs of shape "
-                             f"{_input_shape_of(config['input_shape'])}: {why}") from None
-    try:
-        model.load_state_dict(weights_of(arrays))
+        model.load_state_dict(weights)
     except ModelFileError as exc:
         raise ModelFileError(f"'{path}': {exc}") from None
     if config.get("loss") and compile:
@@ -64,3 +63,14 @@ def _load_model(path: str | os.PathLike, compile: bool) -> Model:
         except (NNScratchError, ValueError, TypeError) as exc:
             raise ModelFileError(f"'{path}' has an invalid loss record: {exc}") from None
     return model
+
+
+def _build(model: Model, config: dict[str, Any], path: Any) -> None:
+    try:
+        model.build(_input_shape_of(config["input_shape"]))
+    except ModelFileError as exc:
+        raise ModelFileError(f"'{path}': {exc}") from None
+    except (NNScratchError, ValueError, TypeError, OverflowError, NotImplementedError) as exc:
+        why = str(exc) or "a layer in it cannot be built"
+        raise ModelFileError(f"'{path}': the architecture in the file cannot take inputs of shape "
+                             f"{_input_shape_of(config['input_shape'])}: {why}") from None
