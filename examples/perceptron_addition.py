@@ -14,8 +14,8 @@ import time
 import numpy as np
 
 import nnscratch as nn
-from nnscratch.training import checkpoint
 from nnscratch.io.atomic import write_json
+from nnscratch.training import checkpoint
 
 try:
     from _cli import run
@@ -54,8 +54,9 @@ def main(args: argparse.Namespace) -> None:
     print(f"over all of [0, 0.5)^2 the max |error| is {full_err:.4f}: a sigmoid never reaches 0 or 1, so sums "
           "near 0 or 1 are where one neuron is least accurate")
     if args.json:
-        write_json(args.json, {"max_abs_error": max_err, "max_abs_error_full_range": full_err, "final_loss": history["loss"][-1],
-                               "train_seconds": seconds, "epochs": args.epochs, "seed": args.seed})
+        write_json(args.json, {"max_abs_error": max_err, "max_abs_error_full_range": full_err,
+                               "final_loss": history["loss"][-1], "train_seconds": seconds, "epochs": args.epochs,
+                               "seed": args.seed})
 
 
 if __name__ == "__main__":

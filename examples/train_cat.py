@@ -95,7 +95,8 @@ def main(args: argparse.Namespace) -> None:
     save = args.save or (DEFAULT_SAVE if model == "dense" and not args.no_save else None)
     if save:
         summary["saved"] = str(result.save(save))
-        print(f"model saved to {summary['saved']} (try: python examples/predict_image.py PHOTO --model {summary['saved']})")
+        print(f"model saved to {summary['saved']} (try: python examples/predict_image.py PHOTO --model "
+              f"{summary['saved']})")
     if plot:
         xlabel = "iteration" if model == "reference" else "epoch"
         summary["plot"] = str(plot_history(result.histories, plot, title=f"cat classifier, {model}", xlabel=xlabel))

@@ -59,18 +59,21 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--model", choices=MODELS, default=DEFAULTS["model"],
                    help=f"mlp: {ARCHITECTURES['mlp']} (default); cnn: {ARCHITECTURES['cnn']}")
     p.add_argument("--epochs", type=int, help=f"epochs (default: mlp {mlp['epochs']}, cnn {cnn['epochs']})")
-    p.add_argument("--batch-size", type=int, help=f"batch size (default: mlp {mlp['batch_size']}, cnn {cnn['batch_size']})")
+    p.add_argument("--batch-size", type=int, help=f"batch size (default: mlp {mlp['batch_size']}, cnn "
+                                                  f"{cnn['batch_size']})")
     p.add_argument("--lr", type=float, help=f"initial Adam learning rate, cosine-decayed to 1%% of it "
                                             f"(default: mlp {mlp['lr']:g}, cnn {cnn['lr']:g})")
     p.add_argument("--seed", type=int, default=DEFAULTS["seed"], help="seed (default: %(default)s)")
     p.add_argument("--val", type=int, default=None, metavar="N",
-                   help="hold out the last N training images for validation (default: 5000; resnet: 0, all images train; 0: none)")
+                   help="hold out the last N training images for validation "
+                        "(default: 5000; resnet: 0, all images train; 0: none)")
     p.add_argument("--dtype", choices=["float32", "float64"], default=DEFAULTS["dtype"], help="(default: %(default)s)")
     p.add_argument("--limit", type=int, metavar="N", help="train on the first N training images only (smoke tests)")
     p.add_argument("--data-dir", metavar="DIR", help="folder with the four MNIST .gz files")
     p.add_argument("--no-verify", action="store_true", help="do not compare the files' SHA-256 with the originals")
     p.add_argument("--save", metavar="PATH", help="save the trained model (.npz)")
-    p.add_argument("--plot", metavar="PATH", help="learning curves PNG (the confusion matrix goes to PATH_confusion.png)")
+    p.add_argument("--plot", metavar="PATH", help="learning curves PNG (the confusion matrix goes to "
+                                                  "PATH_confusion.png)")
     p.add_argument("--json", metavar="PATH", help="write the results as JSON (atomically)")
     p.add_argument("--quiet", action="store_true", help="no per-epoch lines")
     p.add_argument("--debug", action="store_true", help="show tracebacks for errors")
@@ -92,7 +95,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         print(f"model saved to {summary['saved']}")
     if args.plot:
         curves = plot_history(result.history, Path(args.plot))
-        conf = plot_confusion(result.confusion, curves.with_name(curves.stem + "_confusion" + (curves.suffix or ".png")),
+        conf = plot_confusion(result.confusion,
+                              curves.with_name(curves.stem + "_confusion" + (curves.suffix or ".png")),
                               title="MNIST test confusion matrix")
         summary["plots"] = [str(curves), str(conf)]
         print(f"plots written: {curves}, {conf}")

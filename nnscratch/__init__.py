@@ -10,24 +10,70 @@ from . import autodiff, ops
 from .core import initializers
 from .core.call import Call
 from .core.errors import (
-    DatasetError, DTypeError, ImageError, InvalidTypeError, InvalidValueError, ModelFileError, NNScratchError,
-    NotBuiltError, ShapeError, TrainingDivergedError,
+    DatasetError,
+    DTypeError,
+    ImageError,
+    InvalidTypeError,
+    InvalidValueError,
+    ModelFileError,
+    NNScratchError,
+    NotBuiltError,
+    ShapeError,
+    TrainingDivergedError,
 )
 from .core.layer import Layer, Module
-from .core.registry import register_layer
 from .core.parameter import Parameter
 from .core.random import set_random_seed
+from .core.registry import register_layer
 from .core.rewrites import register_fusion, register_loss_fusion
 from .core.tensor import Input, SymbolicTensor
 from .layers import (
-    ELU, GELU, Activation, Add, Average, AvgPool2D, BatchNorm, Concatenate, Conv2D, Dense, Dropout, Flatten,
-    GlobalAvgPool2D, Identity, Lambda, LeakyReLU, Maximum, MaxPool2D, Minimum, Multiply, Normalization, RandomFlip,
-    RandomShift, ReLU, Reshape, Sigmoid, Softmax, Subtract, Tanh,
-)
-from .layers import (
-    AveragePooling1D, AvgPool1D, Conv1D, Conv2DTranspose, Cropping2D, Embedding, GlobalAveragePooling1D,
-    GlobalAvgPool1D, GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPooling1D, GlobalMaxPooling2D, LayerNormalization,
-    MaxPool1D, MaxPooling1D, UpSampling2D, ZeroPadding2D,
+    ELU,
+    GELU,
+    Activation,
+    Add,
+    Average,
+    AveragePooling1D,
+    AvgPool1D,
+    AvgPool2D,
+    BatchNorm,
+    Concatenate,
+    Conv1D,
+    Conv2D,
+    Conv2DTranspose,
+    Cropping2D,
+    Dense,
+    Dropout,
+    Embedding,
+    Flatten,
+    GlobalAveragePooling1D,
+    GlobalAvgPool1D,
+    GlobalAvgPool2D,
+    GlobalMaxPool1D,
+    GlobalMaxPool2D,
+    GlobalMaxPooling1D,
+    GlobalMaxPooling2D,
+    Identity,
+    Lambda,
+    LayerNormalization,
+    LeakyReLU,
+    Maximum,
+    MaxPool1D,
+    MaxPool2D,
+    MaxPooling1D,
+    Minimum,
+    Multiply,
+    Normalization,
+    RandomFlip,
+    RandomShift,
+    ReLU,
+    Reshape,
+    Sigmoid,
+    Softmax,
+    Subtract,
+    Tanh,
+    UpSampling2D,
+    ZeroPadding2D,
 )
 from .models.ensemble import Ensemble
 from .models.loading import load_model

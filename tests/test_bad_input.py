@@ -10,8 +10,16 @@ import pytest
 
 import nnscratch as nn
 from nnscratch.core import initializers
+from nnscratch.core.errors import (
+    DTypeError,
+    InvalidTypeError,
+    InvalidValueError,
+    ModelFileError,
+    NNScratchError,
+    NotBuiltError,
+    ShapeError,
+)
 from nnscratch.training import losses, optimizers, schedules
-from nnscratch.core.errors import DTypeError, InvalidTypeError, InvalidValueError, ModelFileError, NNScratchError, NotBuiltError, ShapeError
 
 RNG = np.random.default_rng(0)
 X = RNG.standard_normal((20, 4))

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from nnscratch.core.errors import InvalidValueError, ShapeError
-from nnscratch.utils.gradcheck import check_module
 from nnscratch.layers import BatchNorm
+from nnscratch.utils.gradcheck import check_module
 
 SHAPES = [(6, 5), (3, 4, 5, 3), (2, 3, 1, 4)]
 

@@ -7,7 +7,6 @@ import pytest
 
 import nnscratch as nn
 from nnscratch.core.errors import InvalidValueError, ShapeError
-
 from nnscratch.recipes import cat_cnn
 from nnscratch.recipes.cat_dense import scale
 

@@ -15,8 +15,15 @@ import numpy as np
 import pytest
 
 import nnscratch as nn
-from nnscratch.training.checkpoint import LAST, add_arguments, fit_with_checkpoints, latest_checkpoint, read_checkpoint, save_checkpoint
 from nnscratch.core.errors import InvalidValueError, ModelFileError, NotBuiltError, ShapeError
+from nnscratch.training.checkpoint import (
+    LAST,
+    add_arguments,
+    fit_with_checkpoints,
+    latest_checkpoint,
+    read_checkpoint,
+    save_checkpoint,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -9,8 +9,8 @@ import pytest
 
 import nnscratch as nn
 from nnscratch.core.errors import DTypeError, InvalidValueError, ShapeError
-from nnscratch.utils.gradcheck import check_module
 from nnscratch.layers import BatchNorm, Conv2D, MaxPool2D
+from nnscratch.utils.gradcheck import check_module
 
 CONFIGS = [
     dict(filters=4, kernel_size=3),

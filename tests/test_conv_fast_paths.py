@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 import nnscratch as nn
-from nnscratch.utils.gradcheck import check_module
 from nnscratch.layers import Conv2D
 from nnscratch.layers.conv import add_block_grad, block_kernel
+from nnscratch.utils.gradcheck import check_module
 
 # Stride-1 configurations, which take the flipped-kernel input gradient.
 STRIDE_ONE = [

@@ -21,9 +21,9 @@ import pytest
 from PIL import Image
 
 import nnscratch as nn
-from nnscratch.datasets import DatasetError, load_cat, load_mnist
 from nnscratch.core.errors import ImageError, ModelFileError
 from nnscratch.data.image import load_image
+from nnscratch.datasets import DatasetError, load_cat, load_mnist
 
 
 # ----------------------------------------------------------------------------- model files

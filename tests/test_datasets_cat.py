@@ -10,8 +10,18 @@ import h5py
 import numpy as np
 import pytest
 
-from nnscratch.datasets import KNOWN_FILES, CatData, ChecksumError, DatasetError, KnownFile, MissingFileError, flatten_images, load_cat, scale_images
 from nnscratch.core.errors import DTypeError, ShapeError
+from nnscratch.datasets import (
+    KNOWN_FILES,
+    CatData,
+    ChecksumError,
+    DatasetError,
+    KnownFile,
+    MissingFileError,
+    flatten_images,
+    load_cat,
+    scale_images,
+)
 
 CLASSES = np.array([b"non-cat", b"cat"])
 

@@ -11,7 +11,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nnscratch.datasets import KNOWN_FILES, ChecksumError, DatasetError, KnownFile, MissingFileError, MnistData, load_mnist
+from nnscratch.datasets import (
+    KNOWN_FILES,
+    ChecksumError,
+    DatasetError,
+    KnownFile,
+    MissingFileError,
+    MnistData,
+    load_mnist,
+)
 
 NAMES = {
     ("train", "images"): "train-images-idx3-ubyte.gz",

@@ -8,19 +8,30 @@ import socket
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
-from nnscratch.datasets import (KNOWN_FILES, ChecksumError, DatasetError, DownloadError, KnownFile,
-                                MissingFileError, copy_verified, data_dir, download, find_file, search_dirs,
-                                verify_file)
 from nnscratch.data import paths as _paths
 from nnscratch.data.atomic import write_verified
 from nnscratch.data.cli import main
 from nnscratch.data.download import mirror_urls
+from nnscratch.datasets import (
+    KNOWN_FILES,
+    ChecksumError,
+    DatasetError,
+    DownloadError,
+    KnownFile,
+    MissingFileError,
+    copy_verified,
+    data_dir,
+    download,
+    find_file,
+    search_dirs,
+    verify_file,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 CONTENT = b"a tiny dataset file\n" * 200

@@ -162,6 +162,12 @@ def test_a_huge_input_shape_is_refused_before_anything_is_built(tmp_path):
     refused(path, r"input_shape \[1000000, 1000000\] of 1000000000000 values per sample, more than the limit")
 
 
+def test_a_huge_input_shape_of_one_input_of_several_is_refused(tmp_path):
+    path = tmp_path / "m.npz"
+    path.write_bytes(zip_of(model_members(record(input_shape=[[2], [10**6, 10**6]]))))
+    refused(path, r"input_shape \[1000000, 1000000\] of 1000000000000 values per sample, more than the limit")
+
+
 # ----------------------------------------------------------------------------- the JSON record
 def test_a_record_nested_200000_deep_is_refused_without_recursion(tmp_path):
     path = tmp_path / "m.npz"

@@ -5,7 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from nnscratch.layers.im2col import blocked_inner, blocked_matmul, column_layout, gather, im2col, patch_index, pixel_pieces, row_blocks
+from nnscratch.layers.im2col import (
+    blocked_inner,
+    blocked_matmul,
+    column_layout,
+    gather,
+    im2col,
+    patch_index,
+    pixel_pieces,
+    row_blocks,
+)
 
 
 @pytest.mark.parametrize("dtype, channels", [(np.float32, 8), (np.float32, 16), (np.float64, 4), (np.float64, 8),

@@ -157,3 +157,14 @@ def test_invalid_shape() -> None:
         init.he_normal((3, -1))
     with pytest.raises(ShapeError):
         init.he_normal((3.5, 2))
+
+
+def test_a_plain_function_initializer_trains_but_cannot_be_saved(tmp_path):
+    import nnscratch as nn
+    from nnscratch.core.errors import InvalidTypeError
+
+    model = nn.Sequential([nn.Dense(2, kernel_initializer=lambda shape, rng, dtype: np.ones(shape, dtype))])
+    assert model.predict(np.ones((1, 3), np.float32)).tolist() == [[3.0, 3.0]]
+    with pytest.raises(InvalidTypeError, match="plain function, which a model file cannot hold"):
+        model.save(tmp_path / "m.npz")
+    assert not list(tmp_path.iterdir())

@@ -15,7 +15,17 @@ from nnscratch.core.errors import InvalidValueError, NNScratchError
 def test_every_import_form_works_and_is_nnscratch_itself() -> None:
     import nnscratch.keras as k
     from nnscratch.keras import (  # noqa: F401
-        activations, callbacks, datasets, initializers, layers, losses, metrics, models, ops, optimizers, regularizers,
+        activations,
+        callbacks,
+        datasets,
+        initializers,
+        layers,
+        losses,
+        metrics,
+        models,
+        ops,
+        optimizers,
+        regularizers,
         utils,
     )
     assert k is keras and ops is nn.ops and importlib.import_module("nnscratch.keras.ops") is nn.ops

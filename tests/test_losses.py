@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 import nnscratch as nn
-from nnscratch.training import losses
 from nnscratch.core.errors import InvalidValueError, ShapeError
+from nnscratch.training import losses
 from nnscratch.utils.gradcheck import check_loss
 
 rng = np.random.default_rng(0)
@@ -86,3 +86,14 @@ def test_lookup_by_name_suggests():
     assert losses.get("softmax_crossentropy").from_logits
     with pytest.raises(InvalidValueError, match="did you mean 'binary_crossentropy'"):
         losses.get("binary_crosentropy")
+
+
+def test_keras_loss_functions_name_built_in_losses():
+    from nnscratch import keras
+    assert type(losses.get(keras.losses.mean_squared_error)) is losses.MeanSquaredError
+    assert type(losses.get(keras.losses.binary_crossentropy)) is losses.BinaryCrossEntropy
+    nn.set_random_seed(0)
+    model = nn.Sequential([nn.Dense(1)])
+    model.compile(loss=keras.losses.mean_squared_error, optimizer="sgd")
+    history = model.fit(np.ones((4, 2), np.float32), np.ones((4, 1), np.float32), epochs=2, verbose=0)
+    assert len(history["loss"]) == 2

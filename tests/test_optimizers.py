@@ -5,17 +5,17 @@ from __future__ import annotations
 import io
 import json
 import tracemalloc
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nnscratch.training import optimizers, schedules
 from nnscratch.core.errors import InvalidValueError, ModelFileError, NotBuiltError
-from nnscratch.training.optimizers import SGD, Adam, AdamW, RMSprop
 from nnscratch.core.parameter import Parameter
+from nnscratch.training import optimizers, schedules
+from nnscratch.training.optimizers import SGD, Adam, AdamW, RMSprop
 
 SHAPE = (3, 4)
 W0 = np.random.default_rng(0).standard_normal(SHAPE)

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import nnscratch as nn
-from nnscratch.training import parallel
 from nnscratch.core.errors import InvalidValueError
+from nnscratch.training import parallel
 
 
 @pytest.fixture(autouse=True)

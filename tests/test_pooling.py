@@ -9,8 +9,8 @@ import pytest
 
 from nnscratch import Conv2D, Dense, Flatten, LeakyReLU, ReLU, Sequential
 from nnscratch.core.errors import InvalidValueError, ShapeError
-from nnscratch.utils.gradcheck import check_module
 from nnscratch.layers import AvgPool2D, GlobalAvgPool2D, MaxPool2D
+from nnscratch.utils.gradcheck import check_module
 
 CONFIGS = [
     dict(),

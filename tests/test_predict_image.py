@@ -15,8 +15,16 @@ from PIL import Image
 
 import nnscratch as nn
 from nnscratch.core.errors import ImageError, ModelFileError
+from nnscratch.data.classify import (
+    DEFAULT_CLASSES,
+    DEFAULT_PREPROCESSING,
+    classify_image,
+    classify_images,
+    load_classifier,
+    preprocess_images,
+    save_classifier,
+)
 from nnscratch.data.image import load_image
-from nnscratch.data.classify import DEFAULT_CLASSES, DEFAULT_PREPROCESSING, classify_image, classify_images, load_classifier, preprocess_images, save_classifier
 
 REPO = Path(__file__).resolve().parent.parent
 SCRIPT = REPO / "examples" / "predict_image.py"

@@ -22,9 +22,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import nnscratch as nn
-from nnscratch.training.checkpoint import read_checkpoint
-from nnscratch.datasets import DatasetError, load_cat, load_mnist
 from nnscratch.core.errors import ModelFileError
+from nnscratch.datasets import DatasetError, load_cat, load_mnist
+from nnscratch.training.checkpoint import read_checkpoint
 from nnscratch.utils.gradcheck import check_module
 
 SETTINGS = settings(max_examples=40, deadline=None, derandomize=True, database=None,

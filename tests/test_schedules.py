@@ -7,8 +7,8 @@ import math
 
 import pytest
 
-from nnscratch.training import schedules
 from nnscratch.core.errors import InvalidValueError
+from nnscratch.training import schedules
 from nnscratch.training.schedules import Constant, CosineDecay, ExponentialDecay, StepDecay, WarmUp
 
 

@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 
 import nnscratch as nn
-from nnscratch.datasets import load_cat
 from nnscratch.data.classify import load_classifier, preprocess_images
+from nnscratch.datasets import load_cat
 from nnscratch.recipes import cat_dense, cat_reference
 from nnscratch.recipes.cat import train_cat as train_cat_lib
 

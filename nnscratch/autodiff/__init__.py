@@ -34,7 +34,10 @@ modify them in place between the forward pass and ``backward``. Rules compute wi
 gradient is not itself differentiable (no second derivatives). ``docs/ops.md`` explains the design.
 """
 
-from . import layer_calls, operators
+from . import (
+    layer_calls,  # noqa: F401  (installs Layer.call_engine)
+    operators,
+)
 from .gradients import GradientTape, Tape, record, vjp
 from .tape import Tensor, enable_grad, is_grad_enabled, no_grad
 

@@ -16,7 +16,8 @@ from .tape import Tensor, node, value
 _LN2, _LN10 = float(np.log(2.0)), float(np.log(10.0))
 
 
-def _unary(name: str, fn: Callable[[Any], Any], deriv: Callable[[Any, Any, Any], Any], doc: str) -> Callable[[Any], Any]:
+def _unary(name: str, fn: Callable[[Any], Any], deriv: Callable[[Any, Any, Any], Any],
+           doc: str) -> Callable[[Any], Any]:
     """An op ``name(x)``: ``fn`` forward; ``deriv(g, x, y)`` is dLoss/dx given dLoss/dy = g."""
 
     def op(x: Any) -> Any:
@@ -31,7 +32,8 @@ def _unary(name: str, fn: Callable[[Any], Any], deriv: Callable[[Any, Any, Any],
     return op
 
 
-def _binary(name: str, fn: Callable[[Any, Any], Any], rule: Callable[..., tuple], doc: str) -> Callable[[Any, Any], Any]:
+def _binary(name: str, fn: Callable[[Any, Any], Any], rule: Callable[..., tuple],
+            doc: str) -> Callable[[Any, Any], Any]:
     """An op ``name(x, y)``: ``fn`` forward; ``rule(g, needs, x, y, out)`` returns (dLoss/dx, dLoss/dy)."""
 
     def op(x: Any, y: Any) -> Any:
@@ -52,7 +54,8 @@ subtract = _binary("subtract", np.subtract, lambda g, n, x, y, o: (g, -g if n[1]
 multiply = _binary("multiply", np.multiply,
                    lambda g, n, x, y, o: (g * y if n[0] else None, g * x if n[1] else None), "x * y.")
 divide = _binary("divide", np.true_divide,
-                 lambda g, n, x, y, o: (g / y if n[0] else None, -g * o / y if n[1] else None), "x / y (true division).")
+                 lambda g, n, x, y, o: (g / y if n[0] else None, -g * o / y if n[1] else None),
+                 "x / y (true division).")
 true_divide = divide
 
 

@@ -47,7 +47,8 @@ def check_gradients(fn: Callable[..., Any], *args: Any, eps: float = 1e-6, seed:
                     atol: float = 0.0) -> list[float | None]:
     """Relative error of the tape's gradient of each argument of ``fn`` against finite differences.
 
-    Float arguments must be float64; ``atol`` is passed to ``relative_error``. Also checks that the traced forward equals the plain NumPy one.
+    Float arguments must be float64; ``atol`` is passed to ``relative_error``. Also checks that the traced
+    forward equals the plain NumPy one.
     """
     args = tuple(np.array(a) if isinstance(a, np.ndarray) else a for a in args)  # private copies to perturb
     for a in args:

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import inspect
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any, cast
 
 import numpy as np
 
@@ -82,7 +83,7 @@ def _takes_training(layer: Layer) -> bool:
     cls = type(layer)
     cached = cls.__dict__.get("_call_takes_training")
     if cached is None:
-        params = inspect.signature(cls.call).parameters
+        params = inspect.signature(cast(Any, cls).call).parameters  # a traced layer's class defines call
         cached = "training" in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
         cls._call_takes_training = cached  # type: ignore[attr-defined]
     return bool(cached)
@@ -111,7 +112,7 @@ class CallEngine:
 
         def fn(inputs: Any, *params: Any) -> Any:
             with _frame(ctx) as frame, _weights_as(layer, names, params):
-                out = layer.call(inputs, **kwargs)
+                out = cast(Any, layer).call(inputs, **kwargs)
                 frame_losses.extend(frame.losses)
             if frame_losses:
                 total = frame_losses[0]

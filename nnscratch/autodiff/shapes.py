@@ -178,7 +178,8 @@ def pad(x: Any, pad_width: Any, mode: Any = "constant", constant_values: float =
         out = np.pad(xd, widths, mode=mode, constant_values=constant_values)
         return node(out, (x,), lambda g, n: (g[inner],))
     if mode not in _INDEX_MODES:
-        raise InvalidValueError(f"pad mode {mode!r} is not differentiable; expected 'constant' or one of {_INDEX_MODES}")
+        raise InvalidValueError(f"pad mode {mode!r} is not differentiable; expected 'constant' or one of "
+                                f"{_INDEX_MODES}")
     source = np.pad(np.arange(xd.size).reshape(xd.shape), widths, mode=mode)  # which input entry each output copies
     size, shape = xd.size, xd.shape
     return node(np.pad(xd, widths, mode=mode), (x,),

@@ -41,7 +41,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def add(commands: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
-    p = commands.add_parser(NAME, help="train the cat classifier (dense: test 0.80; cnn: 0.86; reference: the course's)",
+    p = commands.add_parser(NAME, help="train the cat classifier (dense: test 0.80; cnn: 0.86; reference: the "
+                                       "course's)",
                             description="Train a cat / non-cat classifier on the 209 training photos, test it on the "
                                         "50 test photos and save it. dense (default): five augmented dense networks "
                                         "averaged; cnn: a 5-fold ensemble of small CNNs; reference: the "

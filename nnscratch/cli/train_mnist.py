@@ -28,7 +28,8 @@ def run(args: argparse.Namespace) -> int:
         say(f"model saved to {summary['saved']}")
     if args.plot:
         curves = plot_history(result.history, Path(args.plot))
-        conf = plot_confusion(result.confusion, curves.with_name(curves.stem + "_confusion" + (curves.suffix or ".png")),
+        conf = plot_confusion(result.confusion,
+                              curves.with_name(curves.stem + "_confusion" + (curves.suffix or ".png")),
                               title="MNIST test confusion matrix")
         summary["plots"] = [str(curves), str(conf)]
         say(f"plots written: {curves}, {conf}")
@@ -41,14 +42,16 @@ def run(args: argparse.Namespace) -> int:
 def add(commands: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
     mlp, cnn = MODEL_DEFAULTS["mlp"], MODEL_DEFAULTS["cnn"]
     p = commands.add_parser(NAME, help="train an MLP or a small CNN on MNIST",
-                            description="Train on the first 55,000 MNIST training images (the last 5,000 validate; resnet: all 60,000) "
+                            description="Train on the first 55,000 MNIST training images (the last 5,000 validate; "
+                                        "resnet: all 60,000) "
                                         "and test on the 10,000 test images. mlp: 784-256-128-10 (>= 98%); cnn: two "
                                         "convolution blocks (>= 99%).", parents=parents)
     p.add_argument("--model", choices=MODELS, default=DEFAULTS["model"], help="(default: %(default)s)")
     p.add_argument("--out", metavar="PATH", help="save the trained model here (.npz)")
     p.add_argument("--epochs", type=int, help=f"(default: mlp {mlp['epochs']}, cnn {cnn['epochs']})")
     p.add_argument("--batch-size", type=int, help=f"(default: mlp {mlp['batch_size']}, cnn {cnn['batch_size']})")
-    p.add_argument("--lr", type=float, help=f"initial Adam learning rate (default: mlp {mlp['lr']:g}, cnn {cnn['lr']:g})")
+    p.add_argument("--lr", type=float, help=f"initial Adam learning rate (default: mlp {mlp['lr']:g}, cnn "
+                                            f"{cnn['lr']:g})")
     p.add_argument("--seed", type=int, default=DEFAULTS["seed"], help="(default: %(default)s)")
     p.add_argument("--val", type=int, default=None, metavar="N",
                    help="validation images, the last N of the training file (default: 5000; resnet: 0)")

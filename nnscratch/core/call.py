@@ -12,7 +12,7 @@ called directly (``layer.forward(x)`` / ``layer.backward(dy)``) uses a call of i
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .workspace import Workspace
 
@@ -25,6 +25,10 @@ class Call:
     backward needs on the record as attributes (``ctx.x = x``); ``sub(key)`` gives a nested record for a
     sub-layer (a layer's activation, a nested model's nodes), kept from call to call like this one.
     """
+
+    if TYPE_CHECKING:  # for the type checker only: a record holds whatever attributes its layer put on it
+        def __getattr__(self, name: str) -> Any: ...
+        def __setattr__(self, name: str, value: Any) -> None: ...
 
     def __init__(self, training: bool = False, input_grad: bool = True) -> None:
         self.training = training

@@ -169,6 +169,7 @@ class Graph:
             if fusion is None:
                 fused.append(step)
                 continue
+            assert nxt is not None  # a fusion was found for the pair
             pair = (id(step.layer), id(nxt.layer))
             if pair not in self._fused:
                 self._fused[pair] = fusion.make(step.layer, nxt.layer)

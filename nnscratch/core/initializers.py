@@ -30,18 +30,19 @@ from __future__ import annotations
 import math
 import numbers
 import operator
-from typing import Any, Callable, ClassVar, Sequence, Union
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 
-from .limits import claim
 from .errors import InvalidTypeError, InvalidValueError, ShapeError
+from .limits import claim
 from .validation import from_named_config, lookup
 
-RNG = Union[np.random.Generator, np.random.RandomState]
+RNG = np.random.Generator | np.random.RandomState
 
 
-def _check(name: str, value: object, expected: str, ok: Callable[[float], bool]) -> float:
+def _check(name: str, value: object, expected: str, ok: Callable[[Any], bool]) -> float:
     """Return ``value`` as a float if it is a finite real number satisfying ``ok``, else raise."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or not ok(value):
         raise InvalidValueError(f"{name} must be {expected}, got {value!r}")
@@ -69,17 +70,16 @@ class Initializer:
 
     def __call__(self, shape: int | Sequence[int], rng: RNG | None = None, dtype: Any = np.float32) -> np.ndarray:
         """A new C-contiguous array of ``shape`` and exactly ``dtype``."""
-        if isinstance(shape, numbers.Integral):
-            shape = (shape,)
+        dims: Any = (shape,) if isinstance(shape, numbers.Integral) else shape
         try:
-            shape = tuple(map(operator.index, shape))
+            sizes = tuple(map(operator.index, dims))
         except TypeError as exc:
-            raise ShapeError(f"shape must be a tuple of integers, got {shape!r}") from exc
-        if any(n < 0 for n in shape):
-            raise ShapeError(f"shape must not have negative sizes, got {shape}")
-        claim(shape)  # while a model file is loaded: no more weights than the file holds
-        fan_in, fan_out = compute_fans(shape)
-        values = self.sample(shape, fan_in, fan_out, np.random if rng is None else rng)
+            raise ShapeError(f"shape must be a tuple of integers, got {dims!r}") from exc
+        if any(n < 0 for n in sizes):
+            raise ShapeError(f"shape must not have negative sizes, got {sizes}")
+        claim(sizes)  # while a model file is loaded: no more weights than the file holds
+        fan_in, fan_out = compute_fans(sizes)
+        values = self.sample(sizes, fan_in, fan_out, np.random if rng is None else rng)
         return np.asarray(values, dtype=np.dtype(dtype), order="C")
 
     def sample(self, shape: tuple[int, ...], fan_in: int, fan_out: int, rng: Any) -> np.ndarray:
@@ -258,6 +258,15 @@ ALIASES = {"xavier_uniform": "glorot_uniform", "xavier_normal": "glorot_normal",
 def from_config(config: dict[str, Any]) -> Initializer:
     """Re-create an initializer from ``get_config()`` output."""
     return from_named_config("initializer", config, INITIALIZERS, ALIASES)
+
+
+def serialize(initializer: Callable[..., np.ndarray]) -> dict[str, Any]:
+    """The ``get_config()`` of an initializer, for a model file; a plain function has none to save."""
+    get_config = getattr(initializer, "get_config", None)
+    if get_config is None:
+        raise InvalidTypeError(f"initializer {initializer!r} is a plain function, which a model file cannot hold; "
+                               "use a subclass of nnscratch.initializers.Initializer (it has get_config)")
+    return get_config()
 
 
 def get(identifier: str | dict[str, Any] | Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:

@@ -19,16 +19,18 @@ parameters lazily, on the first call, from the input's shape (``build``).
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Iterator
+from collections.abc import Iterator
+from typing import Any, ClassVar
 
 import numpy as np
 
 from . import random as nn_random
 from .call import Call
-from .naming import snake_case, unique_name
 from .errors import DTypeError, InvalidTypeError, ModelFileError, NotBuiltError, ShapeError
+from .naming import snake_case, unique_name
 from .parameter import Parameter
 from .tensor import SymbolicTensor, accepts_batch_shape, connect, latest_node
+
 
 class Layer:
     """Base class: subclasses implement ``forward_call``/``backward_call`` (and ``build`` if they have weights)."""
@@ -215,7 +217,8 @@ class Layer:
             self.build(x.shape[1:])
         elif x.shape[1:] != self.input_shape:
             raise ShapeError(
-                f"{type(self).__name__} was built for inputs of shape (batch, {', '.join(map(str, self.input_shape))}), "
+                f"{type(self).__name__} was built for inputs of shape (batch, "
+                f"{', '.join(map(str, self.input_shape))}), "
                 f"got {x.shape}"
             )
 
@@ -354,7 +357,8 @@ class Layer:
             raise NotBuiltError(f"{type(self).__name__} has no parameters yet: build it before loading weights")
         for name, p in own.items():
             if name not in state:
-                raise ModelFileError(f"weights for another architecture: tensor '{name}' {p.shape} is missing from the file")
+                raise ModelFileError(f"weights for another architecture: tensor '{name}' {p.shape} is missing from the "
+                                     "file")
             value = np.asarray(state[name])
             if value.dtype.kind not in "biuf":
                 raise ModelFileError(f"tensor '{name}' has dtype {value.dtype}; expected floating-point numbers")
@@ -365,7 +369,8 @@ class Layer:
                 )
         extra = [name for name in state if name not in own]
         if extra:
-            raise ModelFileError(f"weights for another architecture: the file has tensor '{extra[0]}' the model does not have")
+            raise ModelFileError(f"weights for another architecture: the file has tensor '{extra[0]}' the model does "
+                                 "not have")
         for name, p in own.items():
             p.data[...] = state[name]
 

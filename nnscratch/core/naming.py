@@ -15,5 +15,6 @@ def unique_name(base: str) -> str:
 
 
 def snake_case(name: str) -> str:
-    """Keras's rule: ``Conv2D`` -> ``conv2d``, ``BatchNormalization`` -> ``batch_normalization``, ``ReLU`` -> ``re_lu``."""
+    """Keras's rule: ``Conv2D`` -> ``conv2d``, ``BatchNormalization`` -> ``batch_normalization``,
+    ``ReLU`` -> ``re_lu``."""
     return re.sub(r"([a-z])([A-Z])", r"\1_\2", re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)).lower()

@@ -7,7 +7,7 @@ never name an arbitrary importable class, an abstract base class, or anything th
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from .errors import InvalidTypeError, InvalidValueError, ModelFileError
 from .layer import Layer
@@ -34,7 +34,8 @@ def to_config(layer: Layer) -> dict[str, Any]:
 
 def from_config(spec: dict[str, Any]) -> Layer:
     """Rebuild an (unbuilt) layer from ``to_config`` output; only registered, concrete classes are created."""
-    if not isinstance(spec, dict) or not isinstance(spec.get("class"), str) or not isinstance(spec.get("config", {}), dict):
+    if (not isinstance(spec, dict) or not isinstance(spec.get("class"), str)
+            or not isinstance(spec.get("config", {}), dict)):
         raise ModelFileError(f"a layer entry must look like {{'class': name, 'config': {{...}}}}, got {spec!r:.200}")
     cls = Layer.registry.get(spec["class"])
     if cls is None or cls.abstract:
@@ -43,7 +44,7 @@ def from_config(spec: dict[str, Any]) -> Layer:
     try:
         config = spec.get("config", {})
         # a class with its own from_config (graph models) rebuilds itself; others take the config as arguments
-        layer = cls.from_config(config) if "from_config" in vars(cls) else cls(**config)
+        layer = cast(Any, cls).from_config(config) if "from_config" in vars(cls) else cls(**config)
     except TypeError as exc:
         raise ModelFileError(f"bad configuration for layer {spec['class']}: {exc}") from None
     name = spec.get("name")

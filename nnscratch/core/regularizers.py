@@ -70,7 +70,8 @@ NAMES = {"l1": lambda: L1(), "l2": lambda: L2(), "l1_l2": lambda: L1L2(0.01, 0.0
 
 
 def get(identifier: Any) -> Regularizer | None:
-    """``None``, a name (``"l1"``, ``"l2"``, ``"l1_l2"``: Keras's default factors 0.01), a config dict or a regularizer."""
+    """``None``, a name (``"l1"``, ``"l2"``, ``"l1_l2"``: Keras's default factors 0.01), a config dict or a
+    regularizer."""
     if identifier is None or isinstance(identifier, Regularizer):
         return identifier
     if isinstance(identifier, str) and identifier.lower() in NAMES:

@@ -102,7 +102,8 @@ def Input(shape: Any = None, dtype: Any = "float32", name: str | None = None,
     if dtype not in (np.float32, np.float64):
         raise InvalidValueError(f"Input dtype must be float32 or float64, got {dtype}")
     _input_count += 1
-    return SymbolicTensor(tuple(shape), dtype, None, 0, name or ("input" if _input_count == 1 else f"input_{_input_count - 1}"))
+    return SymbolicTensor(tuple(shape), dtype, None, 0,
+                          name or ("input" if _input_count == 1 else f"input_{_input_count - 1}"))
 
 
 def connect(layer: Any, x: Any) -> Any:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import difflib
 import math
 import numbers
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 from .errors import DTypeError, InvalidTypeError, InvalidValueError, ShapeError
 
@@ -17,14 +19,15 @@ def _shape(shape: tuple[int, ...]) -> str:
     return "(batch" + "".join(f", {d}" for d in shape) + ")"
 
 
-def as_float_array(x: Any, name: str, dtype: np.dtype) -> np.ndarray:
+def as_float_array(x: Any, name: str, dtype: DTypeLike) -> np.ndarray:
     """``x`` as a non-empty, finite array of ``dtype`` with a batch axis (no copy when already right)."""
     if isinstance(x, (str, bytes, dict, set)) or x is None:
         raise DTypeError(f"{name} must be a numeric array of shape (samples, ...), got {type(x).__name__}")
     try:
         arr = np.asarray(x)
     except (ValueError, TypeError) as exc:  # ragged nested lists
-        raise DTypeError(f"{name} must be a numeric array, got {type(x).__name__} that NumPy cannot convert ({exc})") from None
+        raise DTypeError(f"{name} must be a numeric array, got {type(x).__name__} "
+                         f"that NumPy cannot convert ({exc})") from None
     if arr.dtype.kind not in "biuf":
         raise DTypeError(f"{name} must hold numbers (bool, int or float), got dtype {arr.dtype}")
     if arr.ndim == 0:
@@ -58,11 +61,13 @@ def as_targets(y: Any, name: str, n: int, dtype: np.dtype) -> np.ndarray:
     try:
         arr = np.asarray(y)
     except (ValueError, TypeError) as exc:
-        raise DTypeError(f"{name} must be a numeric array, got {type(y).__name__} that NumPy cannot convert ({exc})") from None
+        raise DTypeError(f"{name} must be a numeric array, got {type(y).__name__} "
+                         f"that NumPy cannot convert ({exc})") from None
     if arr.dtype.kind not in "biuf":
         raise DTypeError(f"{name} must hold numbers, got dtype {arr.dtype}")
     if arr.ndim == 0 or arr.shape[0] != n:
-        raise ShapeError(f"{name} has {arr.shape[0] if arr.ndim else 0} rows (shape {arr.shape}); expected {n}, one per input sample")
+        raise ShapeError(f"{name} has {arr.shape[0] if arr.ndim else 0} rows (shape {arr.shape}); expected {n}, one "
+                         "per input sample")
     if arr.size == 0:
         raise InvalidValueError(f"{name} is empty (shape {arr.shape}); expected at least one value per sample")
     if arr.dtype.kind == "f":
@@ -82,7 +87,8 @@ def check_sample_shape(x: np.ndarray, name: str, input_shape: tuple[int, ...] | 
         hint = f"; a single sample? add the batch axis: {name}[None]"
     elif int(np.prod(x.shape[1:])) == int(np.prod(input_shape)):
         hint = f"; reshape it: {name}.reshape(len({name}), {', '.join(map(str, input_shape))})"
-    raise ShapeError(f"{name} has shape {x.shape}, but {who} was built for inputs of shape {_shape(tuple(input_shape))}{hint}")
+    raise ShapeError(f"{name} has shape {x.shape}, but {who} was built for inputs of shape "
+                     f"{_shape(tuple(input_shape))}{hint}")
 
 
 def positive_int(value: Any, name: str, minimum: int = 1) -> int:
@@ -94,7 +100,7 @@ def positive_int(value: Any, name: str, minimum: int = 1) -> int:
     return int(value)
 
 
-def real_number(value: Any, name: str, expected: str, ok: Callable[[float], bool] = lambda v: True) -> float:
+def real_number(value: Any, name: str, expected: str, ok: Callable[[Any], bool] = lambda v: True) -> float:
     """``value`` as a float if it is a finite real number satisfying ``ok``, else ``InvalidValueError``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise InvalidTypeError(f"{name} must be {expected}, got {value!r} ({type(value).__name__})")

@@ -6,9 +6,11 @@ graph has two workspaces, so one call's buffers never overwrite another's output
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
+from typing import Literal
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 
 class Workspace:
@@ -24,8 +26,8 @@ class Workspace:
         if key != self._key:
             self._key, self._arrays = key, {}
 
-    def get(self, name: str, shape: tuple[int, ...], fill: float | None = None, dtype: np.dtype | None = None,
-            order: str = "C") -> np.ndarray:
+    def get(self, name: str, shape: tuple[int, ...], fill: float | None = None, dtype: DTypeLike | None = None,
+            order: Literal["C", "F"] = "C") -> np.ndarray:
         """The array ``name``, created on first request (filled with ``fill`` when given, else uninitialized)."""
         arr = self._arrays.get(name)
         if arr is None:

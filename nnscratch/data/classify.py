@@ -18,18 +18,19 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
-from .preprocess import flatten_images, scale_images
 from ..core.errors import ImageError, ModelFileError, NNScratchError
-from . import image as image_module
-from .image import load_image, prepare_image
 from ..io.model_file import model_path, read_model_file, save_model
 from ..models.loading import load_model
+from . import image as image_module
+from .image import load_image, prepare_image
+from .preprocess import flatten_images, scale_images
 
 DEFAULT_CLASSES = ["non-cat", "cat"]
 DEFAULT_PREPROCESSING: dict[str, Any] = {"size": [64, 64], "scale": 255, "flatten": True}
@@ -140,7 +141,8 @@ def load_classifier(path: str | os.PathLike) -> Classifier:
     except MemoryError:
         raise ModelFileError(f"'{shown}': not enough memory to run the model") from None
     except (NNScratchError, ValueError, NotImplementedError) as exc:
-        raise ModelFileError(f"'{shown}': the model cannot run on inputs of shape {_shape_text(actual)}: {exc}") from None
+        raise ModelFileError(f"'{shown}': the model cannot run on inputs of shape "
+                             f"{_shape_text(actual)}: {exc}") from None
     units = int(np.prod(outputs))
     if not (units == len(classes) or (units == 1 and len(classes) == 2)):
         raise ModelFileError(f"'{shown}' has {units} output(s) but {len(classes)} class names {classes}: "

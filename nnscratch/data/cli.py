@@ -7,20 +7,21 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
+from typing import NoReturn
 
 from ..core.errors import DatasetError
 from .checksum import verify_file
+from .download import ENV_MIRROR, copy_verified, download
 from .files import KNOWN_FILES, expand_names
 from .paths import ENV_DATA, data_dir, find_file
-from .download import ENV_MIRROR, copy_verified, download
 
 _NAMES_HELP = f"files ({', '.join(KNOWN_FILES)}) or datasets (cat, mnist); default: all files"
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # usage errors: one line, status 2
+    def error(self, message: str) -> NoReturn:  # usage errors: one line, status 2
         self.exit(2, f"error: {message} (see --help)\n")
 
 

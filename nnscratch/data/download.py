@@ -19,9 +19,10 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Generator, Sequence
 from functools import partial
 from pathlib import Path
-from typing import IO, Iterator, Sequence
+from typing import IO
 
 from ..core.errors import DatasetError
 from .atomic import write_verified
@@ -112,7 +113,8 @@ def _deadline(deadline: float | None) -> float:
     return seconds
 
 
-def _http_chunks(url: str, timeout: float, progress: bool, deadline: float = DEFAULT_DEADLINE) -> Iterator[bytes]:
+def _http_chunks(url: str, timeout: float, progress: bool,
+                 deadline: float = DEFAULT_DEADLINE) -> Generator[bytes, None, None]:
     """The body of ``url`` in chunks; every network failure becomes a ``DownloadError`` with a short reason.
 
     Each read waits at most ``timeout`` seconds; the whole transfer must end within ``deadline`` seconds.

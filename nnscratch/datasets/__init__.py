@@ -8,13 +8,13 @@ folder, and ``~/.cache/nnscratch``; get them with ``python -m nnscratch.datasets
 """
 
 from ..core.errors import DatasetError
+from ..data.cat import CatData, load_cat
 from ..data.checksum import verify_file
+from ..data.download import copy_verified, download
 from ..data.errors import ChecksumError, DownloadError, MissingFileError
 from ..data.files import KNOWN_FILES, KnownFile
-from ..data.paths import data_dir, find_file, search_dirs
-from ..data.cat import CatData, load_cat
-from ..data.download import copy_verified, download
 from ..data.mnist import MnistData, load_mnist
+from ..data.paths import data_dir, find_file, search_dirs
 from ..data.preprocess import flatten_images, scale_images
 
 __all__ = [

@@ -85,7 +85,8 @@ def fit_distributed(model: Any, x: Any, y: Any, *, workers: int = 2, epochs: int
     xvs = yvs = None
     if validation_data is not None:
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-            raise InvalidTypeError(f"validation_data must be a tuple (x_val, y_val), got {type(validation_data).__name__}")
+            raise InvalidTypeError("validation_data must be a tuple (x_val, y_val), got "
+                                   f"{type(validation_data).__name__}")
         xvs = input_arrays(model, validation_data[0], "validation_data[0]")
         yvs = target_arrays(model, validation_data[1], len(xvs[0]), "validation_data[1]")
     elif validation_split:

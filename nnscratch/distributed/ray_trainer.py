@@ -64,7 +64,8 @@ class RayTrainer:
         self.spec = replica_spec(model)
         build_replica(self.spec)  # any problem with the spec shows here, in this process, not in a worker
         self.flat = FlatParameters(model)
-        self.seed = int(np.random.SeedSequence().generate_state(2, np.uint64)[0] >> np.uint64(1)) if seed is None else positive_int(seed, "seed", 0)
+        self.seed = (int(np.random.SeedSequence().generate_state(2, np.uint64)[0] >> np.uint64(1)) if seed is None
+                     else positive_int(seed, "seed", 0))
         self.actors: list[Any] = []
         self.pids: list[int] = []
         self.order_ref: Any = None

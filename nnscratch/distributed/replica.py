@@ -39,6 +39,7 @@ def build_replica(spec: dict[str, Any]) -> Any:
     model.build([tuple(s) for s in shape] if shape and isinstance(shape[0], list) else tuple(shape))
     model.rewrites = spec["rewrites"]
     model.compile(loss=spec["losses"], optimizer=None, loss_weights=spec["loss_weights"])
+    assert model.trainer is not None  # set by compile
     model.trainer.prepare(training=False)
     names = [name for name, _ in model.named_parameters(include_frozen=True)]
     if names != spec["weights"]:

@@ -24,9 +24,9 @@ from typing import Any
 
 import numpy as np
 
-from ..core.errors import InvalidTypeError, InvalidValueError, ModelFileError, NNScratchError, NotBuiltError
-from .atomic import atomic_write
+from ..core.errors import InvalidTypeError, InvalidValueError, ModelFileError, NotBuiltError
 from ..core.registry import to_config
+from .atomic import atomic_write
 from .file_kind import describe_file
 from .json_record import parse_record
 from .npz_reader import Limits, NpzArchive
@@ -80,7 +80,8 @@ def save_model(model: Any, path: str | os.PathLike, extra: dict[str, np.ndarray]
         "format": FORMAT,
         "version": VERSION,
         "model": to_config(model),
-        "input_shape": [list(s) for s in model.input_shape] if isinstance(model.input_shape, list) else list(model.input_shape),
+        "input_shape": ([list(s) for s in model.input_shape] if isinstance(model.input_shape, list)
+                        else list(model.input_shape)),
         "loss": model.loss.get_config() if model.loss is not None else None,
         **(extra_config or {}),
     }
@@ -129,7 +130,8 @@ def read_model_file(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, 
             NotImplementedError) as exc:
         raise _not_a_model_file(path, exc) from None
     except Exception as exc:  # any other failure to parse the archive: corrupt (zlib.error, struct.error...)
-        raise ModelFileError(f"'{path}' is corrupt: not a readable nnscratch model file ({type(exc).__name__}: {exc})") from None
+        raise ModelFileError(f"'{path}' is corrupt: not a readable nnscratch model file "
+                             f"({type(exc).__name__}: {exc})") from None
 
 
 def _read(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
@@ -156,18 +158,22 @@ def _read(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
 
 def _check_record(config: Any, path: Path) -> None:
     if not isinstance(config, dict) or config.get("format") != FORMAT:
-        raise ModelFileError(f"'{path}' is not an nnscratch model file (format {config.get('format') if isinstance(config, dict) else None!r})")
+        raise ModelFileError(f"'{path}' is not an nnscratch model file (format "
+                             f"{config.get('format') if isinstance(config, dict) else None!r})")
     if config.get("version") not in READABLE:
         raise ModelFileError(f"'{path}' has model format version {config.get('version')!r}; this nnscratch reads "
                              f"versions {', '.join(map(str, READABLE))}")
     shape = config.get("input_shape")
-    shapes = shape if isinstance(shape, list) and shape and all(isinstance(s, list) for s in shape) else [shape]
+    shapes: list[Any] = (shape if isinstance(shape, list) and shape and all(isinstance(s, list) for s in shape)
+                         else [shape])
     if not all(isinstance(s, list) and all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in s)
                for s in shapes):
         raise ModelFileError(f"'{path}' has a bad input_shape {config.get('input_shape')!r}")
-    if any(math.prod(s) * 8 > MAX_TENSOR_BYTES for s in shapes):
-        raise ModelFileError(f"'{path}' has an input_shape {shape} of {math.prod(shape)} values per sample, more "
-                             f"than the limit of {int(MAX_TENSOR_BYTES) // 8} (nnscratch.io.model_file.MAX_TENSOR_BYTES)")
+    big = [s for s in shapes if math.prod(s) * 8 > MAX_TENSOR_BYTES]
+    if big:  # (the first too big input's shape: the whole input_shape of a model with one input)
+        raise ModelFileError(f"'{path}' has an input_shape {big[0]} of {math.prod(big[0])} values per sample, more "
+                             f"than the limit of {int(MAX_TENSOR_BYTES) // 8} "
+                             "(nnscratch.io.model_file.MAX_TENSOR_BYTES)")
     if not isinstance(config.get("model"), dict):
         raise ModelFileError(f"'{path}' has no model architecture in its record")
 

@@ -22,8 +22,18 @@ from ..models.loading import load_model
 from ..models.model import Model
 from ..models.sequential import Sequential
 from . import (
-    activations, backend, callbacks, datasets, initializers, layers, losses, metrics, models, optimizers,
-    regularizers, utils,
+    activations,
+    backend,
+    callbacks,
+    datasets,
+    initializers,
+    layers,
+    losses,
+    metrics,
+    models,
+    optimizers,
+    regularizers,
+    utils,
 )
 from ._names import KerasNameError, module_getattr
 

@@ -4,7 +4,8 @@ do instead, never a bare ``AttributeError``."""
 from __future__ import annotations
 
 import difflib
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..core.errors import NNScratchError
 

@@ -26,7 +26,8 @@ def _seedless(cls: Any) -> Any:
 
 
 GlorotUniform, GlorotNormal = _seedless(_native.GlorotUniform), _seedless(_native.GlorotNormal)
-HeUniform, HeNormal, LecunNormal = _seedless(_native.HeUniform), _seedless(_native.HeNormal), _seedless(_native.LeCunNormal)
+HeUniform, HeNormal = _seedless(_native.HeUniform), _seedless(_native.HeNormal)
+LecunNormal = _seedless(_native.LeCunNormal)
 Zeros, Ones, Constant = _native.Zeros, _native.Ones, _native.Constant
 
 

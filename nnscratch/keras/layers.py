@@ -12,8 +12,28 @@ from .. import layers as _native
 from ..core.layer import Layer
 from ..core.tensor import Input, SymbolicTensor
 from ..layers import (
-    ELU, GELU, Activation, Add, Average, BatchNorm, Concatenate, Conv2D, Dense, Dropout, Flatten, Identity, LeakyReLU,
-    Maximum, Minimum, Multiply, Normalization, RandomFlip, ReLU, Reshape, Softmax, Subtract,
+    ELU,
+    GELU,
+    Activation,
+    Add,
+    Average,
+    BatchNorm,
+    Concatenate,
+    Conv2D,
+    Dense,
+    Dropout,
+    Flatten,
+    Identity,
+    LeakyReLU,
+    Maximum,
+    Minimum,
+    Multiply,
+    Normalization,
+    RandomFlip,
+    ReLU,
+    Reshape,
+    Softmax,
+    Subtract,
 )
 from ..layers.pooling import AvgPool2D, GlobalAvgPool2D, MaxPool2D
 from ._names import module_getattr

@@ -11,8 +11,14 @@ from typing import Any
 import numpy as np
 
 from ..training.huber import Huber
-from ..training.losses import BinaryCrossEntropy, CategoricalCrossEntropy, Loss, MeanAbsoluteError, MeanSquaredError
-from ..training.losses import get
+from ..training.losses import (
+    BinaryCrossEntropy,
+    CategoricalCrossEntropy,
+    Loss,
+    MeanAbsoluteError,
+    MeanSquaredError,
+    get,
+)
 from ._names import module_getattr
 
 BinaryCrossentropy = BinaryCrossEntropy
@@ -43,7 +49,8 @@ def categorical_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False
     return _per_sample(CategoricalCrossEntropy(from_logits, label_smoothing), y_true, y_pred)
 
 
-def binary_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False, label_smoothing: float = 0.0) -> np.ndarray:
+def binary_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False,
+                        label_smoothing: float = 0.0) -> np.ndarray:
     """Per-sample binary cross-entropy ``(batch,)`` (mean over the last axes)."""
     return _per_sample(BinaryCrossEntropy(from_logits, label_smoothing), y_true, y_pred)
 

@@ -8,8 +8,18 @@ from typing import Any
 import numpy as np
 
 from ..training.metrics import (
-    AUC, Accuracy, BinaryAccuracy, CategoricalAccuracy, F1Score, MeanAbsoluteError, MeanSquaredError, Metric,
-    Precision, Recall, SparseCategoricalAccuracy, get,
+    AUC,
+    Accuracy,
+    BinaryAccuracy,
+    CategoricalAccuracy,
+    F1Score,
+    MeanAbsoluteError,
+    MeanSquaredError,
+    Metric,
+    Precision,
+    Recall,
+    SparseCategoricalAccuracy,
+    get,
 )
 from ._names import module_getattr
 

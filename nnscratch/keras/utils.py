@@ -25,7 +25,8 @@ def to_categorical(x: Any, num_classes: int | None = None) -> np.ndarray:
     labels = labels.astype(np.int64)
     classes = int(labels.max()) + 1 if num_classes is None and labels.size else int(num_classes or 0)
     if labels.size and (labels.min() < 0 or labels.max() >= classes):
-        raise InvalidValueError(f"to_categorical: labels must be in 0..{classes - 1}, got {labels.min()}..{labels.max()}")
+        raise InvalidValueError(f"to_categorical: labels must be in 0..{classes - 1}, got "
+                                f"{labels.min()}..{labels.max()}")
     return np.eye(classes, dtype=np.float32)[labels]
 
 

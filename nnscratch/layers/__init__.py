@@ -4,23 +4,28 @@ from .activations import ELU, GELU, Activation, Identity, LeakyReLU, ReLU, Sigmo
 from .augment import RandomFlip, RandomShift
 from .batchnorm import BatchNorm
 from .conv import Conv2D
-from .dense import Dense
-from .dropout import Dropout
-from .fusions import ReLUMaxPool2D
-from .lambda_layer import Lambda
-from .merge import Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract
-from .normalization import Normalization
-from .pooling import AvgPool2D, GlobalAvgPool2D, MaxPool2D
-from .reshape import Flatten, Reshape
 from .conv1d import Conv1D
 from .conv_transpose import Conv2DTranspose
 from .cropping import Cropping2D, ZeroPadding2D
+from .dense import Dense
+from .dropout import Dropout
 from .embedding import Embedding
+from .fusions import ReLUMaxPool2D
 from .global_pooling import (
-    GlobalAveragePooling1D, GlobalAvgPool1D, GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPooling1D, GlobalMaxPooling2D,
+    GlobalAveragePooling1D,
+    GlobalAvgPool1D,
+    GlobalMaxPool1D,
+    GlobalMaxPool2D,
+    GlobalMaxPooling1D,
+    GlobalMaxPooling2D,
 )
+from .lambda_layer import Lambda
 from .layer_norm import LayerNormalization
+from .merge import Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract
+from .normalization import Normalization
+from .pooling import AvgPool2D, GlobalAvgPool2D, MaxPool2D
 from .pooling1d import AveragePooling1D, AvgPool1D, MaxPool1D, MaxPooling1D
+from .reshape import Flatten, Reshape
 from .upsampling import UpSampling2D
 
 __all__ = [

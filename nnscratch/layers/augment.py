@@ -16,10 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from ..core.errors import InvalidTypeError, InvalidValueError, ShapeError
-from .im2col import pair
 from ..core.call import Call
+from ..core.errors import InvalidTypeError, InvalidValueError, ShapeError
 from ..core.layer import Layer
+from .im2col import pair
 
 FLIP_MODES = ("horizontal", "vertical", "horizontal_and_vertical")
 FILL_MODES = ("reflect", "constant", "nearest")
@@ -138,7 +138,7 @@ class RandomShift(_Augment):
         cols, col_ok = self._source(w, dx)
         # flat number of the source pixel of every output pixel, (N*H*W,)
         pixel = ((np.arange(n)[:, None, None] * h + rows[:, :, None]) * w + cols[:, None, :]).reshape(-1)
-        valid = None if row_ok is None else (row_ok[:, :, None] & col_ok[:, None, :])[..., None]
+        valid = None if row_ok is None or col_ok is None else (row_ok[:, :, None] & col_ok[:, None, :])[..., None]
         ctx.index = (pixel, valid)
         # one np.take of whole pixels (C values each): several times faster than fancy indexing by (n, i, j)
         out = np.take(x.reshape(-1, x.shape[3]), pixel, axis=0, mode="clip").reshape(x.shape)

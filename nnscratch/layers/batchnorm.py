@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from ..core.errors import InvalidValueError, ShapeError
 from ..core.call import Call
+from ..core.errors import InvalidValueError, ShapeError
 from ..core.layer import Layer
 from ..core.parameter import Parameter
 
@@ -37,9 +37,9 @@ class BatchNorm(Layer):
             raise InvalidValueError(f"BatchNorm eps must be > 0, got {eps!r}")
         if axis != -1:
             raise InvalidValueError(f"BatchNorm normalizes the channels-last axis only (axis=-1), got axis={axis!r}")
-        self.momentum = float(momentum)
-        self.eps = float(eps)
-        self.axis = axis
+        self.momentum: float = float(momentum)
+        self.eps: float = float(eps)
+        self.axis: int = axis
         self.gamma: Parameter | None = None
         self.beta: Parameter | None = None
         self.running_mean: Parameter | None = None
@@ -65,6 +65,8 @@ class BatchNorm(Layer):
         count = ctx.count = rows.shape[0] * self._tile  # values per channel
         # Batch statistics in training, unless the layer is frozen (Keras's rule: then inference mode).
         training = ctx.batch_stats = ctx.training and self.trainable
+        assert self.gamma is not None and self.beta is not None  # built
+        assert self.running_mean is not None and self.running_var is not None
         if training:
             if count < 2:
                 raise InvalidValueError("BatchNorm needs more than one value per channel in training; "
@@ -86,6 +88,7 @@ class BatchNorm(Layer):
 
     def backward_call(self, ctx: Call, grad_out: np.ndarray) -> np.ndarray:
         xhat = ctx.xhat
+        assert self.gamma is not None and self.beta is not None  # built
         dy = grad_out.reshape(xhat.shape)
         dbeta = self._channel_sum(ctx, dy)
         dgamma = self._channel_sum(ctx, dy * xhat)

@@ -7,16 +7,29 @@ from typing import Any
 import numpy as np
 
 from ..core import initializers
-from ..core.regularizers import Penalized
-from .im2col import Pair, blocked_inner, blocked_matmul, check_padding, col2im, column_layout, conv_geometry, gather, im2col, pair, patch_index, pixel_pieces
 from ..core.call import Call
 from ..core.errors import InvalidValueError
 from ..core.layer import Layer
-from ..core.registry import from_config, to_config
-from ..core.workspace import Workspace
 from ..core.parameter import Parameter
+from ..core.registry import from_config, to_config
+from ..core.regularizers import Penalized
 from ..core.validation import positive_int
+from ..core.workspace import Workspace
 from . import activations
+from .im2col import (
+    Pair,
+    blocked_inner,
+    blocked_matmul,
+    check_padding,
+    col2im,
+    column_layout,
+    conv_geometry,
+    gather,
+    im2col,
+    pair,
+    patch_index,
+    pixel_pieces,
+)
 
 
 class Conv2D(Penalized, Layer):
@@ -96,7 +109,8 @@ class Conv2D(Penalized, Layer):
         # With stride 1, dL/dx is a convolution of the output gradient zero-padded by d*(K-1) - pad on each
         # side; a forward padding wider than d*(K-1) (rare) keeps the col2im path.
         reach = [d * (k - 1) for k, d in zip(self.kernel_size, self.dilation)]
-        self._grad_pads = tuple((r - before, r - after) for r, (before, after) in zip(reach, self.pads))
+        (top, bottom), (left, right) = self.pads
+        self._grad_pads = ((reach[0] - top, reach[0] - bottom), (reach[1] - left, reach[1] - right))
         self._flipped = self.strides == (1, 1) and min(min(p) for p in self._grad_pads) >= 0
         # Output pixels per row of the column matrices: of the forward product (OW wide, OC outputs) and of
         # the input gradient's (W wide, C outputs).
@@ -134,7 +148,9 @@ class Conv2D(Penalized, Layer):
         ctx.bias_in_cols = self.bias is not None and column_layout(x.shape[3], x.itemsize) != "gather"
         ctx.cols = self._im2col(ws, x, self.pads, "cols", p, self.strides, (oh, ow // p), ctx.bias_in_cols)
         # (KH*(KW+p-1)*C [+1 bias row], p*OC)
-        kernel = self._kernel_matrix(ws, "kernel", self.weight.data, p, self.bias.data if ctx.bias_in_cols else None)
+        assert self.weight is not None  # built
+        bias = self.bias if ctx.bias_in_cols else None
+        kernel = self._kernel_matrix(ws, "kernel", self.weight.data, p, bias.data if bias is not None else None)
         # (N*OH*OW/p, p*OC), that is (N, OH, OW, OC); training reuses one buffer (no fresh pages every step)
         y = blocked_matmul(ctx.cols, kernel, out=ws.get("y", (len(ctx.cols), p * oc)) if ctx.training else None)
         if self.bias is not None and not ctx.bias_in_cols:  # rows of OW*OC values: faster than broadcasting OC
@@ -149,7 +165,9 @@ class Conv2D(Penalized, Layer):
         oc, p = self.filters, self._block
         g = grad.reshape(-1, oc)  # (N*OH*OW, OC)
         wgrad = blocked_inner(ctx.cols, g.reshape(-1, p * oc))  # (rows of the kernel matrix, p*OC)
+        assert self.weight is not None  # built
         if ctx.bias_in_cols:
+            assert self.bias is not None  # the bias rode in the columns
             self.bias.grad += wgrad[-1].reshape(p, oc).sum(axis=0)
             wgrad = wgrad[:-1]
         elif self.bias is not None:
@@ -173,6 +191,7 @@ class Conv2D(Penalized, Layer):
         (h, w, c), (oh, ow, oc) = self.input_shape, self.output_shape
         n, q = len(g) // (oh * ow), self._grad_block
         cols = self._im2col(ws, g.reshape(n, oh, ow, oc), self._grad_pads, "gcols", q, (1, 1), (h, w // q))
+        assert self.weight is not None  # built
         flipped = self.weight.data[::-1, ::-1].transpose(0, 1, 3, 2)  # (KH, KW, OC, C)
         dx = ws.get("dx", (n, h, w, c))
         blocked_matmul(cols, self._kernel_matrix(ws, "flipped kernel", flipped, q), out=dx.reshape(-1, q * c))
@@ -198,6 +217,7 @@ class Conv2D(Penalized, Layer):
         (h, w, c), (oh, ow, oc) = self.input_shape, self.output_shape
         kh, kw = self.kernel_size
         # dcols = g @ W.T, written offset-major (KH*KW, N*OH*OW, C) so that col2im adds contiguous blocks.
+        assert self.weight is not None  # built
         kernel = self.weight.data.reshape(kh * kw, c, oc).transpose(0, 2, 1)
         dcols = np.matmul(g, kernel, out=ws.get("dcols", (kh * kw, len(g), c)))
         n = len(g) // (oh * ow)
@@ -206,8 +226,8 @@ class Conv2D(Penalized, Layer):
         col2im(dcols.reshape(kh * kw, n, oh, ow, c), self.kernel_size, self.strides, self.dilation, dxp)
         return dxp[:, top:top + h, left:left + w]
 
-    def _im2col(self, ws: Workspace, x: np.ndarray, pads: tuple[Pair, Pair], name: str, block: int, stride: Pair, out_hw: Pair,
-                ones_column: bool = False) -> np.ndarray:
+    def _im2col(self, ws: Workspace, x: np.ndarray, pads: tuple[Pair, Pair], name: str, block: int, stride: Pair,
+                out_hw: Pair, ones_column: bool = False) -> np.ndarray:
         """The column matrix of ``x`` zero-padded by ``pads``, in the reused buffer ``name``: one row per ``block``
         adjacent output pixels, a window of ``(KH, KW + block - 1)`` cells moved by ``block`` along the width;
         ``ones_column`` appends a column of ones (not with the gathered layout)."""
@@ -245,8 +265,8 @@ class Conv2D(Penalized, Layer):
             "dilation": list(self.dilation),
             "use_bias": self.use_bias,
             "activation": to_config(self.activation),
-            "kernel_initializer": self.kernel_initializer.get_config(),
-            "bias_initializer": self.bias_initializer.get_config(),
+            "kernel_initializer": initializers.serialize(self.kernel_initializer),
+            "bias_initializer": initializers.serialize(self.bias_initializer),
             **self.regularizer_config(),
         }
 

@@ -10,8 +10,8 @@ from ..core import initializers
 from ..core.call import Call
 from ..core.errors import InvalidValueError, ShapeError
 from ..core.layer import Layer
-from ..core.registry import from_config, to_config
 from ..core.parameter import Parameter
+from ..core.registry import from_config, to_config
 from ..core.validation import positive_int
 from . import activations
 from .checks import channels_last, sample_shape_error, single
@@ -121,6 +121,7 @@ class Conv1D(Layer):
         out = self.output_shape[0]
         cols = ctx.cols = ws.get("cols", (n * out, self.kernel_size * c), order="F" if c <= 3 else "C")
         im2col(xp, *self._geometry(), cols)
+        assert self.weight is not None  # built
         y = blocked_matmul(cols, self.weight.data.reshape(-1, self.filters))
         if self.bias is not None:
             y += self.bias.data
@@ -128,6 +129,7 @@ class Conv1D(Layer):
 
     def backward_linear(self, ctx: Call, grad: np.ndarray) -> np.ndarray | None:
         """From dL/d(pre-activation): the weight gradients (added), and dL/dx when ``ctx.input_grad``."""
+        assert self.weight is not None  # built
         k, c, f = self.weight.shape
         g = grad.reshape(-1, f)  # (N*OL, filters)
         self.weight.grad += blocked_inner(ctx.cols, g).reshape(k, c, f)
@@ -154,6 +156,6 @@ class Conv1D(Layer):
             "dilation_rate": self.dilation_rate,
             "activation": to_config(self.activation),
             "use_bias": self.use_bias,
-            "kernel_initializer": self.kernel_initializer.get_config(),
-            "bias_initializer": self.bias_initializer.get_config(),
+            "kernel_initializer": initializers.serialize(self.kernel_initializer),
+            "bias_initializer": initializers.serialize(self.bias_initializer),
         }

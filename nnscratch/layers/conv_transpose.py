@@ -14,8 +14,8 @@ from ..core import initializers
 from ..core.call import Call
 from ..core.errors import InvalidValueError, ShapeError
 from ..core.layer import Layer
-from ..core.registry import from_config, to_config
 from ..core.parameter import Parameter
+from ..core.registry import from_config, to_config
 from ..core.validation import positive_int
 from . import activations
 from .checks import channels_last, sample_shape_error
@@ -138,6 +138,7 @@ class Conv2DTranspose(Layer):
         ws = ctx.ws
         ws.use(x)
         ctx.x = x
+        assert self.weight is not None  # built
         (n, h, w, c), (kh, kw, f, _) = x.shape, self.weight.shape
         rows = x.reshape(-1, c)
         # (KH*KW, N*H*W, filters): offset k's contribution of every input pixel
@@ -154,6 +155,7 @@ class Conv2DTranspose(Layer):
         kernel: ``im2col`` and one product; dL/dW is the column matrix times the input."""
         ws = ctx.ws
         x = ctx.x
+        assert self.weight is not None  # built
         (n, h, w, c), (kh, kw, f, _) = x.shape, self.weight.shape
         oh, ow, _ = self.output_shape
         padded = ws.get("grad padded", (n, *self._buffer_hw, f), fill=0)
@@ -177,6 +179,6 @@ class Conv2DTranspose(Layer):
             "dilation_rate": list(self.dilation_rate),
             "activation": to_config(self.activation),
             "use_bias": self.use_bias,
-            "kernel_initializer": self.kernel_initializer.get_config(),
-            "bias_initializer": self.bias_initializer.get_config(),
+            "kernel_initializer": initializers.serialize(self.kernel_initializer),
+            "bias_initializer": initializers.serialize(self.bias_initializer),
         }

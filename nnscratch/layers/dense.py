@@ -7,12 +7,12 @@ from typing import Any
 import numpy as np
 
 from ..core import initializers
-from ..core.regularizers import Penalized
 from ..core.call import Call
 from ..core.errors import InvalidTypeError, ShapeError
 from ..core.layer import Layer
-from ..core.registry import from_config, to_config
 from ..core.parameter import Parameter
+from ..core.registry import from_config, to_config
+from ..core.regularizers import Penalized
 from ..core.validation import positive_int
 from . import activations
 
@@ -22,8 +22,8 @@ class Dense(Penalized, Layer):
 
     ``weight`` is ``(in_features, units)`` and ``bias`` ``(units,)``; ``in_features`` is inferred from the
     first input. ``activation`` (a name or layer) is applied after. ``kernel_regularizer``/``bias_regularizer``
-    (``"l2"``, ``keras.regularizers.L2(1e-4)``) add a weight penalty to the training loss. The initializer draws the weight as
-    ``(units, in_features)`` (the course's ``randn(out, in)`` order) and it is stored transposed, because
+    (``"l2"``, ``keras.regularizers.L2(1e-4)``) add a weight penalty to the training loss. The initializer draws
+    the weight as ``(units, in_features)`` (the course's ``randn(out, in)`` order) and it is stored transposed, because
     ``x @ W`` and ``x.T @ g`` with this layout are the fastest BLAS calls for both passes.
     """
 
@@ -58,7 +58,8 @@ class Dense(Penalized, Layer):
             raise ShapeError("Dense expects inputs of shape (batch, features), got (batch,): one number per sample; "
                              "reshape it to (batch, 1) with x.reshape(-1, 1)")
         if len(input_shape) != 1:
-            raise ShapeError(f"Dense expects inputs of shape (batch, features), got (batch, {', '.join(map(str, input_shape))}); add a Flatten layer first")
+            raise ShapeError("Dense expects inputs of shape (batch, features), got (batch, "
+                             f"{', '.join(map(str, input_shape))}); add a Flatten layer first")
         super().build(input_shape)
         drawn = self.kernel_initializer((self.units, input_shape[0]), self.rng, self.dtype)
         self.weight = Parameter(drawn.T)
@@ -75,6 +76,7 @@ class Dense(Penalized, Layer):
         """``x @ W + b`` ``(batch, units)``, before the activation."""
         self._ensure_built(x)
         ctx.x = x
+        assert self.weight is not None  # built
         z = np.dot(x, self.weight.data)
         if self.bias is not None:
             z += self.bias.data
@@ -82,6 +84,7 @@ class Dense(Penalized, Layer):
 
     def backward_linear(self, ctx: Call, g: np.ndarray) -> np.ndarray | None:
         """From dL/d(x @ W + b): the weight gradients (added), and dL/dx when ``ctx.input_grad``."""
+        assert self.weight is not None  # built
         self.weight.add_matmul(ctx.x.T, g)
         if self.bias is not None:
             self.bias.grad += g.sum(axis=0)
@@ -101,7 +104,7 @@ class Dense(Penalized, Layer):
             "units": self.units,
             "activation": to_config(self.activation),
             "use_bias": self.use_bias,
-            "kernel_initializer": self.kernel_initializer.get_config(),
-            "bias_initializer": self.bias_initializer.get_config(),
+            "kernel_initializer": initializers.serialize(self.kernel_initializer),
+            "bias_initializer": initializers.serialize(self.bias_initializer),
             **self.regularizer_config(),
         }

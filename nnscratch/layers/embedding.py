@@ -58,11 +58,13 @@ class Embedding(Layer):
     def forward_call(self, ctx: Call, x: np.ndarray) -> np.ndarray:
         self._ensure_built(x)
         index = ctx.index = self._indices(x)
+        assert self.embeddings is not None  # built
         return self.embeddings.data.take(index, axis=0)
 
     def backward_call(self, ctx: Call, grad_out: np.ndarray) -> None:
+        assert self.embeddings is not None  # built
         np.add.at(self.embeddings.grad, ctx.index.reshape(-1), grad_out.reshape(-1, self.output_dim))
 
     def get_config(self) -> dict[str, Any]:
         return {"input_dim": self.input_dim, "output_dim": self.output_dim,
-                "embeddings_initializer": self.embeddings_initializer.get_config()}
+                "embeddings_initializer": initializers.serialize(self.embeddings_initializer)}

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 import numbers
-from typing import Callable
+from typing import Any
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -27,9 +27,9 @@ Padding = str | Pair
 
 def pair(value: int | tuple[int, int] | list[int], name: str, minimum: int = 1) -> Pair:
     """``value`` (an int or two ints) as ``(height, width)`` integers ``>= minimum``."""
-    items = (value, value) if isinstance(value, numbers.Integral) else value
+    items: Any = (value, value) if isinstance(value, numbers.Integral) else value  # checked below
     try:
-        ok = len(items) == 2 and all(isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= minimum
+        ok = len(items) == 2 and all(isinstance(v, numbers.Integral) and not isinstance(v, bool) and int(v) >= minimum
                                      for v in items)
     except TypeError:
         ok = False
@@ -61,6 +61,7 @@ def pad_amounts(padding: Padding, size: Pair, kernel: Pair, stride: Pair, dilati
             total = max((-(-n // s) - 1) * s + d * (k - 1) + 1 - n, 0)
             amounts.append((total // 2, total - total // 2))
         return amounts[0], amounts[1]
+    assert not isinstance(padding, str)  # check_padding allows "valid", "same" or a pair
     return (padding[0], padding[0]), (padding[1], padding[1])
 
 
@@ -77,7 +78,8 @@ def conv_geometry(layer: str, input_shape: tuple[int, ...], kernel: Pair, stride
                          f"got (batch, {', '.join(map(str, input_shape))})")
     size = (input_shape[0], input_shape[1])
     pads = pad_amounts(padding, size, kernel, stride, dilation)
-    out = tuple(output_size(*args) for args in zip(size, kernel, stride, dilation, pads))
+    oh, ow = (output_size(*args) for args in zip(size, kernel, stride, dilation, pads))
+    out = (oh, ow)
     if min(out) < 1:
         span = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
         padded = tuple(n + sum(p) for n, p in zip(size, pads))

@@ -88,5 +88,5 @@ class LayerNormalization(Layer):
 
     def get_config(self) -> dict[str, Any]:
         return {"axis": self.axis, "epsilon": self.epsilon, "center": self.center, "scale": self.scale,
-                "beta_initializer": self.beta_initializer.get_config(),
-                "gamma_initializer": self.gamma_initializer.get_config()}
+                "beta_initializer": initializers.serialize(self.beta_initializer),
+                "gamma_initializer": initializers.serialize(self.gamma_initializer)}

@@ -7,13 +7,17 @@
 from __future__ import annotations
 
 import functools
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 
 import numpy as np
 
 from ..core.call import Call
 from ..core.errors import InvalidTypeError, InvalidValueError, ShapeError
 from ..core.layer import Layer
+
+# np.greater / np.less on arrays (NumPy's stubs type a ufunc's __call__ for scalars)
+_Compare = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
 class _Merge(Layer):
@@ -29,7 +33,7 @@ class _Merge(Layer):
         if not isinstance(xs, (list, tuple)) or len(xs) < self.min_inputs:
             raise InvalidTypeError(f"{name} takes a list of at least {self.min_inputs} inputs, got "
                                    f"{type(xs).__name__}{f' of {len(xs)}' if isinstance(xs, (list, tuple)) else ''}")
-        shapes = [getattr(x, "shape", None) for x in xs]
+        shapes: list[Any] = [getattr(x, "shape", None) for x in xs]
         if any(s is None for s in shapes):
             raise InvalidTypeError(f"{name} inputs must be arrays")
         if len({s[0] for s in shapes}) > 1:
@@ -80,7 +84,8 @@ class Multiply(_Merge):
 
     def backward_call(self, ctx: Call, grad_out: np.ndarray) -> list[np.ndarray]:
         xs = ctx.xs
-        return [functools.reduce(np.multiply, [x for j, x in enumerate(xs) if j != i], grad_out) for i in range(len(xs))]
+        return [functools.reduce(np.multiply, [x for j, x in enumerate(xs) if j != i], grad_out)
+                for i in range(len(xs))]
 
 
 class Average(_Merge):
@@ -103,7 +108,7 @@ class Average(_Merge):
 class Maximum(_Merge):
     """The element-wise maximum; the gradient goes to the first input holding it."""
 
-    pick = staticmethod(np.greater)
+    pick = staticmethod(cast(_Compare, np.greater))
 
     def forward_call(self, ctx: Call, xs: list[np.ndarray]) -> np.ndarray:
         xs = self._check(xs)
@@ -123,7 +128,7 @@ class Maximum(_Merge):
 class Minimum(Maximum):
     """The element-wise minimum; the gradient goes to the first input holding it."""
 
-    pick = staticmethod(np.less)
+    pick = staticmethod(cast(_Compare, np.less))
 
 
 class Concatenate(_Merge):

@@ -7,12 +7,13 @@ so a saved model takes raw inputs (pixels / 255, say) and needs no separate prep
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
-from ..core.errors import InvalidValueError, NotBuiltError, ShapeError
 from ..core.call import Call
+from ..core.errors import InvalidValueError, NotBuiltError, ShapeError
 from ..core.layer import Layer
 from ..core.validation import as_float_array
 
@@ -35,14 +36,16 @@ class Normalization(Layer):
         self.center, self.scale, self.epsilon = bool(center), bool(scale), float(epsilon)
         if (mean is None) != (std is None):
             raise InvalidValueError("Normalization needs both mean and std, or neither (then call adapt(x))")
-        self.mean = self.std = None
+        self.mean: np.ndarray | None = None
+        self.std: np.ndarray | None = None
         self._stats_key: tuple | None = None
         if mean is not None:
             self._set(np.asarray(mean, dtype=np.float64), np.asarray(std, dtype=np.float64))
 
     def _set(self, mean: np.ndarray, std: np.ndarray) -> None:
         if mean.ndim != 1 or mean.shape != std.shape or not mean.size:
-            raise ShapeError(f"Normalization mean and std must be 1-D of equal length, got {mean.shape} and {std.shape}")
+            raise ShapeError(f"Normalization mean and std must be 1-D of equal length, got {mean.shape} and "
+                             f"{std.shape}")
         if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(std)) and np.all(std > 0)):
             raise InvalidValueError("Normalization mean must be finite and std finite and positive")
         self.mean, self.std = mean, std
@@ -52,7 +55,8 @@ class Normalization(Layer):
         """Measure ``mean`` and ``std`` per entry of the last axis of ``x`` ``(samples, ..., features)``."""
         x = as_float_array(x, "x", np.float64)
         if x.ndim < 2:
-            raise ShapeError(f"Normalization.adapt needs a batch of shape (samples, ..., features), got shape {x.shape}")
+            raise ShapeError("Normalization.adapt needs a batch of shape (samples, ..., features), got shape "
+                             f"{x.shape}")
         if self.input_shape is not None and x.shape[1:] != self.input_shape:
             raise ShapeError(f"Normalization was built for samples of shape {self.input_shape}, got {x.shape[1:]}")
         axes = tuple(range(x.ndim - 1))
@@ -82,11 +86,15 @@ class Normalization(Layer):
         a broadcast over a short last axis (3 channels) is several times slower than over whole samples."""
         key = (x.dtype, x.shape[1:])
         if self._stats_key != key:
-            self._stats = tuple(np.ascontiguousarray(np.broadcast_to(v, x.shape[1:]), dtype=x.dtype)
-                                for v in (self.mean, 1 / self.std))
+            assert self.mean is not None and self.std is not None  # forward checked that there are statistics
+            mean, inv_std = (np.ascontiguousarray(np.broadcast_to(v, x.shape[1:]), dtype=x.dtype)
+                             for v in (self.mean, 1 / self.std))
+            self._stats = (mean, inv_std)
             self._stats_key = key
         return self._stats
 
     def get_config(self) -> dict[str, Any]:
-        stats = {} if self.mean is None else {"mean": self.mean.tolist(), "std": self.std.tolist()}
+        stats: dict[str, Any] = {}
+        if self.mean is not None and self.std is not None:
+            stats = {"mean": self.mean.tolist(), "std": self.std.tolist()}
         return {**stats, "center": self.center, "scale": self.scale, "epsilon": self.epsilon}

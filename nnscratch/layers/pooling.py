@@ -11,11 +11,11 @@ from typing import Any
 
 import numpy as np
 
-from ..core.errors import InvalidValueError, ShapeError
-from .im2col import check_padding, conv_geometry, gather, gather_index, pair, pixel_pieces, windows
 from ..core.call import Call
+from ..core.errors import InvalidValueError, ShapeError
 from ..core.layer import Layer
 from ..core.workspace import Workspace
+from .im2col import check_padding, conv_geometry, gather, gather_index, pair, pixel_pieces, windows
 
 
 class _Pool2D(Layer):

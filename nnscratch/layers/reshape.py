@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from ..core.errors import InvalidTypeError, InvalidValueError, ShapeError
 from ..core.call import Call
+from ..core.errors import InvalidTypeError, InvalidValueError, ShapeError
 from ..core.layer import Layer
 
 
@@ -27,7 +27,8 @@ class Reshape(Layer):
                 isinstance(d, (int, np.integer)) and not isinstance(d, bool) for d in target_shape):
             raise InvalidTypeError(f"Reshape target_shape must be a tuple of integers, got {target_shape!r}")
         if not target_shape or any(d < 1 and d != -1 for d in target_shape) or list(target_shape).count(-1) > 1:
-            raise InvalidValueError(f"Reshape target_shape must hold sizes >= 1 and at most one -1, got {tuple(target_shape)}")
+            raise InvalidValueError("Reshape target_shape must hold sizes >= 1 and at most one -1, got "
+                                    f"{tuple(target_shape)}")
         self.target_shape = tuple(int(d) for d in target_shape)
 
     def _ensure_built(self, x: np.ndarray) -> None:
@@ -35,7 +36,8 @@ class Reshape(Layer):
         known = math.prod(d for d in self.target_shape if d != -1)
         fits = per_sample % known == 0 if -1 in self.target_shape else per_sample == known
         if not fits:
-            raise ShapeError(f"Reshape cannot turn (batch, {', '.join(map(str, x.shape[1:]))}) into (batch, {', '.join(map(str, self.target_shape))})")
+            raise ShapeError(f"Reshape cannot turn (batch, {', '.join(map(str, x.shape[1:]))}) into (batch, "
+                             f"{', '.join(map(str, self.target_shape))})")
         super()._ensure_built(x)
 
     def forward_call(self, ctx: Call, x: np.ndarray) -> np.ndarray:

@@ -8,7 +8,8 @@ ensemble is a graph model — one input, each member called on it, an ``Average`
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from ..core.errors import InvalidTypeError, InvalidValueError, ShapeError
 from ..core.graph import Graph
@@ -32,12 +33,16 @@ class Ensemble(Model):
     def __init__(self, members: Iterable[Model | dict[str, Any]], dtype: Any = None, name: str | None = None) -> None:
         if isinstance(members, (Model, str, bytes, dict)) or not isinstance(members, Iterable):
             raise InvalidTypeError(f"Ensemble takes a list of models, got {type(members).__name__}")
-        members = [from_config(m) if isinstance(m, dict) else m for m in members]
-        for i, member in enumerate(members):
+        layers = [from_config(m) if isinstance(m, dict) else m for m in members]
+        models: list[Model] = []
+        for i, member in enumerate(layers):
             if not isinstance(member, Model):
-                raise InvalidTypeError(f"Ensemble member {i} must be a Model (e.g. a Sequential), got {type(member).__name__}")
+                raise InvalidTypeError(f"Ensemble member {i} must be a Model (e.g. a Sequential), got "
+                                       f"{type(member).__name__}")
             if isinstance(member, Ensemble):
                 raise InvalidTypeError(f"Ensemble member {i} is an Ensemble: pass its members instead")
+            models.append(member)
+        members = models
         if not members:
             raise InvalidValueError("Ensemble needs at least one member model")
         dtypes = {m.dtype for m in members}
@@ -55,7 +60,7 @@ class Ensemble(Model):
         if shapes:
             self.build(shapes.pop())
 
-    def build(self, input_shape: Any) -> Ensemble:
+    def build(self, input_shape: Any) -> Ensemble:  # type: ignore[override]  # returns self, for chaining
         shape = sample_shape(input_shape)
         if self.graph is None:
             x = Input(shape=shape, dtype=self.dtype)

@@ -26,7 +26,8 @@ from ..core.layer import Layer
 from ..core.random import layer_rng, make_rng
 from ..core.tensor import SymbolicTensor
 from ..core.validation import as_targets
-from ..training import loop, trainer as trainer_mod
+from ..training import loop
+from ..training import trainer as trainer_mod
 from ..training.history import History
 from .summary import summary_text
 
@@ -120,7 +121,7 @@ class Model(Layer):
         raise InvalidValueError(f"no layer named '{name}' in model '{self.name}' "
                                 f"(layers: {', '.join(layer.name for layer in self.layers)})")
 
-    def build(self, input_shape: Any) -> Model:
+    def build(self, input_shape: Any) -> Model:  # type: ignore[override]  # returns self, for chaining
         """Create every parameter for samples of shape ``input_shape`` (a graph model is built already)."""
         if self.graph is None:
             raise NotBuiltError(f"{type(self).__name__} cannot be built from a shape alone")

@@ -3,7 +3,8 @@ engine as any ``Model``, built when the input shape is known."""
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 
@@ -88,7 +89,7 @@ class Sequential(Model):
                 self._build_chain(shape)
         return layer
 
-    def build(self, input_shape: Any) -> Sequential:
+    def build(self, input_shape: Any) -> Sequential:  # type: ignore[override]  # returns self, for chaining
         """Create every parameter for samples of shape ``input_shape`` (one pass of the layers' shapes)."""
         shape = sample_shape(input_shape)
         if self.graph is not None:
@@ -107,7 +108,8 @@ class Sequential(Model):
     def forward_call(self, ctx: Call, x: Any) -> Any:
         if self.graph is None:
             if not hasattr(x, "shape"):
-                raise InvalidTypeError(f"Sequential expects a numpy array of shape (batch, ...), got {type(x).__name__}")
+                raise InvalidTypeError("Sequential expects a numpy array of shape (batch, ...), got "
+                                       f"{type(x).__name__}")
             self.build(x.shape[1:])
         return super().forward_call(ctx, x)
 

@@ -47,6 +47,7 @@ def summary_text(model: Any, width: int = 90) -> str:
     total = model.count_params() if graph is not None else 0
     trainable = sum(p.data.size for p in model.trainable_weights) if graph is not None else 0
     item = model.dtype.itemsize
-    rows += [line, f"Total params: {total:,} {_size(total, item)}", f"Trainable params: {trainable:,} {_size(trainable, item)}",
+    rows += [line, f"Total params: {total:,} {_size(total, item)}",
+             f"Trainable params: {trainable:,} {_size(trainable, item)}",
              f"Non-trainable params: {total - trainable:,} {_size(total - trainable, item)}", "_" * width]
     return "\n".join(rows)

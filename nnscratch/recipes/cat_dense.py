@@ -90,7 +90,8 @@ def build_dense(recipe: dict[str, Any], seed: int, x: np.ndarray) -> Sequential:
 
 def train_dense(images: np.ndarray, labels: np.ndarray, *, recipe: dict[str, Any] = DENSE_RECIPE, seed: int = 0,
                 epochs: int | None = None, callbacks: Callable[[int], Sequence[Callback]] | None = None,
-                checkpoint_dir: str | os.PathLike | None = None, resume: bool = False) -> tuple[Ensemble, list[History]]:
+                checkpoint_dir: str | os.PathLike | None = None,
+                resume: bool = False) -> tuple[Ensemble, list[History]]:
     """Train ``recipe["members"]`` networks on uint8 images ``(N, 64, 64, 3)`` and 0/1 labels ``(N,)``; average them.
 
     With ``recipe["balance"]`` the cats are repeated until they are as many as the non-cats (drawn with
@@ -104,7 +105,8 @@ def train_dense(images: np.ndarray, labels: np.ndarray, *, recipe: dict[str, Any
     return seed_ensemble(lambda s: build_dense(recipe, s, x), x, y,
                          seeds=[member_seed(seed, k) for k in range(recipe["members"])], callbacks=callbacks,
                          checkpoint_dir=checkpoint_dir, resume=resume,
-                         epochs=recipe["epochs"] if epochs is None else epochs, batch_size=recipe["batch_size"], verbose=0)
+                         epochs=recipe["epochs"] if epochs is None else epochs, batch_size=recipe["batch_size"],
+                         verbose=0)
 
 
 def train_size(labels: np.ndarray, recipe: dict[str, Any] = DENSE_RECIPE) -> int:

@@ -38,7 +38,8 @@ def parse_layers(text: str) -> list[int]:
     try:
         dims = [int(part) for part in text.replace(" ", "").split(",")]
     except ValueError:
-        raise InvalidValueError(f"--layers must be comma-separated integers like 12288,20,7,5,1, got {text!r}") from None
+        raise InvalidValueError(f"--layers must be comma-separated integers like 12288,20,7,5,1, "
+                                f"got {text!r}") from None
     check_layers(dims, text)
     return dims
 
@@ -81,6 +82,7 @@ def train_reference(images: np.ndarray, labels: np.ndarray, *, layers: Sequence[
     x = preprocess_images(images, DEFAULT_PREPROCESSING, "float64")
     history = checkpoint.fit_with_checkpoints(model, x, labels, checkpoint_dir=checkpoint_dir, resume=resume,
                                               epochs=iterations, batch_size=None, verbose=0, callbacks=[printer])
-    if getattr(history, "interrupted", False):  # Ctrl-C: fit already said where it stopped and what the checkpoint holds
+    # Ctrl-C: fit already said where it stopped and what the checkpoint holds
+    if getattr(history, "interrupted", False):
         raise KeyboardInterrupt
     return model, history, dict(printer.printed)

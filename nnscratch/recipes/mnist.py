@@ -27,6 +27,7 @@ from ..core.errors import InvalidValueError
 from ..core.layer import Module
 from ..data.mnist import load_mnist
 from ..layers import BatchNorm, Conv2D, Dense, Flatten, MaxPool2D, ReLU, Softmax
+from ..models.model import Model
 from ..models.sequential import Sequential
 from ..training import checkpoint, schedules
 from ..training.callbacks import Callback
@@ -56,7 +57,7 @@ def _check_model(kind: str) -> None:
         raise InvalidValueError(f"unknown model {kind!r}; expected one of {', '.join(map(repr, MODELS))}")
 
 
-def build_model(kind: str = "mlp", seed: int = 0, dtype: str = "float32") -> Sequential:
+def build_model(kind: str = "mlp", seed: int = 0, dtype: str = "float32") -> Model:
     """The network ``kind`` (``ARCHITECTURES``) with a softmax output, not compiled."""
     _check_model(kind)
     if kind == "resnet":
@@ -76,8 +77,8 @@ def build_model(kind: str = "mlp", seed: int = 0, dtype: str = "float32") -> Seq
     return Sequential(layers, seed=seed, dtype=dtype)
 
 
-def compile_model(model: Sequential, lr: float, epochs: int, steps_per_epoch: int,
-                  final_lr_fraction: float = DEFAULTS["final_lr_fraction"]) -> Sequential:
+def compile_model(model: Model, lr: float, epochs: int, steps_per_epoch: int,
+                  final_lr_fraction: float = DEFAULTS["final_lr_fraction"]) -> Model:
     """Softmax cross-entropy (fused with the Softmax layer), Adam with a per-step cosine decay, accuracy."""
     if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
         raise InvalidValueError(f"--lr must be a positive number, got {lr!r}")
@@ -90,7 +91,7 @@ def compile_model(model: Sequential, lr: float, epochs: int, steps_per_epoch: in
 class Recipe:
     """A compiled model with its data splits and the keyword arguments for ``model.fit``."""
 
-    model: Sequential
+    model: Model  # a Sequential, or the residual network's graph model
     x_train: np.ndarray
     y_train: np.ndarray
     x_val: np.ndarray | None
@@ -174,19 +175,20 @@ class EpochTimer(Callback):
         self.seconds: list[float] = []
         self._start = 0.0
 
-    def on_epoch_begin(self, epoch: int, logs: dict[str, Any]) -> None:
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self._start = time.perf_counter()
 
-    def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
+    def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
         self.seconds.append(time.perf_counter() - self._start)
-        logs["time_s"] = self.seconds[-1]  # shown by the progress line after this callback
+        if logs is not None:
+            logs["time_s"] = self.seconds[-1]  # shown by the progress line after this callback
 
 
 @dataclass
 class MnistResult:
     """A trained MNIST model, its history, the test confusion matrix ``(10, 10)`` and a JSON-able summary."""
 
-    model: Sequential
+    model: Model  # a Sequential, or the residual network's graph model
     history: History
     confusion: np.ndarray
     summary: dict[str, Any]
@@ -219,9 +221,11 @@ def train_mnist(model: str = DEFAULTS["model"], *, data: Any = None, data_dir: s
     if progress is not None:
         callbacks.append(ProgressBar(stream=progress, interactive=progress.isatty()))
     start = time.perf_counter()
-    history = checkpoint.fit_with_checkpoints(recipe.model, recipe.x_train, recipe.y_train, checkpoint_dir=checkpoint_dir,
-                                              resume=resume, **recipe.fit_kwargs(), callbacks=callbacks, verbose=0)
-    if getattr(history, "interrupted", False):  # Ctrl-C: fit already said where it stopped and what the checkpoint holds
+    history = checkpoint.fit_with_checkpoints(recipe.model, recipe.x_train, recipe.y_train,
+                                              checkpoint_dir=checkpoint_dir, resume=resume, **recipe.fit_kwargs(),
+                                              callbacks=callbacks, verbose=0)
+    # Ctrl-C: fit already said where it stopped and what the checkpoint holds
+    if getattr(history, "interrupted", False):
         raise KeyboardInterrupt
     train_seconds = time.perf_counter() - start
     test = recipe.model.evaluate(recipe.x_test, recipe.y_test, return_dict=True)

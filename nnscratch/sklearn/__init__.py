@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from ..core.errors import MissingDependencyError
 
-
 try:
     from sklearn.utils.validation import validate_data  # noqa: F401  (scikit-learn >= 1.6)
 except ImportError as exc:

@@ -95,7 +95,8 @@ class NNEstimatorBase(BaseEstimator):
         if isinstance(self.optimizer, optimizers.Optimizer):
             return copy.deepcopy(self.optimizer)  # the parameter itself is never trained
         if not isinstance(self.optimizer, str):
-            raise InvalidTypeError(f"optimizer must be a name such as 'adam' or an nnscratch Optimizer, got {self.optimizer!r}")
+            raise InvalidTypeError("optimizer must be a name such as 'adam' or an nnscratch Optimizer, got "
+                                   f"{self.optimizer!r}")
         return optimizers.get(self.optimizer, lr=self.learning_rate)
 
     def _make_model(self, x: np.ndarray, n_outputs: int, seed: int, seeded: bool) -> Model:
@@ -103,10 +104,12 @@ class NNEstimatorBase(BaseEstimator):
         n_features = x.shape[1]
         if self.model_fn is None:
             layers = [Dense(units, activation=self.activation) for units in self._hidden_sizes()]
-            model: Model = Sequential([*layers, Dense(n_outputs, activation=self._output_activation(n_outputs))], seed=seed)
+            model: Model = Sequential([*layers, Dense(n_outputs, activation=self._output_activation(n_outputs))],
+                                      seed=seed)
         else:
             if not callable(self.model_fn):
-                raise InvalidTypeError(f"model_fn must be a function (n_features, n_outputs) -> model, got {self.model_fn!r}")
+                raise InvalidTypeError("model_fn must be a function (n_features, n_outputs) -> model, got "
+                                       f"{self.model_fn!r}")
             model = self.model_fn(n_features, n_outputs)
             if not isinstance(model, Model):
                 raise InvalidTypeError(f"model_fn({n_features}, {n_outputs}) must return an nnscratch Model, got "

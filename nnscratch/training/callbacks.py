@@ -6,7 +6,8 @@ import inspect
 import math
 import os
 import string
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -116,6 +117,9 @@ class EarlyStopping(Callback):
     (a value to beat) and ``start_from_epoch`` (epochs not watched at first) are supported.
     """
 
+    best_state: dict[str, np.ndarray] | None  # set by on_train_begin
+    stopped_epoch: int | None
+
     def __init__(self, monitor: str = "val_loss", patience: int = 0, min_delta: float = 0.0,
                  mode: str = "auto", restore_best_weights: bool = False, verbose: int = 0,
                  baseline: float | None = None, start_from_epoch: int = 0) -> None:
@@ -129,16 +133,16 @@ class EarlyStopping(Callback):
         self.better = _better(mode, monitor)
         self.restore_best_weights = bool(restore_best_weights)
 
-    def on_train_begin(self, logs: dict[str, Any]) -> None:
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         self.best, self.best_epoch, self.wait, self.best_state = math.nan, -1, 0, None
         self.stopped_epoch = None
         if self.baseline is not None:
             self.best, self.best_epoch = float(self.baseline), -2  # to beat; no weights to restore yet
 
-    def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
+    def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
         if epoch < self.start_from_epoch:
             return
-        current = _monitored(logs, self.monitor, "EarlyStopping")
+        current = _monitored(logs or {}, self.monitor, "EarlyStopping")
         if self.best_epoch == -1 or self.better(current, self.best, self.min_delta):
             self.best, self.best_epoch, self.wait = current, epoch, 0
             if self.restore_best_weights:
@@ -149,12 +153,13 @@ class EarlyStopping(Callback):
             self.stopped_epoch = epoch
             self.model.stop_training = True
 
-    def on_train_end(self, logs: dict[str, Any]) -> None:
+    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         if self.restore_best_weights and self.best_state is not None:
             self.model.load_state_dict(self.best_state)
 
     def get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-        config = {"best": self.best, "best_epoch": self.best_epoch, "wait": self.wait, "stopped_epoch": self.stopped_epoch}
+        config = {"best": self.best, "best_epoch": self.best_epoch, "wait": self.wait,
+                  "stopped_epoch": self.stopped_epoch}
         return config, dict(self.best_state or {})
 
     def set_state(self, config: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
@@ -177,17 +182,20 @@ class ModelCheckpoint(Callback):
         if not isinstance(filepath, (str, os.PathLike)):
             raise InvalidTypeError(f"ModelCheckpoint filepath must be a path, got {filepath!r}")
         try:
-            fields = {name.split(".")[0].split("[")[0] for _, name, _, _ in string.Formatter().parse(str(filepath)) if name}
+            fields = {name.split(".")[0].split("[")[0]
+                      for _, name, _, _ in string.Formatter().parse(str(filepath)) if name}
         except ValueError as exc:
-            raise InvalidValueError(f"ModelCheckpoint filepath {str(filepath)!r} is not a valid format string: {exc}") from None
+            raise InvalidValueError(f"ModelCheckpoint filepath {str(filepath)!r} is not a valid format string: "
+                                    f"{exc}") from None
         self.filepath, self.monitor, self.save_best_only = str(filepath), monitor, bool(save_best_only)
         self.fields = fields
         self.better = _better(mode, monitor)
 
-    def on_train_begin(self, logs: dict[str, Any]) -> None:
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         self.best = math.nan if self.threshold is None else float(self.threshold)
 
-    def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
+    def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
+        logs = {} if logs is None else logs
         if self.save_best_only:
             current = _monitored(logs, self.monitor, "ModelCheckpoint")
             if not (math.isnan(self.best) or self.better(current, self.best, 0.0)):
@@ -219,21 +227,25 @@ class LearningRateScheduler(Callback):
         if not callable(schedule):
             raise InvalidTypeError(f"LearningRateScheduler schedule must be a function of the epoch, got {schedule!r}")
         self.schedule = schedule
+        params: Mapping[str, inspect.Parameter]
         try:
             params = inspect.signature(schedule).parameters
         except (TypeError, ValueError):  # some builtins have no signature
             params = {}
         self.takes_lr = len(params) >= 2
 
-    def on_epoch_begin(self, epoch: int, logs: dict[str, Any]) -> None:
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         opt = self.model.optimizer
         lr = self.schedule(epoch, opt.lr) if self.takes_lr else self.schedule(epoch)
-        if isinstance(lr, bool) or not isinstance(lr, (int, float, np.integer, np.floating)) or not np.isfinite(lr) or lr <= 0:
-            raise InvalidValueError(f"LearningRateScheduler: schedule gave learning rate {lr!r} at epoch {epoch}; expected > 0")
+        if (isinstance(lr, bool) or not isinstance(lr, (int, float, np.integer, np.floating))
+                or not np.isfinite(lr) or lr <= 0):
+            raise InvalidValueError(f"LearningRateScheduler: schedule gave learning rate {lr!r} at epoch {epoch}; "
+                                    "expected > 0")
         opt.lr = float(lr)
 
-    def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
-        logs["lr"] = float(self.model.optimizer.lr)
+    def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
+        if logs is not None:
+            logs["lr"] = float(self.model.optimizer.lr)
 
 
 class TerminateOnNaN(Callback):

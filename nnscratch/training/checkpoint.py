@@ -31,19 +31,20 @@ import json
 import math
 import os
 import sys
+from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..core.errors import InvalidTypeError, InvalidValueError, NNScratchError, NotBuiltError
+from ..io.atomic import atomic_write, fsync_folder, remove_stale_temporaries
+from ..io.model_file import save_model
 from .callbacks import Callback
 from .checkpoint_format import callback_key, generators, rng_state, split_arrays
 from .checkpoint_state import TrainingState, latest_checkpoint, read_checkpoint, resolve  # noqa: F401
-from ..core.errors import InvalidTypeError, InvalidValueError, NNScratchError, NotBuiltError
 from .guards import diverged, weights_finite
 from .history import History
-from ..io.atomic import atomic_write, fsync_folder, remove_stale_temporaries
-from ..io.model_file import save_model
 
 if TYPE_CHECKING:
     from ..models.model import Model
@@ -60,8 +61,10 @@ def _compile_record(model: Model) -> dict[str, Any]:
         json.dumps(optimizer)
     except (NNScratchError, TypeError, ValueError):
         optimizer = None  # e.g. a learning-rate schedule without get_config: resuming then needs compile() first
+    assert model.trainer is not None  # a checkpoint is written by fit, after compile
     names = model.trainer.metric_names
-    metrics = [m if isinstance(m, str) else getattr(m, "name", None) for m in (names if isinstance(names, list) else [])]
+    metrics = [m if isinstance(m, str) else getattr(m, "name", None)
+               for m in (names if isinstance(names, list) else [])]
     return {"loss": model.loss.get_config(), "optimizer": optimizer, "metrics": [m for m in metrics if m]}
 
 
@@ -86,6 +89,7 @@ def save_checkpoint(model: Model, path: str | os.PathLike, epoch: int | None = N
     rngs = [split_arrays(rng_state(g), "rng", arrays) for g in generators(model)]
     callbacks: dict[str, Any] = {}
     trainer = model.trainer
+    assert trainer is not None  # a checkpoint is written by fit, after compile
     for i, cb in enumerate(trainer.callbacks):
         state = cb.get_state()
         if state is None:
@@ -134,13 +138,13 @@ class Checkpoint(Callback):
     def path(self) -> Path:
         return self.directory / LAST
 
-    def on_train_begin(self, logs: dict[str, Any]) -> None:
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         if self.directory.exists() and not self.directory.is_dir():
             raise InvalidValueError(f"Checkpoint directory '{self.directory}' is a file, not a folder")
         self.directory.mkdir(parents=True, exist_ok=True)
         remove_stale_temporaries(self.path)  # left by a process killed while writing
         remove_stale_temporaries(self.directory / "epoch-*.npz", pattern=True)  # ... or while keeping a copy
-        self.epochs = logs.get("epochs")
+        self.epochs = (logs or {}).get("epochs")
         self.last_written = None
 
     def on_epoch_complete(self, epoch: int, logs: dict[str, float]) -> None:
@@ -148,8 +152,10 @@ class Checkpoint(Callback):
         if done % self.every and not self.model.stop_training and done != self.epochs:
             return
         if not weights_finite(self.model, with_optimizer=True):
-            diverged(self.model, self.model.trainer.snapshots, math.nan, epoch, None, 0, "the weights became NaN or inf although the loss stayed "
-                                 f"finite (checkpoint of epoch {done} not written)")
+            assert self.model.trainer is not None  # called by fit
+            diverged(self.model, self.model.trainer.snapshots, math.nan, epoch, None, 0,
+                     "the weights became NaN or inf although the loss stayed "
+                     f"finite (checkpoint of epoch {done} not written)")
         path = save_checkpoint(self.model, self.path, epoch=done)
         self.last_written = (path, done)
         if self.keep:

@@ -6,9 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .callbacks import Callback
-
 from ..core.errors import ModelFileError
+from .callbacks import Callback
 
 if TYPE_CHECKING:
     from ..models.model import Model
@@ -75,8 +74,9 @@ def set_rng_state(rng: Any, saved: Any, where: Any) -> None:
         else:
             rng.set_state(saved["state"])
     except (ValueError, TypeError, KeyError) as exc:
+        generator = type(rng.bit_generator).__name__ if kind == "Generator" else "MT19937"
         raise ModelFileError(f"'{where}': the checkpoint's random state does not fit the model's generator "
-                             f"({type(rng.bit_generator).__name__ if kind == 'Generator' else 'MT19937'}): {exc}") from None
+                             f"({generator}): {exc}") from None
 
 
 def callback_key(i: int, cb: Callback) -> str:

@@ -5,19 +5,19 @@ from __future__ import annotations
 import json
 import os
 import warnings
+from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .checkpoint_format import callback_key, generators, join_arrays, set_rng_state
-
-from .callbacks import Callback
 from ..core.errors import InvalidTypeError, InvalidValueError, ModelFileError, NNScratchError, NotBuiltError, ShapeError
-from .history import History
 from ..core.registry import to_config
 from ..io.model_file import read_model_file, weights_of
+from .callbacks import Callback
 from .checkpoint_checks import check_consistent, check_finite, read_with_fallback
+from .checkpoint_format import callback_key, generators, join_arrays, set_rng_state
+from .history import History
 
 if TYPE_CHECKING:
     from ..models.model import Model
@@ -88,7 +88,8 @@ class TrainingState:
         if not isinstance(self.compile, dict):
             raise ModelFileError(f"'{path}' has a corrupt compile record")
         opt = record["optimizer"]
-        self.optimizer_state: dict[str, Any] = {"iterations": np.asarray(opt["iterations"]), "lr": np.asarray(opt["lr"])}
+        self.optimizer_state: dict[str, Any] = {"iterations": np.asarray(opt["iterations"]),
+                                                "lr": np.asarray(opt["lr"])}
         for key, value in self.arrays.items():
             if key.startswith("optimizer/"):
                 self.optimizer_state[key[len("optimizer/"):]] = value
@@ -106,7 +107,8 @@ class TrainingState:
         ours = _unnamed(json.loads(json.dumps(to_config(model))))
         theirs = _unnamed(self.config["model"])
         if ours != theirs:
-            raise ModelFileError(f"'{self.path}' is a checkpoint of another architecture: {_first_difference(theirs, ours)}")
+            raise ModelFileError(f"'{self.path}' is a checkpoint of another architecture: "
+                                 f"{_first_difference(theirs, ours)}")
         saved = tuple(self.config["input_shape"])
         if model.built and tuple(model.input_shape) != saved:
             raise ModelFileError(f"'{self.path}' was trained on inputs of shape (batch, {', '.join(map(str, saved))}), "
@@ -120,9 +122,10 @@ class TrainingState:
         if model.optimizer is not None:
             saved_opt = self.compile.get("optimizer") or {}
             if saved_opt.get("name") not in (None, model.optimizer.name):
-                raise InvalidValueError(f"'{self.path}' was trained with optimizer '{saved_opt.get('name')}', the model "
-                                        f"is compiled with '{model.optimizer.name}'; compile it like the checkpointed "
-                                        "run to resume it (or start anew from its weights with model.load_weights)")
+                raise InvalidValueError(f"'{self.path}' was trained with optimizer '{saved_opt.get('name')}', "
+                                        f"the model is compiled with '{model.optimizer.name}'; compile it like the "
+                                        "checkpointed run to resume it (or start anew from its weights with "
+                                        "model.load_weights)")
 
     def check_input(self, x: np.ndarray) -> None:
         saved = tuple(self.config["input_shape"])

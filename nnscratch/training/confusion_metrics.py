@@ -151,7 +151,8 @@ class F1Score(Metric):
         if self.tp is None:
             self.tp, self.fp, self.fn, self.support = (c.astype(np.float64) for c in counts)
         else:
-            self.tp, self.fp, self.fn, self.support = (a + c for a, c in zip((self.tp, self.fp, self.fn, self.support), counts))
+            self.tp, self.fp, self.fn, self.support = (
+                a + c for a, c in zip((self.tp, self.fp, self.fn, self.support), counts))
 
     def result(self) -> float:
         if self.tp is None:

@@ -9,7 +9,8 @@ respect to ``y_pred``. No hand-written gradient is needed.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 

@@ -46,9 +46,10 @@ class Snapshots:
 
     def take(self, epoch: int) -> None:
         i = self.latest ^ 1
-        if self.copies[i] is None:
-            self.copies[i] = [a.copy() for a in self.arrays]
-            self.pairs[i] = list(zip(self.copies[i], self.arrays))
+        copies = self.copies[i]
+        if copies is None:
+            copies = self.copies[i] = [a.copy() for a in self.arrays]
+            self.pairs[i] = list(zip(copies, self.arrays))
         else:
             for dst, src in self.pairs[i]:
                 dst[...] = src
@@ -56,9 +57,11 @@ class Snapshots:
         self.latest = i
 
     def _restore(self, i: int) -> int:
-        for src, dst in zip(self.copies[i], self.arrays):
+        copies, meta = self.copies[i], self.meta[i]
+        assert copies is not None and meta is not None  # only a snapshot that was taken is restored
+        for src, dst in zip(copies, self.arrays):
             dst[...] = src
-        epoch, self.optimizer.iterations = self.meta[i]
+        epoch, self.optimizer.iterations = meta
         return epoch
 
     def restore_latest(self) -> int | None:

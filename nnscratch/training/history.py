@@ -12,6 +12,8 @@ class History(Callback):
 
     ``fit`` returns one; passed in ``callbacks`` (Keras's ``keras.callbacks.History()``) it records too."""
 
+    interrupted: bool  # set by fit: whether Ctrl-C ended it
+
     def __init__(self) -> None:
         self.epoch: list[int] = []
         self.history: dict[str, list[float]] = {}

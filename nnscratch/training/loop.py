@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import math
 import os
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 
@@ -27,10 +28,12 @@ def as_callbacks(callbacks: Any) -> list[Callback]:
     try:
         items = list(callbacks or ())
     except TypeError:
-        raise InvalidTypeError(f"callbacks must be a list of Callback objects, got {type(callbacks).__name__}") from None
+        raise InvalidTypeError(f"callbacks must be a list of Callback objects, "
+                               f"got {type(callbacks).__name__}") from None
     for i, cb in enumerate(items):
         if not isinstance(cb, Callback):
-            raise InvalidTypeError(f"callbacks[{i}] must be a Callback (subclass nnscratch.Callback), got {type(cb).__name__}")
+            raise InvalidTypeError(f"callbacks[{i}] must be a Callback (subclass nnscratch.Callback), got "
+                                   f"{type(cb).__name__}")
     return items
 
 
@@ -48,8 +51,9 @@ def fit(model: Any, x: Any, y: Any, epochs: int = 1, batch_size: int | None = 32
     ``batch_size=None`` is full-batch gradient descent; the last partial batch is kept. Data are
     reshuffled every epoch when ``shuffle``. ``validation_split`` holds out the last fraction of the
     samples (before shuffling). ``sample_weight`` ``(samples,)`` and ``class_weight`` ``{class: weight}``
-    weigh each sample's loss (Keras's rules: the weighted sum divided by the batch size). ``verbose``: 0 silent, 1 progress display, 2 one line per epoch,
-    ``"auto"`` = 1. Returns a ``History`` of per-epoch ``loss``, metrics and their ``val_`` counterparts.
+    weigh each sample's loss (Keras's rules: the weighted sum divided by the batch size). ``verbose``: 0 silent,
+    1 progress display, 2 one line per epoch, ``"auto"`` = 1. Returns a ``History`` of per-epoch ``loss``,
+    metrics and their ``val_`` counterparts.
 
     Everything is checked before the first step: shapes against the model and the loss, NaN/inf,
     class labels in range, argument values; errors name the argument (``docs/errors.md``).
@@ -88,9 +92,9 @@ def fit(model: Any, x: Any, y: Any, epochs: int = 1, batch_size: int | None = 32
         ys = [*ys, weights]  # travels with the targets (shuffling, validation split); the trainer takes it off
     if validation_data is not None:
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+            length = f" of length {len(validation_data)}" if isinstance(validation_data, (tuple, list)) else ""
             raise InvalidTypeError(f"validation_data must be a tuple (x_val, y_val), got "
-                                   f"{type(validation_data).__name__}"
-                                   f"{f' of length {len(validation_data)}' if isinstance(validation_data, (tuple, list)) else ''}")
+                                   f"{type(validation_data).__name__}{length}")
         xvs = input_arrays(model, validation_data[0], "validation_data[0]")
         yvs = target_arrays(model, validation_data[1], len(xvs[0]), "validation_data[1]")
     elif validation_split:
@@ -200,6 +204,7 @@ def _run_epoch(model: Any, xs: list[np.ndarray], ys: list[np.ndarray], bs: int, 
         if order is None:
             xb = take(xs, slice(start, stop))
         else:
+            assert buffers is not None  # made by fit whenever it shuffles
             xb = [np.take(x, order[start:stop], axis=0, out=buf[: stop - start], mode="clip")
                   for x, buf in zip(xs, buffers)]
         yb = take(epoch_ys, slice(start, stop))
@@ -272,7 +277,7 @@ def predict(model: Any, x: Any, batch_size: int | None = None, callbacks: Iterab
     n = len(xs[0])
     bs = n if batch_size is None and n <= 1024 else _batch_size(batch_size, n, 1024)
     ctx = Call(training=False, input_grad=False)
-    parts = []
+    parts: list[list[np.ndarray]] = []
     cbs = as_callbacks(callbacks)
     for cb in cbs:
         cb.set_model(model)

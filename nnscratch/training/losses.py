@@ -11,11 +11,11 @@ from typing import Any
 import numpy as np
 
 from ..core import functional as F
-from . import function_loss
 from ..core.errors import InvalidTypeError, InvalidValueError, ShapeError
 from ..core.rewrites import register_loss_fusion
 from ..core.validation import unknown_name
 from ..layers.activations import Sigmoid, Softmax
+from . import function_loss
 
 
 def _as_target(pred: np.ndarray, target: np.ndarray, name: str) -> np.ndarray:
@@ -32,7 +32,8 @@ def _as_target(pred: np.ndarray, target: np.ndarray, name: str) -> np.ndarray:
 
 def _smoothing(value: Any, keras: dict[str, Any]) -> float:
     """Check ``label_smoothing`` (in [0, 1]) and Keras's ``reduction``/``name``/``axis`` (defaults only)."""
-    if keras.get("reduction", "sum_over_batch_size") not in ("sum_over_batch_size", "auto") or keras.get("axis", -1) != -1:
+    if (keras.get("reduction", "sum_over_batch_size") not in ("sum_over_batch_size", "auto")
+            or keras.get("axis", -1) != -1):
         raise InvalidValueError(f"nnscratch losses average over the batch on the last axis; got {keras}")
     unknown = set(keras) - {"reduction", "name", "axis", "dtype"}
     if unknown:
@@ -164,7 +165,8 @@ class BinaryCrossEntropy(Loss):
         self._check_same_shape(y, output_shape, name)
         bad = (y < 0) | (y > 1)
         if bad.any():
-            raise InvalidValueError(f"{name} contains {_first_bad(y, bad)}; binary cross-entropy targets must be in [0, 1]")
+            raise InvalidValueError(f"{name} contains {_first_bad(y, bad)}; binary cross-entropy targets must be in "
+                                    "[0, 1]")
 
     def forward(self, pred: np.ndarray, target: np.ndarray) -> float:
         y = _as_target(pred, target, self.name)
@@ -206,8 +208,9 @@ class CategoricalCrossEntropy(Loss):
     ``from_logits=False``: ``pred`` are probabilities, clipped to [eps, 1] before the logarithm (eps = 1e-7
     in float32, 1e-15 in float64; Keras clips likewise, PyTorch's ``NLLLoss`` on ``log`` would give inf):
     a true class given probability 0 costs -log(eps) = 16.1 (float32) / 34.5 (float64) instead of inf,
-    and its gradient is bounded by 1 / eps. ``from_logits=True`` fuses the softmax: the loss is computed through log-softmax and the gradient is
-    ``(softmax(z) - y) / batch``. A model whose last layer is ``Softmax`` fuses automatically.
+    and its gradient is bounded by 1 / eps. ``from_logits=True`` fuses the softmax: the loss is computed
+    through log-softmax and the gradient is ``(softmax(z) - y) / batch``. A model whose last layer is
+    ``Softmax`` fuses automatically.
     """
 
     name = "categorical_crossentropy"
@@ -241,7 +244,8 @@ class CategoricalCrossEntropy(Loss):
                              f"({len(y)},) class indices or ({len(y)}, {classes}) one-hot rows{hint}")
         bad = (y < 0) | (y > 1)
         if bad.any():
-            raise InvalidValueError(f"{name} contains {_first_bad(y, bad)}; one-hot or probability targets must be in [0, 1]")
+            raise InvalidValueError(f"{name} contains {_first_bad(y, bad)}; one-hot or probability targets must be in "
+                                    "[0, 1]")
         sums = y.sum(axis=1, dtype=np.float64)
         bad = np.abs(sums - 1) > 1e-3
         if bad.any():
@@ -258,17 +262,20 @@ class CategoricalCrossEntropy(Loss):
                 pass
             elif labels.dtype.kind == "f":
                 if not np.all(labels == np.round(labels)):
-                    raise InvalidValueError(f"{self.name}: class labels must be whole numbers, got e.g. {labels[labels != np.round(labels)][0]}")
+                    raise InvalidValueError(f"{self.name}: class labels must be whole numbers, got e.g. "
+                                            f"{labels[labels != np.round(labels)][0]}")
             elif labels.dtype.kind not in "iub":
                 raise InvalidValueError(f"{self.name}: class labels must be integers, got dtype {labels.dtype}")
             if self.validate_values and labels.size and (labels.min() < 0 or labels.max() >= classes):
                 bad = labels[(labels < 0) | (labels >= classes)][0]
-                raise InvalidValueError(f"{self.name}: label {bad} out of range; expected 0..{classes - 1} for {classes} classes")
+                raise InvalidValueError(f"{self.name}: label {bad} out of range; expected 0..{classes - 1} for "
+                                        f"{classes} classes")
             onehot = np.zeros_like(pred)
             onehot[np.arange(n), labels.astype(np.intp)] = 1
             return onehot
         if target.shape != pred.shape:
-            raise ShapeError(f"{self.name}: target has shape {target.shape}, expected ({n},) class indices or ({n}, {classes}) one-hot")
+            raise ShapeError(f"{self.name}: target has shape {target.shape}, expected ({n},) class indices or ({n}, "
+                             f"{classes}) one-hot")
         return target.astype(pred.dtype, copy=False)
 
     def forward(self, pred: np.ndarray, target: np.ndarray) -> float:
@@ -334,7 +341,10 @@ def get(loss: str | Loss | dict[str, Any]) -> Loss:
     if isinstance(loss, Loss):
         return loss
     if callable(loss) and not isinstance(loss, type):
-        return FunctionLoss(loss)
+        name = getattr(loss, "__name__", None)
+        if name not in LOSSES:
+            return FunctionLoss(loss)
+        loss = name  # Keras's loss functions (keras.losses.mse...) name a built-in loss
     if isinstance(loss, dict):
         config = dict(loss)
         name = config.pop("name", None)
@@ -345,8 +355,6 @@ def get(loss: str | Loss | dict[str, Any]) -> Loss:
             return cls(**config)
         except TypeError as exc:
             raise InvalidValueError(f"bad config for loss '{name}': {exc}") from None
-    if callable(loss) and not isinstance(loss, type) and getattr(loss, "__name__", None) in LOSSES:
-        loss = loss.__name__  # Keras's loss functions (keras.losses.mse...) name a built-in loss
     if isinstance(loss, str):
         key = loss.lower().replace("-", "_")
         if key in LOSSES:
@@ -358,5 +366,7 @@ def get(loss: str | Loss | dict[str, Any]) -> Loss:
 
 
 # Softmax + cross-entropy and sigmoid + binary cross-entropy: trained on the activation's input, exactly.
-register_loss_fusion(Softmax, CategoricalCrossEntropy, lambda loss: CategoricalCrossEntropy(from_logits=True, label_smoothing=loss.label_smoothing))
-register_loss_fusion(Sigmoid, BinaryCrossEntropy, lambda loss: BinaryCrossEntropy(from_logits=True, label_smoothing=loss.label_smoothing))
+register_loss_fusion(Softmax, CategoricalCrossEntropy,
+                     lambda loss: CategoricalCrossEntropy(from_logits=True, label_smoothing=loss.label_smoothing))
+register_loss_fusion(Sigmoid, BinaryCrossEntropy,
+                     lambda loss: BinaryCrossEntropy(from_logits=True, label_smoothing=loss.label_smoothing))

@@ -9,7 +9,8 @@ Metrics see probabilities: a ``from_logits`` loss's outputs pass through its sig
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 

@@ -22,19 +22,20 @@ from __future__ import annotations
 import functools
 import math
 import numbers
-from typing import Any, Callable, ClassVar, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any, ClassVar
 
 import numpy as np
 
-from . import schedules
 from ..core.errors import DTypeError, InvalidTypeError, InvalidValueError, ModelFileError, NotBuiltError
 from ..core.parameter import Parameter
-from .schedules import Schedule
 from ..core.validation import build, lookup
+from . import schedules
 from .optimizer_args import Clipping, keras_arguments
+from .schedules import Schedule
 
 
-def _check(name: str, value: object, expected: str, ok: Callable[[float], bool]) -> float:
+def _check(name: str, value: object, expected: str, ok: Callable[[Any], bool]) -> float:
     """Return ``value`` as a float if it is a finite real number satisfying ``ok``, else raise."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or not ok(value):
         raise InvalidValueError(f"{name} must be {expected}, got {value!r}")
@@ -49,6 +50,7 @@ class Optimizer:
 
     name: ClassVar[str]
     decoupled_weight_decay: ClassVar[bool] = False
+    _schedule: Schedule | None
 
     def __init__(
         self, params: Iterable[Parameter] | None = None, lr: float | Schedule = 0.01, weight_decay: float = 0.0,
@@ -63,7 +65,7 @@ class Optimizer:
         self.params: list[Parameter] = []
         self.state: list[dict[str, np.ndarray]] = []
         self._scratch: dict[np.dtype, np.ndarray] = {}  # per dtype: (2, largest size) -> g, tmp
-        self._buffers: list[tuple[np.ndarray, np.ndarray]] = []
+        self._buffers: list[tuple[np.ndarray, ...]] = []  # per parameter: (g, tmp)
         self._attached = False
         if params is not None:
             self.attach(params)
@@ -92,12 +94,14 @@ class Optimizer:
         trainable: list[Parameter] = []
         for i, p in enumerate(params):
             if not isinstance(p, Parameter):
-                raise InvalidValueError(f"params must contain Parameter objects, got {type(p).__name__} at position {i}")
+                raise InvalidValueError(f"params must contain Parameter objects, "
+                                        f"got {type(p).__name__} at position {i}")
             if not np.issubdtype(p.data.dtype, np.floating):
                 raise DTypeError(f"parameter {i} has dtype {p.data.dtype}; optimizers need floating-point parameters")
             if p.trainable and not any(p is q for q in trainable):
                 trainable.append(p)
-        if self._attached and len(trainable) == len(self.params) and all(p is q for p, q in zip(trainable, self.params)):
+        if (self._attached and len(trainable) == len(self.params)
+                and all(p is q for p, q in zip(trainable, self.params))):
             return
         self.params = trainable
         self.state = [{slot: np.zeros_like(p.data) for slot in self.slots} for p in trainable]
@@ -106,7 +110,8 @@ class Optimizer:
             sizes[p.data.dtype] = max(sizes.get(p.data.dtype, 0), p.data.size)
         self._scratch = {dtype: np.empty((2, size), dtype) for dtype, size in sizes.items()}
         self._buffers = [  # per parameter: views of the shared scratch, shaped like the parameter
-            tuple(self._scratch[p.data.dtype][k, : p.data.size].reshape(p.data.shape) for k in (0, 1)) for p in trainable
+            tuple(self._scratch[p.data.dtype][k, : p.data.size].reshape(p.data.shape) for k in (0, 1))
+            for p in trainable
         ]
         self.iterations = 0
         self._attached = True
@@ -118,7 +123,8 @@ class Optimizer:
     def step(self) -> None:
         """Update every attached parameter's ``data`` in place, then count the step."""
         if not self._attached:
-            raise NotBuiltError(f"{type(self).__name__} has no parameters: pass them to the constructor or call attach()")
+            raise NotBuiltError(f"{type(self).__name__} has no parameters: pass them to the constructor or call "
+                                "attach()")
         lr = self.lr
         self.iterations += 1
         decay = self.weight_decay and not self.decoupled_weight_decay
@@ -132,7 +138,8 @@ class Optimizer:
                 g = g_buf
             self._update(p.data, g, state, tmp, lr)
 
-    def _update(self, data: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray], tmp: np.ndarray, lr: float) -> None:
+    def _update(self, data: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray], tmp: np.ndarray,
+                lr: float) -> None:
         """Update ``data`` in place from gradient ``g`` (do not write to ``g``); ``tmp`` is free scratch."""
         raise NotImplementedError
 
@@ -169,7 +176,8 @@ class Optimizer:
                 )
         iterations, lr = np.asarray(d["iterations"]), np.asarray(d["lr"])
         if iterations.shape != () or not np.issubdtype(iterations.dtype, np.integer) or iterations < 0:
-            raise ModelFileError(f"optimizer state: entry 'iterations' must be an integer >= 0, got {d['iterations']!r}")
+            raise ModelFileError("optimizer state: entry 'iterations' must be an integer >= 0, got "
+                                 f"{d['iterations']!r}")
         if lr.shape != () or not np.issubdtype(lr.dtype, np.number) or not np.isfinite(lr) or lr < 0:
             raise ModelFileError(f"optimizer state: entry 'lr' must be a finite number >= 0, got {d['lr']!r}")
         for key, array in expected.items():
@@ -185,7 +193,8 @@ class Optimizer:
         elif hasattr(self._schedule, "get_config"):
             lr = self._schedule.get_config()
         else:
-            raise InvalidValueError(f"lr schedule {self._schedule!r} has no get_config(); use one from nnscratch.schedules")
+            raise InvalidValueError(f"lr schedule {self._schedule!r} has no get_config(); use one from "
+                                    "nnscratch.schedules")
         return {"name": self.name, "lr": lr, "weight_decay": self.weight_decay, **self.clipping.get_config()}
 
     learning_rate = property(lambda self: self.lr, lambda self, value: setattr(self, "lr", value),
@@ -221,7 +230,8 @@ class SGD(Optimizer):
     def slots(self) -> tuple[str, ...]:
         return ("momentum",) if self.momentum else ()
 
-    def _update(self, data: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray], tmp: np.ndarray, lr: float) -> None:
+    def _update(self, data: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray], tmp: np.ndarray,
+                lr: float) -> None:
         if self.momentum:
             v = state["momentum"]
             v *= self.momentum
@@ -265,7 +275,8 @@ class RMSprop(Optimizer):
     def slots(self) -> tuple[str, ...]:
         return ("square_avg", "momentum") if self.momentum else ("square_avg",)
 
-    def _update(self, data: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray], tmp: np.ndarray, lr: float) -> None:
+    def _update(self, data: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray], tmp: np.ndarray,
+                lr: float) -> None:
         s = state["square_avg"]
         s *= self.rho
         np.multiply(g, g, out=tmp)
@@ -312,7 +323,8 @@ class Adam(Optimizer):
     def slots(self) -> tuple[str, ...]:
         return ("m", "v")
 
-    def _update(self, data: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray], tmp: np.ndarray, lr: float) -> None:
+    def _update(self, data: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray], tmp: np.ndarray,
+                lr: float) -> None:
         m, v, t = state["m"], state["v"], self.iterations
         m *= self.beta1
         np.multiply(g, 1.0 - self.beta1, out=tmp)
@@ -351,7 +363,8 @@ class AdamW(Adam):
     ) -> None:
         super().__init__(params, lr, beta1, beta2, eps, weight_decay, **clipping)
 
-    def _update(self, data: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray], tmp: np.ndarray, lr: float) -> None:
+    def _update(self, data: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray], tmp: np.ndarray,
+                lr: float) -> None:
         if self.weight_decay:
             data *= 1.0 - lr * self.weight_decay
         super()._update(data, g, state, tmp, lr)

@@ -48,11 +48,13 @@ class ReduceLROnPlateau(Callback):
                 new_lr = max(optimizer.lr * self.factor, self.min_lr)
                 optimizer.lr = new_lr
                 if self.verbose:
-                    print(f"Epoch {epoch + 1}: ReduceLROnPlateau reducing learning rate to {new_lr:.4g}.", file=sys.stderr)
+                    print(f"Epoch {epoch + 1}: ReduceLROnPlateau reducing learning rate to {new_lr:.4g}.",
+                          file=sys.stderr)
                 self.cooldown_counter, self.wait = self.cooldown, 0
 
     def get_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
         return {"best": self.best, "wait": self.wait, "cooldown_counter": self.cooldown_counter}, {}
 
     def set_state(self, config: dict[str, Any], arrays: dict[str, Any]) -> None:
-        self.best, self.wait, self.cooldown_counter = float(config["best"]), int(config["wait"]), int(config["cooldown_counter"])
+        self.best, self.wait, self.cooldown_counter = (float(config["best"]), int(config["wait"]),
+                                                       int(config["cooldown_counter"]))

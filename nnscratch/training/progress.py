@@ -32,6 +32,7 @@ class ProgressBar(Callback):
         self.width, self.refresh = width, refresh_seconds
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        assert logs is not None  # fit passes epochs and steps
         self.epochs, self.steps = logs["epochs"], logs["steps"]
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
@@ -50,12 +51,13 @@ class ProgressBar(Callback):
         eta = (now - self.start) / done * (self.steps - done)
         trainer = getattr(self.model, "trainer", None)
         logs = {**(logs or {}), **(trainer.metric_results() if trainer is not None else {})}
-        line = f"Epoch {self.epoch + 1}/{self.epochs} {done}/{self.steps} [{bar}] - {_format_logs(logs)} - ETA {_format_seconds(eta)}"
+        line = (f"Epoch {self.epoch + 1}/{self.epochs} {done}/{self.steps} [{bar}] - {_format_logs(logs)} "
+                f"- ETA {_format_seconds(eta)}")
         self.stream.write("\r" + line + "\033[K")
         self.stream.flush()
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
         elapsed = time.perf_counter() - self.start
-        line = f"Epoch {epoch + 1}/{self.epochs} - {_format_seconds(elapsed)} - {_format_logs(logs)}"
+        line = f"Epoch {epoch + 1}/{self.epochs} - {_format_seconds(elapsed)} - {_format_logs(logs or {})}"
         self.stream.write(("\r" + line + "\033[K\n") if self.interactive else line + "\n")
         self.stream.flush()

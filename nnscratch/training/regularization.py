@@ -3,7 +3,8 @@ per-sample weights (``fit(sample_weight=..., class_weight=...)``)."""
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 
@@ -54,7 +55,8 @@ def sample_weights(y: np.ndarray, n: int, sample_weight: Any = None, class_weigh
                                     f"{np.shape(sample_weight)}")
     if class_weight is not None:
         if not isinstance(class_weight, dict):
-            raise InvalidValueError(f"class_weight must be a dict {{class index: weight}}, got {type(class_weight).__name__}")
+            raise InvalidValueError(f"class_weight must be a dict {{class index: weight}}, got "
+                                    f"{type(class_weight).__name__}")
         y = np.asarray(y)
         labels = y.argmax(axis=1) if y.ndim == 2 and y.shape[1] > 1 else np.rint(y.reshape(n)).astype(np.int64)
         table = np.ones(int(max(labels.max(initial=0), *class_weight)) + 1)

@@ -13,13 +13,14 @@ from __future__ import annotations
 import bisect
 import math
 import numbers
-from typing import Any, Callable, ClassVar
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 from ..core.errors import InvalidTypeError, InvalidValueError
 from ..core.validation import build, from_named_config, lookup, positive_int
 
 
-def _check(name: str, value: object, expected: str, ok: Callable[[float], bool]) -> float:
+def _check(name: str, value: object, expected: str, ok: Callable[[Any], bool]) -> float:
     """Return ``value`` as a float if it is a finite real number satisfying ``ok``, else raise."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or not ok(value):
         raise InvalidValueError(f"{name} must be {expected}, got {value!r}")
@@ -88,7 +89,8 @@ class ExponentialDecay(Schedule):
         return self.initial * self.decay_rate ** (step / self.decay_steps)
 
     def get_config(self) -> dict[str, Any]:
-        return {"name": self.name, "initial": self.initial, "decay_rate": self.decay_rate, "decay_steps": self.decay_steps}
+        return {"name": self.name, "initial": self.initial, "decay_rate": self.decay_rate,
+                "decay_steps": self.decay_steps}
 
 
 class CosineDecay(Schedule):

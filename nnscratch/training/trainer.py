@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import copy
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -26,6 +26,9 @@ from . import metrics as metrics_mod
 from . import optimizers
 from .parallel import DataParallel
 from .regularization import add_penalty_gradients, penalty, weighted_value
+
+if TYPE_CHECKING:
+    from .guards import Snapshots
 
 
 def per_output(spec: Any, names: list[str], what: str) -> list[Any]:
@@ -44,6 +47,8 @@ def per_output(spec: Any, names: list[str], what: str) -> list[Any]:
 
 class Trainer:
     """The compiled state of a model; ``model.trainer`` after ``compile``."""
+
+    snapshots: Snapshots | None  # set by fit: the last finite weights, put back when training diverges
 
     def __init__(self, model: Any, loss: Any, optimizer: Any, metrics: Any = (), loss_weights: Any = None,
                  **options: Any) -> None:
@@ -79,7 +84,8 @@ class Trainer:
     # ------------------------------------------------------------------ set-up
     def _resolve_losses(self, spec: Any, check_only: bool = False) -> Any:
         if isinstance(spec, (list, tuple)) or (isinstance(spec, dict) and "name" not in spec):
-            return [losses_mod.get(s) if s is not None else None for s in (spec.values() if isinstance(spec, dict) else spec)]
+            return [losses_mod.get(s) if s is not None else None
+                    for s in (spec.values() if isinstance(spec, dict) else spec)]
         return losses_mod.get(spec)
 
     def set_loss(self, loss: Any) -> None:
@@ -181,12 +187,15 @@ class Trainer:
         """Zero the gradients, forward/loss/backward (split across threads when the model allows), step."""
         for p in self.all_params:
             p.zero_grad()
-        threads = self.parallel.threads_for(len(xs[0])) if self.parallel is not None and self.sample_weight is None else 1
+        threads = (self.parallel.threads_for(len(xs[0])) if self.parallel is not None and self.sample_weight is None
+                   else 1)
         if threads > 1:
+            assert self.parallel is not None  # threads > 1 comes from it
             value, outs = self.parallel.step(xs, ys, threads)
         else:
             value, outs = self.forward_backward(xs, ys)
         if math.isfinite(value):
+            assert self.optimizer is not None  # compile(optimizer=None) makes a model that only evaluates
             self.optimizer.step()
         self.last_outputs = outs
         self.update_metrics(ys, outs, value)
@@ -236,8 +245,9 @@ class Trainer:
         for i, metrics in enumerate(self.metrics):
             if not metrics:
                 continue
-            ys = np.concatenate([r[0][i] for r in self.recorded]) if len(self.recorded) > 1 else self.recorded[0][0][i]
-            outs = np.concatenate([r[1][i] for r in self.recorded]) if len(self.recorded) > 1 else self.recorded[0][1][i]
+            stacked = len(self.recorded) > 1
+            ys = np.concatenate([r[0][i] for r in self.recorded]) if stacked else self.recorded[0][0][i]
+            outs = np.concatenate([r[1][i] for r in self.recorded]) if stacked else self.recorded[0][1][i]
             probs = self.losses[i].to_probabilities(outs)
             for metric in metrics:
                 if metric.stateful:  # Keras's protocol: update_state over every recorded sample, then result

@@ -29,7 +29,8 @@ def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, classes: int | Sequ
     for name, y in (("y_true", y_true), ("y_pred", y_pred)):
         integral = y.dtype.kind in "iub" or bool(np.all(y == np.round(y)))
         if len(y) and (not integral or y.min() < 0 or y.max() >= n):
-            raise InvalidValueError(f"{name} must hold integer classes 0..{n - 1}, got values from {y.min()} to {y.max()}")
+            raise InvalidValueError(f"{name} must hold integer classes 0..{n - 1}, got values from {y.min()} to "
+                                    f"{y.max()}")
     cm = np.zeros((n, n), dtype=np.int64)
     np.add.at(cm, (y_true.astype(np.intp), y_pred.astype(np.intp)), 1)
     return cm

@@ -32,10 +32,11 @@ class CostPrinter(Callback):
         self.epochs: int | None = None
         self.printed: list[tuple[int, float]] = []
 
-    def on_train_begin(self, logs: dict[str, Any]) -> None:
-        self.epochs = logs.get("epochs")
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        self.epochs = (logs or {}).get("epochs")
 
-    def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
+    def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
+        logs = {} if logs is None else logs
         if epoch % self.every == 0 or (self.epochs is not None and epoch == self.epochs - 1):
             self.log(self.fmt.format(i=epoch, n=epoch + 1, epochs=self.epochs, **logs))
             self.printed.append((epoch, float(logs["loss"])))

@@ -18,5 +18,6 @@ def require(module: str, extra: str, feature: str) -> ModuleType:
         return importlib.import_module(module)
     except ImportError:
         package = module.split(".")[0]
-        raise MissingExtraError(f"{feature} needs {package}, which is not installed: pip install \"nnscratch[{extra}]\" "
+        raise MissingExtraError(f"{feature} needs {package}, which is not installed: pip install "
+                                f"\"nnscratch[{extra}]\" "
                                 f"(or: pip install {package})") from None

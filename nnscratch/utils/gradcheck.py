@@ -7,13 +7,14 @@ Each returns ``{tensor name: relative error}`` with relative error ||a - n|| / (
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
 from ..core.errors import DTypeError
-from ..training.losses import Loss
 from ..core.layer import Module
+from ..training.losses import Loss
 
 
 def _numeric(f: Callable[[], float], arr: np.ndarray, eps: float) -> np.ndarray:
