@@ -20,14 +20,14 @@ def penalized(model: Any) -> Iterator[tuple[Parameter, Any]]:
             yield from terms()
 
 
-def penalty(model: Any) -> float:
-    """The sum of the weight penalties (0.0 without regularizers)."""
-    return sum((reg(p.data) for p, reg in penalized(model)), 0.0)
+def penalty(terms: list[tuple[Parameter, Any]]) -> float:
+    """The sum of the weight penalties ``terms`` (``list(penalized(model))``; 0.0 when empty)."""
+    return sum((reg(p.data) for p, reg in terms), 0.0)
 
 
-def add_penalty_gradients(model: Any, scale: float = 1.0) -> None:
+def add_penalty_gradients(terms: list[tuple[Parameter, Any]], scale: float = 1.0) -> None:
     """Add ``scale`` times each penalty's gradient into its weight's ``grad``."""
-    for p, reg in penalized(model):
+    for p, reg in terms:
         g = reg.gradient(p.data)
         if scale != 1.0:
             g *= g.dtype.type(scale)

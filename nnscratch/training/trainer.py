@@ -25,7 +25,7 @@ from . import losses as losses_mod
 from . import metrics as metrics_mod
 from . import optimizers
 from .parallel import DataParallel
-from .regularization import add_penalty_gradients, penalty, weighted_value
+from .regularization import add_penalty_gradients, penalized, penalty, weighted_value
 
 if TYPE_CHECKING:
     from .guards import Snapshots
@@ -77,6 +77,7 @@ class Trainer:
         self.ctx = Call(training=True, input_grad=False)
         self.eval_ctx = Call(training=False, input_grad=False)
         self.parallel: DataParallel | None = None
+        self.penalties: list[tuple[Any, Any]] = []  # (weight, regularizer) pairs, from prepare
         self.sample_weight: np.ndarray | None = None  # the current batch's weights (set by the fit loop)
         self.weighted = False
         self.reset_metrics()
@@ -124,6 +125,7 @@ class Trainer:
             self.any_metrics = any(self.metrics)
             self.prepared_for = key
             self.reset_metrics()
+        self.penalties = list(penalized(model))  # looked up once per fit, not per step
         if training:
             if self.optimizer is None:
                 raise NotBuiltError("call model.compile(loss=..., optimizer=...) before training")
@@ -150,7 +152,7 @@ class Trainer:
                 value = weighted_value(loss, self.sample_weight)
             self.output_losses.append(value)
             total += weight * value
-        return total + penalty(model), outs
+        return (total + penalty(self.penalties) if self.penalties else total), outs
 
     def backward(self, ctx: Call, scale: float = 1.0) -> None:
         """Add ``scale`` times the gradients of the last ``forward_loss`` into the parameters' ``grad``."""
@@ -163,7 +165,8 @@ class Trainer:
                 g *= self.sample_weight.astype(g.dtype).reshape(-1, *[1] * (g.ndim - 1))
             grads.append(g)
         self.model.run_backward(ctx, grads, self.fused)
-        add_penalty_gradients(self.model, scale)
+        if self.penalties:
+            add_penalty_gradients(self.penalties, scale)
 
     def forward_backward(self, xs: list[np.ndarray], ys: list[np.ndarray], scale: float = 1.0
                          ) -> tuple[float, list[np.ndarray]]:
@@ -178,6 +181,7 @@ class Trainer:
         """A trainer for a copy of the model (data-parallel workers): own losses and call records."""
         twin = copy.copy(self)
         twin.model = model
+        twin.penalties = list(penalized(model))  # the copy's own weights
         twin.train_losses = [copy.copy(loss) for loss in self.train_losses]
         twin.ctx = Call(training=True, input_grad=False)
         twin.parallel = None
