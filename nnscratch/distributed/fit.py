@@ -201,7 +201,7 @@ def _run_epoch(model: Any, ray_trainer: RayTrainer, cbs: list[Callback], epoch: 
         if not math.isfinite(value):
             diverged(model, trainer.snapshots, value, epoch, step, steps)
         seen = stop
-        logs = trainer.results(metrics=False)  # per batch: the running losses (metrics: at the epoch's end)
+        logs = trainer.results()  # the running means of the losses and metrics so far
         for cb in cbs:
             cb.on_train_batch_end(step, logs)
         if model.stop_training:

@@ -225,7 +225,7 @@ def _run_epoch(model: Any, xs: list[np.ndarray], ys: list[np.ndarray], bs: int, 
         for key, v in own.items():
             trainer.totals[key] = trainer.totals.get(key, 0.0) + float(v) * weight
         seen = stop
-        logs = trainer.results(metrics=False)  # per batch: the running losses (metrics: at the epoch's end)
+        logs = trainer.results()  # the running means of the losses and metrics so far
         for cb in cbs:
             cb.on_train_batch_end(step, logs)
         if model.stop_training:
@@ -256,7 +256,7 @@ def evaluate(model: Any, x: Any, y: Any, batch_size: int | None = None, return_d
             cb.on_test_batch_begin(k, {})
         trainer.test_step(take(xs, slice(start, start + bs)), take(ys, slice(start, start + bs)))
         for cb in cbs:
-            cb.on_test_batch_end(k, trainer.results(metrics=False))
+            cb.on_test_batch_end(k, trainer.results())
     results = trainer.results()
     trainer.restore_metrics(saved)
     trainer.sample_weight = weight

@@ -212,65 +212,65 @@ class Trainer:
 
     # ------------------------------------------------------------------ metrics
     def reset_metrics(self) -> None:
-        """Start new running means: the loss per step, the metrics over every output recorded since."""
+        """Start new running means of the losses and metrics (stateful metrics: ``reset_state``)."""
         self.seen = 0
         self.totals: dict[str, float] = {}
         self.tracked: set[str] = set()  # the keys update_metrics keeps
-        self.recorded: list[tuple[list[np.ndarray], list[np.ndarray]]] = []  # (targets, outputs) per step
+        for metrics in getattr(self, "metrics", ()):
+            for metric in metrics:
+                if metric.stateful:
+                    metric.reset_state()
+
+    def _stateful(self) -> list[Any]:
+        return [m for metrics in getattr(self, "metrics", ()) for m in metrics if m.stateful]
 
     def save_metrics(self) -> Any:
-        """The running totals and recorded outputs (``evaluate`` inside ``fit`` keeps them apart)."""
-        return self.seen, dict(self.totals), self.recorded
+        """The running totals and stateful metrics' states (``evaluate`` inside ``fit`` keeps them apart)."""
+        return self.seen, dict(self.totals), set(self.tracked), [copy.deepcopy(vars(m)) for m in self._stateful()]
 
     def restore_metrics(self, saved: Any) -> None:
-        self.seen, self.totals, self.recorded = saved
+        self.seen, self.totals, self.tracked, states = saved
+        for metric, state in zip(self._stateful(), states):
+            vars(metric).update(state)
 
     def update_metrics(self, ys: list[np.ndarray], outs: list[np.ndarray], value: float) -> None:
-        """Add a batch's losses to the running totals and keep its outputs (copies: a layer may reuse the
-        buffer) for the metrics, which are computed over all recorded samples when asked for."""
+        """Add a batch's losses and metrics to the running means (stateful metrics: ``update_state``)."""
         n = len(ys[0])
         self.seen += n
         totals = self.totals
         totals["loss"] = totals.get("loss", 0.0) + value * n
-        if len(outs) > 1:
+        several = len(outs) > 1
+        if several:
             for name, v in zip(self.names, self.output_losses):
                 key = f"{name}_loss"
                 totals[key] = totals.get(key, 0.0) + v * n
         self.tracked.update(self.loss_keys)
-        if self.any_metrics:
-            self.recorded.append((ys, [o.copy() for o in outs]))
-
-    def metric_results(self) -> dict[str, float]:
-        """Every metric over the samples recorded since ``reset_metrics``."""
-        if not self.recorded or not self.any_metrics:
-            return {}
-        several = len(self.metrics) > 1
-        found: dict[str, float] = {}
+        if not self.any_metrics:
+            return
         for i, metrics in enumerate(self.metrics):
             if not metrics:
                 continue
-            stacked = len(self.recorded) > 1
-            ys = np.concatenate([r[0][i] for r in self.recorded]) if stacked else self.recorded[0][0][i]
-            outs = np.concatenate([r[1][i] for r in self.recorded]) if stacked else self.recorded[0][1][i]
-            probs = self.losses[i].to_probabilities(outs)
+            probs = self.losses[i].to_probabilities(outs[i])
             for metric in metrics:
-                if metric.stateful:  # Keras's protocol: update_state over every recorded sample, then result
-                    metric.reset_state()
-                    metric.update_state(ys, probs)
-                    value = metric.result()
+                key = f"{self.names[i]}_{metric.name}" if several else metric.name
+                self.tracked.add(key)
+                if metric.stateful:
+                    metric.update_state(ys[i], probs)
+                    totals.setdefault(key, 0.0)  # its place in the logs; the value is metric.result()
                 else:
-                    value = metric(ys, probs)
-                found[f"{self.names[i]}_{metric.name}" if several else metric.name] = float(value)
-        return found
+                    totals[key] = totals.get(key, 0.0) + float(metric(ys[i], probs)) * n
 
-    def results(self, metrics: bool = True) -> dict[str, float]:
-        """The means of the losses since ``reset_metrics`` and, with ``metrics``, the metrics."""
+    def metric_results(self) -> dict[str, float]:
+        """The metrics so far (running means, or the stateful metrics' results)."""
+        return {k: v for k, v in self.results().items() if k not in self.loss_keys}
+
+    def results(self) -> dict[str, float]:
+        """The running means of the losses and metrics since ``reset_metrics``."""
         if not self.seen:
             return {}
-        found = {k: v / self.seen for k, v in self.totals.items()}
-        if metrics:
-            found.update(self.metric_results())
-        return found
+        stateful = {(f"{self.names[i]}_{m.name}" if len(self.metrics) > 1 else m.name): m
+                    for i, metrics in enumerate(self.metrics) for m in metrics if m.stateful}
+        return {k: float(stateful[k].result()) if k in stateful else v / self.seen for k, v in self.totals.items()}
 
     def logs(self, value: float) -> dict[str, float]:
         return {"loss": value}
