@@ -28,11 +28,9 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import nnscratch as nn
-from nnscratch.io.atomic import write_json
 from nnscratch.recipes.mnist import (
     ARCHITECTURES,
     DEFAULTS,
@@ -43,7 +41,7 @@ from nnscratch.recipes.mnist import (
     train_mnist,
 )
 from nnscratch.training import checkpoint
-from nnscratch.utils.plotting import plot_confusion, plot_history, pyplot
+from nnscratch.utils.plotting import pyplot
 
 __all__ = ["Recipe", "build_recipe", "main", "run"]  # build_recipe: the benchmarks' "time to 98%" recipe
 
@@ -89,21 +87,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                          batch_size=args.batch_size, lr=args.lr, seed=args.seed, val=args.val, limit=args.limit,
                          dtype=args.dtype, checkpoint_dir=args.checkpoint_dir, resume=args.resume, log=print,
                          progress=None if args.quiet else sys.stdout)
-    summary = {**result.summary, "nnscratch": nn.__version__}
-    if args.save:
-        summary["saved"] = str(result.model.save(args.save))
-        print(f"model saved to {summary['saved']}")
-    if args.plot:
-        curves = plot_history(result.history, Path(args.plot))
-        conf = plot_confusion(result.confusion,
-                              curves.with_name(curves.stem + "_confusion" + (curves.suffix or ".png")),
-                              title="MNIST test confusion matrix")
-        summary["plots"] = [str(curves), str(conf)]
-        print(f"plots written: {curves}, {conf}")
-    if args.json:
-        write_json(args.json, summary)
-        print(f"results written to {args.json}")
-    return summary
+    result.summary["nnscratch"] = nn.__version__
+    return result.write(args.save, args.plot, args.json)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-from ..io.atomic import write_json
 from ..recipes.mnist import DEFAULTS, MODEL_DEFAULTS, MODELS, train_mnist
 from ..training import checkpoint
-from ..utils.plotting import plot_confusion, plot_history, pyplot
+from ..utils.plotting import pyplot
 from .common import say
 
 NAME = "train-mnist"
@@ -22,20 +20,7 @@ def run(args: argparse.Namespace) -> int:
                          batch_size=args.batch_size, lr=args.lr, seed=args.seed, val=args.val, limit=args.limit,
                          checkpoint_dir=args.checkpoint_dir, resume=args.resume, log=say,
                          progress=None if args.quiet else sys.stdout)
-    summary = result.summary
-    if args.out:
-        summary["saved"] = str(result.model.save(args.out))
-        say(f"model saved to {summary['saved']}")
-    if args.plot:
-        curves = plot_history(result.history, Path(args.plot))
-        conf = plot_confusion(result.confusion,
-                              curves.with_name(curves.stem + "_confusion" + (curves.suffix or ".png")),
-                              title="MNIST test confusion matrix")
-        summary["plots"] = [str(curves), str(conf)]
-        say(f"plots written: {curves}, {conf}")
-    if args.json:
-        write_json(args.json, summary)
-        say(f"results written to {args.json}")
+    result.write(args.out, args.plot, args.json, log=say)
     return 0
 
 

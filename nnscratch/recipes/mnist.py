@@ -19,6 +19,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
@@ -26,6 +27,7 @@ import numpy as np
 from ..core.errors import InvalidValueError
 from ..core.layer import Module
 from ..data.mnist import load_mnist
+from ..io.atomic import write_json
 from ..layers import BatchNorm, Conv2D, Dense, Flatten, MaxPool2D, ReLU, Softmax
 from ..models.model import Model
 from ..models.sequential import Sequential
@@ -35,6 +37,7 @@ from ..training.history import History
 from ..training.optimizers import Adam
 from ..training.progress import ProgressBar
 from ..utils.confusion import confusion_matrix, format_confusion, per_class_accuracy
+from ..utils.plotting import plot_confusion, plot_history
 
 MODELS = ("mlp", "cnn", "resnet")
 DEFAULTS: dict[str, Any] = {"model": "mlp", "seed": 0, "val": 5000, "dtype": "float32", "final_lr_fraction": 0.01}
@@ -192,6 +195,25 @@ class MnistResult:
     history: History
     confusion: np.ndarray
     summary: dict[str, Any]
+
+    def write(self, save: str | None = None, plot: str | None = None, json_path: str | None = None,
+              log: Callable[[str], None] = print) -> dict[str, Any]:
+        """Save the model, plot the curves and the confusion matrix, write the summary as JSON (each when
+        its path is given); returns the summary with the paths written."""
+        summary = self.summary
+        if save:
+            summary["saved"] = str(self.model.save(save))
+            log(f"model saved to {summary['saved']}")
+        if plot:
+            curves = plot_history(self.history, Path(plot))
+            conf_path = curves.with_name(curves.stem + "_confusion" + (curves.suffix or ".png"))
+            conf = plot_confusion(self.confusion, conf_path, title="MNIST test confusion matrix")
+            summary["plots"] = [str(curves), str(conf)]
+            log(f"plots written: {curves}, {conf}")
+        if json_path:
+            write_json(json_path, summary)
+            log(f"results written to {json_path}")
+        return summary
 
 
 def train_mnist(model: str = DEFAULTS["model"], *, data: Any = None, data_dir: str | os.PathLike | None = None,
