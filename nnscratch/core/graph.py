@@ -14,7 +14,7 @@ is a model input or a layer without trainable weights): the first layer of a mod
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -36,6 +36,10 @@ class Step:
     key: Any
     input_grad: bool = True
     fusion: str | None = None
+    simple: bool = field(init=False)  # one tensor in, one out
+
+    def __post_init__(self) -> None:
+        self.simple = not self.several_inputs and not self.several_outputs
 
 
 @dataclass
@@ -184,10 +188,14 @@ class Graph:
         plan = ctx.plan = self.plan(ctx.input_grad, use_rewrites)
         values: list[Any] = [None] * self.n_slots
         values[:len(xs)] = xs
+        sub = ctx.sub
         for step in plan.steps:
-            sub = ctx.sub(step.key, step.input_grad)
+            if step.simple:
+                values[step.out_slots[0]] = step.layer.forward_call(sub(step.key, step.input_grad),
+                                                                    values[step.in_slots[0]])
+                continue
             x = [values[s] for s in step.in_slots] if step.several_inputs else values[step.in_slots[0]]
-            y = step.layer.forward_call(sub, x)
+            y = step.layer.forward_call(sub(step.key, step.input_grad), x)
             if step.several_outputs:
                 for s, v in zip(step.out_slots, y):
                     values[s] = v
@@ -202,6 +210,7 @@ class Graph:
         For an output index in ``from_logits`` the gradient is with respect to the logits of its final
         activation (``output_logits``), and backward starts below that activation."""
         plan: Plan = ctx.plan
+        needs, subs = plan.needs_grad, ctx._subs
         g: list[Any] = [None] * self.n_slots
         logits_steps = {}
         for i, (s, grad) in enumerate(zip(self.output_slots, grads)):
@@ -212,7 +221,19 @@ class Graph:
             else:
                 g[s] = grad if g[s] is None else g[s] + grad
         for step in reversed(plan.steps):
-            sub = ctx._subs[step.key]
+            sub = subs[step.key]
+            if step.simple:  # one tensor in, one out: the common case, without the lists below
+                out = step.out_slots[0]
+                if logits_steps and out in logits_steps:
+                    dx = step.layer.backward_from_logits(sub, logits_steps[out])
+                elif g[out] is None:
+                    continue
+                else:
+                    dx = step.layer.backward_call(sub, g[out])
+                s = step.in_slots[0]
+                if step.input_grad and dx is not None and needs[s]:
+                    g[s] = dx if g[s] is None else g[s] + dx
+                continue
             if not step.several_outputs and step.out_slots[0] in logits_steps:
                 dx = step.layer.backward_from_logits(sub, logits_steps[step.out_slots[0]])
             else:
@@ -223,7 +244,7 @@ class Graph:
             if not step.input_grad or dx is None:
                 continue
             for s, d in zip(step.in_slots, dx if step.several_inputs else [dx]):
-                if d is not None and plan.needs_grad[s]:
+                if d is not None and needs[s]:
                     g[s] = d if g[s] is None else g[s] + d
         return [g[s] for s in self.input_slots]
 

@@ -53,6 +53,15 @@ class Parameter:
         else:
             self._grad += np.dot(a, b)
 
+    def add_sum(self, a: np.ndarray) -> None:
+        """``grad += a.sum(axis=0)`` (a bias gradient from a batch ``(batch, *shape)``), written straight
+        into ``grad`` right after ``zero_grad``."""
+        if self.grad_is_zero:
+            np.add.reduce(a, axis=0, out=self._grad)
+            self.grad_is_zero = False
+        else:
+            self._grad += np.add.reduce(a, axis=0)
+
     def __repr__(self) -> str:
         kind = "" if self.trainable else ", trainable=False"
         return f"Parameter(shape={self.data.shape}, dtype={self.data.dtype}{kind})"

@@ -87,7 +87,7 @@ class Dense(Penalized, Layer):
         assert self.weight is not None  # built
         self.weight.add_matmul(ctx.x.T, g)
         if self.bias is not None:
-            self.bias.grad += g.sum(axis=0)
+            self.bias.add_sum(g)
         return np.dot(g, self.weight.data.T) if ctx.input_grad else None
 
     def output_activation(self) -> Layer | None:

@@ -198,7 +198,6 @@ def _run_epoch(model: Any, xs: list[np.ndarray], ys: list[np.ndarray], bs: int, 
     trainer.reset_metrics()
     n, seen = len(xs[0]), 0
     epoch_ys = ys if order is None else take(ys, order)
-    logs: dict[str, float] = {}
     for step in range(steps):
         start, stop = step * bs, min(step * bs + bs, n)
         if order is None:
@@ -218,16 +217,18 @@ def _run_epoch(model: Any, xs: list[np.ndarray], ys: list[np.ndarray], bs: int, 
         if not math.isfinite(value):
             diverged(model, trainer.snapshots, value, epoch, step, steps)
         # A custom train_step's own logs (or all of them, when it keeps no totals) are averaged here.
-        own = {k: v for k, v in step_logs.items() if trainer.seen == before or k not in trainer.tracked}
-        if trainer.seen == before:
-            trainer.seen += stop - start
-        weight = trainer.seen - before  # the samples the running means counted for this step
-        for key, v in own.items():
-            trainer.totals[key] = trainer.totals.get(key, 0.0) + float(v) * weight
+        if trainer.seen == before or not trainer.tracked.issuperset(step_logs):
+            own = {k: v for k, v in step_logs.items() if trainer.seen == before or k not in trainer.tracked}
+            if trainer.seen == before:
+                trainer.seen += stop - start
+            weight = trainer.seen - before  # the samples the running means counted for this step
+            for key, v in own.items():
+                trainer.totals[key] = trainer.totals.get(key, 0.0) + float(v) * weight
         seen = stop
-        logs = trainer.results()  # the running means of the losses and metrics so far
-        for cb in cbs:
-            cb.on_train_batch_end(step, logs)
+        if cbs:
+            logs = trainer.results()  # the running means of the losses and metrics so far
+            for cb in cbs:
+                cb.on_train_batch_end(step, logs)
         if model.stop_training:
             break
     return trainer.results(), seen

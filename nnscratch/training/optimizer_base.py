@@ -7,13 +7,16 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Callable, Iterable
+from concurrent.futures import wait
 from typing import Any, ClassVar
 
 import numpy as np
 
 from ..core.errors import DTypeError, InvalidValueError, ModelFileError, NotBuiltError
 from ..core.parameter import Parameter
+from .contiguous import ContiguousParameters
 from .optimizer_args import Clipping
+from .parallel import chunk_bounds, executor, get_num_threads
 from .schedules import Schedule
 
 
@@ -24,6 +27,10 @@ def _check(name: str, value: object, expected: str, ok: Callable[[Any], bool]) -
     return float(value)
 
 
+# Numbers per thread below which a packed step runs on one thread (a piece must outweigh a hand-off).
+PIECE = 1 << 16
+
+
 class Optimizer:
     """Base class: subclasses set ``name``/``slots`` and implement ``_update``.
 
@@ -32,6 +39,8 @@ class Optimizer:
 
     name: ClassVar[str]
     decoupled_weight_decay: ClassVar[bool] = False
+    # ``_update`` is element-wise (see there): parameters are then packed side by side (``contiguous.py``).
+    elementwise: ClassVar[bool] = False
     _schedule: Schedule | None
 
     def __init__(
@@ -49,6 +58,9 @@ class Optimizer:
         self._scratch: dict[np.dtype, np.ndarray] = {}  # per dtype: (2, largest size) -> g, tmp
         self._buffers: list[tuple[np.ndarray, ...]] = []  # per parameter: (g, tmp)
         self._attached = False
+        self.threads = 1
+        self._flat: ContiguousParameters | None = None
+        self._flat_state: dict[str, np.ndarray] = {}
         if params is not None:
             self.attach(params)
 
@@ -72,7 +84,10 @@ class Optimizer:
         return ()
 
     def attach(self, params: Iterable[Parameter]) -> None:
-        """Bind the trainable parameters (duplicates dropped); rebinding to other params resets the state."""
+        """Bind the trainable parameters (duplicates dropped); rebinding to other params resets the state.
+
+        Also reads the thread count (``nnscratch.set_num_threads``) a long packed step may use."""
+        self.threads = get_num_threads()
         trainable: list[Parameter] = []
         for i, p in enumerate(params):
             if not isinstance(p, Parameter):
@@ -86,19 +101,33 @@ class Optimizer:
                 and all(p is q for p, q in zip(trainable, self.params))):
             return
         self.params = trainable
-        self.state = [{slot: np.zeros_like(p.data) for slot in self.slots} for p in trainable]
-        sizes: dict[np.dtype, int] = {}
-        for p in trainable:
-            sizes[p.data.dtype] = max(sizes.get(p.data.dtype, 0), p.data.size)
-        self._scratch = {dtype: np.empty((2, size), dtype) for dtype, size in sizes.items()}
-        self._buffers = [  # per parameter: views of the shared scratch, shaped like the parameter
-            tuple(self._scratch[p.data.dtype][k, : p.data.size].reshape(p.data.shape) for k in (0, 1))
-            for p in trainable
-        ]
+        self._flat = ContiguousParameters(trainable) if self.elementwise and ContiguousParameters.packable(
+            trainable) else None
+        if self._flat is not None:  # state and scratch flat too; per-parameter views of them for the slow path
+            flat = self._flat
+            self._flat_state = {slot: np.zeros_like(flat.data) for slot in self.slots}
+            per_slot = {slot: flat.views(array) for slot, array in self._flat_state.items()}
+            self.state = [{slot: per_slot[slot][i] for slot in self.slots} for i in range(len(trainable))]
+            self._scratch = {flat.data.dtype: np.empty((2, flat.data.size), flat.data.dtype)}
+            self._buffers = list(zip(*(flat.views(row) for row in self._scratch[flat.data.dtype])))
+        else:
+            self.state = [{slot: np.zeros_like(p.data) for slot in self.slots} for p in trainable]
+            sizes: dict[np.dtype, int] = {}
+            for p in trainable:
+                sizes[p.data.dtype] = max(sizes.get(p.data.dtype, 0), p.data.size)
+            self._scratch = {dtype: np.empty((2, size), dtype) for dtype, size in sizes.items()}
+            self._buffers = [  # per parameter: views of the shared scratch, shaped like the parameter
+                tuple(self._scratch[p.data.dtype][k, : p.data.size].reshape(p.data.shape) for k in (0, 1))
+                for p in trainable
+            ]
         self.iterations = 0
         self._attached = True
 
     def zero_grad(self) -> None:
+        """Set the attached parameters' gradients to zero."""
+        if self._flat is not None and self._flat.intact():
+            self._flat.zero_grad()
+            return
         for p in self.params:
             p.zero_grad()
 
@@ -109,7 +138,11 @@ class Optimizer:
                                 "attach()")
         lr = self.lr
         self.iterations += 1
-        decay = self.weight_decay and not self.decoupled_weight_decay
+        decay = bool(self.weight_decay) and not self.decoupled_weight_decay
+        flat = self._flat
+        if flat is not None and not self.clipping.active and flat.intact():
+            self._step_flat(flat, lr, decay)
+            return
         grads = [p.grad for p in self.params]
         if self.clipping.active:
             grads = self.clipping.apply(grads)
@@ -120,9 +153,44 @@ class Optimizer:
                 g = g_buf
             self._update(p.data, g, state, tmp, lr)
 
+    def _step_flat(self, flat: ContiguousParameters, lr: float, decay: bool) -> None:
+        """The update over the packed vectors at once, cut into pieces that threads run side by side when
+        the vector is long (``_update`` is element-wise, so the pieces give the same numbers)."""
+        g_buf, tmp = self._scratch[flat.data.dtype]
+        size = flat.data.size
+        if self.threads == 1 or size < 2 * PIECE:
+            g = flat.grad
+            if decay:
+                np.multiply(flat.data, self.weight_decay, out=g_buf)
+                g_buf += g
+                g = g_buf
+            self._update(flat.data, g, self._flat_state, tmp, lr)
+            return
+        weight_decay = self.weight_decay
+
+        def piece(a: int, b: int) -> None:
+            g = flat.grad[a:b]
+            if decay:
+                np.multiply(flat.data[a:b], weight_decay, out=g_buf[a:b])
+                g_buf[a:b] += g
+                g = g_buf[a:b]
+            self._update(flat.data[a:b], g, {k: v[a:b] for k, v in self._flat_state.items()}, tmp[a:b], lr)
+
+        bounds = chunk_bounds(size, min(self.threads, size // PIECE))
+        futures = [executor(len(bounds) - 1).submit(piece, a, b) for a, b in bounds[1:]]
+        try:
+            piece(*bounds[0])
+        finally:
+            wait(futures)
+        for f in futures:
+            f.result()
+
     def _update(self, data: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray], tmp: np.ndarray,
                 lr: float) -> None:
-        """Update ``data`` in place from gradient ``g`` (do not write to ``g``); ``tmp`` is free scratch."""
+        """Update ``data`` in place from gradient ``g`` (do not write to ``g``); ``tmp`` is free scratch.
+
+        With ``elementwise = True`` each number's update depends only on the same position of ``g``, the
+        state and ``data``: the step may then run on several parameters at once, or on pieces of one."""
         raise NotImplementedError
 
     # ---------------------------------------------------------------- persistence

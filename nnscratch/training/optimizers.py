@@ -39,6 +39,7 @@ class SGD(Optimizer):
     """Stochastic gradient descent with optional (Nesterov) momentum; slot ``momentum`` if ``momentum > 0``."""
 
     name = "sgd"
+    elementwise = True
 
     @keras_arguments
     def __init__(
@@ -84,6 +85,7 @@ class RMSprop(Optimizer):
     """RMSprop (PyTorch form: ``eps`` outside the square root); slots ``square_avg`` (+ ``momentum``)."""
 
     name = "rmsprop"
+    elementwise = True
 
     @keras_arguments
     def __init__(
@@ -132,6 +134,7 @@ class Adam(Optimizer):
     """Adam with bias correction and L2 ``weight_decay``; slots ``m`` and ``v``."""
 
     name = "adam"
+    elementwise = True
 
     @keras_arguments
     def __init__(

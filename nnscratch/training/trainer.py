@@ -130,7 +130,8 @@ class Trainer:
             if self.optimizer is None:
                 raise NotBuiltError("call model.compile(loss=..., optimizer=...) before training")
             self.optimizer.attach(model.parameters())
-            self.all_params = model.weights
+            attached = {id(p) for p in self.optimizer.params}
+            self.unattached = [p for p in model.weights if id(p) not in attached]  # frozen, running statistics
             self.parallel = DataParallel(self) if DataParallel.eligible(model) else None
 
     def check_targets(self, ys: list[np.ndarray], name: str = "y") -> None:
@@ -189,7 +190,9 @@ class Trainer:
 
     def train_step(self, xs: list[np.ndarray], ys: list[np.ndarray]) -> dict[str, float]:
         """Zero the gradients, forward/loss/backward (split across threads when the model allows), step."""
-        for p in self.all_params:
+        assert self.optimizer is not None  # prepare(training=True) checked it
+        self.optimizer.zero_grad()
+        for p in self.unattached:
             p.zero_grad()
         threads = (self.parallel.threads_for(len(xs[0])) if self.parallel is not None and self.sample_weight is None
                    else 1)
@@ -199,7 +202,6 @@ class Trainer:
         else:
             value, outs = self.forward_backward(xs, ys)
         if math.isfinite(value):
-            assert self.optimizer is not None  # compile(optimizer=None) makes a model that only evaluates
             self.optimizer.step()
         self.last_outputs = outs
         self.update_metrics(ys, outs, value)
