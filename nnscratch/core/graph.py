@@ -36,6 +36,7 @@ class Step:
     key: Any
     input_grad: bool = True
     fusion: str | None = None
+    training: bool | None = None  # the node's pinned mode (``layer(x, training=False)``), None: the call's
 
 
 @dataclass
@@ -74,7 +75,7 @@ class Graph:
             for t in node.outputs:
                 slot[id(t)] = len(slot)
             self.steps.append(Step(node.layer, [slot[id(t)] for t in node.inputs], [slot[id(t)] for t in node.outputs],
-                                   node.several_inputs, node.several_outputs, k))
+                                   node.several_inputs, node.several_outputs, k, training=node.training))
         self.n_slots = len(slot)
         self.input_slots = list(range(len(self.inputs)))
         self.output_slots = [slot[id(t)] for t in self.outputs]
@@ -149,7 +150,7 @@ class Graph:
             for s in step.out_slots:
                 needs[s] = wants or trains
             planned.append(Step(step.layer, step.in_slots, step.out_slots, step.several_inputs,
-                                step.several_outputs, step.key, wants, step.fusion))
+                                step.several_outputs, step.key, wants, step.fusion, step.training))
         return Plan(planned, needs)
 
     def _fuse(self, steps: list[Step]) -> list[Step]:
@@ -186,6 +187,8 @@ class Graph:
         values[:len(xs)] = xs
         for step in plan.steps:
             sub = ctx.sub(step.key, step.input_grad)
+            if step.training is not None:
+                sub.training = step.training
             x = [values[s] for s in step.in_slots] if step.several_inputs else values[step.in_slots[0]]
             y = step.layer.forward_call(sub, x)
             if step.several_outputs:

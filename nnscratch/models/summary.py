@@ -23,14 +23,20 @@ def _size(count: int, itemsize: int) -> str:
 
 def summary_text(model: Any, width: int = 90) -> str:
     """One row per node (a shared layer once per call): name (type), output shape, parameters; a functional
-    model's inputs first (a Sequential's are not listed, as in Keras); totals with their size in memory."""
+    model's inputs first (a Sequential's are not listed, as in Keras); totals with their size in memory.
+    A subclassed model (``call``) lists its layers with output shape ``?``, as Keras does."""
     cols = (40, 30, 20)
     line = "=" * width
     rows = [f'Model: "{model.name}"', line,
             f"{'Layer (type)':<{cols[0]}}{'Output Shape':<{cols[1]}}{'Param #':>{cols[2]}}", line]
     graph = model.graph
     seen: set[int] = set()
-    if graph is not None:
+    if getattr(model, "functional", True) is False and type(model).traced:  # a subclass with call(): its layers
+        for layer in model.layers:
+            label = f"{layer.name} ({type(layer).__name__})"
+            count = f"{layer.count_params():,}" if layer.built else "0 (unbuilt)"
+            rows.append(f"{label:<{cols[0]}}{'?':<{cols[1]}}{count:>{cols[2]}}")
+    elif graph is not None:
         for t in graph.inputs if not hasattr(model, "chain") else ():
             rows.append(f"{(t.name or 'input') + ' (InputLayer)':<{cols[0]}}{_shape(t.sample_shape):<{cols[1]}}"
                         f"{0:>{cols[2]}}")
