@@ -122,11 +122,11 @@ def test_custom_layer() -> None:
     assert g["accuracy"] >= 0.9
 
 
-@pytest.mark.xfail(strict=True, reason="Metric state variables (add_weight/assign_add) and Model subclasses with "
-                                       "call() are not in nnscratch yet (docs/keras.md)")
 def test_custom_metric_and_subclassed_model() -> None:
     g = run("custom_metric_and_model.py")
-    assert g["history"].history["categorical_true_positives"][-1] > 200
+    counts = g["history"].history["categorical_true_positives"]
+    # reset every epoch: each epoch counts at most its 300 samples, and the count grows as the model learns
+    assert all(0 <= c <= 300 for c in counts) and counts[-1] > 200 and counts[-1] > counts[0]
 
 
 def test_text_conv1d() -> None:
