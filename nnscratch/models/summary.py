@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .subclassed import runs_call
+
 
 def _shape(shapes: Any) -> str:
     if isinstance(shapes, list):
@@ -31,11 +33,11 @@ def summary_text(model: Any, width: int = 90) -> str:
             f"{'Layer (type)':<{cols[0]}}{'Output Shape':<{cols[1]}}{'Param #':>{cols[2]}}", line]
     graph = model.graph
     seen: set[int] = set()
-    if getattr(model, "functional", True) is False and type(model).traced:  # a subclass with call(): its layers
+    if runs_call(model):  # a subclass with call(): its layers
         for layer in model.layers:
             label = f"{layer.name} ({type(layer).__name__})"
-            count = f"{layer.count_params():,}" if layer.built else "0 (unbuilt)"
-            rows.append(f"{label:<{cols[0]}}{'?':<{cols[1]}}{count:>{cols[2]}}")
+            params = f"{layer.count_params():,}" if layer.built or not layer.weights else "0 (unbuilt)"
+            rows.append(f"{label:<{cols[0]}}{'?':<{cols[1]}}{params:>{cols[2]}}")
     elif graph is not None:
         for t in graph.inputs if not hasattr(model, "chain") else ():
             rows.append(f"{(t.name or 'input') + ' (InputLayer)':<{cols[0]}}{_shape(t.sample_shape):<{cols[1]}}"

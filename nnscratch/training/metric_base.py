@@ -41,7 +41,7 @@ class Metric:
             self.name = name
         self.dtype = np.dtype(dtype if dtype is not None else np.float32)
         self._variables: list[MetricVariable] = []
-        self.total, self.count = 0.0, 0
+        self._sum, self._seen = 0.0, 0  # the running mean of a per-batch metric (users name variables total)
         owner = next(c for c in type(self).__mro__ if "reset_state" in c.__dict__)
         if owner.__module__.startswith("nnscratch."):  # a user's reset_state may need variables not made yet
             self.reset_state()
@@ -79,15 +79,15 @@ class Metric:
         n = len(y_pred)
         if sample_weight is not None:
             raise InvalidTypeError(f"{type(self).__name__}.update_state does not take sample_weight in nnscratch")
-        self.total += float(self(np.asarray(y_true), y_pred)) * n
-        self.count += n
+        self._sum += float(self(np.asarray(y_true), y_pred)) * n
+        self._seen += n
 
     def result(self) -> float:
-        return self.total / self.count if self.count else 0.0
+        return self._sum / self._seen if self._seen else 0.0
 
     def reset_state(self) -> None:
         """Forget the batches seen: the running mean's totals, and every ``add_weight`` variable set to zeros."""
-        self.total, self.count = 0.0, 0
+        self._sum, self._seen = 0.0, 0
         for variable in getattr(self, "_variables", ()):
             variable.assign(0)
 

@@ -24,8 +24,6 @@ def _value(x: Any) -> Any:
 class MetricVariable:
     """``value`` ``shape`` (``()`` for a scalar) of ``dtype``; ``assign*`` write into it in place."""
 
-    __array_ufunc__ = None  # ``array + variable`` defers to ``variable.__radd__``
-
     def __init__(self, value: np.ndarray, name: str | None = None) -> None:
         self.value = np.array(value)
         self.name = name or "variable"
