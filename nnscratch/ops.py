@@ -13,6 +13,7 @@ from .autodiff.convert import (
                                 stop_gradient,
                                 zeros_like,
 )
+from .autodiff.creation import arange, eye, full, full_like, ones, zeros
 from .autodiff.discrete import (
                                 argmax,
                                 argmin,
@@ -107,6 +108,7 @@ from .autodiff.shapes import (
 )
 
 __all__ = [
+                                "arange", "eye", "full", "full_like", "ones", "zeros",
                                 "abs",
                                 "absolute",
                                 "add",

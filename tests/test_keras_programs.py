@@ -115,6 +115,12 @@ def test_transfer_learning_freezing() -> None:
         np.testing.assert_array_equal(before, after)  # frozen base: not even BatchNorm's moving statistics move
     assert g["head_accuracy"] >= 0.8
     assert any(not np.array_equal(a, b) for a, b in zip(g["base_after_head_training"], g["base_after_fine_tuning"]))
+    # base_model(inputs, training=False): BatchNormalization stays in inference mode while fine-tuning, as in
+    # Keras: gamma and beta move, the moving mean and variance (weights 4 and 5) do not.
+    after, tuned = g["base_after_head_training"], g["base_after_fine_tuning"]
+    assert not np.array_equal(after[2], tuned[2])
+    np.testing.assert_array_equal(after[4], tuned[4])
+    np.testing.assert_array_equal(after[5], tuned[5])
 
 
 def test_custom_layer() -> None:
@@ -122,11 +128,31 @@ def test_custom_layer() -> None:
     assert g["accuracy"] >= 0.9
 
 
-@pytest.mark.xfail(strict=True, reason="Metric state variables (add_weight/assign_add) and Model subclasses with "
-                                       "call() are not in nnscratch yet (docs/keras.md)")
 def test_custom_metric_and_subclassed_model() -> None:
     g = run("custom_metric_and_model.py")
-    assert g["history"].history["categorical_true_positives"][-1] > 200
+    counts = g["history"].history["categorical_true_positives"]
+    # reset every epoch: each epoch counts at most its 300 samples, and the count grows as the model learns
+    assert all(0 <= c <= 300 for c in counts) and counts[-1] > 200 and counts[-1] > counts[0]
+
+
+def test_subclassing() -> None:
+    g = run("subclassing.py")
+    h = g["history"].history
+    # No published Keras figure for this program (synthetic data); thresholds are what it reaches here with a
+    # margin. Stateful metric: reset every epoch and for the validation pass (400 training, 100 validation rows).
+    assert set(h) == {"loss", "sparse_categorical_accuracy", "true_positives", "val_loss",
+                      "val_sparse_categorical_accuracy", "val_true_positives"}
+    assert all(c <= 400 for c in h["true_positives"]) and all(c <= 100 for c in h["val_true_positives"])
+    assert h["val_sparse_categorical_accuracy"][-1] >= 0.75 and g["test_accuracy"] >= 0.65
+    assert g["test_hits"] == pytest.approx(100 * g["test_accuracy"])
+    assert g["logits"].shape == (100, 3)
+    np.testing.assert_allclose(g["twin_logits"], g["logits"], rtol=1e-6)
+    assert g["weight_count"] == 12 and len(g["layer_names"]) == 6 and "(ResidualBlock)" in g["summary"]
+    assert g["combined_accuracy"] >= 0.75
+    assert g["eager_out"].shape == (2, 1)
+    losses = g["rnn_history"].history["loss"]
+    assert losses[-1] < 0.1 * losses[0]
+    assert g["tracked_mean"] == pytest.approx(3.0)
 
 
 def test_text_conv1d() -> None:

@@ -6,8 +6,13 @@ for the duration of the call, the weight attributes (``self.w``) hold the watche
 them are recorded. The backward closure is kept on the call's record (``ctx``): a traced layer used at
 two places is exact, like any other. Backward adds the weights' gradients into ``param.grad``.
 
-Inside ``call``, calling another layer (a ``Dense``, a nested custom layer) on a traced Tensor runs that
-layer's own forward/backward as one op of the tape, with a record of its own under this call's.
+Inside ``call``, calling another layer (a ``Dense``, a nested custom layer, a model) on a traced Tensor runs
+that layer's own forward/backward as one op of the tape, with a record of its own under this call's: a
+layer called twice in one ``call`` has two records, and its weights get the sum of both gradients. A
+sub-layer with trainable weights is linked to the call's *token* (a watched scalar no op reads), so its
+backward runs even when nothing upstream needs the input gradient (the first layers of a model).
+``layer(x, training=...)`` inside ``call`` runs that sub-layer in the mode given (else the call's own).
+A ``Model`` subclass written with ``call`` runs through ``trace`` (``nnscratch.models.subclassed``).
 ``add_loss(value)`` inside ``call`` adds a scalar to the training loss; its gradient flows back through
 the same tape (``Call.losses`` collects the values for the trainer).
 """
@@ -33,8 +38,9 @@ from .tape import Tensor, is_grad_enabled, node
 class _Frame:
     """The call being traced on this thread: its record, the count of sub-layer calls, added losses."""
 
-    def __init__(self, ctx: Call) -> None:
+    def __init__(self, ctx: Call, token: Any) -> None:
         self.ctx = ctx
+        self.token = token  # a watched scalar: sub-layers with weights hang off it (see the module doc)
         self.calls = 0
         self.losses: list[Any] = []
 
@@ -50,8 +56,8 @@ def _frames() -> list[_Frame]:
 
 
 @contextmanager
-def _frame(ctx: Call) -> Iterator[_Frame]:
-    frame = _Frame(ctx)
+def _frame(ctx: Call, token: Any) -> Iterator[_Frame]:
+    frame = _Frame(ctx, token)
     _frames().append(frame)
     try:
         yield frame
@@ -105,13 +111,17 @@ class CallEngine:
             if type(layer).build is not Layer.build:
                 type(layer).build(layer, batch)
             layer.input_shape = shapes
+        return self.trace(layer, ctx, x)
+
+    def trace(self, layer: Layer, ctx: Call, x: Any) -> Any:
+        """Run ``layer.call(x)`` on the tape (the layer is built); the backward is kept on ``ctx``."""
         weights = _own_weights(layer)
         names = [n for n, _ in weights]
         kwargs = {"training": ctx.training} if _takes_training(layer) else {}
         frame_losses: list[Any] = []
 
-        def fn(inputs: Any, *params: Any) -> Any:
-            with _frame(ctx) as frame, _weights_as(layer, names, params):
+        def fn(inputs: Any, token: Any, *params: Any) -> Any:
+            with _frame(ctx, token) as frame, _weights_as(layer, names, params):
                 out = cast(Any, layer).call(inputs, **kwargs)
                 frame_losses.extend(frame.losses)
             if frame_losses:
@@ -122,7 +132,7 @@ class CallEngine:
             return out
 
         inputs = x if ctx.input_grad else _constant(x)
-        out, back = vjp(fn, inputs, *[p.data for _, p in weights])
+        out, back = vjp(fn, inputs, np.zeros((), np.float32), *[p.data for _, p in weights])
         ctx.back, ctx.weights, ctx.has_loss = back, [p for _, p in weights], bool(frame_losses)
         if frame_losses:
             out, added = out
@@ -132,7 +142,7 @@ class CallEngine:
     def backward(self, layer: Layer, ctx: Call, grad_out: Any) -> Any:
         seed = (grad_out, np.asarray(ctx.loss_scale)) if ctx.has_loss else grad_out
         grads = ctx.back(seed)
-        for p, g in zip(ctx.weights, grads[1:]):
+        for p, g in zip(ctx.weights, grads[2:]):  # after the input and the token
             if g is not None:
                 p.grad += g
         dx = grads[0]
@@ -143,23 +153,29 @@ class CallEngine:
     def recording(self, items: list[Any]) -> bool:
         return bool(_frames()) and any(isinstance(t, Tensor) for t in items)
 
-    def apply(self, layer: Layer, x: Any) -> Any:
+    def apply(self, layer: Layer, x: Any, training: bool | None = None) -> Any:
         """``layer(x)`` on traced Tensors inside another layer's ``call``: one op of the tape."""
         frame = _frames()[-1]
-        sub = frame.ctx.sub(("layer", frame.calls), input_grad=True)
-        frame.calls += 1
         several = isinstance(x, (list, tuple))
         items = list(x) if several else [x]
+        wants_dx = any(isinstance(t, Tensor) and t.requires_grad for t in items)
+        sub = frame.ctx.sub(("layer", frame.calls), input_grad=wants_dx)
+        if training is not None:
+            sub.training = bool(training)  # nested records copy it from here
+        frame.calls += 1
         arrays = [t.data if isinstance(t, Tensor) else np.asarray(t) for t in items]
         y = layer.forward_call(sub, arrays if several else arrays[0])
         if isinstance(y, (list, tuple)):
             raise InvalidValueError(f"{layer.name}: a layer with several outputs cannot be called inside call()")
+        trains = next(iter(layer.named_parameters()), None) is not None
+        inputs = (*items, frame.token) if trains else tuple(items)
 
         def rule(g: np.ndarray, needs: tuple) -> tuple:
             dx = layer.backward_call(sub, g)
-            return tuple(dx) if several else (dx,)
+            dxs = [None] * len(items) if dx is None else (list(dx) if several else [dx])
+            return (*dxs, None) if trains else tuple(dxs)
 
-        return node(y, tuple(items), rule) if is_grad_enabled() else Tensor(y)
+        return node(y, inputs, rule) if is_grad_enabled() else Tensor(y)
 
     def add_loss(self, layer: Layer, value: Any) -> None:
         frames = _frames()

@@ -36,6 +36,7 @@ class Step:
     key: Any
     input_grad: bool = True
     fusion: str | None = None
+    training: bool | None = None  # the node's pinned mode (``layer(x, training=False)``), None: the call's
     simple: bool = field(init=False)  # one tensor in, one out
 
     def __post_init__(self) -> None:
@@ -78,7 +79,7 @@ class Graph:
             for t in node.outputs:
                 slot[id(t)] = len(slot)
             self.steps.append(Step(node.layer, [slot[id(t)] for t in node.inputs], [slot[id(t)] for t in node.outputs],
-                                   node.several_inputs, node.several_outputs, k))
+                                   node.several_inputs, node.several_outputs, k, training=node.training))
         self.n_slots = len(slot)
         self.input_slots = list(range(len(self.inputs)))
         self.output_slots = [slot[id(t)] for t in self.outputs]
@@ -153,7 +154,7 @@ class Graph:
             for s in step.out_slots:
                 needs[s] = wants or trains
             planned.append(Step(step.layer, step.in_slots, step.out_slots, step.several_inputs,
-                                step.several_outputs, step.key, wants, step.fusion))
+                                step.several_outputs, step.key, wants, step.fusion, step.training))
         return Plan(planned, needs)
 
     def _fuse(self, steps: list[Step]) -> list[Step]:
@@ -169,7 +170,8 @@ class Graph:
                 s = step.out_slots[0]
                 if self.consumers[s] == 1 and s not in outputs:
                     nxt = by_input.get(s)
-            fusion = rewrites.find_fusion(step.layer, nxt.layer) if nxt is not None else None
+            fusion = (rewrites.find_fusion(step.layer, nxt.layer)
+                      if nxt is not None and nxt.training == step.training else None)
             if fusion is None:
                 fused.append(step)
                 continue
@@ -178,7 +180,7 @@ class Graph:
             if pair not in self._fused:
                 self._fused[pair] = fusion.make(step.layer, nxt.layer)
             fused.append(Step(self._fused[pair], step.in_slots, nxt.out_slots, False, False,
-                              (step.key, nxt.key), fusion=fusion.name))
+                              (step.key, nxt.key), fusion=fusion.name, training=step.training))
             absorbed.add(id(nxt))
         return fused
 
@@ -190,12 +192,14 @@ class Graph:
         values[:len(xs)] = xs
         sub = ctx.sub
         for step in plan.steps:
+            record = sub(step.key, step.input_grad)
+            if step.training is not None:
+                record.training = step.training
             if step.simple:
-                values[step.out_slots[0]] = step.layer.forward_call(sub(step.key, step.input_grad),
-                                                                    values[step.in_slots[0]])
+                values[step.out_slots[0]] = step.layer.forward_call(record, values[step.in_slots[0]])
                 continue
             x = [values[s] for s in step.in_slots] if step.several_inputs else values[step.in_slots[0]]
-            y = step.layer.forward_call(sub(step.key, step.input_grad), x)
+            y = step.layer.forward_call(record, x)
             if step.several_outputs:
                 for s, v in zip(step.out_slots, y):
                     values[s] = v

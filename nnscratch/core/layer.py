@@ -159,18 +159,19 @@ class Layer:
             raise NotBuiltError(f"{type(self).__name__}.backward called before forward")
         return self.backward_call(self._own_call, grad_out)
 
-    def __call__(self, x: Any, training: bool = False) -> Any:
-        """On symbolic tensors (``nn.Input``): a node of a graph; on arrays: ``forward(x, training)``, a real
-        array of another dtype first cast to the layer's (Keras's autocast; ``forward`` itself is strict)."""
+    def __call__(self, x: Any, training: bool | None = None) -> Any:
+        """On symbolic tensors (``nn.Input``): a node of a graph (``training=True``/``False`` pins that node's
+        mode, Keras's ``base(x, training=False)``); on arrays: ``forward(x, training)``, a real array of
+        another dtype first cast to the layer's (Keras's autocast; ``forward`` itself is strict)."""
         items = x if isinstance(x, (list, tuple)) else [x]
         if any(isinstance(t, SymbolicTensor) for t in items):
-            return connect(self, x)
+            return connect(self, x, training)
         if type(x) is np.ndarray and x.dtype != self.dtype and x.dtype.kind in "biuf":
             x = x.astype(self.dtype)
         engine = Layer.call_engine
         if engine is not None and engine.recording(items):  # inside another layer's call(), on traced tensors
-            return engine.apply(self, x)
-        return self.forward(x, training)
+            return engine.apply(self, x, training)
+        return self.forward(x, bool(training))
 
     @property
     def output(self) -> Any:

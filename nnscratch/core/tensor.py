@@ -49,8 +49,9 @@ class Node:
     """One call of ``layer`` in a graph: ``inputs`` -> ``outputs`` (symbolic tensors)."""
 
     def __init__(self, layer: Any, inputs: list[SymbolicTensor], outputs: list[SymbolicTensor],
-                 several_inputs: bool, several_outputs: bool) -> None:
+                 several_inputs: bool, several_outputs: bool, training: bool | None = None) -> None:
         self.layer = layer
+        self.training = training  # None: the model call's mode; True/False: this node always runs so
         self.inputs = inputs
         self.outputs = outputs
         self.several_inputs = several_inputs
@@ -106,8 +107,9 @@ def Input(shape: Any = None, dtype: Any = "float32", name: str | None = None,
                           name or ("input" if _input_count == 1 else f"input_{_input_count - 1}"))
 
 
-def connect(layer: Any, x: Any) -> Any:
-    """``layer(x)`` on symbolic tensors: build ``layer`` for their shapes, record a node, return its outputs."""
+def connect(layer: Any, x: Any, training: bool | None = None) -> Any:
+    """``layer(x)`` on symbolic tensors: build ``layer`` for their shapes, record a node, return its outputs.
+    ``training`` True/False pins the node's mode (Keras's ``layer(x, training=False)``); None follows the model."""
     several_inputs = isinstance(x, (list, tuple))
     inputs = list(x) if several_inputs else [x]
     for i, t in enumerate(inputs):
@@ -121,7 +123,7 @@ def connect(layer: Any, x: Any) -> Any:
     out_shapes = layer.compute_output_shape(shapes)
     several_outputs = isinstance(out_shapes, list)
     outputs = [SymbolicTensor(s, layer.dtype) for s in (out_shapes if several_outputs else [out_shapes])]
-    node = Node(layer, inputs, outputs, several_inputs, several_outputs)
+    node = Node(layer, inputs, outputs, several_inputs, several_outputs, None if training is None else bool(training))
     for i, t in enumerate(outputs):
         t.node, t.index = node, i
     _nodes.setdefault(layer, []).append(node)

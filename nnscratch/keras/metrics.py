@@ -1,5 +1,6 @@
 """``keras.metrics``: nnscratch's metrics under Keras's names: classes with ``update_state``/``result``/
-``reset_state``, and functions ``fn(y_true, y_pred)`` returning one value per sample (usable as custom metrics)."""
+``reset_state`` (``Metric`` subclasses keep state in ``add_weight`` variables; ``Mean``/``Sum`` reduce values
+given to them), and functions ``fn(y_true, y_pred)`` returning one value per sample (usable as custom metrics)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from ..training.metric_reductions import Mean, MeanMetricWrapper, Sum
+from ..training.metric_variable import MetricVariable
 from ..training.metrics import (
     AUC,
     Accuracy,
@@ -23,9 +26,10 @@ from ..training.metrics import (
 )
 from ._names import module_getattr
 
-__all__ = ["AUC", "Accuracy", "BinaryAccuracy", "CategoricalAccuracy", "F1Score", "MeanAbsoluteError",
-           "MeanSquaredError", "Metric", "Precision", "Recall", "SparseCategoricalAccuracy", "binary_accuracy",
-           "categorical_accuracy", "get", "sparse_categorical_accuracy"]
+__all__ = ["AUC", "Accuracy", "BinaryAccuracy", "CategoricalAccuracy", "F1Score", "Mean", "MeanAbsoluteError",
+           "MeanMetricWrapper", "MeanSquaredError", "Metric", "MetricVariable", "Precision", "Recall",
+           "SparseCategoricalAccuracy", "Sum", "binary_accuracy", "categorical_accuracy", "get",
+           "sparse_categorical_accuracy"]
 
 
 def sparse_categorical_accuracy(y_true: Any, y_pred: Any) -> np.ndarray:
@@ -48,7 +52,7 @@ def binary_accuracy(y_true: Any, y_pred: Any, threshold: float = 0.5) -> np.ndar
 
 _NOT_YET = "nnscratch has no such metric yet; the provided ones are listed in keras.metrics.__all__"
 __getattr__ = module_getattr("keras.metrics", globals(), dict.fromkeys(
-    ["TopKCategoricalAccuracy", "SparseTopKCategoricalAccuracy", "MeanIoU", "IoU", "Mean", "Sum", "MeanMetricWrapper",
+    ["TopKCategoricalAccuracy", "SparseTopKCategoricalAccuracy", "MeanIoU", "IoU",
      "R2Score", "FBetaScore", "PrecisionAtRecall", "RecallAtPrecision", "SensitivityAtSpecificity",
      "SpecificityAtSensitivity", "TruePositives", "TrueNegatives", "FalsePositives", "FalseNegatives",
      "RootMeanSquaredError", "KLDivergence", "Poisson", "Hinge", "CosineSimilarity", "LogCoshError"], _NOT_YET))

@@ -1,10 +1,11 @@
 """The JSON form of a graph model: its inputs, its layers and the nodes that connect them.
 
     {"name": ..., "input_layers": [{"name", "shape", "dtype"}], "layers": [layer configs],
-     "nodes": [[layer index, [tensor refs], several inputs]], "output_layers": [tensor refs],
+     "nodes": [[layer index, [tensor refs], several inputs(, training)]], "output_layers": [tensor refs],
      "several_inputs": bool, "several_outputs": bool}
 
-A tensor ref is ``["input", i]`` or ``[node index, output index]``. Rebuilding replays the nodes in
+A tensor ref is ``["input", i]`` or ``[node index, output index]``; a node called with ``training=True/False``
+has it as a fourth entry. Rebuilding replays the nodes in
 order, so layers are built (and shared) exactly as they were; the weights are then loaded by name.
 """
 
@@ -23,7 +24,8 @@ def graph_config(model: Any) -> dict[str, Any]:
     refs: dict[int, list[Any]] = {id(t): ["input", i] for i, t in enumerate(graph.inputs)}
     nodes = []
     for k, node in enumerate(graph.nodes):
-        nodes.append([index[id(node.layer)], [refs[id(t)] for t in node.inputs], node.several_inputs])
+        entry = [index[id(node.layer)], [refs[id(t)] for t in node.inputs], node.several_inputs]
+        nodes.append(entry if node.training is None else [*entry, node.training])
         for j, t in enumerate(node.outputs):
             refs[id(t)] = [k, j]
     return {
@@ -52,9 +54,10 @@ def graph_from_config(cls: type, config: dict[str, Any]) -> Any:
                 raise ModelFileError(f"node reference {ref!r} points to a node not defined before it")
             return outs[ref[0]][ref[1]]
 
-        for layer_index, refs, several in config["nodes"]:
+        for layer_index, refs, several, *pinned in config["nodes"]:
             args = [tensor(r) for r in refs]
-            result = layers[layer_index](args if several else args[0])
+            training = pinned[0] if pinned and isinstance(pinned[0], bool) else None
+            result = layers[layer_index](args if several else args[0], training=training)
             outs.append(result if isinstance(result, list) else [result])
         outputs = [tensor(r) for r in config["output_layers"]]
     except ModelFileError:

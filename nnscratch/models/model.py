@@ -29,6 +29,7 @@ from ..core.validation import as_targets
 from ..training import loop
 from ..training import trainer as trainer_mod
 from ..training.history import History
+from . import subclassed
 from .summary import summary_text
 
 
@@ -38,11 +39,14 @@ class Model(Layer):
     ``seed`` drives shuffling, dropout and augmentation in ``fit`` (the weights were drawn when the layers
     were called on the inputs: use ``nn.set_random_seed`` before building for repeatable weights).
     ``rewrites=False`` runs every node as written, without the registered fusions (same numbers).
+    A subclass may instead create layers in ``__init__`` and define ``call(inputs, training=None)``
+    (``nnscratch.models.subclassed``): it is built on the first data it sees.
     """
 
     def __init__(self, inputs: Any = None, outputs: Any = None, name: str | None = None, seed: Any = None,
                  trainable: bool = True, **kwargs: Any) -> None:
         super().__init__(name=name)
+        self.functional = inputs is not None or outputs is not None  # else a subclass with call() builds itself
         self.rewrites = True
         self.graph: Graph | None = None
         self.layers: list[Layer] = []
@@ -73,8 +77,22 @@ class Model(Layer):
                 layer.set_rng(self.rng)
 
     # ------------------------------------------------------------------ graph
+    @property
+    def layers(self) -> list[Layer]:
+        """The model's layers (a subclassed model's: its layer attributes, in assignment order)."""
+        if subclassed.runs_call(self):
+            return [layer for _, layer in subclassed.sub_layers(self)]
+        return self._layers
+
+    @layers.setter
+    def layers(self, value: list[Layer]) -> None:
+        self._layers = value
+
     def children(self) -> Any:
-        for i, layer in enumerate(self.layers):
+        if subclassed.runs_call(self):
+            yield from subclassed.children(self)
+            return
+        for i, layer in enumerate(self._layers):
             yield f"layers.{i}", layer
 
     @property
@@ -102,6 +120,8 @@ class Model(Layer):
 
     @property
     def output_names(self) -> list[str]:
+        if subclassed.runs_call(self):
+            return [f"output_{i}" for i in range(len(self._graph().outputs))]
         return [t.node.layer.name if t.node is not None else (t.name or f"output_{i}")
                 for i, t in enumerate(self._graph().outputs)]
 
@@ -123,9 +143,22 @@ class Model(Layer):
 
     def build(self, input_shape: Any) -> Model:  # type: ignore[override]  # returns self, for chaining
         """Create every parameter for samples of shape ``input_shape`` (a graph model is built already)."""
+        if self.graph is None and subclassed.runs_call(self):
+            subclassed.build(self, input_shape)
         if self.graph is None:
             raise NotBuiltError(f"{type(self).__name__} cannot be built from a shape alone")
         return self
+
+    def _build_call(self, shapes: Any) -> None:
+        """Build a subclassed model for per-sample ``shapes`` (its own ``build`` first, with Keras's batch shape)."""
+        batch = [(None, *s) for s in shapes] if isinstance(shapes, list) else (None, *shapes)
+        self.build(batch)
+        if self.graph is None:  # its own build did not call super().build
+            subclassed.build(self, batch)
+
+    def _built_for(self, x: Any) -> None:
+        if self.graph is None and subclassed.runs_call(self):
+            self._build_call(subclassed.shapes_of(x))
 
     @property
     def built(self) -> bool:
@@ -134,6 +167,7 @@ class Model(Layer):
     # ------------------------------------------------------------------ the layer contract
     def input_list(self, x: Any) -> list[np.ndarray]:
         """``x`` as one array per model input (a list, a dict by input name, or one array)."""
+        self._built_for(x)
         graph = self._graph()
         if isinstance(x, dict):
             names = self.input_names
@@ -165,6 +199,8 @@ class Model(Layer):
         return dxs if self.several_inputs else dxs[0]
 
     def compute_output_shape(self, input_shape: Any) -> Any:
+        if self.graph is None and subclassed.runs_call(self):
+            self._build_call(input_shape)
         shapes = [t.sample_shape for t in self._graph().outputs]
         return shapes if self.several_outputs else shapes[0]
 
@@ -202,6 +238,7 @@ class Model(Layer):
 
     def fit(self, x: Any, y: Any = None, epochs: int = 1, batch_size: int | None = 32, **kwargs: Any) -> History:
         """Train; see ``nnscratch.training.loop.fit`` for every argument (validation, callbacks, resume...)."""
+        self._built_for(x)
         return loop.fit(self, x, y, epochs=epochs, batch_size=batch_size, **kwargs)
 
     def evaluate(self, x: Any, y: Any, batch_size: int | None = None, verbose: Any = 0,
@@ -209,6 +246,7 @@ class Model(Layer):
         """The loss and metrics averaged over all samples, in inference mode, as Keras returns them: the loss
         alone (a float) when there are no metrics, else a list ``[loss, metric, ...]``; with
         ``return_dict=True`` a dict ``{"loss": ..., metric: ...}``. ``verbose`` 1 or 2 prints one line."""
+        self._built_for(x)
         results = loop.evaluate(self, x, y, batch_size=batch_size, **kwargs)
         if verbose and verbose != "auto":
             print(" - ".join(f"{k}: {v:.4f}" for k, v in results.items()))
@@ -219,6 +257,7 @@ class Model(Layer):
 
     def predict(self, x: Any, batch_size: int | None = None, verbose: Any = 0, callbacks: Any = ()) -> Any:
         """Model outputs for ``x`` ``(samples, ...)``, computed in batches in inference mode."""
+        self._built_for(x)
         return loop.predict(self, x, batch_size=batch_size, callbacks=callbacks)
 
     def predict_proba(self, x: Any, batch_size: int | None = None) -> np.ndarray:
@@ -300,6 +339,8 @@ class Model(Layer):
         return text
 
     def get_config(self) -> dict[str, Any]:
+        if subclassed.runs_call(self):
+            return {}  # a subclass with constructor arguments returns them from its own get_config, as in Keras
         from .functional_config import graph_config
 
         return graph_config(self)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .subclassed import runs_call
+
 
 def _shape(shapes: Any) -> str:
     if isinstance(shapes, list):
@@ -23,14 +25,20 @@ def _size(count: int, itemsize: int) -> str:
 
 def summary_text(model: Any, width: int = 90) -> str:
     """One row per node (a shared layer once per call): name (type), output shape, parameters; a functional
-    model's inputs first (a Sequential's are not listed, as in Keras); totals with their size in memory."""
+    model's inputs first (a Sequential's are not listed, as in Keras); totals with their size in memory.
+    A subclassed model (``call``) lists its layers with output shape ``?``, as Keras does."""
     cols = (40, 30, 20)
     line = "=" * width
     rows = [f'Model: "{model.name}"', line,
             f"{'Layer (type)':<{cols[0]}}{'Output Shape':<{cols[1]}}{'Param #':>{cols[2]}}", line]
     graph = model.graph
     seen: set[int] = set()
-    if graph is not None:
+    if runs_call(model):  # a subclass with call(): its layers
+        for layer in model.layers:
+            label = f"{layer.name} ({type(layer).__name__})"
+            params = f"{layer.count_params():,}" if layer.built or not layer.weights else "0 (unbuilt)"
+            rows.append(f"{label:<{cols[0]}}{'?':<{cols[1]}}{params:>{cols[2]}}")
+    elif graph is not None:
         for t in graph.inputs if not hasattr(model, "chain") else ():
             rows.append(f"{(t.name or 'input') + ' (InputLayer)':<{cols[0]}}{_shape(t.sample_shape):<{cols[1]}}"
                         f"{0:>{cols[2]}}")

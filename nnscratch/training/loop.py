@@ -90,13 +90,16 @@ def fit(model: Any, x: Any, y: Any, epochs: int = 1, batch_size: int | None = 32
     weights = sample_weights(ys[0], len(ys[0]), sample_weight, class_weight)
     if weights is not None:
         ys = [*ys, weights]  # travels with the targets (shuffling, validation split); the trainer takes it off
+    val_weights = None
     if validation_data is not None:
-        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
             length = f" of length {len(validation_data)}" if isinstance(validation_data, (tuple, list)) else ""
-            raise InvalidTypeError(f"validation_data must be a tuple (x_val, y_val), got "
-                                   f"{type(validation_data).__name__}{length}")
+            raise InvalidTypeError(f"validation_data must be a tuple (x_val, y_val) or (x_val, y_val, sample_weight), "
+                                   f"got {type(validation_data).__name__}{length}")
         xvs = input_arrays(model, validation_data[0], "validation_data[0]")
         yvs = target_arrays(model, validation_data[1], len(xvs[0]), "validation_data[1]")
+        if len(validation_data) == 3 and validation_data[2] is not None:
+            val_weights = sample_weights(yvs[0], len(xvs[0]), validation_data[2])
     elif validation_split:
         n_all = len(xs[0])
         split = n_all - int(round(n_all * validation_split))
@@ -164,7 +167,7 @@ def fit(model: Any, x: Any, y: Any, epochs: int = 1, batch_size: int | None = 32
                     stopped_at = (epoch, -(-seen // bs))
                     break
                 if validation_data is not None:
-                    val = evaluate(model, xvs, yvs, batch_size=max(bs, 256), callbacks=cbs)
+                    val = evaluate(model, xvs, yvs, batch_size=max(bs, 256), callbacks=cbs, sample_weight=val_weights)
                     logs.update({f"val_{k}": v for k, v in val.items()})
                 for cb in cbs:
                     cb.on_epoch_end(epoch, logs)
@@ -235,15 +238,17 @@ def _run_epoch(model: Any, xs: list[np.ndarray], ys: list[np.ndarray], bs: int, 
 
 
 def evaluate(model: Any, x: Any, y: Any, batch_size: int | None = None, return_dict: bool = True,
-             callbacks: Iterable[Callback] = ()) -> Any:
+             callbacks: Iterable[Callback] = (), sample_weight: Any = None) -> Any:
     """``{"loss": ..., metric: ...}`` averaged over all samples, in inference mode (a list of values in
-    Keras's order with ``return_dict=False``: the loss alone when there are no metrics)."""
+    Keras's order with ``return_dict=False``: the loss alone when there are no metrics). ``sample_weight``
+    ``(samples,)`` weighs each sample's loss as in ``fit``."""
     trainer = model._compiled()
     xs = input_arrays(model, x)
     ys = target_arrays(model, y, len(xs[0]))
     trainer.prepare(training=False)
     trainer.check_targets(ys)
     bs = _batch_size(batch_size, len(xs[0]), 1024)
+    weights = sample_weights(ys[0], len(xs[0]), sample_weight)
     cbs = as_callbacks(callbacks)
     for cb in cbs:
         cb.set_model(model)
@@ -255,6 +260,7 @@ def evaluate(model: Any, x: Any, y: Any, batch_size: int | None = None, return_d
     for k, start in enumerate(range(0, len(xs[0]), bs)):
         for cb in cbs:
             cb.on_test_batch_begin(k, {})
+        trainer.sample_weight = None if weights is None else weights[start:start + bs]
         trainer.test_step(take(xs, slice(start, start + bs)), take(ys, slice(start, start + bs)))
         for cb in cbs:
             cb.on_test_batch_end(k, trainer.results())

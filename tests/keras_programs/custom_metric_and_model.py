@@ -1,5 +1,5 @@
 """A stateful custom metric (Metric subclass with add_weight/assign_add) and a subclassed Model with ``call``,
-as keras-io's training guide writes them. Needs state variables and call-only models, not in nnscratch yet."""
+as keras-io's training guide writes them."""
 
 import numpy as np
 
