@@ -188,3 +188,44 @@ def test_without_ray_the_import_fails_with_one_line_saying_how_to_install():
     name, is_ours, message = out.stdout.strip().split("|")
     assert (name, is_ours) == ("DistributedUnavailableError", "True")
     assert 'pip install "nnscratch[distributed]"' in message and "\n" not in message
+
+
+def tiny_bench_context(threads):
+    """A torch-free benchmark context of 200 random training images (no data files read)."""
+    from nnscratch.bench.context import Context
+
+    rng = np.random.default_rng(0)
+    ctx = Context(threads=threads, quick=True, reps=1, warmup=0, use_torch=False, use_sklearn=False)
+    ctx._mnist = (rng.integers(0, 256, (200, 28, 28), dtype=np.uint8), rng.integers(0, 10, 200),
+                  rng.integers(0, 256, (50, 28, 28), dtype=np.uint8), rng.integers(0, 10, 50))
+    ctx.real_data, ctx.data_source = False, "SYNTHETIC"
+    return ctx
+
+
+def test_benchmark_workload_times_ray_workers_beside_one_process(cluster):
+    from nnscratch.bench import workloads
+    from nnscratch.bench.workloads import distributed_epoch as bench
+
+    assert not workloads.WORKLOADS["distributed_epoch"].in_quick
+    rows = bench.mnist_distributed_epoch(tiny_bench_context(threads=2))
+    assert [(r["network"], r["impl"]) for r in rows] == [("mlp", "nnscratch"), ("mlp", bench.RAY),
+                                                         ("cnn", "nnscratch"), ("cnn", bench.RAY)]
+    for one, ray_row in (rows[:2], rows[2:]):
+        assert one["config"] == ray_row["config"] and one["samples"] == ray_row["samples"] == 200
+        assert ray_row["workers"] == ray_row["cores"] == one["cores"] == 2 and ray_row["median_s"] > 0
+        assert ray_row["compute_ms"] > 0 and ray_row["sync_ms"] > 0
+        np.testing.assert_allclose(ray_row["step_ms"], ray_row["compute_ms"] + ray_row["sync_ms"])
+        assert ray_row["bytes_per_step"] == 3 * 4 * ray_row["params"]  # float32 weights out, 2 gradients back
+        assert ray_row["redone_steps"] == 0
+    assert rows[1]["params"] == 784 * 256 + 256 + 256 * 128 + 128 + 128 * 10 + 10
+
+
+def test_benchmark_workload_without_ray_is_skipped_with_the_install_hint(monkeypatch):
+    from nnscratch.bench.workloads import distributed_epoch as bench
+
+    monkeypatch.setitem(sys.modules, "ray", None)  # as if Ray were not installed
+    monkeypatch.delitem(sys.modules, "nnscratch.distributed", raising=False)
+    ctx = tiny_bench_context(threads=1)
+    assert bench.mnist_distributed_epoch(ctx) == []
+    assert any(note.startswith("distributed_epoch skipped") and 'pip install "nnscratch[distributed]"' in note
+               for note in ctx.notes)
