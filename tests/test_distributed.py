@@ -229,3 +229,22 @@ def test_benchmark_workload_without_ray_is_skipped_with_the_install_hint(monkeyp
     assert bench.mnist_distributed_epoch(ctx) == []
     assert any(note.startswith("distributed_epoch skipped") and 'pip install "nnscratch[distributed]"' in note
                for note in ctx.notes)
+
+
+def test_scaling_model_reads_the_workload_rows():
+    from nnscratch.bench import distributed_scaling as scaling
+    from nnscratch.bench.workloads.distributed_epoch import RAY
+
+    weights = 4 * 235_146  # the MLP's float32 weights
+    rows = [{"workload": "distributed_epoch", "impl": RAY, "network": "mlp", "workers": w, "sync_ms": sync,
+             "compute_us_per_sample": 23.0, "bytes_per_step": (w + 1) * weights} for w, sync in ((1, 7.0), (2, 9.0))]
+    inputs = scaling.model_inputs(rows)["mlp"]
+    assert inputs == {"c_us": 23.0, "s0_ms": 5.0, "s1_ms": 2.0, "weight_bytes": weights}
+    t_ps, t_ar = scaling.exchange_ms(inputs, 8)  # 10 GbE, 50 us per hop, 1 ms fixed
+    np.testing.assert_allclose(t_ps, 5 + 8 * (2 + 2e3 * weights / 1.25e9))
+    np.testing.assert_allclose(t_ar, 1 + 2 * 7 * 0.05 + 2e3 * weights * 7 / (8 * 1.25e9))
+    assert round(t_ps) == 33 and round(t_ar, 1) == 3.0  # the figures of docs/distributed.md
+    table = scaling.scaling_table(rows).splitlines()
+    assert table[-4].split()[:5] == ["8", "|", f"{t_ps:.1f}", "|", f"{1e3 * t_ps / 23:,.0f}"]  # B/W: T_ps / c
+    with pytest.raises(InvalidValueError, match="needs 1 and 2"):
+        scaling.model_inputs(rows[:1])
