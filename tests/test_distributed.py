@@ -188,3 +188,63 @@ def test_without_ray_the_import_fails_with_one_line_saying_how_to_install():
     name, is_ours, message = out.stdout.strip().split("|")
     assert (name, is_ours) == ("DistributedUnavailableError", "True")
     assert 'pip install "nnscratch[distributed]"' in message and "\n" not in message
+
+
+def tiny_bench_context(threads):
+    """A torch-free benchmark context of 200 random training images (no data files read)."""
+    from nnscratch.bench.context import Context
+
+    rng = np.random.default_rng(0)
+    ctx = Context(threads=threads, quick=True, reps=1, warmup=0, use_torch=False, use_sklearn=False)
+    ctx._mnist = (rng.integers(0, 256, (200, 28, 28), dtype=np.uint8), rng.integers(0, 10, 200),
+                  rng.integers(0, 256, (50, 28, 28), dtype=np.uint8), rng.integers(0, 10, 50))
+    ctx.real_data, ctx.data_source = False, "SYNTHETIC"
+    return ctx
+
+
+def test_benchmark_workload_times_ray_workers_beside_one_process(cluster):
+    from nnscratch.bench import workloads
+    from nnscratch.bench.workloads import distributed_epoch as bench
+
+    assert not workloads.WORKLOADS["distributed_epoch"].in_quick
+    rows = bench.mnist_distributed_epoch(tiny_bench_context(threads=2))
+    assert [(r["network"], r["impl"]) for r in rows] == [("mlp", "nnscratch"), ("mlp", bench.RAY),
+                                                         ("cnn", "nnscratch"), ("cnn", bench.RAY)]
+    for one, ray_row in (rows[:2], rows[2:]):
+        assert one["config"] == ray_row["config"] and one["samples"] == ray_row["samples"] == 200
+        assert ray_row["workers"] == ray_row["cores"] == one["cores"] == 2 and ray_row["median_s"] > 0
+        assert ray_row["compute_ms"] > 0 and ray_row["sync_ms"] > 0
+        np.testing.assert_allclose(ray_row["step_ms"], ray_row["compute_ms"] + ray_row["sync_ms"])
+        assert ray_row["bytes_per_step"] == 3 * 4 * ray_row["params"]  # float32 weights out, 2 gradients back
+        assert ray_row["redone_steps"] == 0
+    assert rows[1]["params"] == 784 * 256 + 256 + 256 * 128 + 128 + 128 * 10 + 10
+
+
+def test_benchmark_workload_without_ray_is_skipped_with_the_install_hint(monkeypatch):
+    from nnscratch.bench.workloads import distributed_epoch as bench
+
+    monkeypatch.setitem(sys.modules, "ray", None)  # as if Ray were not installed
+    monkeypatch.delitem(sys.modules, "nnscratch.distributed", raising=False)
+    ctx = tiny_bench_context(threads=1)
+    assert bench.mnist_distributed_epoch(ctx) == []
+    assert any(note.startswith("distributed_epoch skipped") and 'pip install "nnscratch[distributed]"' in note
+               for note in ctx.notes)
+
+
+def test_scaling_model_reads_the_workload_rows():
+    from nnscratch.bench import distributed_scaling as scaling
+    from nnscratch.bench.workloads.distributed_epoch import RAY
+
+    weights = 4 * 235_146  # the MLP's float32 weights
+    rows = [{"workload": "distributed_epoch", "impl": RAY, "network": "mlp", "workers": w, "sync_ms": sync,
+             "compute_us_per_sample": 23.0, "bytes_per_step": (w + 1) * weights} for w, sync in ((1, 7.0), (2, 9.0))]
+    inputs = scaling.model_inputs(rows)["mlp"]
+    assert inputs == {"c_us": 23.0, "s0_ms": 5.0, "s1_ms": 2.0, "weight_bytes": weights}
+    t_ps, t_ar = scaling.exchange_ms(inputs, 8)  # 10 GbE, 50 us per hop, 1 ms fixed
+    np.testing.assert_allclose(t_ps, 5 + 8 * (2 + 2e3 * weights / 1.25e9))
+    np.testing.assert_allclose(t_ar, 1 + 2 * 7 * 0.05 + 2e3 * weights * 7 / (8 * 1.25e9))
+    assert round(t_ps) == 33 and round(t_ar, 1) == 3.0  # the figures of docs/distributed.md
+    table = scaling.scaling_table(rows).splitlines()
+    assert table[-4].split()[:5] == ["8", "|", f"{t_ps:.1f}", "|", f"{1e3 * t_ps / 23:,.0f}"]  # B/W: T_ps / c
+    with pytest.raises(InvalidValueError, match="needs 1 and 2"):
+        scaling.model_inputs(rows[:1])

@@ -1,11 +1,13 @@
 """``RayTrainer``: the worker actors of a data-parallel run and its synchronous training step.
 
 The driver (this process) holds the model and its optimizer. The training data go into Ray's object
-store once; each step the driver puts the current weights there once (one flat vector), every worker
-reads them, computes the gradient of its contiguous share of the global batch (``Worker.step``) and
-returns it; the driver adds the shares up in rank order, steps the optimizer and updates the metrics,
-exactly as ``Trainer.train_step`` does for one process. This is a parameter server on the driver:
-per step it sends the weights out and receives one gradient per worker.
+store once; each step the driver puts the current weights there once (one flat vector) and sends each
+worker the sample indices of its contiguous share of the global batch (the samples themselves never pass
+through the driver); every worker reads the weights, computes the gradient of its share (``Worker.step``)
+and returns it; the driver adds the shares up in rank order, steps the optimizer and updates the metrics,
+exactly as ``Trainer.train_step`` does for one process. This is a parameter server on the driver: per
+step it sends the weights out and receives one gradient per worker. A ``RayTrainer`` is the ``Step`` of
+the training loop (``nnscratch.training.loop.fit_with``) that ``fit_distributed`` runs.
 
 Failures: when a worker's process dies (killed, out of memory, its machine lost), the step's ``ray.get``
 raises; the driver, whose model is still at the weights before the step, starts a new actor in place of
@@ -29,7 +31,6 @@ from ray import exceptions as ray_errors
 
 from ..core.errors import InvalidValueError
 from ..core.validation import positive_int
-from ..training.data import take
 from ..training.parallel import chunk_bounds
 from .errors import WorkerFailedError
 from .flat import FlatParameters
@@ -68,7 +69,6 @@ class RayTrainer:
                      else positive_int(seed, "seed", 0))
         self.actors: list[Any] = []
         self.pids: list[int] = []
-        self.order_ref: Any = None
         self.started_ray = False
         self.failures = 0  # steps redone after a worker was lost
         self.restarts = 0  # workers replaced after their process died
@@ -117,24 +117,22 @@ class RayTrainer:
         return list(self.pids)
 
     # ------------------------------------------------------------------ one step
-    def set_order(self, order: np.ndarray | None) -> None:
-        """The epoch's sample order (a permutation of the training samples; None: in order), sent once."""
-        self.order = order
-        self.order_ref = None if order is None else ray.put(np.ascontiguousarray(order))
-
-    def train_step(self, start: int, stop: int) -> dict[str, float]:
-        """One optimizer step on the global batch of samples ``order[start:stop]``; the batch's logs.
+    def __call__(self, xs: list[np.ndarray], ys: list[np.ndarray], rows: slice | np.ndarray) -> dict[str, float]:
+        """One optimizer step on the global batch ``ys`` (targets ``(batch, ...)``), samples ``rows`` of the
+        training arrays; the batch's logs. ``xs`` are not sent: the workers read the samples themselves.
 
         Like ``Trainer.train_step``: the gradients of the whole batch (summed from the workers' shares),
         one optimizer step when the loss is finite, the running metrics updated."""
         began = time.perf_counter()
         trainer = self.trainer
-        n = stop - start
-        shares = [(start + a, start + b) for a, b in chunk_bounds(n, min(self.workers, n))]
+        index = (np.arange(rows.start, rows.stop, dtype=np.int64) if isinstance(rows, slice)
+                 else np.asarray(rows, dtype=np.int64))
+        n = len(index)
+        shares = chunk_bounds(n, min(self.workers, n))
         want_outputs = any(trainer.metrics)
         weights = ray.put(self.flat.pack_weights())
         iteration = int(trainer.optimizer.iterations)
-        calls = [(rank, (weights, self.order_ref, a, b, (b - a) / n, [self.seed, iteration, rank], want_outputs))
+        calls = [(rank, (weights, index[a:b], (b - a) / n, [self.seed, iteration, rank], want_outputs))
                  for rank, (a, b) in enumerate(shares)]
         results = self._run(calls)
         value = sum(r["loss"] * (b - a) for r, (a, b) in zip(results, shares)) / n
@@ -151,9 +149,8 @@ class RayTrainer:
         outputs = len(trainer.output_losses)
         outs = ([np.concatenate([r["outputs"][i] for r in results]) for i in range(outputs)] if want_outputs
                 else [None] * outputs)
-        index = slice(start, stop) if self.order is None else self.order[start:stop]
         trainer.last_outputs = outs
-        trainer.update_metrics(take(self.ys, index), outs, value)
+        trainer.update_metrics(ys, outs, value)
         self.stats["steps"] += 1
         self.stats["step_seconds"] += time.perf_counter() - began
         self.stats["compute_seconds"] += max(r["seconds"] for r in results)

@@ -2,11 +2,11 @@
 
 The actor is created with the replica spec (JSON), the dataset (a pair of object-store references, read
 into arrays shared read-only with the other workers on the same machine) and its rank. Each ``step``
-receives the current weights (one flat vector), the epoch's sample order and the index range of its
-share of the global batch; it returns the gradient of its share, already scaled by its fraction of the
-batch, so that the driver's sum of the workers' gradients is the gradient of the whole batch.
+receives the current weights (one flat vector) and the sample indices of its share of the global batch;
+it returns the gradient of its share, already scaled by its fraction of the batch, so that the driver's
+sum of the workers' gradients is the gradient of the whole batch.
 
-A step depends on its arguments alone (weights, order, range, random key), so a step that failed with its
+A step depends on its arguments alone (weights, indices, random key), so a step that failed with its
 worker can be redone by a restarted worker and gives the same numbers.
 """
 
@@ -41,9 +41,9 @@ class Worker:
         """The worker's process id (the call returns once the actor is up)."""
         return os.getpid()
 
-    def step(self, weights: np.ndarray, order: np.ndarray | None, start: int, stop: int, scale: float,
-             key: list[int] | None, want_outputs: bool) -> dict[str, Any]:
-        """Gradients of samples ``order[start:stop]`` (``start:stop`` without an order) at ``weights``.
+    def step(self, weights: np.ndarray, index: np.ndarray, scale: float, key: list[int] | None,
+             want_outputs: bool) -> dict[str, Any]:
+        """Gradients of the samples ``index`` ``(share,)`` of the training arrays at ``weights``.
 
         ``scale`` (the share's fraction of the global batch) multiplies the gradients; ``key`` seeds the
         replica's random generator (dropout, augmentation) for this step. Returns ``grads`` (flat), the share's
@@ -51,13 +51,8 @@ class Worker:
         ``outputs`` (for the driver's metrics, when ``want_outputs``), ``pid`` and ``seconds`` of compute."""
         began = time.perf_counter()
         self.flat.load_weights(weights)
-        if order is None:
-            xs = [x[start:stop] for x in self.inputs]
-            ys = [y[start:stop] for y in self.targets]
-        else:
-            index = order[start:stop]
-            xs = [np.take(x, index, axis=0) for x in self.inputs]
-            ys = [np.take(y, index, axis=0) for y in self.targets]
+        xs = [np.take(x, index, axis=0) for x in self.inputs]
+        ys = [np.take(y, index, axis=0) for y in self.targets]
         if key is not None:
             self.model.set_rng(np.random.default_rng(key))
         self.model.zero_grad()

@@ -1,13 +1,18 @@
 """The training loop: ``fit`` (epochs of shuffled mini-batches, validation, callbacks, history, resume,
 divergence and Ctrl-C guards), ``evaluate``, ``predict`` and the per-batch calls. ``Model`` delegates here.
+
+``fit_with(make_step, ...)`` is the same loop around another training step (``Step``): data-parallel
+training on worker processes (``nnscratch.distributed``) runs this loop with a step that sends each
+batch's sample indices to the workers and adds up their gradients.
 """
 
 from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager, ExitStack
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -41,6 +46,21 @@ def _batch_size(batch_size: Any, n: int, default: int) -> int:
     return min(default if batch_size is None else positive_int(batch_size, "batch_size"), n)
 
 
+class Step(Protocol):
+    """One training step of ``fit``: ``step(xs, ys, rows) -> logs``.
+
+    ``xs``/``ys``: the batch, one array ``(batch, ...)`` per model input/output; ``rows``: where its samples
+    are in the training arrays ``make_step`` was given (a slice, or an index array when shuffled). Returns
+    the logs of ``model.train_step`` (and like it, updates the trainer's running metrics)."""
+
+    def __call__(self, xs: list[np.ndarray], ys: list[np.ndarray], rows: slice | np.ndarray) -> dict[str, float]: ...
+
+
+# make_step(model, xs, ys): the step for training ``model`` on the (checked, split) training arrays, entered
+# once the model is compiled and restored and left when training ends (e.g. worker processes started/stopped).
+StepMaker = Callable[[Any, list[np.ndarray], list[np.ndarray]], AbstractContextManager[Step]]
+
+
 def fit(model: Any, x: Any, y: Any, epochs: int = 1, batch_size: int | None = 32, shuffle: bool = True,
         validation_data: tuple[Any, Any] | None = None, validation_split: float = 0.0,
         callbacks: Iterable[Callback] = (), verbose: int | str = "auto", initial_epoch: int = 0,
@@ -69,6 +89,16 @@ def fit(model: Any, x: Any, y: Any, epochs: int = 1, batch_size: int | None = 32
     of the completed epochs comes back with ``history.interrupted = True``; a second Ctrl-C raises
     ``KeyboardInterrupt`` (the weights are then reset to those at the start of the epoch).
     """
+    return fit_with(None, model, x, y, epochs, batch_size, shuffle, validation_data, validation_split, callbacks,
+                    verbose, initial_epoch, resume_from, sample_weight, class_weight)
+
+
+def fit_with(make_step: StepMaker | None, model: Any, x: Any, y: Any, epochs: int = 1, batch_size: int | None = 32,
+             shuffle: bool = True, validation_data: tuple[Any, Any] | None = None, validation_split: float = 0.0,
+             callbacks: Iterable[Callback] = (), verbose: int | str = "auto", initial_epoch: int = 0,
+             resume_from: str | os.PathLike | None = None, sample_weight: Any = None,
+             class_weight: Any = None) -> History:
+    """``fit`` with each batch trained by the ``Step`` that ``make_step`` makes (None: ``model.train_step``)."""
     from .checkpoint import read_checkpoint
 
     epochs = positive_int(epochs, "epochs", minimum=0)
@@ -147,7 +177,10 @@ def fit(model: Any, x: Any, y: Any, epochs: int = 1, batch_size: int | None = 32
     stopped_at: tuple[int, int | None] | None = None
     trainer.snapshots = snapshots = Snapshots(model)
     trainer.weighted = weights is not None
+    stack = ExitStack()
     try:
+        step = (stack.enter_context(make_step(model, xs, ys)) if make_step is not None
+                else lambda xb, yb, rows: model.train_step(xb, yb))
         with InterruptHandler(model):
             for epoch in range(start_epoch, epochs):
                 if model.stop_training:  # a resumed run that had already stopped, or Ctrl-C before this epoch
@@ -159,7 +192,7 @@ def fit(model: Any, x: Any, y: Any, epochs: int = 1, batch_size: int | None = 32
                 snapshots.take(epoch)
                 order = model.rng.permutation(n) if gather else None
                 try:
-                    logs, seen = _run_epoch(model, xs, ys, bs, steps, order, buffers, cbs, epoch)
+                    logs, seen = _run_epoch(model, step, xs, ys, bs, steps, order, buffers, cbs, epoch)
                 except KeyboardInterrupt:
                     snapshots.restore_latest()  # the step may have been cut half-way: back to a consistent state
                     raise
@@ -185,6 +218,7 @@ def fit(model: Any, x: Any, y: Any, epochs: int = 1, batch_size: int | None = 32
     finally:
         trainer.snapshots, trainer.callbacks = None, []  # no copies or callbacks (streams) kept after training
         trainer.weighted, trainer.sample_weight = False, None
+        stack.close()
     if stopped_at is not None:
         history.interrupted = True
         report_interrupt(stopped_at, steps, epochs, cbs)
@@ -193,7 +227,7 @@ def fit(model: Any, x: Any, y: Any, epochs: int = 1, batch_size: int | None = 32
     return history
 
 
-def _run_epoch(model: Any, xs: list[np.ndarray], ys: list[np.ndarray], bs: int, steps: int,
+def _run_epoch(model: Any, step_fn: Step, xs: list[np.ndarray], ys: list[np.ndarray], bs: int, steps: int,
                order: np.ndarray | None, buffers: list[np.ndarray] | None, cbs: list[Callback],
                epoch: int) -> tuple[dict[str, float], int]:
     """Train one epoch; the logs are the means over its batches (metrics from the outputs before each step)."""
@@ -203,19 +237,21 @@ def _run_epoch(model: Any, xs: list[np.ndarray], ys: list[np.ndarray], bs: int, 
     epoch_ys = ys if order is None else take(ys, order)
     for step in range(steps):
         start, stop = step * bs, min(step * bs + bs, n)
+        rows: slice | np.ndarray
         if order is None:
-            xb = take(xs, slice(start, stop))
+            rows = slice(start, stop)
+            xb = take(xs, rows)
         else:
             assert buffers is not None  # made by fit whenever it shuffles
-            xb = [np.take(x, order[start:stop], axis=0, out=buf[: stop - start], mode="clip")
-                  for x, buf in zip(xs, buffers)]
+            rows = order[start:stop]
+            xb = [np.take(x, rows, axis=0, out=buf[: stop - start], mode="clip") for x, buf in zip(xs, buffers)]
         yb = take(epoch_ys, slice(start, stop))
         if trainer.weighted:
             trainer.sample_weight, yb = yb[-1], yb[:-1]
         for cb in cbs:
             cb.on_train_batch_begin(step, {})
         before = trainer.seen
-        step_logs = model.train_step(xb, yb)
+        step_logs = step_fn(xb, yb, rows)
         value = step_logs.get("loss", 0.0) if isinstance(step_logs, dict) else float(step_logs)
         if not math.isfinite(value):
             diverged(model, trainer.snapshots, value, epoch, step, steps)

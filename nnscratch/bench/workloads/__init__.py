@@ -19,6 +19,7 @@ from typing import Any
 from ..context import Context
 from .classic_mnist import mnist_classic, mnist_vectorized
 from .cnn_epoch import mnist_cnn_epoch
+from .distributed_epoch import mnist_distributed_epoch
 from .matmul_peak import peak
 from .mlp_epoch import mnist_epoch
 from .ops_dense_epoch import mnist_ops_epoch
@@ -59,6 +60,9 @@ WORKLOADS: dict[str, Workload] = {w.name: w for w in [
              mnist_ops_epoch, uses_mnist=True, in_quick=False),
     Workload("mnist_to_98", "MNIST time to 98% test accuracy, examples/train_mnist.py default recipe",
              mnist_to_98, uses_mnist=True, in_quick=False),
+    Workload("distributed_epoch", "MNIST MLP and CNN epoch on T Ray worker processes of 1 thread vs one process on "
+             "T threads and PyTorch; compute and sync per step (needs ray; --quick: 6,000 / 2,000 images)",
+             mnist_distributed_epoch, uses_mnist=True, in_quick=False),
 ]}
 PEAK = Workload("peak", "float32/float64 matmul peak", peak)
 
