@@ -21,14 +21,12 @@ from .im2col import (
     blocked_inner,
     blocked_matmul,
     check_padding,
-    col2im,
     column_layout,
+    columns,
     conv_geometry,
-    gather,
-    im2col,
+    padded,
     pair,
-    patch_index,
-    pixel_pieces,
+    scatter_products,
 )
 
 
@@ -216,14 +214,11 @@ class Conv2D(Penalized, Layer):
         """dL/dx for any stride: patch gradients ``g @ W.T``, scatter-added into the padded input by ``col2im``."""
         (h, w, c), (oh, ow, oc) = self.input_shape, self.output_shape
         kh, kw = self.kernel_size
-        # dcols = g @ W.T, written offset-major (KH*KW, N*OH*OW, C) so that col2im adds contiguous blocks.
         assert self.weight is not None  # built
-        kernel = self.weight.data.reshape(kh * kw, c, oc).transpose(0, 2, 1)
-        dcols = np.matmul(g, kernel, out=ws.get("dcols", (kh * kw, len(g), c)))
-        n = len(g) // (oh * ow)
+        kernels = self.weight.data.reshape(kh * kw, c, oc).transpose(0, 2, 1)  # (KH*KW, OC, C)
         (top, bottom), (left, right) = self.pads
-        dxp = ws.get("dxp", (n, h + top + bottom, w + left + right, c))
-        col2im(dcols.reshape(kh * kw, n, oh, ow, c), self.kernel_size, self.strides, self.dilation, dxp)
+        dxp = scatter_products(ws, g, kernels, self.kernel_size, self.strides, self.dilation, (oh, ow),
+                               (h + top + bottom, w + left + right))
         return dxp[:, top:top + h, left:left + w]
 
     def _im2col(self, ws: Workspace, x: np.ndarray, pads: tuple[Pair, Pair], name: str, block: int, stride: Pair,
@@ -231,30 +226,9 @@ class Conv2D(Penalized, Layer):
         """The column matrix of ``x`` zero-padded by ``pads``, in the reused buffer ``name``: one row per ``block``
         adjacent output pixels, a window of ``(KH, KW + block - 1)`` cells moved by ``block`` along the width;
         ``ones_column`` appends a column of ones (not with the gathered layout)."""
-        n, c = x.shape[0], x.shape[3]
         window = (self.kernel_size[0], self.kernel_size[1] + block - 1)
-        stride = (stride[0], stride[1] * block)
-        layout = column_layout(c, x.itemsize)
-        width = window[0] * window[1] * c
-        cols = ws.get(name, (n * out_hw[0] * out_hw[1], width + int(ones_column)),
-                            fill=1 if ones_column else None, order="F" if layout == "F" else "C")
-        xp = self._pad(ws, x, pads, f"{name} padded")
-        if layout != "gather":
-            im2col(xp, window, stride, self.dilation, out_hw, cols[:, :width])  # the ones column stays
-            return cols
-        index = ws.memo(f"{name} index", lambda: patch_index(xp.shape, window, stride, self.dilation, out_hw,
-                                                                   pixel_pieces(c, x.itemsize)))
-        return gather(xp, index, cols)
-
-    def _pad(self, ws: Workspace, x: np.ndarray, pads: tuple[Pair, Pair], name: str) -> np.ndarray:
-        """``x`` with ``pads`` zeros around each image, in the reused buffer ``name`` (``x`` itself when none)."""
-        (top, bottom), (left, right) = pads
-        if top == bottom == left == right == 0:
-            return x
-        n, h, w, c = x.shape
-        xp = ws.get(name, (n, h + top + bottom, w + left + right, c), fill=0)
-        xp[:, top:top + h, left:left + w] = x  # the border stays zero
-        return xp
+        xp = padded(ws, x, pads, f"{name} padded")
+        return columns(ws, name, xp, window, (stride[0], stride[1] * block), self.dilation, out_hw, ones_column)
 
     def get_config(self) -> dict[str, Any]:
         return {

@@ -24,9 +24,10 @@ from .im2col import (
     blocked_inner,
     blocked_matmul,
     check_padding,
-    col2im,
-    im2col,
+    columns,
+    padded,
     pair,
+    scatter_products,
 )
 
 
@@ -139,13 +140,10 @@ class Conv2DTranspose(Layer):
         ws.use(x)
         ctx.x = x
         assert self.weight is not None  # built
-        (n, h, w, c), (kh, kw, f, _) = x.shape, self.weight.shape
-        rows = x.reshape(-1, c)
-        # (KH*KW, N*H*W, filters): offset k's contribution of every input pixel
-        patches = np.matmul(rows, self.weight.data.reshape(kh * kw, f, c).transpose(0, 2, 1),
-                            out=ws.get("patches", (kh * kw, len(rows), f)))
-        full = ws.get("full", (n, *self._buffer_hw, f))
-        col2im(patches.reshape(kh * kw, n, h, w, f), self.kernel_size, self.strides, self.dilation_rate, full)
+        (_, h, w, c), (kh, kw, f, _) = x.shape, self.weight.shape
+        kernels = self.weight.data.reshape(kh * kw, f, c).transpose(0, 2, 1)  # (KH*KW, C, filters)
+        full = scatter_products(ws, x.reshape(-1, c), kernels, self.kernel_size, self.strides, self.dilation_rate,
+                                (h, w), self._buffer_hw)
         oh, ow, _ = self.output_shape
         y = full[:, self._top:self._top + oh, self._left:self._left + ow]
         return y + self.bias.data if self.bias is not None else y.copy()
@@ -157,11 +155,10 @@ class Conv2DTranspose(Layer):
         x = ctx.x
         assert self.weight is not None  # built
         (n, h, w, c), (kh, kw, f, _) = x.shape, self.weight.shape
-        oh, ow, _ = self.output_shape
-        padded = ws.get("grad padded", (n, *self._buffer_hw, f), fill=0)
-        padded[:, self._top:self._top + oh, self._left:self._left + ow] = grad  # the rest stays zero
-        cols = ws.get("cols", (n * h * w, kh * kw * f), order="F" if f <= 3 else "C")
-        im2col(padded, self.kernel_size, self.strides, self.dilation_rate, (h, w), cols)
+        (oh, ow, _), (bh, bw) = self.output_shape, self._buffer_hw
+        pads = ((self._top, bh - self._top - oh), (self._left, bw - self._left - ow))
+        cols = columns(ws, "cols", padded(ws, grad, pads, "grad padded"), self.kernel_size, self.strides,
+                       self.dilation_rate, (h, w))
         self.weight.grad += blocked_inner(cols, x.reshape(-1, c)).reshape(kh, kw, f, c)
         if self.bias is not None:
             self.bias.grad += grad.reshape(-1, f).sum(axis=0)
