@@ -16,6 +16,7 @@ from ..core.regularizers import Penalized
 from ..core.validation import positive_int
 from ..core.workspace import Workspace
 from . import activations
+from .activated import Activated
 from .im2col import (
     Pair,
     blocked_inner,
@@ -30,7 +31,7 @@ from .im2col import (
 )
 
 
-class Conv2D(Penalized, Layer):
+class Conv2D(Penalized, Activated):
     """2-D convolution (cross-correlation, as in every framework): ``(N, H, W, C) -> (N, OH, OW, filters)``.
 
     Images are channels-last (NHWC). ``padding`` is ``"valid"`` (none), ``"same"`` (TensorFlow's rule:
@@ -125,15 +126,6 @@ class Conv2D(Penalized, Layer):
 
     def backward_call(self, ctx: Call, grad_out: np.ndarray) -> np.ndarray | None:
         return self.backward_linear(ctx, self._activation_grad(ctx, grad_out))
-
-    def output_activation(self) -> Layer | None:
-        return self.activation.output_activation()
-
-    def logits(self, ctx: Call) -> np.ndarray:
-        return self.activation.logits(ctx.sub("activation"))
-
-    def backward_from_logits(self, ctx: Call, grad: np.ndarray) -> np.ndarray | None:
-        return self.backward_linear(ctx, grad)
 
     def forward_linear(self, ctx: Call, x: np.ndarray) -> np.ndarray:
         """im2col, the product and the bias: the output before the activation ``(N, OH, OW, OC)``."""

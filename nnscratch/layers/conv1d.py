@@ -14,13 +14,14 @@ from ..core.parameter import Parameter
 from ..core.registry import from_config, to_config
 from ..core.validation import positive_int
 from . import activations
+from .activated import Activated
 from .checks import channels_last, sample_shape_error, single
 from .im2col import axis_pads, blocked_inner, blocked_matmul, columns, output_size, padded, scatter_products
 
 PADDINGS = ("valid", "same", "causal")
 
 
-class Conv1D(Layer):
+class Conv1D(Activated):
     """1-D convolution (cross-correlation): ``(N, L, C) -> (N, OL, filters)``, channels last.
 
     ``padding``: ``"valid"`` (none), ``"same"`` (TensorFlow's rule: ``OL = ceil(L / strides)``, the extra pad
@@ -82,21 +83,6 @@ class Conv1D(Layer):
         self.weight = Parameter(drawn.transpose(2, 1, 0))  # (K, C, filters)
         if self.use_bias:
             self.bias = Parameter(self.bias_initializer((self.filters,), self.rng, self.dtype))
-
-    def forward_call(self, ctx: Call, x: np.ndarray) -> np.ndarray:
-        return self.activation.forward_call(ctx.sub("activation"), self.forward_linear(ctx, x))
-
-    def backward_call(self, ctx: Call, grad_out: np.ndarray) -> np.ndarray | None:
-        return self.backward_linear(ctx, self.activation.backward_call(ctx.sub("activation"), grad_out))
-
-    def output_activation(self) -> Layer | None:
-        return self.activation.output_activation()
-
-    def logits(self, ctx: Call) -> np.ndarray:
-        return self.activation.logits(ctx.sub("activation"))
-
-    def backward_from_logits(self, ctx: Call, grad: np.ndarray) -> np.ndarray | None:
-        return self.backward_linear(ctx, grad)
 
     def _geometry(self) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int], tuple[int, int]]:
         """Kernel, stride, dilation and output size of the equivalent image convolution (height 1)."""

@@ -18,6 +18,7 @@ from ..core.parameter import Parameter
 from ..core.registry import from_config, to_config
 from ..core.validation import positive_int
 from . import activations
+from .activated import Activated
 from .checks import channels_last, sample_shape_error
 from .im2col import (
     Pair,
@@ -31,7 +32,7 @@ from .im2col import (
 )
 
 
-class Conv2DTranspose(Layer):
+class Conv2DTranspose(Activated):
     """Transposed convolution: ``(N, H, W, C) -> (N, OH, OW, filters)``, each input pixel adding its
     kernel-sized patch ``x[n, i, j] @ W`` at ``(i*strides, j*strides)`` of the (uncropped) output.
 
@@ -117,21 +118,6 @@ class Conv2DTranspose(Layer):
         self.weight = Parameter(drawn.transpose(2, 3, 1, 0))  # (KH, KW, filters, C)
         if self.use_bias:
             self.bias = Parameter(self.bias_initializer((self.filters,), self.rng, self.dtype))
-
-    def forward_call(self, ctx: Call, x: np.ndarray) -> np.ndarray:
-        return self.activation.forward_call(ctx.sub("activation"), self.forward_linear(ctx, x))
-
-    def backward_call(self, ctx: Call, grad_out: np.ndarray) -> np.ndarray | None:
-        return self.backward_linear(ctx, self.activation.backward_call(ctx.sub("activation"), grad_out))
-
-    def output_activation(self) -> Layer | None:
-        return self.activation.output_activation()
-
-    def logits(self, ctx: Call) -> np.ndarray:
-        return self.activation.logits(ctx.sub("activation"))
-
-    def backward_from_logits(self, ctx: Call, grad: np.ndarray) -> np.ndarray | None:
-        return self.backward_linear(ctx, grad)
 
     def forward_linear(self, ctx: Call, x: np.ndarray) -> np.ndarray:
         """Patch products ``x @ W.T`` scatter-added into the uncropped output, cropped, plus the bias."""
