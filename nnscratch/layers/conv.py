@@ -6,12 +6,9 @@ from typing import Any
 
 import numpy as np
 
-from ..core import initializers
 from ..core.call import Call
 from ..core.errors import InvalidValueError
 from ..core.layer import Layer
-from ..core.parameter import Parameter
-from ..core.registry import from_config, to_config
 from ..core.regularizers import Penalized
 from ..core.validation import positive_int
 from ..core.workspace import Workspace
@@ -87,12 +84,7 @@ class Conv2D(Penalized, Activated):
         self.strides = pair(strides, "Conv2D strides")
         self.padding = check_padding(padding)
         self.dilation = pair(dilation, "Conv2D dilation")
-        self.use_bias = bool(use_bias)
-        self.activation = from_config(activation) if isinstance(activation, dict) else activations.get(activation)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.weight: Parameter | None = None
-        self.bias: Parameter | None = None
+        self.set_linear(activation, use_bias, kernel_initializer, bias_initializer)
         self.relu = type(self.activation) is activations.ReLU  # applied in place on the product
 
     def build(self, input_shape: tuple[int, ...]) -> None:
@@ -101,10 +93,7 @@ class Conv2D(Penalized, Activated):
         super().build(input_shape)
         self.output_shape = (oh, ow, self.filters)
         kh, kw = self.kernel_size
-        kernel = self.kernel_initializer((self.filters, input_shape[2], kh, kw), self.rng, self.dtype)
-        self.weight = Parameter(kernel.transpose(2, 3, 1, 0))
-        if self.use_bias:
-            self.bias = Parameter(self.bias_initializer((self.filters,), self.rng, self.dtype))
+        self.draw_weights((self.filters, input_shape[2], kh, kw), (2, 3, 1, 0), self.filters)
         # With stride 1, dL/dx is a convolution of the output gradient zero-padded by d*(K-1) - pad on each
         # side; a forward padding wider than d*(K-1) (rare) keeps the col2im path.
         reach = [d * (k - 1) for k, d in zip(self.kernel_size, self.dilation)]
@@ -229,10 +218,7 @@ class Conv2D(Penalized, Activated):
             "strides": list(self.strides),
             "padding": self.padding if isinstance(self.padding, str) else list(self.padding),
             "dilation": list(self.dilation),
-            "use_bias": self.use_bias,
-            "activation": to_config(self.activation),
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
+            **self.linear_config(),
             **self.regularizer_config(),
         }
 

@@ -6,14 +6,10 @@ from typing import Any
 
 import numpy as np
 
-from ..core import initializers
 from ..core.call import Call
 from ..core.errors import InvalidValueError, ShapeError
 from ..core.layer import Layer
-from ..core.parameter import Parameter
-from ..core.registry import from_config, to_config
 from ..core.validation import positive_int
-from . import activations
 from .activated import Activated
 from .checks import channels_last, sample_shape_error, single
 from .im2col import axis_pads, blocked_inner, blocked_matmul, columns, output_size, padded, scatter_products
@@ -59,12 +55,7 @@ class Conv1D(Activated):
         if not isinstance(padding, str) or padding.lower() not in PADDINGS:
             raise InvalidValueError(f"Conv1D padding must be one of {', '.join(map(repr, PADDINGS))}, got {padding!r}")
         self.padding = padding.lower()
-        self.use_bias = bool(use_bias)
-        self.activation = from_config(activation) if isinstance(activation, dict) else activations.get(activation)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.weight: Parameter | None = None
-        self.bias: Parameter | None = None
+        self.set_linear(activation, use_bias, kernel_initializer, bias_initializer)
 
     def build(self, input_shape: tuple[int, ...]) -> None:
         if len(input_shape) != 2:
@@ -79,10 +70,7 @@ class Conv1D(Activated):
                              f"{length + sum(self.pads)} steps (input shape (batch, {length}, {c}))")
         super().build(input_shape)
         self.output_shape = (out, self.filters)
-        drawn = self.kernel_initializer((self.filters, c, self.kernel_size), self.rng, self.dtype)
-        self.weight = Parameter(drawn.transpose(2, 1, 0))  # (K, C, filters)
-        if self.use_bias:
-            self.bias = Parameter(self.bias_initializer((self.filters,), self.rng, self.dtype))
+        self.draw_weights((self.filters, c, self.kernel_size), (2, 1, 0), self.filters)  # (K, C, filters)
 
     def _geometry(self) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int], tuple[int, int]]:
         """Kernel, stride, dilation and output size of the equivalent image convolution (height 1)."""
@@ -126,8 +114,5 @@ class Conv1D(Activated):
             "strides": self.strides,
             "padding": self.padding,
             "dilation_rate": self.dilation_rate,
-            "activation": to_config(self.activation),
-            "use_bias": self.use_bias,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
+            **self.linear_config(),
         }

@@ -10,14 +10,10 @@ from typing import Any
 
 import numpy as np
 
-from ..core import initializers
 from ..core.call import Call
 from ..core.errors import InvalidValueError, ShapeError
 from ..core.layer import Layer
-from ..core.parameter import Parameter
-from ..core.registry import from_config, to_config
 from ..core.validation import positive_int
-from . import activations
 from .activated import Activated
 from .checks import channels_last, sample_shape_error
 from .im2col import (
@@ -79,12 +75,7 @@ class Conv2DTranspose(Activated):
                 p >= max(s, d) for p, s, d in zip(self.output_padding, self.strides, self.dilation_rate)):
             raise InvalidValueError(f"Conv2DTranspose output_padding {output_padding!r} must be smaller than strides "
                                     f"{self.strides} (or dilation_rate {self.dilation_rate})")
-        self.use_bias = bool(use_bias)
-        self.activation = from_config(activation) if isinstance(activation, dict) else activations.get(activation)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.weight: Parameter | None = None
-        self.bias: Parameter | None = None
+        self.set_linear(activation, use_bias, kernel_initializer, bias_initializer)
 
     def _axis(self, i: int, size: int) -> tuple[int, int, int]:
         """``(output size, cells cropped before, uncropped buffer size)`` along axis ``i`` (0: height, 1: width)."""
@@ -114,10 +105,7 @@ class Conv2DTranspose(Activated):
         self.output_shape = (oh, ow, self.filters)
         self._buffer_hw: Pair = (bh, bw)
         kh, kw = self.kernel_size
-        drawn = self.kernel_initializer((c, self.filters, kh, kw), self.rng, self.dtype)
-        self.weight = Parameter(drawn.transpose(2, 3, 1, 0))  # (KH, KW, filters, C)
-        if self.use_bias:
-            self.bias = Parameter(self.bias_initializer((self.filters,), self.rng, self.dtype))
+        self.draw_weights((c, self.filters, kh, kw), (2, 3, 1, 0), self.filters)  # (KH, KW, filters, C)
 
     def forward_linear(self, ctx: Call, x: np.ndarray) -> np.ndarray:
         """Patch products ``x @ W.T`` scatter-added into the uncropped output, cropped, plus the bias."""
@@ -160,8 +148,5 @@ class Conv2DTranspose(Activated):
             "padding": self.padding if isinstance(self.padding, str) else list(self.padding),
             "output_padding": None if self.output_padding is None else list(self.output_padding),
             "dilation_rate": list(self.dilation_rate),
-            "activation": to_config(self.activation),
-            "use_bias": self.use_bias,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
+            **self.linear_config(),
         }
