@@ -44,3 +44,17 @@ def cat_files(tmp_path_factory: pytest.TempPathFactory) -> Callable[[int, int], 
         return folder
 
     return make
+
+
+@pytest.fixture
+def pickle_payload(tmp_path: Path) -> tuple[np.ndarray, Path]:
+    """An object array whose unpickling would create the file ``marker`` (which must then not exist)."""
+    marker = tmp_path / "pwned"
+
+    class Exploit:
+        def __reduce__(self) -> tuple:
+            return (open, (str(marker), "w"))
+
+    payload = np.empty(1, dtype=object)
+    payload[0] = Exploit()
+    return payload, marker
