@@ -6,7 +6,10 @@ import argparse
 import sys
 from collections.abc import Callable
 
+from nnscratch.cli.common import Parser
 from nnscratch.core.errors import NNScratchError
+
+__all__ = ["Parser", "run"]  # Parser: usage errors as one line and exit status 2, as the nnscratch command's
 
 
 def run(main: Callable[[argparse.Namespace], None], parser: argparse.ArgumentParser) -> None:

@@ -27,16 +27,11 @@ from nnscratch.data.classify import classify_paths, load_classifier
 from nnscratch.io.atomic import write_json
 
 try:
-    from _cli import run
+    from _cli import Parser, run
 except ImportError:  # imported as examples.predict_image
-    from examples._cli import run
+    from examples._cli import Parser, run
 
 PROG = "predict_image.py"
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # usage errors: one line, status 2
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
 def main(args: argparse.Namespace) -> None:
@@ -56,7 +51,7 @@ def main(args: argparse.Namespace) -> None:
 
 
 def make_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog=PROG, description=__doc__.split("\n\n")[0])
+    p = Parser(prog=PROG, description=__doc__.split("\n\n")[0])
     p.add_argument("paths", nargs="+", metavar="PATH", help="image files to classify")
     p.add_argument("--model", default="cat_model.npz", help="model file written by train_cat.py (default: %(default)s)")
     p.add_argument("--center-crop", action="store_true",

@@ -41,20 +41,15 @@ from nnscratch.utils.extras import MissingExtraError
 from nnscratch.utils.plotting import plot_history, pyplot
 
 try:
-    from _cli import run
+    from _cli import Parser, run
 except ImportError:  # imported as examples.train_cat
-    from examples._cli import run
+    from examples._cli import Parser, run
 
 DEFAULT_SAVE = "cat_model.npz"
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # usage errors: one line, status 2
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
-
-
 def make_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="train_cat.py", description=__doc__.split("\n\n")[0])
+    p = Parser(prog="train_cat.py", description=__doc__.split("\n\n")[0])
     p.add_argument("--model", choices=MODELS, default="dense", help="dense (default), cnn, or reference")
     p.add_argument("--reference", action="store_true", help="the course's network and its figures (--model reference)")
     p.add_argument("--layers", metavar="DIMS", help="with --reference: layer sizes, default 12288,20,7,5,1")

@@ -43,16 +43,16 @@ from nnscratch.recipes.mnist import (
 from nnscratch.training import checkpoint
 from nnscratch.utils.plotting import pyplot
 
+try:
+    from _cli import Parser
+except ImportError:  # imported as examples.train_mnist
+    from examples._cli import Parser
+
 __all__ = ["Recipe", "build_recipe", "main", "run"]  # build_recipe: the benchmarks' "time to 98%" recipe
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # usage errors: one line, status 2
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
-
-
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    p = _Parser(prog="train_mnist.py", description="Train an MLP (or a small CNN) on MNIST with nnscratch.")
+    p = Parser(prog="train_mnist.py", description="Train an MLP (or a small CNN) on MNIST with nnscratch.")
     mlp, cnn = MODEL_DEFAULTS["mlp"], MODEL_DEFAULTS["cnn"]
     p.add_argument("--model", choices=MODELS, default=DEFAULTS["model"],
                    help=f"mlp: {ARCHITECTURES['mlp']} (default); cnn: {ARCHITECTURES['cnn']}")

@@ -1,7 +1,11 @@
 """Shared fixtures."""
 
 import os
+from collections.abc import Callable
+from pathlib import Path
 
+import h5py
+import numpy as np
 import pytest
 
 from nnscratch.datasets import DatasetError, load_cat
@@ -18,3 +22,39 @@ def real_cat():
         return load_cat(folder)
     except DatasetError as exc:
         pytest.skip(f"real cat data not found in NNSCRATCH_DATA={folder}: {exc}")
+
+
+@pytest.fixture(scope="session")
+def cat_files(tmp_path_factory: pytest.TempPathFactory) -> Callable[[int, int], Path]:
+    """``cat_files(n_train, n_test)``: a new folder of tiny files of the course's layout whose cats are
+    brighter than the non-cats (learnable)."""
+    def write_split(folder: Path, split: str, n: int, seed: int) -> None:
+        rng = np.random.default_rng(seed)
+        y = np.arange(n) % 2
+        x = rng.integers(0, 128, (n, 64, 64, 3)) + 100 * y[:, None, None, None]
+        with h5py.File(folder / f"{split}_catvnoncat.h5", "w") as f:
+            f.create_dataset(f"{split}_set_x", data=x.astype(np.uint8))
+            f.create_dataset(f"{split}_set_y", data=y.astype(np.int64))
+            f.create_dataset("list_classes", data=np.array([b"non-cat", b"cat"]))
+
+    def make(n_train: int, n_test: int) -> Path:
+        folder = tmp_path_factory.mktemp("cat")
+        write_split(folder, "train", n_train, 0)
+        write_split(folder, "test", n_test, 1)
+        return folder
+
+    return make
+
+
+@pytest.fixture
+def pickle_payload(tmp_path: Path) -> tuple[np.ndarray, Path]:
+    """An object array whose unpickling would create the file ``marker`` (which must then not exist)."""
+    marker = tmp_path / "pwned"
+
+    class Exploit:
+        def __reduce__(self) -> tuple:
+            return (open, (str(marker), "w"))
+
+    payload = np.empty(1, dtype=object)
+    payload[0] = Exploit()
+    return payload, marker

@@ -273,15 +273,8 @@ def test_broken_checkpoints_are_refused_with_a_clear_message(ckpt, corrupt, matc
         fresh.fit(X, Y, epochs=2, resume_from=ckpt, **FIT)
 
 
-def test_checkpoint_with_a_pickle_payload_runs_no_code(ckpt, tmp_path):
-    marker = tmp_path / "pwned"
-
-    class Exploit:
-        def __reduce__(self):
-            return (open, (str(marker), "w"))
-
-    payload = np.empty(1, dtype=object)
-    payload[0] = Exploit()
+def test_checkpoint_with_a_pickle_payload_runs_no_code(ckpt, pickle_payload):
+    payload, marker = pickle_payload
     rewrite(ckpt / LAST, **{"optimizer/0.m": payload})
     with pytest.raises(ModelFileError, match="pickle"):
         model().fit(X, Y, epochs=2, resume_from=ckpt, **FIT)

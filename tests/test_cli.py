@@ -12,9 +12,9 @@ import re
 import struct
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
-import h5py
 import numpy as np
 import pytest
 import tomllib
@@ -148,23 +148,9 @@ def test_predict_errors(model_file: Path, photo: Path, tmp_path: Path) -> None:
 
 
 # ----------------------------------------------------------------------------- train-cat
-def write_cat_split(folder: Path, split: str, n: int, seed: int) -> None:
-    """A tiny file of the course's layout whose cats are brighter than the non-cats."""
-    rng = np.random.default_rng(seed)
-    y = np.arange(n) % 2
-    x = rng.integers(0, 128, (n, 64, 64, 3)) + 100 * y[:, None, None, None]
-    with h5py.File(folder / f"{split}_catvnoncat.h5", "w") as f:
-        f.create_dataset(f"{split}_set_x", data=x.astype(np.uint8))
-        f.create_dataset(f"{split}_set_y", data=y.astype(np.int64))
-        f.create_dataset("list_classes", data=np.array([b"non-cat", b"cat"]))
-
-
 @pytest.fixture(scope="module")
-def tiny_cat(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("cat")
-    write_cat_split(folder, "train", 12, 0)
-    write_cat_split(folder, "test", 6, 1)
-    return folder
+def tiny_cat(cat_files: Callable[[int, int], Path]) -> Path:
+    return cat_files(12, 6)
 
 
 def test_train_cat_then_predict(tiny_cat: Path, photo: Path, tmp_path: Path) -> None:

@@ -5,15 +5,19 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from nnscratch.core.workspace import Workspace
 from nnscratch.layers.im2col import (
     blocked_inner,
     blocked_matmul,
     column_layout,
+    columns,
     gather,
     im2col,
+    padded,
     patch_index,
     pixel_pieces,
     row_blocks,
+    scatter_products,
 )
 
 
@@ -57,3 +61,55 @@ def test_blocked_products_equal_plain_products(rows: int, order: str) -> None:
     out = np.empty((rows, 5))
     assert blocked_matmul(a, b, out=out) is out
     np.testing.assert_allclose(blocked_inner(a, g), a.T @ g, rtol=1e-10, atol=1e-10)
+
+
+def _naive_columns(xp: np.ndarray, kernel: tuple, stride: tuple, dilation: tuple, out_hw: tuple) -> np.ndarray:
+    """The column matrix by explicit loops over output pixels and kernel offsets (a reference only)."""
+    n, c = xp.shape[0], xp.shape[3]
+    cols = np.empty((n, *out_hw, *kernel, c), xp.dtype)
+    for i in range(out_hw[0]):
+        for j in range(out_hw[1]):
+            for a in range(kernel[0]):
+                for b in range(kernel[1]):
+                    cols[:, i, j, a, b] = xp[:, i * stride[0] + a * dilation[0], j * stride[1] + b * dilation[1]]
+    return cols.reshape(n * out_hw[0] * out_hw[1], -1)
+
+
+@pytest.mark.parametrize("channels", [1, 3, 4, 8, 16, 24])  # every column_layout: "F", "gather", "C"
+@pytest.mark.parametrize("kernel, stride, dilation", [((3, 3), (1, 1), (1, 1)), ((1, 4), (1, 2), (1, 2))])
+def test_columns_of_padded_input_match_loops(channels: int, kernel: tuple, stride: tuple, dilation: tuple) -> None:
+    x = np.random.default_rng(1).standard_normal((2, 6, 7, channels)).astype(np.float32)
+    pads = ((1, 2), (0, 3))
+    ws = Workspace()
+    ws.use(x)
+    xp = padded(ws, x, pads, "xp")
+    np.testing.assert_array_equal(xp, np.pad(x, ((0, 0), *pads, (0, 0))))
+    assert padded(ws, x, ((0, 0), (0, 0)), "none") is x
+    out_hw = tuple((n - d * (k - 1) - 1) // s + 1 for n, k, s, d in zip(xp.shape[1:3], kernel, stride, dilation))
+    expected = _naive_columns(xp, kernel, stride, dilation, out_hw)
+    np.testing.assert_array_equal(columns(ws, "cols", xp, kernel, stride, dilation, out_hw), expected)
+    if column_layout(channels, x.itemsize) != "gather":  # a ones column after the patches
+        with_ones = columns(ws, "ones", xp, kernel, stride, dilation, out_hw, ones_column=True)
+        np.testing.assert_array_equal(with_ones[:, :-1], expected)
+        np.testing.assert_array_equal(with_ones[:, -1], 1)
+
+
+@pytest.mark.parametrize("kernel, stride, dilation", [((3, 3), (1, 1), (1, 1)), ((2, 3), (2, 1), (1, 2))])
+def test_scatter_products_is_the_adjoint_of_columns_times_kernel(kernel: tuple, stride: tuple,
+                                                                 dilation: tuple) -> None:
+    """<columns(xp) @ K, r> == <xp, scatter_products(r, K.T)>: the input gradient of a convolution."""
+    rng = np.random.default_rng(2)
+    c, oc, padded_hw = 3, 5, (8, 9)
+    out_hw = tuple((n - d * (k - 1) - 1) // s + 1 for n, k, s, d in zip(padded_hw, kernel, stride, dilation))
+    xp = rng.standard_normal((2, *padded_hw, c))
+    kernel_matrix = rng.standard_normal((kernel[0] * kernel[1] * c, oc))
+    r = rng.standard_normal((2 * out_hw[0] * out_hw[1], oc))
+    ws = Workspace()
+    ws.use(xp)
+    cols = columns(ws, "cols", xp, kernel, stride, dilation, out_hw)
+    kernels = kernel_matrix.reshape(kernel[0] * kernel[1], c, oc).transpose(0, 2, 1)  # (KH*KW, OC, C)
+    scattered = scatter_products(ws, r, kernels, kernel, stride, dilation, out_hw, padded_hw).copy()
+    assert scattered.shape == xp.shape
+    np.testing.assert_allclose(np.sum(xp * scattered), np.sum((cols @ kernel_matrix) * r), rtol=1e-12)
+    again = scatter_products(ws, r, kernels, kernel, stride, dilation, out_hw, padded_hw)  # the reused buffer
+    np.testing.assert_array_equal(again, scattered)  # is zeroed before the adds

@@ -45,15 +45,8 @@ def test_other_architecture_names_the_first_mismatching_tensor(tmp_path):
         shorter.load_weights(path)
 
 
-def test_pickle_payload_is_refused_and_not_executed(tmp_path):
-    marker = tmp_path / "pwned"
-
-    class Exploit:
-        def __reduce__(self):
-            return (open, (str(marker), "w"))
-
-    payload = np.empty(1, dtype=object)
-    payload[0] = Exploit()
+def test_pickle_payload_is_refused_and_not_executed(tmp_path, pickle_payload):
+    payload, marker = pickle_payload
     config = {"format": "nnscratch-model", "version": 1, "input_shape": [1],
               "model": {"class": "Sequential", "config": {"layers": []}}}
     path = tmp_path / "evil.npz"
@@ -61,7 +54,7 @@ def test_pickle_payload_is_refused_and_not_executed(tmp_path):
     with pytest.raises(ModelFileError, match="pickle"):
         nn.load_model(path)
     raw = tmp_path / "raw.npz"
-    raw.write_bytes(pickle.dumps(Exploit()))
+    raw.write_bytes(pickle.dumps(payload[0]))
     with pytest.raises(ModelFileError):
         nn.load_model(raw)
     assert not marker.exists()

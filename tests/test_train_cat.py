@@ -8,9 +8,9 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
-import h5py
 import numpy as np
 import pytest
 
@@ -102,23 +102,9 @@ def test_default_recipe_reaches_80_percent(default_run: tuple[dict, Path]) -> No
 
 
 # ----------------------------------------------------------------------------- synthetic data
-def write_split(folder: Path, split: str, n: int, seed: int) -> None:
-    """A tiny file of the course's layout whose cats are brighter than the non-cats (learnable)."""
-    rng = np.random.default_rng(seed)
-    y = np.arange(n) % 2
-    x = rng.integers(0, 128, (n, 64, 64, 3)) + 100 * y[:, None, None, None]
-    with h5py.File(folder / f"{split}_catvnoncat.h5", "w") as f:
-        f.create_dataset(f"{split}_set_x", data=x.astype(np.uint8))
-        f.create_dataset(f"{split}_set_y", data=y.astype(np.int64))
-        f.create_dataset("list_classes", data=np.array([b"non-cat", b"cat"]))
-
-
 @pytest.fixture(scope="module")
-def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("cat")
-    write_split(folder, "train", 16, 0)
-    write_split(folder, "test", 8, 1)
-    return folder
+def tiny(cat_files: Callable[[int, int], Path]) -> Path:
+    return cat_files(16, 8)
 
 
 def test_default_mode_on_tiny_files(tiny: Path, tmp_path: Path) -> None:

@@ -6,33 +6,29 @@ from typing import Any
 
 import numpy as np
 
-from ..core import initializers
 from ..core.call import Call
 from ..core.errors import InvalidValueError
 from ..core.layer import Layer
-from ..core.parameter import Parameter
-from ..core.registry import from_config, to_config
 from ..core.regularizers import Penalized
 from ..core.validation import positive_int
 from ..core.workspace import Workspace
 from . import activations
+from .activated import Activated
 from .im2col import (
     Pair,
     blocked_inner,
     blocked_matmul,
     check_padding,
-    col2im,
     column_layout,
+    columns,
     conv_geometry,
-    gather,
-    im2col,
+    padded,
     pair,
-    patch_index,
-    pixel_pieces,
+    scatter_products,
 )
 
 
-class Conv2D(Penalized, Layer):
+class Conv2D(Penalized, Activated):
     """2-D convolution (cross-correlation, as in every framework): ``(N, H, W, C) -> (N, OH, OW, filters)``.
 
     Images are channels-last (NHWC). ``padding`` is ``"valid"`` (none), ``"same"`` (TensorFlow's rule:
@@ -88,12 +84,7 @@ class Conv2D(Penalized, Layer):
         self.strides = pair(strides, "Conv2D strides")
         self.padding = check_padding(padding)
         self.dilation = pair(dilation, "Conv2D dilation")
-        self.use_bias = bool(use_bias)
-        self.activation = from_config(activation) if isinstance(activation, dict) else activations.get(activation)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.weight: Parameter | None = None
-        self.bias: Parameter | None = None
+        self.set_linear(activation, use_bias, kernel_initializer, bias_initializer)
         self.relu = type(self.activation) is activations.ReLU  # applied in place on the product
 
     def build(self, input_shape: tuple[int, ...]) -> None:
@@ -102,10 +93,7 @@ class Conv2D(Penalized, Layer):
         super().build(input_shape)
         self.output_shape = (oh, ow, self.filters)
         kh, kw = self.kernel_size
-        kernel = self.kernel_initializer((self.filters, input_shape[2], kh, kw), self.rng, self.dtype)
-        self.weight = Parameter(kernel.transpose(2, 3, 1, 0))
-        if self.use_bias:
-            self.bias = Parameter(self.bias_initializer((self.filters,), self.rng, self.dtype))
+        self.draw_weights((self.filters, input_shape[2], kh, kw), (2, 3, 1, 0), self.filters)
         # With stride 1, dL/dx is a convolution of the output gradient zero-padded by d*(K-1) - pad on each
         # side; a forward padding wider than d*(K-1) (rare) keeps the col2im path.
         reach = [d * (k - 1) for k, d in zip(self.kernel_size, self.dilation)]
@@ -127,15 +115,6 @@ class Conv2D(Penalized, Layer):
 
     def backward_call(self, ctx: Call, grad_out: np.ndarray) -> np.ndarray | None:
         return self.backward_linear(ctx, self._activation_grad(ctx, grad_out))
-
-    def output_activation(self) -> Layer | None:
-        return self.activation.output_activation()
-
-    def logits(self, ctx: Call) -> np.ndarray:
-        return self.activation.logits(ctx.sub("activation"))
-
-    def backward_from_logits(self, ctx: Call, grad: np.ndarray) -> np.ndarray | None:
-        return self.backward_linear(ctx, grad)
 
     def forward_linear(self, ctx: Call, x: np.ndarray) -> np.ndarray:
         """im2col, the product and the bias: the output before the activation ``(N, OH, OW, OC)``."""
@@ -216,14 +195,11 @@ class Conv2D(Penalized, Layer):
         """dL/dx for any stride: patch gradients ``g @ W.T``, scatter-added into the padded input by ``col2im``."""
         (h, w, c), (oh, ow, oc) = self.input_shape, self.output_shape
         kh, kw = self.kernel_size
-        # dcols = g @ W.T, written offset-major (KH*KW, N*OH*OW, C) so that col2im adds contiguous blocks.
         assert self.weight is not None  # built
-        kernel = self.weight.data.reshape(kh * kw, c, oc).transpose(0, 2, 1)
-        dcols = np.matmul(g, kernel, out=ws.get("dcols", (kh * kw, len(g), c)))
-        n = len(g) // (oh * ow)
+        kernels = self.weight.data.reshape(kh * kw, c, oc).transpose(0, 2, 1)  # (KH*KW, OC, C)
         (top, bottom), (left, right) = self.pads
-        dxp = ws.get("dxp", (n, h + top + bottom, w + left + right, c))
-        col2im(dcols.reshape(kh * kw, n, oh, ow, c), self.kernel_size, self.strides, self.dilation, dxp)
+        dxp = scatter_products(ws, g, kernels, self.kernel_size, self.strides, self.dilation, (oh, ow),
+                               (h + top + bottom, w + left + right))
         return dxp[:, top:top + h, left:left + w]
 
     def _im2col(self, ws: Workspace, x: np.ndarray, pads: tuple[Pair, Pair], name: str, block: int, stride: Pair,
@@ -231,30 +207,9 @@ class Conv2D(Penalized, Layer):
         """The column matrix of ``x`` zero-padded by ``pads``, in the reused buffer ``name``: one row per ``block``
         adjacent output pixels, a window of ``(KH, KW + block - 1)`` cells moved by ``block`` along the width;
         ``ones_column`` appends a column of ones (not with the gathered layout)."""
-        n, c = x.shape[0], x.shape[3]
         window = (self.kernel_size[0], self.kernel_size[1] + block - 1)
-        stride = (stride[0], stride[1] * block)
-        layout = column_layout(c, x.itemsize)
-        width = window[0] * window[1] * c
-        cols = ws.get(name, (n * out_hw[0] * out_hw[1], width + int(ones_column)),
-                            fill=1 if ones_column else None, order="F" if layout == "F" else "C")
-        xp = self._pad(ws, x, pads, f"{name} padded")
-        if layout != "gather":
-            im2col(xp, window, stride, self.dilation, out_hw, cols[:, :width])  # the ones column stays
-            return cols
-        index = ws.memo(f"{name} index", lambda: patch_index(xp.shape, window, stride, self.dilation, out_hw,
-                                                                   pixel_pieces(c, x.itemsize)))
-        return gather(xp, index, cols)
-
-    def _pad(self, ws: Workspace, x: np.ndarray, pads: tuple[Pair, Pair], name: str) -> np.ndarray:
-        """``x`` with ``pads`` zeros around each image, in the reused buffer ``name`` (``x`` itself when none)."""
-        (top, bottom), (left, right) = pads
-        if top == bottom == left == right == 0:
-            return x
-        n, h, w, c = x.shape
-        xp = ws.get(name, (n, h + top + bottom, w + left + right, c), fill=0)
-        xp[:, top:top + h, left:left + w] = x  # the border stays zero
-        return xp
+        xp = padded(ws, x, pads, f"{name} padded")
+        return columns(ws, name, xp, window, (stride[0], stride[1] * block), self.dilation, out_hw, ones_column)
 
     def get_config(self) -> dict[str, Any]:
         return {
@@ -263,10 +218,7 @@ class Conv2D(Penalized, Layer):
             "strides": list(self.strides),
             "padding": self.padding if isinstance(self.padding, str) else list(self.padding),
             "dilation": list(self.dilation),
-            "use_bias": self.use_bias,
-            "activation": to_config(self.activation),
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
+            **self.linear_config(),
             **self.regularizer_config(),
         }
 

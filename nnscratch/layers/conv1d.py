@@ -6,21 +6,18 @@ from typing import Any
 
 import numpy as np
 
-from ..core import initializers
 from ..core.call import Call
 from ..core.errors import InvalidValueError, ShapeError
 from ..core.layer import Layer
-from ..core.parameter import Parameter
-from ..core.registry import from_config, to_config
 from ..core.validation import positive_int
-from . import activations
+from .activated import Activated
 from .checks import channels_last, sample_shape_error, single
-from .im2col import blocked_inner, blocked_matmul, col2im, im2col
+from .im2col import axis_pads, blocked_inner, blocked_matmul, columns, output_size, padded, scatter_products
 
 PADDINGS = ("valid", "same", "causal")
 
 
-class Conv1D(Layer):
+class Conv1D(Activated):
     """1-D convolution (cross-correlation): ``(N, L, C) -> (N, OL, filters)``, channels last.
 
     ``padding``: ``"valid"`` (none), ``"same"`` (TensorFlow's rule: ``OL = ceil(L / strides)``, the extra pad
@@ -58,50 +55,22 @@ class Conv1D(Layer):
         if not isinstance(padding, str) or padding.lower() not in PADDINGS:
             raise InvalidValueError(f"Conv1D padding must be one of {', '.join(map(repr, PADDINGS))}, got {padding!r}")
         self.padding = padding.lower()
-        self.use_bias = bool(use_bias)
-        self.activation = from_config(activation) if isinstance(activation, dict) else activations.get(activation)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.weight: Parameter | None = None
-        self.bias: Parameter | None = None
+        self.set_linear(activation, use_bias, kernel_initializer, bias_initializer)
 
     def build(self, input_shape: tuple[int, ...]) -> None:
         if len(input_shape) != 2:
             raise sample_shape_error("Conv1D", "steps, channels", input_shape)
         length, c = input_shape
         span = self.dilation_rate * (self.kernel_size - 1) + 1
-        if self.padding == "causal":
-            self.pads = (span - 1, 0)
-        elif self.padding == "same":
-            total = max((-(-length // self.strides) - 1) * self.strides + span - length, 0)
-            self.pads = (total // 2, total - total // 2)
-        else:
-            self.pads = (0, 0)
-        out = (length + sum(self.pads) - span) // self.strides + 1
+        self.pads = ((span - 1, 0) if self.padding == "causal"
+                     else axis_pads(self.padding, length, self.kernel_size, self.strides, self.dilation_rate))
+        out = output_size(length, self.kernel_size, self.strides, self.dilation_rate, self.pads)
         if out < 1:
             raise ShapeError(f"Conv1D window of {span} steps is longer than its (padded) input of "
                              f"{length + sum(self.pads)} steps (input shape (batch, {length}, {c}))")
         super().build(input_shape)
         self.output_shape = (out, self.filters)
-        drawn = self.kernel_initializer((self.filters, c, self.kernel_size), self.rng, self.dtype)
-        self.weight = Parameter(drawn.transpose(2, 1, 0))  # (K, C, filters)
-        if self.use_bias:
-            self.bias = Parameter(self.bias_initializer((self.filters,), self.rng, self.dtype))
-
-    def forward_call(self, ctx: Call, x: np.ndarray) -> np.ndarray:
-        return self.activation.forward_call(ctx.sub("activation"), self.forward_linear(ctx, x))
-
-    def backward_call(self, ctx: Call, grad_out: np.ndarray) -> np.ndarray | None:
-        return self.backward_linear(ctx, self.activation.backward_call(ctx.sub("activation"), grad_out))
-
-    def output_activation(self) -> Layer | None:
-        return self.activation.output_activation()
-
-    def logits(self, ctx: Call) -> np.ndarray:
-        return self.activation.logits(ctx.sub("activation"))
-
-    def backward_from_logits(self, ctx: Call, grad: np.ndarray) -> np.ndarray | None:
-        return self.backward_linear(ctx, grad)
+        self.draw_weights((self.filters, c, self.kernel_size), (2, 1, 0), self.filters)  # (K, C, filters)
 
     def _geometry(self) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int], tuple[int, int]]:
         """Kernel, stride, dilation and output size of the equivalent image convolution (height 1)."""
@@ -112,15 +81,10 @@ class Conv1D(Layer):
         self._ensure_built(x)
         ws = ctx.ws
         ws.use(x)
-        (n, length, c), (before, after) = x.shape, self.pads
-        if before or after:
-            xp = ws.get("padded", (n, 1, length + before + after, c), fill=0)
-            xp[:, 0, before:before + length] = x  # the padding stays zero
-        else:
-            xp = x.reshape(n, 1, length, c)
+        n, length, c = x.shape
+        xp = padded(ws, x.reshape(n, 1, length, c), ((0, 0), self.pads), "padded")
         out = self.output_shape[0]
-        cols = ctx.cols = ws.get("cols", (n * out, self.kernel_size * c), order="F" if c <= 3 else "C")
-        im2col(xp, *self._geometry(), cols)
+        cols = ctx.cols = columns(ws, "cols", xp, *self._geometry())
         assert self.weight is not None  # built
         y = blocked_matmul(cols, self.weight.data.reshape(-1, self.filters))
         if self.bias is not None:
@@ -137,14 +101,10 @@ class Conv1D(Layer):
             self.bias.grad += g.sum(axis=0)
         if not ctx.input_grad:
             return None
-        ws = ctx.ws
-        n, out = len(g) // self.output_shape[0], self.output_shape[0]
-        # patch gradients g @ W.T, offset-major (K, N*OL, C), scatter-added back by col2im
-        dcols = np.matmul(g, self.weight.data.transpose(0, 2, 1), out=ws.get("dcols", (k, len(g), c)))
+        # patch gradients g @ W.T, scatter-added back by col2im
         length, (before, after) = self.input_shape[0], self.pads
-        dxp = ws.get("dxp", (n, 1, length + before + after, c))
-        kernel, stride, dilation, _ = self._geometry()
-        col2im(dcols.reshape(k, n, 1, out, c), kernel, stride, dilation, dxp)
+        dxp = scatter_products(ctx.ws, g, self.weight.data.transpose(0, 2, 1), *self._geometry(),
+                               (1, length + before + after))
         return dxp[:, 0, before:before + length]
 
     def get_config(self) -> dict[str, Any]:
@@ -154,8 +114,5 @@ class Conv1D(Layer):
             "strides": self.strides,
             "padding": self.padding,
             "dilation_rate": self.dilation_rate,
-            "activation": to_config(self.activation),
-            "use_bias": self.use_bias,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
+            **self.linear_config(),
         }

@@ -10,27 +10,25 @@ from typing import Any
 
 import numpy as np
 
-from ..core import initializers
 from ..core.call import Call
 from ..core.errors import InvalidValueError, ShapeError
 from ..core.layer import Layer
-from ..core.parameter import Parameter
-from ..core.registry import from_config, to_config
 from ..core.validation import positive_int
-from . import activations
+from .activated import Activated
 from .checks import channels_last, sample_shape_error
 from .im2col import (
     Pair,
     blocked_inner,
     blocked_matmul,
     check_padding,
-    col2im,
-    im2col,
+    columns,
+    padded,
     pair,
+    scatter_products,
 )
 
 
-class Conv2DTranspose(Layer):
+class Conv2DTranspose(Activated):
     """Transposed convolution: ``(N, H, W, C) -> (N, OH, OW, filters)``, each input pixel adding its
     kernel-sized patch ``x[n, i, j] @ W`` at ``(i*strides, j*strides)`` of the (uncropped) output.
 
@@ -77,12 +75,7 @@ class Conv2DTranspose(Layer):
                 p >= max(s, d) for p, s, d in zip(self.output_padding, self.strides, self.dilation_rate)):
             raise InvalidValueError(f"Conv2DTranspose output_padding {output_padding!r} must be smaller than strides "
                                     f"{self.strides} (or dilation_rate {self.dilation_rate})")
-        self.use_bias = bool(use_bias)
-        self.activation = from_config(activation) if isinstance(activation, dict) else activations.get(activation)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.weight: Parameter | None = None
-        self.bias: Parameter | None = None
+        self.set_linear(activation, use_bias, kernel_initializer, bias_initializer)
 
     def _axis(self, i: int, size: int) -> tuple[int, int, int]:
         """``(output size, cells cropped before, uncropped buffer size)`` along axis ``i`` (0: height, 1: width)."""
@@ -112,25 +105,7 @@ class Conv2DTranspose(Layer):
         self.output_shape = (oh, ow, self.filters)
         self._buffer_hw: Pair = (bh, bw)
         kh, kw = self.kernel_size
-        drawn = self.kernel_initializer((c, self.filters, kh, kw), self.rng, self.dtype)
-        self.weight = Parameter(drawn.transpose(2, 3, 1, 0))  # (KH, KW, filters, C)
-        if self.use_bias:
-            self.bias = Parameter(self.bias_initializer((self.filters,), self.rng, self.dtype))
-
-    def forward_call(self, ctx: Call, x: np.ndarray) -> np.ndarray:
-        return self.activation.forward_call(ctx.sub("activation"), self.forward_linear(ctx, x))
-
-    def backward_call(self, ctx: Call, grad_out: np.ndarray) -> np.ndarray | None:
-        return self.backward_linear(ctx, self.activation.backward_call(ctx.sub("activation"), grad_out))
-
-    def output_activation(self) -> Layer | None:
-        return self.activation.output_activation()
-
-    def logits(self, ctx: Call) -> np.ndarray:
-        return self.activation.logits(ctx.sub("activation"))
-
-    def backward_from_logits(self, ctx: Call, grad: np.ndarray) -> np.ndarray | None:
-        return self.backward_linear(ctx, grad)
+        self.draw_weights((c, self.filters, kh, kw), (2, 3, 1, 0), self.filters)  # (KH, KW, filters, C)
 
     def forward_linear(self, ctx: Call, x: np.ndarray) -> np.ndarray:
         """Patch products ``x @ W.T`` scatter-added into the uncropped output, cropped, plus the bias."""
@@ -139,13 +114,10 @@ class Conv2DTranspose(Layer):
         ws.use(x)
         ctx.x = x
         assert self.weight is not None  # built
-        (n, h, w, c), (kh, kw, f, _) = x.shape, self.weight.shape
-        rows = x.reshape(-1, c)
-        # (KH*KW, N*H*W, filters): offset k's contribution of every input pixel
-        patches = np.matmul(rows, self.weight.data.reshape(kh * kw, f, c).transpose(0, 2, 1),
-                            out=ws.get("patches", (kh * kw, len(rows), f)))
-        full = ws.get("full", (n, *self._buffer_hw, f))
-        col2im(patches.reshape(kh * kw, n, h, w, f), self.kernel_size, self.strides, self.dilation_rate, full)
+        (_, h, w, c), (kh, kw, f, _) = x.shape, self.weight.shape
+        kernels = self.weight.data.reshape(kh * kw, f, c).transpose(0, 2, 1)  # (KH*KW, C, filters)
+        full = scatter_products(ws, x.reshape(-1, c), kernels, self.kernel_size, self.strides, self.dilation_rate,
+                                (h, w), self._buffer_hw)
         oh, ow, _ = self.output_shape
         y = full[:, self._top:self._top + oh, self._left:self._left + ow]
         return y + self.bias.data if self.bias is not None else y.copy()
@@ -157,11 +129,10 @@ class Conv2DTranspose(Layer):
         x = ctx.x
         assert self.weight is not None  # built
         (n, h, w, c), (kh, kw, f, _) = x.shape, self.weight.shape
-        oh, ow, _ = self.output_shape
-        padded = ws.get("grad padded", (n, *self._buffer_hw, f), fill=0)
-        padded[:, self._top:self._top + oh, self._left:self._left + ow] = grad  # the rest stays zero
-        cols = ws.get("cols", (n * h * w, kh * kw * f), order="F" if f <= 3 else "C")
-        im2col(padded, self.kernel_size, self.strides, self.dilation_rate, (h, w), cols)
+        (oh, ow, _), (bh, bw) = self.output_shape, self._buffer_hw
+        pads = ((self._top, bh - self._top - oh), (self._left, bw - self._left - ow))
+        cols = columns(ws, "cols", padded(ws, grad, pads, "grad padded"), self.kernel_size, self.strides,
+                       self.dilation_rate, (h, w))
         self.weight.grad += blocked_inner(cols, x.reshape(-1, c)).reshape(kh, kw, f, c)
         if self.bias is not None:
             self.bias.grad += grad.reshape(-1, f).sum(axis=0)
@@ -177,8 +148,5 @@ class Conv2DTranspose(Layer):
             "padding": self.padding if isinstance(self.padding, str) else list(self.padding),
             "output_padding": None if self.output_padding is None else list(self.output_padding),
             "dilation_rate": list(self.dilation_rate),
-            "activation": to_config(self.activation),
-            "use_bias": self.use_bias,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
+            **self.linear_config(),
         }

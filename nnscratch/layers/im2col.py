@@ -5,7 +5,9 @@ as ``(N, OH, OW, KH, KW, C)``: one ``KH x KW x C`` patch per output pixel. ``im2
 into the column matrix ``(N*OH*OW, KH*KW*C)``, which times a ``(KH*KW*C, OC)`` kernel gives the NHWC
 output directly; small pixels are faster gathered with one ``np.take`` (``gather``, ``patch_index``).
 ``col2im`` is the adjoint: it scatter-adds patch gradients back into a padded image. They loop over the
-``KH*KW`` kernel offsets at most, never over samples, pixels or channels. ``blocked_matmul`` and
+``KH*KW`` kernel offsets at most, never over samples, pixels or channels. ``padded``, ``columns`` and
+``scatter_products`` are the set-up every convolution layer shares, in a call's reused buffers: pad, fill
+the column matrix the fastest way, scatter patch products back. ``blocked_matmul`` and
 ``blocked_inner`` multiply the tall, thin column matrix block of rows by block of rows.
 See ``docs/convolution.md``.
 """
@@ -20,6 +22,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from ..core.errors import InvalidValueError, ShapeError
+from ..core.workspace import Workspace
 
 Pair = tuple[int, int]
 Padding = str | Pair
@@ -53,16 +56,19 @@ def pad_amounts(padding: Padding, size: Pair, kernel: Pair, stride: Pair, dilati
     ``"same"`` follows TensorFlow: the output has ``ceil(size / stride)`` pixels and the total padding is
     split with the extra pixel at the bottom/right.
     """
-    if padding == "valid":
-        return (0, 0), (0, 0)
-    if padding == "same":
-        amounts = []
-        for n, k, s, d in zip(size, kernel, stride, dilation):
-            total = max((-(-n // s) - 1) * s + d * (k - 1) + 1 - n, 0)
-            amounts.append((total // 2, total - total // 2))
-        return amounts[0], amounts[1]
-    assert not isinstance(padding, str)  # check_padding allows "valid", "same" or a pair
+    if isinstance(padding, str):
+        return (axis_pads(padding, size[0], kernel[0], stride[0], dilation[0]),
+                axis_pads(padding, size[1], kernel[1], stride[1], dilation[1]))
     return (padding[0], padding[0]), (padding[1], padding[1])
+
+
+def axis_pads(padding: str, size: int, kernel: int, stride: int, dilation: int) -> Pair:
+    """``(before, after)`` zeros along one axis of ``size`` cells for ``"valid"`` (none) or ``"same"``
+    (TensorFlow's rule: ``ceil(size / stride)`` outputs, the extra pad cell after)."""
+    if padding == "valid":
+        return 0, 0
+    total = max((-(-size // stride) - 1) * stride + dilation * (kernel - 1) + 1 - size, 0)
+    return total // 2, total - total // 2
 
 
 def output_size(size: int, kernel: int, stride: int, dilation: int, pads: Pair) -> int:
@@ -180,6 +186,50 @@ def col2im(dpatches: np.ndarray, kernel: Pair, stride: Pair, dilation: Pair, out
         view = dest[:, :, :, k // kernel[1], k % kernel[1], :]
         np.add(view, part, out=view)
     return out
+
+
+def padded(ws: Workspace, x: np.ndarray, pads: tuple[Pair, Pair], name: str) -> np.ndarray:
+    """``x`` ``(N, H, W, C)`` with ``pads = ((top, bottom), (left, right))`` zeros around each image, in the
+    reused buffer ``name`` (its border stays zero); ``x`` itself when there is no padding."""
+    (top, bottom), (left, right) = pads
+    if top == bottom == left == right == 0:
+        return x
+    n, h, w, c = x.shape
+    xp = ws.get(name, (n, h + top + bottom, w + left + right, c), fill=0)
+    xp[:, top:top + h, left:left + w] = x
+    return xp
+
+
+def columns(ws: Workspace, name: str, xp: np.ndarray, kernel: Pair, stride: Pair, dilation: Pair, out_hw: Pair,
+            ones_column: bool = False) -> np.ndarray:
+    """The column matrix ``(N*OH*OW, KH*KW*C)`` of the padded batch ``xp``, in the reused buffer ``name``, filled
+    the fastest way for its pixels (``column_layout``: a strided copy, or ``gather`` with an index kept in
+    ``ws``); ``ones_column`` appends a column of ones (the bias row of the kernel matrix), not with ``gather``."""
+    n, c = xp.shape[0], xp.shape[3]
+    layout = column_layout(c, xp.itemsize)
+    width = kernel[0] * kernel[1] * c
+    cols = ws.get(name, (n * out_hw[0] * out_hw[1], width + int(ones_column)),
+                  fill=1 if ones_column else None, order="F" if layout == "F" else "C")
+    if layout != "gather":
+        im2col(xp, kernel, stride, dilation, out_hw, cols[:, :width] if ones_column else cols)  # ones stay
+        return cols
+    assert not ones_column, "the gathered layout has no room for a ones column"
+    index = ws.memo(f"{name} index", lambda: patch_index(xp.shape, kernel, stride, dilation, out_hw,
+                                                           pixel_pieces(c, xp.itemsize)))
+    return gather(xp, index, cols)
+
+
+def scatter_products(ws: Workspace, rows: np.ndarray, kernels: np.ndarray, kernel: Pair, stride: Pair,
+                     dilation: Pair, grid: Pair, padded_hw: Pair) -> np.ndarray:
+    """``col2im`` of patch products: ``rows`` ``(N*GH*GW, A)``, one per pixel of a ``grid = (GH, GW)``, times each
+    kernel offset's matrix of ``kernels`` ``(KH*KW, A, C)``, scatter-added into the zeroed padded image
+    ``(N, *padded_hw, C)`` (reused buffers of ``ws``), which is returned. A convolution's input gradient is this
+    with ``rows`` the output gradient; a transposed convolution's output, with ``rows`` its input."""
+    kk, _, c = kernels.shape
+    n = len(rows) // (grid[0] * grid[1])
+    products = np.matmul(rows, kernels, out=ws.get("patch products", (kk, len(rows), c)))  # offset-major
+    out = ws.get("scattered", (n, *padded_hw, c))
+    return col2im(products.reshape(kk, n, *grid, c), kernel, stride, dilation, out)
 
 
 # Rows per block in the products below: OpenBLAS multiplies a tall, thin column matrix 1.3-2x faster as a

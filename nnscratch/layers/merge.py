@@ -47,15 +47,21 @@ class _Merge(Layer):
         return list(xs)
 
 
+def _sum(xs: list[np.ndarray]) -> np.ndarray:
+    """The element-wise sum of two or more arrays of one shape, in one new array."""
+    out = xs[0] + xs[1]
+    for x in xs[2:]:
+        out += x
+    return out
+
+
 class Add(_Merge):
     """The sum of the inputs."""
 
     def forward_call(self, ctx: Call, xs: list[np.ndarray]) -> np.ndarray:
         xs = self._check(xs)
         ctx.n = len(xs)
-        out = xs[0] + xs[1]
-        for x in xs[2:]:
-            out += x
+        out = _sum(xs)
         return out
 
     def backward_call(self, ctx: Call, grad_out: np.ndarray) -> list[np.ndarray]:
@@ -94,9 +100,7 @@ class Average(_Merge):
     def forward_call(self, ctx: Call, xs: list[np.ndarray]) -> np.ndarray:
         xs = self._check(xs)
         ctx.n = len(xs)
-        out = xs[0] + xs[1]
-        for x in xs[2:]:
-            out += x
+        out = _sum(xs)
         out *= out.dtype.type(1 / len(xs))
         return out
 

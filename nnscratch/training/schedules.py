@@ -13,18 +13,10 @@ from __future__ import annotations
 import bisect
 import math
 import numbers
-from collections.abc import Callable
 from typing import Any, ClassVar
 
 from ..core.errors import InvalidTypeError, InvalidValueError
-from ..core.validation import build, from_named_config, lookup, positive_int
-
-
-def _check(name: str, value: object, expected: str, ok: Callable[[Any], bool]) -> float:
-    """Return ``value`` as a float if it is a finite real number satisfying ``ok``, else raise."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or not ok(value):
-        raise InvalidValueError(f"{name} must be {expected}, got {value!r}")
-    return float(value)
+from ..core.validation import build, from_named_config, lookup, positive_int, real_number
 
 
 class Schedule:
@@ -49,7 +41,7 @@ class Constant(Schedule):
     name = "constant"
 
     def __init__(self, value: float) -> None:
-        self.value = _check("value", value, ">= 0", lambda v: v >= 0)
+        self.value = real_number(value, "value", ">= 0", lambda v: v >= 0)
 
     def __call__(self, step: int) -> float:
         return self.value
@@ -64,9 +56,9 @@ class StepDecay(Schedule):
     name = "step_decay"
 
     def __init__(self, initial: float, step_size: int, gamma: float = 0.1) -> None:
-        self.initial = _check("initial", initial, "> 0", lambda v: v > 0)
+        self.initial = real_number(initial, "initial", "> 0", lambda v: v > 0)
         self.step_size = positive_int(step_size, "step_size", 1)
-        self.gamma = _check("gamma", gamma, "> 0", lambda v: v > 0)
+        self.gamma = real_number(gamma, "gamma", "> 0", lambda v: v > 0)
 
     def __call__(self, step: int) -> float:
         return self.initial * self.gamma ** (step // self.step_size)
@@ -81,8 +73,8 @@ class ExponentialDecay(Schedule):
     name = "exponential_decay"
 
     def __init__(self, initial: float, decay_rate: float, decay_steps: int = 1) -> None:
-        self.initial = _check("initial", initial, "> 0", lambda v: v > 0)
-        self.decay_rate = _check("decay_rate", decay_rate, "> 0", lambda v: v > 0)
+        self.initial = real_number(initial, "initial", "> 0", lambda v: v > 0)
+        self.decay_rate = real_number(decay_rate, "decay_rate", "> 0", lambda v: v > 0)
         self.decay_steps = positive_int(decay_steps, "decay_steps", 1)
 
     def __call__(self, step: int) -> float:
@@ -99,9 +91,9 @@ class CosineDecay(Schedule):
     name = "cosine_decay"
 
     def __init__(self, initial: float, decay_steps: int, final: float = 0.0) -> None:
-        self.initial = _check("initial", initial, "> 0", lambda v: v > 0)
+        self.initial = real_number(initial, "initial", "> 0", lambda v: v > 0)
         self.decay_steps = positive_int(decay_steps, "decay_steps", 1)
-        self.final = _check("final", final, f"in [0, initial={self.initial}]", lambda v: 0 <= v <= self.initial)
+        self.final = real_number(final, "final", f"in [0, initial={self.initial}]", lambda v: 0 <= v <= self.initial)
 
     def __call__(self, step: int) -> float:
         progress = min(step, self.decay_steps) / self.decay_steps

@@ -2,40 +2,20 @@
 
 ``check_module(layer, x)`` compares ``backward``'s dL/dx and dL/dparam with central differences of
 L = sum(forward(x) * G) for a fixed random G; ``check_loss(loss, pred, target)`` does the same for a loss.
-Each returns ``{tensor name: relative error}`` with relative error ||a - n|| / (||a|| + ||n||).
+Each returns ``{tensor name: relative error}`` with relative error ||a - n|| / (||a|| + ||n||). The central
+differences and the error are ``nnscratch.autodiff.gradcheck``'s, as for the tape's own checks.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
+from ..autodiff.gradcheck import numeric_gradient, relative_error
 from ..core.errors import DTypeError
 from ..core.layer import Module
 from ..training.losses import Loss
-
-
-def _numeric(f: Callable[[], float], arr: np.ndarray, eps: float) -> np.ndarray:
-    """Central-difference gradient of ``f`` with respect to ``arr`` (perturbed in place, restored)."""
-    grad = np.zeros_like(arr)
-    flat, gflat = arr.reshape(-1), grad.reshape(-1)
-    for i in range(flat.size):
-        old = flat[i]
-        flat[i] = old + eps
-        plus = f()
-        flat[i] = old - eps
-        minus = f()
-        flat[i] = old
-        gflat[i] = (plus - minus) / (2 * eps)
-    return grad
-
-
-def relative_error(analytic: np.ndarray, numeric: np.ndarray) -> float:
-    """||a - n|| / (||a|| + ||n||), and 0 when both are zero."""
-    denom = np.linalg.norm(analytic) + np.linalg.norm(numeric)
-    return 0.0 if denom == 0 else float(np.linalg.norm(analytic - numeric) / denom)
 
 
 def check_module(module: Module, x: Any, training: bool = False, eps: float = 1e-6,
@@ -75,9 +55,9 @@ def check_module(module: Module, x: Any, training: bool = False, eps: float = 1e
 
     errors = {}
     for i, (a, d) in enumerate(zip(xs, dxs)):
-        errors["input" if not several else f"input.{i}"] = relative_error(d, _numeric(f, a, eps))
+        errors["input" if not several else f"input.{i}"] = relative_error(d, numeric_gradient(f, a, eps))
     for name, p in params.items():
-        errors[name] = relative_error(analytic[name], _numeric(f, p.data, eps))
+        errors[name] = relative_error(analytic[name], numeric_gradient(f, p.data, eps))
     return errors
 
 
@@ -103,7 +83,7 @@ def check_training(model: Any, x: Any, y: Any, eps: float = 1e-6, seed: int = 0)
         return value
 
     params = dict(model.named_parameters())
-    return {name: relative_error(grads[name], _numeric(f, p.data, eps)) for name, p in params.items()}
+    return {name: relative_error(grads[name], numeric_gradient(f, p.data, eps)) for name, p in params.items()}
 
 
 def check_loss(loss: Loss, pred: np.ndarray, target: Any, eps: float = 1e-6) -> float:
@@ -111,4 +91,4 @@ def check_loss(loss: Loss, pred: np.ndarray, target: Any, eps: float = 1e-6) -> 
     pred = np.array(pred, dtype=np.float64)
     loss.forward(pred, target)
     analytic = loss.backward().copy()
-    return relative_error(analytic, _numeric(lambda: loss.forward(pred, target), pred, eps))
+    return relative_error(analytic, numeric_gradient(lambda: loss.forward(pred, target), pred, eps))
