@@ -6,18 +6,15 @@ from typing import Any
 
 import numpy as np
 
-from ..core import initializers
 from ..core.call import Call
 from ..core.errors import InvalidTypeError, ShapeError
 from ..core.layer import Layer
-from ..core.parameter import Parameter
-from ..core.registry import from_config, to_config
 from ..core.regularizers import Penalized
 from ..core.validation import positive_int
-from . import activations
+from .activated import Activated
 
 
-class Dense(Penalized, Layer):
+class Dense(Penalized, Activated):
     """Fully connected layer: ``(batch, in_features) -> (batch, units)``.
 
     ``weight`` is ``(in_features, units)`` and ``bias`` ``(units,)``; ``in_features`` is inferred from the
@@ -44,14 +41,9 @@ class Dense(Penalized, Layer):
         super().__init__(**kwargs)
         self.set_regularizers(kernel_regularizer, bias_regularizer, activity_regularizer)
         self.units = positive_int(units, "Dense units")
-        self.activation = from_config(activation) if isinstance(activation, dict) else activations.get(activation)
         if not isinstance(use_bias, (bool, np.bool_)):
             raise InvalidTypeError(f"Dense use_bias must be True or False, got {use_bias!r}")
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.weight: Parameter | None = None
-        self.bias: Parameter | None = None
+        self.set_linear(activation, use_bias, kernel_initializer, bias_initializer)
 
     def build(self, input_shape: tuple[int, ...]) -> None:
         if len(input_shape) == 0:
@@ -61,16 +53,7 @@ class Dense(Penalized, Layer):
             raise ShapeError("Dense expects inputs of shape (batch, features), got (batch, "
                              f"{', '.join(map(str, input_shape))}); add a Flatten layer first")
         super().build(input_shape)
-        drawn = self.kernel_initializer((self.units, input_shape[0]), self.rng, self.dtype)
-        self.weight = Parameter(drawn.T)
-        if self.use_bias:
-            self.bias = Parameter(self.bias_initializer((self.units,), self.rng, self.dtype))
-
-    def forward_call(self, ctx: Call, x: np.ndarray) -> np.ndarray:
-        return self.activation.forward_call(ctx.sub("activation"), self.forward_linear(ctx, x))
-
-    def backward_call(self, ctx: Call, grad_out: np.ndarray) -> np.ndarray | None:
-        return self.backward_linear(ctx, self.activation.backward_call(ctx.sub("activation"), grad_out))
+        self.draw_weights((self.units, input_shape[0]), (1, 0), self.units)
 
     def forward_linear(self, ctx: Call, x: np.ndarray) -> np.ndarray:
         """``x @ W + b`` ``(batch, units)``, before the activation."""
@@ -90,21 +73,9 @@ class Dense(Penalized, Layer):
             self.bias.add_sum(g)
         return np.dot(g, self.weight.data.T) if ctx.input_grad else None
 
-    def output_activation(self) -> Layer | None:
-        return self.activation.output_activation()
-
-    def logits(self, ctx: Call) -> np.ndarray:
-        return self.activation.logits(ctx.sub("activation"))
-
-    def backward_from_logits(self, ctx: Call, grad: np.ndarray) -> np.ndarray | None:
-        return self.backward_linear(ctx, grad)
-
     def get_config(self) -> dict[str, Any]:
         return {
             "units": self.units,
-            "activation": to_config(self.activation),
-            "use_bias": self.use_bias,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
+            **self.linear_config(),
             **self.regularizer_config(),
         }
