@@ -17,6 +17,7 @@ per-class accuracy.
     python examples/train_mnist.py --data-dir /path/to/mnist --json result.json --plot curves.png
     python examples/train_mnist.py --model cnn --json cnn.json
     python examples/train_mnist.py --model resnet --json resnet.json
+    python examples/train_mnist.py --workers 2 --json ray.json    # on 2 Ray worker processes ([distributed])
 
 Exit status: 0 on success; 2 with one line on stderr for a user error (bad argument, missing or
 corrupt data, unwritable output); ``--debug`` shows the traceback instead. ``--no-verify`` skips the
@@ -31,6 +32,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import nnscratch as nn
+from nnscratch.cli.common import add_workers_argument, fit_on_workers
 from nnscratch.recipes.mnist import (
     ARCHITECTURES,
     DEFAULTS,
@@ -76,6 +78,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--quiet", action="store_true", help="no per-epoch lines")
     p.add_argument("--debug", action="store_true", help="show tracebacks for errors")
     checkpoint.add_arguments(p)
+    add_workers_argument(p)
     return p.parse_args(argv)
 
 
@@ -86,8 +89,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     result = train_mnist(args.model, data_dir=args.data_dir, verify=not args.no_verify, epochs=args.epochs,
                          batch_size=args.batch_size, lr=args.lr, seed=args.seed, val=args.val, limit=args.limit,
                          dtype=args.dtype, checkpoint_dir=args.checkpoint_dir, resume=args.resume, log=print,
-                         progress=None if args.quiet else sys.stdout)
+                         progress=None if args.quiet else sys.stdout, fit=fit_on_workers(args.workers, args.seed))
     result.summary["nnscratch"] = nn.__version__
+    result.summary["workers"] = args.workers
     return result.write(args.save, args.plot, args.json)
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import nnscratch as nn
 from nnscratch.core.errors import InvalidValueError
 from nnscratch.recipes import mnist as tm
 from nnscratch.utils.confusion import confusion_matrix, format_confusion, per_class_accuracy
@@ -242,3 +243,24 @@ def test_cnn_recipe_reaches_99_percent_on_real_mnist(tmp_path):
     assert result["model"] == "cnn" and result["train_samples"] == 55000 and result["val_samples"] == 5000
     assert result["epochs"] == tm.MODEL_DEFAULTS["cnn"]["epochs"]
     assert result["test_accuracy"] >= 0.99, result["test_accuracy"]
+
+
+def test_workers_train_on_ray_and_match_one_process(tiny_mnist, tmp_path):
+    """``--workers 2``: the same recipe on two Ray worker processes gives the in-process weights (to rounding)."""
+    pytest.importorskip("ray", reason="--workers needs the [distributed] extra (Ray)")
+    common = ("--data-dir", str(tiny_mnist), "--no-verify", "--epochs", "1", "--limit", "200", "--batch-size", "32",
+              "--quiet")
+    runs = {}
+    for workers in ("0", "2"):
+        out, saved = tmp_path / f"w{workers}.json", tmp_path / f"w{workers}.npz"
+        proc = run_script(*common, "--workers", workers, "--json", str(out), "--save", str(saved))
+        assert proc.returncode == 0, proc.stderr
+        runs[workers] = json.loads(out.read_text()), nn.load_model(saved)
+    assert runs["2"][0]["workers"] == 2 and runs["0"][0]["workers"] == 0
+    for a, b in zip(runs["0"][1].get_weights(), runs["2"][1].get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_negative_workers_is_one_line_exit_2(tiny_mnist):
+    proc = run_script("--data-dir", str(tiny_mnist), "--no-verify", "--workers", "-1")
+    assert_one_line_error(proc, "--workers")

@@ -8,7 +8,7 @@ import sys
 from ..recipes.mnist import DEFAULTS, MODEL_DEFAULTS, MODELS, train_mnist
 from ..training import checkpoint
 from ..utils.plotting import pyplot
-from .common import say
+from .common import add_workers_argument, fit_on_workers, say
 
 NAME = "train-mnist"
 
@@ -19,7 +19,8 @@ def run(args: argparse.Namespace) -> int:
     result = train_mnist(args.model, data_dir=args.data_dir, verify=not args.no_verify, epochs=args.epochs,
                          batch_size=args.batch_size, lr=args.lr, seed=args.seed, val=args.val, limit=args.limit,
                          checkpoint_dir=args.checkpoint_dir, resume=args.resume, log=say,
-                         progress=None if args.quiet else sys.stdout)
+                         progress=None if args.quiet else sys.stdout, fit=fit_on_workers(args.workers, args.seed))
+    result.summary["workers"] = args.workers
     result.write(args.out, args.plot, args.json, log=say)
     return 0
 
@@ -47,4 +48,5 @@ def add(commands: argparse._SubParsersAction, parents: list[argparse.ArgumentPar
     p.add_argument("--json", metavar="PATH", help="write the results as JSON")
     p.add_argument("--quiet", action="store_true", help="no per-epoch lines")
     checkpoint.add_arguments(p)
+    add_workers_argument(p)
     p.set_defaults(handler=run)

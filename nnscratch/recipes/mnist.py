@@ -221,11 +221,15 @@ def train_mnist(model: str = DEFAULTS["model"], *, data: Any = None, data_dir: s
                 lr: float | None = None, seed: int = DEFAULTS["seed"], val: int | None = None,
                 limit: int | None = None, dtype: str = DEFAULTS["dtype"],
                 checkpoint_dir: str | os.PathLike | None = None, resume: bool = False,
-                log: Callable[[str], None] | None = None, progress: IO[str] | None = None) -> MnistResult:
+                log: Callable[[str], None] | None = None, progress: IO[str] | None = None,
+                fit: Callable[..., Any] | None = None) -> MnistResult:
     """Train the recipe ``model`` (``"mlp"`` or ``"cnn"``) and test it; ``data`` defaults to ``load_mnist(data_dir)``.
 
     ``log`` receives the header, the test accuracy and the confusion table; ``progress`` (a stream)
     shows a progress line per epoch. ``checkpoint_dir``/``resume``: a resumable checkpoint per epoch.
+    ``fit``: the training call, ``fit(model, x, y, checkpoint_dir=, resume=, callbacks=, verbose=, epochs=,
+    batch_size=, shuffle=, validation_data=)`` (default ``checkpoint.fit_with_checkpoints``; e.g.
+    ``functools.partial(nnscratch.distributed.fit_distributed, workers=2)`` trains on Ray workers).
     """
     _check_model(model)
     say = log or (lambda line: None)
@@ -243,9 +247,9 @@ def train_mnist(model: str = DEFAULTS["model"], *, data: Any = None, data_dir: s
     if progress is not None:
         callbacks.append(ProgressBar(stream=progress, interactive=progress.isatty()))
     start = time.perf_counter()
-    history = checkpoint.fit_with_checkpoints(recipe.model, recipe.x_train, recipe.y_train,
-                                              checkpoint_dir=checkpoint_dir, resume=resume, **recipe.fit_kwargs(),
-                                              callbacks=callbacks, verbose=0)
+    history = (fit or checkpoint.fit_with_checkpoints)(recipe.model, recipe.x_train, recipe.y_train,
+                                                        checkpoint_dir=checkpoint_dir, resume=resume,
+                                                        **recipe.fit_kwargs(), callbacks=callbacks, verbose=0)
     # Ctrl-C: fit already said where it stopped and what the checkpoint holds
     if getattr(history, "interrupted", False):
         raise KeyboardInterrupt
