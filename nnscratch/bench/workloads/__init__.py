@@ -22,6 +22,7 @@ from .cnn_epoch import mnist_cnn_epoch
 from .matmul_peak import peak
 from .mlp_epoch import mnist_epoch
 from .ops_dense_epoch import mnist_ops_epoch
+from .startup import startup
 from .time_to_98 import mnist_to_98
 from .xor import xor_classic, xor_vectorized
 
@@ -59,6 +60,8 @@ WORKLOADS: dict[str, Workload] = {w.name: w for w in [
              mnist_ops_epoch, uses_mnist=True, in_quick=False),
     Workload("mnist_to_98", "MNIST time to 98% test accuracy, examples/train_mnist.py default recipe",
              mnist_to_98, uses_mnist=True, in_quick=False),
+    Workload("startup", "Start-up, whole process: `import nnscratch` vs `import numpy` (interleaved, best of 15; "
+             "--quick 5) and `python examples/xor.py`", startup),
 ]}
 PEAK = Workload("peak", "float32/float64 matmul peak", peak)
 
