@@ -153,15 +153,17 @@ _LAZY: dict[str, tuple[str, str]] = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    """Load a lazy name (PEP 562) on first use and keep it here, so later uses are plain attribute reads."""
-    target = _LAZY.get(name)
-    if target is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    module = importlib.import_module(target[0], __name__)
-    value = getattr(module, target[1]) if target[1] else module
-    globals()[name] = value
-    return value
+if not TYPE_CHECKING:  # type checkers see the imports above instead, so a misspelt name stays an error there
+
+    def __getattr__(name: str) -> Any:
+        """Load a lazy name (PEP 562) on first use and keep it here, so later uses are plain attribute reads."""
+        target = _LAZY.get(name)
+        if target is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        module = importlib.import_module(target[0], __name__)
+        value = getattr(module, target[1]) if target[1] else module
+        globals()[name] = value
+        return value
 
 
 def __dir__() -> list[str]:
