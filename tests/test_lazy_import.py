@@ -116,3 +116,25 @@ def test_a_model_file_naming_any_builtin_layer_loads_in_a_fresh_interpreter(tmp_
         print(json.dumps([type(layer).__name__ for layer in model.layers]))
     """)
     assert out == ["Conv2D", "GlobalMaxPool2D", "Dense"]
+
+
+@pytest.mark.parametrize("statement", ["from nnscratch.datasets import load_mnist",
+                                       "from nnscratch.recipes import train_mnist", "import nnscratch.bench"])
+def test_mnist_loader_recipe_and_benchmarks_load_neither_h5py_nor_pillow(statement):
+    out = run_fresh(f"""
+        import json, sys
+        HEAVY = ["h5py", "PIL"]
+        {statement}
+        print({LOADED})
+    """)
+    assert not [name for name in out if name.split(".")[0] in ("h5py", "PIL")]
+    assert "nnscratch.data.cat" not in out and "nnscratch.data.image" not in out
+
+
+def test_cat_loader_still_resolves_through_the_lazy_package():
+    from nnscratch import datasets, recipes
+    from nnscratch.data.cat import load_cat
+    from nnscratch.recipes.cat import train_cat
+
+    assert datasets.load_cat is load_cat and recipes.train_cat is train_cat
+    assert set(datasets.__all__) <= set(dir(datasets)) and "load_cat" in dir(datasets)
