@@ -8,7 +8,7 @@ import json
 import pytest
 
 from nnscratch import NNScratchError
-from nnscratch.bench import derived, memory_baseline, report, timing
+from nnscratch.bench import derived, memory_baseline, record_memory, report, timing
 from nnscratch.bench import targets as goals
 from nnscratch.bench.context import Context
 from nnscratch.bench.workloads import WORKLOADS
@@ -130,11 +130,11 @@ def test_memory_baseline_records_merges_and_rejects_other_files(tmp_path):
     assert memory_baseline.load_baseline(path) == table
     results_file = tmp_path / "results.json"
     results_file.write_text(json.dumps(results))
-    assert memory_baseline.main([str(results_file), str(path)]) == 0
+    assert record_memory.main([str(results_file), str(path)]) == 0
     path.write_text(json.dumps({"something": "else"}))
     with pytest.raises(NNScratchError, match="not a memory baseline"):
         memory_baseline.load_baseline(path)
-    assert memory_baseline.main([]) == 2
+    assert record_memory.main([]) == 2
 
 
 def test_the_recorded_baseline_file_is_readable():

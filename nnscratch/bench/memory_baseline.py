@@ -3,7 +3,7 @@
 Record (or update) it from a suite run's JSON::
 
     python -m nnscratch.bench --json bench.json          # the full suite; --quick records the quick rows
-    python -m nnscratch.bench.memory_baseline bench.json # merges every row's peak RSS into the baseline
+    python -m nnscratch.bench.record_memory bench.json   # merges every row's peak RSS into the baseline
 
 A baseline belongs to a machine class: peak RSS depends on the BLAS, the allocator and the data.
 """
@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import time
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +37,7 @@ def load_baseline(path: str | os.PathLike = BASELINE_FILE) -> dict[str, float]:
         return {}
     except (OSError, ValueError) as exc:
         raise InvalidValueError(f"cannot read the memory baseline '{path}': {exc}; expected the JSON written by "
-                                "python -m nnscratch.bench.memory_baseline") from None
+                                "python -m nnscratch.bench.record_memory") from None
     if not isinstance(data, dict) or data.get("schema") != SCHEMA or not isinstance(data.get("peak_rss_mb"), dict):
         raise InvalidValueError(f"'{path}' is not a memory baseline (schema {SCHEMA!r} with a peak_rss_mb table)")
     return {str(k): float(v) for k, v in data["peak_rss_mb"].items()}
@@ -59,24 +57,3 @@ def record(results: dict[str, Any], path: str | os.PathLike = BASELINE_FILE) -> 
     write_json(path, {"schema": SCHEMA, "recorded": time.strftime("%Y-%m-%d"), "peak_rss_mb": table,
                       "machine": f"{machine.get('cpu_model')}, {machine.get('cores_available')} cores"})
     return table
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m nnscratch.bench.memory_baseline RESULTS.json [BASELINE.json]``: record the run's peaks."""
-    args = list(sys.argv[1:] if argv is None else argv)
-    if len(args) not in (1, 2):
-        print("usage: python -m nnscratch.bench.memory_baseline RESULTS.json [BASELINE.json]", file=sys.stderr)
-        return 2
-    try:
-        results = json.loads(Path(args[0]).read_text())
-        target = Path(args[1]) if len(args) > 1 else BASELINE_FILE
-        table = record(results, target)
-    except (OSError, ValueError, InvalidValueError) as exc:
-        print(f"memory_baseline: error: {exc}", file=sys.stderr)
-        return 2
-    print(f"{len(table)} peak RSS figures recorded in {target}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

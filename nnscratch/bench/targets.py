@@ -133,7 +133,7 @@ def _memory_goals(results: dict[str, Any], baseline: dict[str, float]) -> list[d
         if recorded is None:
             out.append({"name": name, "threads": int(r["threads"]), "value": peak, "unit": "MB", "goal": None,
                         "target": "<= recorded baseline", "met": None, "distance": "no recorded baseline",
-                        "detail": f"record one: python -m nnscratch.bench.memory_baseline RESULTS.json ({key})"})
+                        "detail": f"record one: python -m nnscratch.bench.record_memory RESULTS.json ({key})"})
             continue
         row = goal_row(name, int(r["threads"]), peak, recorded * (1 + slack), "MB", better="less memory",
                        detail=f"recorded baseline {recorded:.0f} MB (+{slack:.0%} for allocator noise)")

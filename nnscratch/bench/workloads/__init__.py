@@ -60,8 +60,8 @@ WORKLOADS: dict[str, Workload] = {w.name: w for w in [
              mnist_ops_epoch, uses_mnist=True, in_quick=False),
     Workload("mnist_to_98", "MNIST time to 98% test accuracy, examples/train_mnist.py default recipe",
              mnist_to_98, uses_mnist=True, in_quick=False),
-    Workload("startup", "Start-up, whole process: `import nnscratch` vs `import numpy` (interleaved, best of 15; "
-             "--quick 5) and `python examples/xor.py`", startup),
+    Workload("startup", "Start-up, whole process: `import nnscratch` vs `import numpy` (interleaved, best of 20; "
+             "--quick 8) and `python examples/xor.py`", startup),
 ]}
 PEAK = Workload("peak", "float32/float64 matmul peak", peak)
 

@@ -82,7 +82,7 @@ def startup(ctx: Context) -> list[dict[str, Any]]:
     def candidate(name: str) -> Callable[[], None]:
         return lambda: run_process(commands[name], env)
 
-    timed = interleaved({name: candidate(name) for name in commands}, ctx.reps_for(15, 5), max(1, ctx.warmup))
+    timed = interleaved({name: candidate(name) for name in commands}, ctx.reps_for(20, 8), max(1, ctx.warmup))
     codes = {OURS: "import nnscratch", NUMPY_IMPORT: "import numpy", BARE: "pass"}
     if script is not None:  # the script as __main__, as `python examples/xor.py` runs it
         codes["xor"] = (f"import runpy, sys\nsys.argv = [{str(script)!r}]\nsys.path.insert(0, {str(script.parent)!r})"
@@ -95,5 +95,5 @@ def startup(ctx: Context) -> list[dict[str, Any]]:
         if peaks.get(name):
             extra["memory"] = {"peak_rss_bytes": peaks[name], "method": "VmHWM of the process, one untimed run"}
         rows.append(make_row("startup", config, OURS if name == "xor" else name, t["times"], threads=ctx.threads,
-                             dtype="-", steps=1, **extra))
+                             dtype="-", steps=0, **extra))
     return rows
