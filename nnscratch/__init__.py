@@ -4,11 +4,18 @@
     model = nn.Sequential([nn.Dense(64, activation="relu"), nn.Dense(1, activation="sigmoid")], seed=0)
     model.compile(loss="binary_crossentropy", optimizer=nn.Adam(lr=1e-3), metrics=["accuracy"])
     history = model.fit(x, y, epochs=10, batch_size=32, validation_split=0.2)
+
+``import nnscratch`` loads NumPy, the core and the autodiff engine; the layers, models, training, ``ops`` and
+the model-file code load on first use of one of their names (PEP 562 ``__getattr__``), so a script pays only
+for what it uses. Every name in ``__all__`` is importable as before (``nn.X``, ``from nnscratch import X``).
 """
 
-from . import autodiff, ops
-from .core import initializers
-from .core.call import Call
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from . import autodiff  # installs Layer.call_engine (layers written with call()) and the Tensor operators
 from .core.errors import (
     DatasetError,
     DTypeError,
@@ -21,77 +28,149 @@ from .core.errors import (
     ShapeError,
     TrainingDivergedError,
 )
-from .core.layer import Layer, Module
-from .core.parameter import Parameter
-from .core.random import set_random_seed
-from .core.registry import register_layer
-from .core.rewrites import register_fusion, register_loss_fusion
-from .core.tensor import Input, SymbolicTensor
-from .layers import (
-    ELU,
-    GELU,
-    Activation,
-    Add,
-    Average,
-    AveragePooling1D,
-    AvgPool1D,
-    AvgPool2D,
-    BatchNorm,
-    Concatenate,
-    Conv1D,
-    Conv2D,
-    Conv2DTranspose,
-    Cropping2D,
-    Dense,
-    Dropout,
-    Embedding,
-    Flatten,
-    GlobalAveragePooling1D,
-    GlobalAvgPool1D,
-    GlobalAvgPool2D,
-    GlobalMaxPool1D,
-    GlobalMaxPool2D,
-    GlobalMaxPooling1D,
-    GlobalMaxPooling2D,
-    Identity,
-    Lambda,
-    LayerNormalization,
-    LeakyReLU,
-    Maximum,
-    MaxPool1D,
-    MaxPool2D,
-    MaxPooling1D,
-    Minimum,
-    Multiply,
-    Normalization,
-    RandomFlip,
-    RandomShift,
-    ReLU,
-    Reshape,
-    Sigmoid,
-    Softmax,
-    Subtract,
-    Tanh,
-    UpSampling2D,
-    ZeroPadding2D,
-)
-from .models.ensemble import Ensemble
-from .models.loading import load_model
-from .models.model import Model
-from .models.sequential import Sequential
-from .training import callbacks, checkpoint, losses, metrics, optimizers, parallel, schedules
-from .training.callbacks import Callback, EarlyStopping, LearningRateScheduler, ModelCheckpoint
-from .training.checkpoint import Checkpoint
-from .training.history import History
-from .training.losses import BinaryCrossEntropy, CategoricalCrossEntropy, Loss, MeanAbsoluteError, MeanSquaredError
-from .training.optimizers import SGD, Adam, AdamW, Optimizer, RMSprop
-from .training.parallel import get_num_threads, set_num_threads
-from .training.progress import ProgressBar
-from .training.trainer import Trainer
+
+if TYPE_CHECKING:  # the names below load lazily (``__getattr__``); these imports are for type checkers only
+    from . import ops
+    from .core import initializers
+    from .core.call import Call
+    from .core.layer import Layer, Module
+    from .core.parameter import Parameter
+    from .core.random import set_random_seed
+    from .core.registry import register_layer
+    from .core.rewrites import register_fusion, register_loss_fusion
+    from .core.tensor import Input, SymbolicTensor
+    from .layers import (
+        ELU,
+        GELU,
+        Activation,
+        Add,
+        Average,
+        AveragePooling1D,
+        AvgPool1D,
+        AvgPool2D,
+        BatchNorm,
+        Concatenate,
+        Conv1D,
+        Conv2D,
+        Conv2DTranspose,
+        Cropping2D,
+        Dense,
+        Dropout,
+        Embedding,
+        Flatten,
+        GlobalAveragePooling1D,
+        GlobalAvgPool1D,
+        GlobalAvgPool2D,
+        GlobalMaxPool1D,
+        GlobalMaxPool2D,
+        GlobalMaxPooling1D,
+        GlobalMaxPooling2D,
+        Identity,
+        Lambda,
+        LayerNormalization,
+        LeakyReLU,
+        Maximum,
+        MaxPool1D,
+        MaxPool2D,
+        MaxPooling1D,
+        Minimum,
+        Multiply,
+        Normalization,
+        RandomFlip,
+        RandomShift,
+        ReLU,
+        Reshape,
+        Sigmoid,
+        Softmax,
+        Subtract,
+        Tanh,
+        UpSampling2D,
+        ZeroPadding2D,
+    )
+    from .models.ensemble import Ensemble
+    from .models.loading import load_model
+    from .models.loading import load_model as load
+    from .models.model import Model
+    from .models.sequential import Sequential
+    from .training import callbacks, checkpoint, losses, metrics, optimizers, parallel, schedules
+    from .training.callbacks import Callback, EarlyStopping, LearningRateScheduler, ModelCheckpoint
+    from .training.checkpoint import Checkpoint
+    from .training.history import History
+    from .training.losses import (
+        BinaryCrossEntropy,
+        CategoricalCrossEntropy,
+        Loss,
+        MeanAbsoluteError,
+        MeanSquaredError,
+    )
+    from .training.optimizers import SGD, Adam, AdamW, Optimizer, RMSprop
+    from .training.parallel import get_num_threads, set_num_threads
+    from .training.progress import ProgressBar
+    from .training.trainer import Trainer
 
 __version__ = "2.0.0.dev0"
 
-load = load_model
+# name -> (module relative to this package, attribute in it; "" for the module itself)
+_LAZY: dict[str, tuple[str, str]] = {
+    **{name: (f".{name}", "") for name in ("ops", "core", "io", "layers", "models", "training")},
+    "initializers": (".core.initializers", ""),
+    "Call": (".core.call", "Call"),
+    "Layer": (".core.layer", "Layer"),
+    "Module": (".core.layer", "Module"),
+    "Parameter": (".core.parameter", "Parameter"),
+    "set_random_seed": (".core.random", "set_random_seed"),
+    "register_layer": (".core.registry", "register_layer"),
+    "register_fusion": (".core.rewrites", "register_fusion"),
+    "register_loss_fusion": (".core.rewrites", "register_loss_fusion"),
+    "Input": (".core.tensor", "Input"),
+    "SymbolicTensor": (".core.tensor", "SymbolicTensor"),
+    **{name: (".layers", name) for name in (
+        "ELU", "GELU", "Activation", "Add", "Average", "AveragePooling1D", "AvgPool1D", "AvgPool2D", "BatchNorm",
+        "Concatenate", "Conv1D", "Conv2D", "Conv2DTranspose", "Cropping2D", "Dense", "Dropout", "Embedding",
+        "Flatten", "GlobalAveragePooling1D", "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalMaxPool1D",
+        "GlobalMaxPool2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D", "Identity", "Lambda", "LayerNormalization",
+        "LeakyReLU", "Maximum", "MaxPool1D", "MaxPool2D", "MaxPooling1D", "Minimum", "Multiply", "Normalization",
+        "RandomFlip", "RandomShift", "ReLU", "Reshape", "Sigmoid", "Softmax", "Subtract", "Tanh", "UpSampling2D",
+        "ZeroPadding2D")},
+    "Ensemble": (".models.ensemble", "Ensemble"),
+    "load_model": (".models.loading", "load_model"),
+    "load": (".models.loading", "load_model"),
+    "Model": (".models.model", "Model"),
+    "Sequential": (".models.sequential", "Sequential"),
+    **{name: (f".training.{name}", "") for name in (
+        "callbacks", "checkpoint", "losses", "metrics", "optimizers", "parallel", "schedules")},
+    **{name: (".training.callbacks", name) for name in (
+        "Callback", "EarlyStopping", "LearningRateScheduler", "ModelCheckpoint")},
+    "Checkpoint": (".training.checkpoint", "Checkpoint"),
+    "History": (".training.history", "History"),
+    **{name: (".training.losses", name) for name in (
+        "BinaryCrossEntropy", "CategoricalCrossEntropy", "Loss", "MeanAbsoluteError", "MeanSquaredError")},
+    **{name: (".training.optimizers", name) for name in ("SGD", "Adam", "AdamW", "Optimizer", "RMSprop")},
+    "get_num_threads": (".training.parallel", "get_num_threads"),
+    "set_num_threads": (".training.parallel", "set_num_threads"),
+    "ProgressBar": (".training.progress", "ProgressBar"),
+    "Trainer": (".training.trainer", "Trainer"),
+}
+
+
+if not TYPE_CHECKING:  # type checkers see the imports above instead, so a misspelt name stays an error there
+
+    def __getattr__(name: str) -> Any:
+        """Load a lazy name (PEP 562) on first use and keep it here, so later uses are plain attribute reads."""
+        target = _LAZY.get(name)
+        if target is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        module = importlib.import_module(target[0], __name__)
+        value = getattr(module, target[1]) if target[1] else module
+        globals()[name] = value
+        return value
+
+
+def __dir__() -> list[str]:
+    """Every public name, loaded or not, and the subpackages loaded so far."""
+    loaded = {n for n, v in globals().items() if getattr(v, "__name__", "").startswith(f"{__name__}.")}
+    return sorted({n for n in globals() if n.startswith("__")} | set(__all__) | set(_LAZY) | loaded)
+
 
 __all__ = [
     "Activation", "Adam", "AdamW", "Add", "Average", "AvgPool2D", "BatchNorm", "BinaryCrossEntropy", "Call",

@@ -225,11 +225,12 @@ def _row(workload, impl, threads, median, config="c", dtype="float32", **extra):
 
 
 def test_add_derived_ratios_fraction_of_peak_and_speedup():
+    MLP = target_figures.MLP_CONFIGS[0]  # noqa: N806
     results = {
         "settings": {"threads": [1, 4]},
         "peak_rows": [{"threads": 1, "dtype": "float32", "gflops": 10.0}, {"threads": 4, "dtype": "float32", "gflops": 40.0}],
-        "rows": [_row("mnist_epoch", "nnscratch", 1, 0.2, headline=True), _row("mnist_epoch", "torch", 1, 0.4),
-                 _row("mnist_epoch", "nnscratch", 4, 0.1, headline=True), _row("mnist_epoch", "torch", 4, 0.05),
+        "rows": [_row("mnist_epoch", "nnscratch", 1, 0.2, MLP, headline=True), _row("mnist_epoch", "torch", 1, 0.4, MLP),
+                 _row("mnist_epoch", "nnscratch", 4, 0.1, MLP, headline=True), _row("mnist_epoch", "torch", 4, 0.05, MLP),
                  _row("xor_classic", "nnscratch", 1, 0.3), _row("xor_classic", "numpy per-sample (classic)", 1, 0.1)],
     }
     derived.add_derived(results)
@@ -239,12 +240,10 @@ def test_add_derived_ratios_fraction_of_peak_and_speedup():
     assert rows[0]["fraction_of_peak"] == pytest.approx(0.5)    # 5 GFLOP/s of 10
     assert rows[2]["fraction_of_peak"] == pytest.approx(0.25)   # 10 GFLOP/s of 40
     assert rows[2]["speedup_vs_1_thread"] == pytest.approx(2.0)
-    results["targets"] = target_figures.compute_targets(results)
+    results["targets"] = target_figures.compute_targets(results, baseline={})
     targets = {(t["name"].split(" (")[0], t["threads"]): t for t in results["targets"]}
-    assert targets[("MLP epoch ours/torch time", 1)]["met"] is True        # 0.5 <= 0.7
-    assert targets[("MLP epoch ours/torch time", 4)]["met"] is False       # 2.0
-    xor = targets[("xor_classic framework overhead per step", 1)]
-    assert xor["value"] == pytest.approx(20_000.0) and xor["met"] is False  # (0.3 - 0.1) s / 10 steps
+    assert targets[("MLP epoch time / PyTorch", 1)]["met"] is True         # 0.5 <= 0.75
+    assert targets[("MLP epoch time / PyTorch", 4)]["met"] is False        # 2.0 > 0.65
     results.update(machine={"cpu_model": "cpu", "cores_available": 4}, workload_status={}, notes=["n1"])
     results["settings"].update(workloads=["xor_classic", "mnist_epoch"], warmup=1)
     text = report.render_report(results)
@@ -353,18 +352,20 @@ def test_cnn_targets_ratio_and_peak_memory():
                         _row("mnist_cnn_epoch", "torch", 1, 10.0)]}
     derived.add_derived(results)
     assert results["rows"][1]["ours_over_impl"] == pytest.approx(1.2)
-    targets = {t["name"].split(" (")[0]: t for t in target_figures.compute_targets(results)}
-    ratio = targets["CNN epoch ours/torch time"]
-    assert ratio["value"] == pytest.approx(1.2) and ratio["met"] is False and ratio["target"] == "<= 1.0"
-    memory = targets["CNN epoch peak RSS"]
-    assert memory["value"] == pytest.approx(600.0) and memory["met"] is True
-    results["rows"][0]["median_s"] = 9.0
-    assert {t["name"].split(" (")[0]: t for t in target_figures.compute_targets(results)}["CNN epoch ours/torch time"]["met"]
+    baseline = {"full | mnist_cnn_epoch | c | 1 threads": 590.0}
+    targets = {t["name"].split(" (")[0]: t for t in target_figures.compute_targets(results, baseline=baseline)}
+    ratio = targets["CNN epoch time / PyTorch"]
+    assert ratio["value"] == pytest.approx(1.2) and ratio["met"] is False and ratio["target"] == "<= 0.75x"
+    memory = targets["peak RSS, mnist_cnn_epoch"]
+    assert memory["value"] == pytest.approx(600.0) and memory["met"] is True  # 600 <= 590 + 2%
+    results["rows"][0]["median_s"] = 7.0
+    assert {t["name"].split(" (")[0]: t for t in target_figures.compute_targets(results, baseline=baseline)}[
+        "CNN epoch time / PyTorch"]["met"]
     results.update(machine={"cpu_model": "cpu", "cores_available": 1}, workload_status={}, notes=[],
-                   targets=target_figures.compute_targets(results))
+                   targets=target_figures.compute_targets(results, baseline=baseline))
     results["settings"].update(workloads=["mnist_cnn_epoch"], warmup=1)
     text = report.render_report(results)
-    assert "MNIST CNN epoch b64" in text and "CNN epoch peak RSS" in text and "peak 600 MB" in text
+    assert "MNIST CNN epoch b64" in text and "peak RSS, mnist_cnn_epoch" in text and "peak 600 MB" in text
 
 
 def test_torch_cnn_baseline_layout_helper():

@@ -109,9 +109,10 @@ def test_top_level_all_keeps_the_public_api():
                 "NNScratchError", "Callback", "EarlyStopping", "History", "Parameter", "Ensemble",
                 "set_num_threads", "get_num_threads", "callbacks", "losses", "optimizers", "schedules", "initializers"}
     assert expected <= set(nnscratch.__all__)
-    subpackages = {name for name, value in vars(nnscratch).items()
-                   if isinstance(value, types.ModuleType) and value.__name__ == f"nnscratch.{name}"}
-    public = {name for name in vars(nnscratch) if not name.startswith("_")}
+    # dir(), not vars(): most names load on first use (PEP 562), and dir() lists them before they are loaded
+    public = {name for name in dir(nnscratch) if not name.startswith("_")}
+    subpackages = {name for name in public if isinstance(value := getattr(nnscratch, name), types.ModuleType)
+                   and value.__name__ == f"nnscratch.{name}"}
     # every public name the package defines is listed; its own subpackages may be (autodiff, ops) or not (core)
     assert public - subpackages <= set(nnscratch.__all__) <= public
 

@@ -7,8 +7,9 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
+from ..io.atomic import atomic_write
 from .plot import plot_results
-from .report import render_report
+from .report import render_goals_markdown, render_report
 from .results import write_results
 from .selection import UsageError
 from .suite import run_suite
@@ -34,6 +35,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--warmup", type=int, default=1, help="untimed warm-up runs per implementation (default: 1)")
     p.add_argument("--threads", metavar="LIST", help="BLAS thread counts, e.g. 1,8 (default: 1 and all cores)")
     p.add_argument("--json", metavar="PATH", help="write every figure and the machine description as JSON")
+    p.add_argument("--markdown", metavar="PATH", help="write the goals table as markdown (for the README)")
     p.add_argument("--plot", metavar="PATH", help="bar chart PNG (needs matplotlib)")
     p.add_argument("--data-dir", metavar="DIR", help="folder with the MNIST files (default: load_mnist's search path)")
     p.add_argument("--no-torch", action="store_true", help="skip the PyTorch baselines")
@@ -66,6 +68,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.json:
             write_results(args.json, results)
             print(f"\nresults written to {args.json}")
+        if args.markdown:
+            text = render_goals_markdown(results).encode()
+            atomic_write(args.markdown, lambda f: f.write(text))
+            print(f"goals written to {args.markdown}")
         if args.plot:
             path = plot_results(results, args.plot)
             print(f"plot written to {path}" if path else

@@ -1,4 +1,4 @@
-"""The plain-text report of a suite run: machine, peaks, summary tables, per-workload tables, targets, notes."""
+"""The report of a suite run: machine, peaks, summaries, per-workload tables, goals (text and markdown), notes."""
 
 from __future__ import annotations
 
@@ -8,12 +8,32 @@ from typing import Any
 from .derived import find_row, first_config, peaks_by_threads
 from .formatting import fmt_gflops, fmt_num, fmt_percent, fmt_seconds, format_table
 from .impls import IMPL_ORDER
+from .targets import fmt_value
 from .workloads import WORKLOADS
 
 SUMMARY_COLUMNS = [("xor_classic", "XOR classic"), ("xor_vectorized", "XOR full batch"),
                    ("mnist_classic", "MNIST classic"), ("mnist_vectorized", "MNIST batch 32"),
                    ("mnist_epoch", "MNIST epoch b128 f32"), ("mnist_cnn_epoch", "MNIST CNN epoch b64")]
 
+
+def goal_table(goals: list[dict[str, Any]]) -> tuple[list[str], list[list[Any]]]:
+    """Headers and rows of the goals table (the text and the markdown report share it)."""
+    rows = []
+    for g in goals:
+        status = {True: "met", False: "NOT met", None: "-"}[g["met"]]
+        rows.append([g["name"], g["threads"], fmt_value(g["value"], g["unit"]), g["target"], status, g["distance"],
+                     g.get("from_peak_text", ""), g["detail"]])
+    return ["figure", "thr", "value", "goal", "status", "distance", "from the 100% line", "detail"], rows
+
+
+def render_goals_markdown(results: dict[str, Any]) -> str:
+    """The goals as a markdown table, for the README's performance section."""
+    headers, rows = goal_table(results.get("targets", []))
+    cells = [headers, ["---"] * len(headers)] + [[str(c).replace("|", "\\|") for c in row] for row in rows]
+    machine = results.get("machine", {})
+    title = (f"Goals, run of {results.get('created', '?')} on {machine.get('cpu_model', '?')} "
+             f"({machine.get('cores_available', '?')} cores)")
+    return "\n".join([title, ""] + ["| " + " | ".join(map(str, row)) + " |" for row in cells]) + "\n"
 
 
 def render_report(results: dict[str, Any]) -> str:
@@ -90,8 +110,9 @@ def render_report(results: dict[str, Any]) -> str:
                     extra.append(f"epochs to 98%: {r['epochs_to_98']} ({r.get('reached')})")
                 if r.get("memory"):
                     mem = r["memory"]
-                    extra.append(f"RSS +{mem['increment_bytes'] / 2**20:.0f} MB over dataset "
-                                 f"{mem['dataset_bytes'] / 2**20:.0f} MB, peak {mem['peak_rss_bytes'] / 2**20:.0f} MB")
+                    extra.append((f"RSS +{mem['increment_bytes'] / 2**20:.0f} MB over dataset "
+                                  f"{mem['dataset_bytes'] / 2**20:.0f} MB, " if "dataset_bytes" in mem else "")
+                                 + f"peak {mem['peak_rss_bytes'] / 2**20:.0f} MB")
                 if r.get("data") and "SYNTHETIC" in str(r["data"]):
                     extra.append("SYNTHETIC data")
                 table.append([
@@ -106,17 +127,9 @@ def render_report(results: dict[str, Any]) -> str:
                  "ours/impl", "all-cores speedup", "notes"], table, align="rlrrrrrrrrl"))
 
     if results.get("targets"):
-        out.append("\ntargets from the issue:")
-        trows = []
-        for tg in results["targets"]:
-            val = tg["value"]
-            if tg["unit"] == "":
-                text = f"{100 * val:.0f}%"
-            else:
-                text = f"{val:.2f}x" if tg["unit"] == "x" else f"{val:.1f} {tg['unit']}"
-            status = "met" if tg["met"] else "NOT met"
-            trows.append([tg["name"], tg["threads"], text, tg["target"], status, tg["detail"]])
-        out.append(format_table(["figure", "thr", "value", "target", "status", "detail"], trows, align="lrrrll"))
+        out.append("\ngoals from the performance issue (distance: how much better the value must get; "
+                   "100% line: the time at the matmul peak):")
+        out.append(format_table(*goal_table(results["targets"]), align="lrrrllll"))
     if results.get("notes"):
         out.append("\nnotes:")
         out.extend(f"  - {n}" for n in results["notes"])

@@ -23,6 +23,7 @@ from .distributed_epoch import mnist_distributed_epoch
 from .matmul_peak import peak
 from .mlp_epoch import mnist_epoch
 from .ops_dense_epoch import mnist_ops_epoch
+from .startup import startup
 from .time_to_98 import mnist_to_98
 from .xor import xor_classic, xor_vectorized
 
@@ -63,6 +64,8 @@ WORKLOADS: dict[str, Workload] = {w.name: w for w in [
     Workload("distributed_epoch", "MNIST MLP and CNN epoch on T Ray worker processes of 1 thread vs one process on "
              "T threads and PyTorch; compute and sync per step (needs ray; --quick: 6,000 / 2,000 images)",
              mnist_distributed_epoch, uses_mnist=True, in_quick=False),
+    Workload("startup", "Start-up, whole process: `import nnscratch` vs `import numpy` (interleaved, best of 20; "
+             "--quick 8) and `python examples/xor.py`", startup),
 ]}
 PEAK = Workload("peak", "float32/float64 matmul peak", peak)
 
