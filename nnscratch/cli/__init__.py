@@ -17,7 +17,6 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from . import bench, data, export_images, predict, train_cat, train_mnist
 from .common import PROG, Parser, guarded
 
 __all__ = ["main", "make_parser"]
@@ -25,6 +24,7 @@ __all__ = ["main", "make_parser"]
 
 def make_parser() -> argparse.ArgumentParser:
     """The parser of ``nnscratch``: one subcommand each for fetch, verify, predict, train-cat, train-mnist, bench."""
+    from . import bench, data, export_images, predict, train_cat, train_mnist  # here: ``cli.common`` stays light
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--debug", action="store_true", help="show the traceback of an error")
     parser = Parser(prog=PROG, description="nnscratch: get the data, train, test and use neural networks in NumPy.",
@@ -39,6 +39,8 @@ def make_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``nnscratch`` with ``argv`` (default ``sys.argv[1:]``); returns the exit status."""
+    from . import bench
+
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == [bench.NAME]:
         return bench.run_bench(argv[1:])
