@@ -200,3 +200,16 @@ def test_constant_channels_normalize_to_beta() -> None:
     y = bn.forward(x, training=True)
     np.testing.assert_array_equal(y, 0)
     np.testing.assert_array_equal(bn.backward(np.ones_like(x)), 0)
+
+
+def test_one_batchnorm_at_two_places_of_a_graph() -> None:
+    """Each call site has its own buffers: the second call's output and gradient never overwrite the first's."""
+    from nnscratch import Add, Conv2D, Input, Model
+
+    x = Input((4, 4, 2), dtype="float64")
+    bn = BatchNorm()
+    y = Add()([bn(Conv2D(3, 3, padding="same", use_bias=False)(x)), bn(Conv2D(3, 1, use_bias=False)(x))])
+    model = Model(x, y)
+    data = np.random.default_rng(0).standard_normal((3, 4, 4, 2))
+    errors = check_module(model, data, training=True)
+    assert max(errors.values()) < 1e-6, errors

@@ -38,7 +38,7 @@ def mnist_resnet_epoch(ctx: Context) -> list[dict[str, Any]]:
     labels = np.asarray(y_train[:n])
     x = x_train[:n].reshape(n, 28, 28, 1).astype(np.float32) / np.float32(255)  # NHWC
     full_epoch = n == len(x_train)
-    config = (f"{RESNET_ARCH}, batch {RESNET_BATCH}, float32, Adam lr {RESNET_LR:g}, "
+    config = (f"{RESNET_ARCH}, batch {RESNET_BATCH}, float32, Adam lr {RESNET_LR:g} constant, "
               f"{steps} steps ({n:,} images, {'a full epoch' if full_epoch else 'not a full epoch'})")
 
     def ours() -> Any:
