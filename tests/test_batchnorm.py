@@ -213,3 +213,21 @@ def test_one_batchnorm_at_two_places_of_a_graph() -> None:
     data = np.random.default_rng(0).standard_normal((3, 4, 4, 2))
     errors = check_module(model, data, training=True)
     assert max(errors.values()) < 1e-6, errors
+
+
+@pytest.mark.parametrize("training", [True, False], ids=["train", "eval"])
+def test_no_input_gradient_when_the_call_needs_none(training: bool) -> None:
+    from nnscratch.core.call import Call
+
+    rng = np.random.default_rng(0)
+    x, dy = rng.standard_normal((2, 5, 4, 3)), rng.standard_normal((2, 5, 4, 3))
+    grads = []
+    for input_grad in (True, False):
+        bn = BatchNorm().set_dtype(np.float64)
+        ctx = Call(training=training, input_grad=input_grad)
+        bn.forward_call(ctx, x)
+        dx = bn.backward_call(ctx, dy)
+        assert (dx is None) is not input_grad
+        grads.append([bn.gamma.grad.copy(), bn.beta.grad.copy()])
+    for with_dx, without in zip(*grads):
+        np.testing.assert_array_equal(with_dx, without)

@@ -96,7 +96,7 @@ class BatchNorm(Layer):
         ctx.rows, ctx.shift = rows, shift
         return y.reshape(x.shape)
 
-    def backward_call(self, ctx: Call, grad_out: np.ndarray) -> np.ndarray:
+    def backward_call(self, ctx: Call, grad_out: np.ndarray) -> np.ndarray | None:
         assert self.gamma is not None and self.beta is not None  # built
         ws, rows, shift, inv_std = ctx.ws, ctx.rows, ctx.shift, ctx.inv_std
         c, width = inv_std.shape[0], rows.shape[1]
@@ -109,6 +109,8 @@ class BatchNorm(Layer):
             dgamma = inv_std * channel_dot(dy, rows - wide(ws, "mean", shift, width), c)
         self.beta.grad += dbeta
         self.gamma.grad += dgamma
+        if not ctx.input_grad:  # nothing below needs dL/dx (a BatchNorm on the model's input)
+            return None
         scale = wide(ws, "scale", self.gamma.data * inv_std, width)
         dx = ws.get("dx", rows.shape)
         if not ctx.batch_stats:  # the statistics were constants
