@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from nnscratch.core.errors import InvalidValueError, ShapeError
-from nnscratch.layers import BatchNorm
+from nnscratch.layers import BatchNorm, batchnorm
 from nnscratch.utils.gradcheck import check_module
 
 SHAPES = [(6, 5), (3, 4, 5, 3), (2, 3, 1, 4)]
@@ -127,3 +127,107 @@ def test_config_round_trip() -> None:
     bn = BatchNorm(momentum=0.99, eps=1e-3)
     copy = BatchNorm(**json.loads(json.dumps(bn.get_config())))
     assert copy.get_config() == bn.get_config() == {"momentum": 0.99, "eps": 1e-3, "axis": -1}
+
+
+# The layout: values as rows of several channel vectors, element-wise work in blocks of rows.
+@pytest.mark.parametrize("shape", [(2, 3), (4, 5), (2, 3, 7, 5), (6, 5, 3, 2), (7, 3)], ids=str)
+@pytest.mark.parametrize("cap", [1, 6, 10, 30, 1 << 14])
+def test_wide_rows_hold_whole_channel_vectors(shape: tuple[int, ...], cap: int) -> None:
+    rows, width = batchnorm.wide_rows(shape, cap)
+    c = shape[-1]
+    assert rows * width == int(np.prod(shape)) and width % c == 0
+    assert width <= max(cap, c)
+    if cap >= np.prod(shape):
+        assert rows == 1
+
+
+@pytest.mark.parametrize("training", [True, False], ids=["train", "eval"])
+@pytest.mark.parametrize("shape", [(6, 4), (3, 4, 5, 3), (5, 2, 3, 2)], ids=str)
+def test_gradients_with_many_rows_and_blocks(monkeypatch: pytest.MonkeyPatch, shape: tuple[int, ...],
+                                             training: bool) -> None:
+    monkeypatch.setattr(batchnorm, "ROW_VALUES", 2 * shape[-1])  # two channel vectors a row
+    monkeypatch.setattr(batchnorm, "BLOCK_VALUES", 3 * 2 * shape[-1])  # three rows a block, the last shorter
+    test_gradients(shape, training)
+
+
+def reference(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, dy: np.ndarray, eps: float
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Output, dL/dx, dL/dgamma, dL/dbeta of batch-statistics BatchNorm, textbook two-pass formulas in float64."""
+    x, dy = x.astype(np.float64), dy.astype(np.float64)
+    axes = tuple(range(x.ndim - 1))
+    xhat = (x - x.mean(axis=axes)) / np.sqrt(x.var(axis=axes) + eps)
+    dxhat = dy * gamma
+    dx = (dxhat - dxhat.mean(axis=axes) - xhat * (dxhat * xhat).mean(axis=axes)) / np.sqrt(x.var(axis=axes) + eps)
+    return xhat * gamma + beta, dx, (dy * xhat).sum(axis=axes), dy.sum(axis=axes)
+
+
+@pytest.mark.parametrize("offset", [0.0, 3.0, 1e3], ids=["centered", "offset", "far offset"])
+def test_float32_matches_the_float64_formulas(offset: float) -> None:
+    """float32 inputs of the residual network's size; a mean far from 0 (1000 std) takes the two-pass path."""
+    rng = np.random.default_rng(0)
+    x = (rng.standard_normal((16, 14, 14, 32)) * 2 + offset).astype(np.float32)
+    dy = rng.standard_normal(x.shape).astype(np.float32)
+    bn = BatchNorm(epsilon=1e-5)
+    bn.forward(x[:2])
+    bn.gamma.data[...] = rng.random(32) + 0.5
+    bn.beta.data[...] = rng.standard_normal(32)
+    y = bn.forward(x, training=True)
+    dx = bn.backward(dy)
+    want = reference(x, bn.gamma.data, bn.beta.data, dy, 1e-5)
+    for got, expected in zip((y, dx, bn.gamma.grad, bn.beta.grad), want):
+        assert got.dtype == np.float32
+        np.testing.assert_allclose(got, expected, rtol=1e-3, atol=1e-3 * np.abs(expected).max())
+
+
+def test_eval_gradient_with_running_statistics_far_from_the_batch() -> None:
+    rng = np.random.default_rng(1)
+    x = (rng.standard_normal((64, 8)) + 500).astype(np.float32)
+    dy = rng.standard_normal(x.shape).astype(np.float32)
+    bn = BatchNorm()
+    bn.forward(x)
+    bn.running_mean.data[...] = 500.5
+    bn.running_var.data[...] = 0.25
+    bn.forward(x, training=False)
+    bn.backward(dy)
+    xhat = (x.astype(np.float64) - 500.5) / np.sqrt(0.25 + 1e-3)
+    np.testing.assert_allclose(bn.gamma.grad, (dy * xhat).sum(axis=0), rtol=1e-4, atol=1e-3)
+
+
+def test_constant_channels_normalize_to_beta() -> None:
+    x = np.zeros((4, 3, 3, 2), np.float32)
+    x[..., 1] = 7.25  # a constant channel far from 0: the two-pass path, variance exactly 0
+    bn = BatchNorm()
+    y = bn.forward(x, training=True)
+    np.testing.assert_array_equal(y, 0)
+    np.testing.assert_array_equal(bn.backward(np.ones_like(x)), 0)
+
+
+def test_one_batchnorm_at_two_places_of_a_graph() -> None:
+    """Each call site has its own buffers: the second call's output and gradient never overwrite the first's."""
+    from nnscratch import Add, Conv2D, Input, Model
+
+    x = Input((4, 4, 2), dtype="float64")
+    bn = BatchNorm()
+    y = Add()([bn(Conv2D(3, 3, padding="same", use_bias=False)(x)), bn(Conv2D(3, 1, use_bias=False)(x))])
+    model = Model(x, y)
+    data = np.random.default_rng(0).standard_normal((3, 4, 4, 2))
+    errors = check_module(model, data, training=True)
+    assert max(errors.values()) < 1e-6, errors
+
+
+@pytest.mark.parametrize("training", [True, False], ids=["train", "eval"])
+def test_no_input_gradient_when_the_call_needs_none(training: bool) -> None:
+    from nnscratch.core.call import Call
+
+    rng = np.random.default_rng(0)
+    x, dy = rng.standard_normal((2, 5, 4, 3)), rng.standard_normal((2, 5, 4, 3))
+    grads = []
+    for input_grad in (True, False):
+        bn = BatchNorm().set_dtype(np.float64)
+        ctx = Call(training=training, input_grad=input_grad)
+        bn.forward_call(ctx, x)
+        dx = bn.backward_call(ctx, dy)
+        assert (dx is None) is not input_grad
+        grads.append([bn.gamma.grad.copy(), bn.beta.grad.copy()])
+    for with_dx, without in zip(*grads):
+        np.testing.assert_array_equal(with_dx, without)

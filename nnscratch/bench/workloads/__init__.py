@@ -23,6 +23,7 @@ from .distributed_epoch import mnist_distributed_epoch
 from .matmul_peak import peak
 from .mlp_epoch import mnist_epoch
 from .ops_dense_epoch import mnist_ops_epoch
+from .resnet_epoch import mnist_resnet_epoch
 from .startup import startup
 from .time_to_98 import mnist_to_98
 from .xor import xor_classic, xor_vectorized
@@ -56,6 +57,9 @@ WORKLOADS: dict[str, Workload] = {w.name: w for w in [
              mnist_epoch, uses_mnist=True),
     Workload("mnist_cnn_epoch", "MNIST CNN epoch: conv8-pool-conv16-pool-dense10, softmax CE, Adam, batch 64, "
              "float32, one epoch of 60,000 images (--quick: 5,000)", mnist_cnn_epoch, uses_mnist=True),
+    Workload("mnist_resnet_epoch", "MNIST residual network (the recipe's, 7 conv-bn, 2 residual blocks): 100 steps "
+             "of batch 128, Adam, float32, not a full epoch (--quick: 10 steps)", mnist_resnet_epoch, uses_mnist=True,
+             in_quick=False),
     Workload("mnist_ops_epoch", "MNIST epoch with Dense layers written with nnscratch.ops (differentiated by the "
              "tape) vs the built-in Dense, batch 128, Adam (--quick: 12,000 images)",
              mnist_ops_epoch, uses_mnist=True, in_quick=False),
