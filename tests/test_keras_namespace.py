@@ -47,6 +47,18 @@ def test_names_nnscratch_cannot_run_raise_its_error_with_a_reason(name: str) -> 
     assert "docs/keras.md" in str(info.value)
 
 
+def test_every_refused_layer_is_really_missing_and_the_added_ones_resolve() -> None:
+    """The refusal list names no layer nnscratch has (a layer added later is found under Keras's name)."""
+    from nnscratch.keras.layers import REFUSED
+
+    for name in REFUSED:
+        with pytest.raises(NNScratchError):
+            getattr(keras.layers, name)
+    for name in ["Conv1D", "Conv2DTranspose", "Embedding", "LayerNormalization", "UpSampling2D", "Lambda",
+                 "GlobalMaxPooling2D", "MaxPooling1D", "ZeroPadding2D", "Cropping2D"]:
+        assert getattr(keras.layers, name).__module__.startswith("nnscratch.layers")
+
+
 def test_a_misspelt_name_gets_a_suggestion_and_hasattr_still_answers() -> None:
     with pytest.raises(NNScratchError, match="did you mean keras.layers.Dense"):
         keras.layers.Dens  # noqa: B018

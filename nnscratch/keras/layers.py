@@ -59,11 +59,9 @@ REFUSED = {
     **dict.fromkeys(["CategoryEncoding", "Discretization", "Resizing", "CenterCrop", "RandomCrop", "RandomRotation",
                      "RandomZoom", "RandomContrast", "RandomBrightness", "RandomTranslation"], _TF_DATA),
     **dict.fromkeys(["LSTM", "GRU", "SimpleRNN", "RNN", "Bidirectional", "ConvLSTM2D", "TimeDistributed",
-                     "MultiHeadAttention", "Attention", "Conv1D", "Conv3D", "Conv2DTranspose", "SeparableConv2D",
-                     "DepthwiseConv2D", "Embedding", "LayerNormalization", "GroupNormalization", "UpSampling2D",
-                     "ZeroPadding2D", "Cropping2D", "MaxPooling1D", "AveragePooling1D", "GlobalMaxPooling2D",
-                     "GlobalAveragePooling1D", "GlobalMaxPooling1D", "Permute", "RepeatVector", "Rescaling",
-                     "SpatialDropout2D", "GaussianNoise", "PReLU", "Lambda"], _NOT_YET),
+                     "MultiHeadAttention", "Attention", "Conv3D", "SeparableConv2D", "DepthwiseConv2D",
+                     "GroupNormalization", "Permute", "RepeatVector", "Rescaling", "SpatialDropout2D",
+                     "GaussianNoise", "PReLU"], _NOT_YET),
     "TFSMLayer": "it loads TensorFlow SavedModels; nnscratch runs NumPy only",
 }
 
