@@ -1,5 +1,5 @@
 """Packed parameters (``training/contiguous.py``): an element-wise optimizer's step over one flat vector gives
-exactly the numbers of the step parameter by parameter, split across threads or not, and never goes silent
+exactly the numbers of the step parameter by parameter, and never goes silent
 when something rebinds a parameter's arrays."""
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ import pytest
 
 import nnscratch as nn
 from nnscratch.core.parameter import Parameter
-from nnscratch.training import optimizer_base
 from nnscratch.training.contiguous import ContiguousParameters
 
 OPTIMIZERS = {
@@ -49,24 +48,6 @@ def test_packed_step_equals_the_per_parameter_step(name):
     for x, y in zip(run(a, packed), run(b, loose)):
         np.testing.assert_array_equal(x, y)
     assert all(p.data.base is a._flat.data for p in packed)  # the arrays are views of one vector
-
-
-@pytest.mark.parametrize("name", ["momentum", "adam"])
-def test_pieces_on_threads_give_the_numbers_of_one_piece(name, monkeypatch):
-    monkeypatch.setattr(optimizer_base, "PIECE", 64)  # small vectors cut into pieces too
-    shapes = [(40, 9), (9,), (9, 30), (30,)]
-    one, two = params(shapes), params(shapes)
-    a, b = OPTIMIZERS[name](), OPTIMIZERS[name]()
-    nn.set_num_threads(1)
-    a.attach(one)
-    nn.set_num_threads(3)
-    try:
-        b.attach(two)
-    finally:
-        nn.set_num_threads(None)
-    assert (a.threads, b.threads) == (1, 3)
-    for x, y in zip(run(a, one), run(b, two)):
-        np.testing.assert_array_equal(x, y)
 
 
 def test_a_rebound_parameter_is_still_trained():

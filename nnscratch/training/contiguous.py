@@ -3,7 +3,7 @@
 An element-wise optimizer (SGD, RMSprop, Adam...) does the same arithmetic on every number of every
 parameter. With the parameters side by side in one vector, a step is a handful of NumPy calls over that
 vector instead of a handful per parameter: for a small network the per-call overhead was most of the
-step, and a large vector can be cut into pieces that threads update at the same time.
+step.
 
 ``attach`` moves each parameter's ``data`` and ``grad`` into the buffers once (the values are kept; the
 arrays become views, so code holding the old array objects across ``compile`` holds copies). If anything

@@ -7,7 +7,6 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Callable, Iterable
-from concurrent.futures import wait
 from typing import Any, ClassVar
 
 import numpy as np
@@ -16,7 +15,6 @@ from ..core.errors import DTypeError, InvalidValueError, ModelFileError, NotBuil
 from ..core.parameter import Parameter
 from .contiguous import ContiguousParameters
 from .optimizer_args import Clipping
-from .parallel import chunk_bounds, executor, get_num_threads
 from .schedules import Schedule
 
 
@@ -25,10 +23,6 @@ def _check(name: str, value: object, expected: str, ok: Callable[[Any], bool]) -
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or not ok(value):
         raise InvalidValueError(f"{name} must be {expected}, got {value!r}")
     return float(value)
-
-
-# Numbers per thread below which a packed step runs on one thread (a piece must outweigh a hand-off).
-PIECE = 1 << 16
 
 
 class Optimizer:
@@ -58,7 +52,6 @@ class Optimizer:
         self._scratch: dict[np.dtype, np.ndarray] = {}  # per dtype: (2, largest size) -> g, tmp
         self._buffers: list[tuple[np.ndarray, ...]] = []  # per parameter: (g, tmp)
         self._attached = False
-        self.threads = 1
         self._flat: ContiguousParameters | None = None
         self._flat_state: dict[str, np.ndarray] = {}
         if params is not None:
@@ -84,10 +77,7 @@ class Optimizer:
         return ()
 
     def attach(self, params: Iterable[Parameter]) -> None:
-        """Bind the trainable parameters (duplicates dropped); rebinding to other params resets the state.
-
-        Also reads the thread count (``nnscratch.set_num_threads``) a long packed step may use."""
-        self.threads = get_num_threads()
+        """Bind the trainable parameters (duplicates dropped); rebinding to other params resets the state."""
         trainable: list[Parameter] = []
         for i, p in enumerate(params):
             if not isinstance(p, Parameter):
@@ -154,36 +144,16 @@ class Optimizer:
             self._update(p.data, g, state, tmp, lr)
 
     def _step_flat(self, flat: ContiguousParameters, lr: float, decay: bool) -> None:
-        """The update over the packed vectors at once, cut into pieces that threads run side by side when
-        the vector is long (``_update`` is element-wise, so the pieces give the same numbers)."""
+        """The update over the packed vectors at once (``_update`` is element-wise, so the numbers are those of
+        the per-parameter step). One thread: splitting it across threads made an MLP epoch slower, its
+        pieces competing with the BLAS's own threads."""
         g_buf, tmp = self._scratch[flat.data.dtype]
-        size = flat.data.size
-        if self.threads == 1 or size < 2 * PIECE:
-            g = flat.grad
-            if decay:
-                np.multiply(flat.data, self.weight_decay, out=g_buf)
-                g_buf += g
-                g = g_buf
-            self._update(flat.data, g, self._flat_state, tmp, lr)
-            return
-        weight_decay = self.weight_decay
-
-        def piece(a: int, b: int) -> None:
-            g = flat.grad[a:b]
-            if decay:
-                np.multiply(flat.data[a:b], weight_decay, out=g_buf[a:b])
-                g_buf[a:b] += g
-                g = g_buf[a:b]
-            self._update(flat.data[a:b], g, {k: v[a:b] for k, v in self._flat_state.items()}, tmp[a:b], lr)
-
-        bounds = chunk_bounds(size, min(self.threads, size // PIECE))
-        futures = [executor(len(bounds) - 1).submit(piece, a, b) for a, b in bounds[1:]]
-        try:
-            piece(*bounds[0])
-        finally:
-            wait(futures)
-        for f in futures:
-            f.result()
+        g = flat.grad
+        if decay:
+            np.multiply(flat.data, self.weight_decay, out=g_buf)
+            g_buf += g
+            g = g_buf
+        self._update(flat.data, g, self._flat_state, tmp, lr)
 
     def _update(self, data: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray], tmp: np.ndarray,
                 lr: float) -> None:

@@ -66,7 +66,7 @@ def get_num_threads() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def executor(workers: int) -> ThreadPoolExecutor:
+def _executor(workers: int) -> ThreadPoolExecutor:
     """A shared pool of at least ``workers`` threads (idle between steps; Python joins them at exit)."""
     global _pool, _pool_size
     with _pool_lock:
@@ -134,7 +134,7 @@ class DataParallel:
         n = len(xs[0])
         bounds = chunk_bounds(n, threads)
         replicas = self._replicas(threads - 1)
-        pool = executor(threads - 1)
+        pool = _executor(threads - 1)
         futures = [pool.submit(_chunk, twin, copies, [x[a:b] for x in xs], [y[a:b] for y in ys], (b - a) / n)
                    for (twin, copies), (a, b) in zip(replicas, bounds[1:])]
         a, b = bounds[0]
