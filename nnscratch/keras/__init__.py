@@ -32,6 +32,7 @@ from . import (
     metrics,
     models,
     optimizers,
+    random,
     regularizers,
     utils,
 )
@@ -44,7 +45,7 @@ KerasTensor = SymbolicTensor
 __all__ = [
     "Input", "KerasNameError", "KerasTensor", "Layer", "Model", "Sequential", "activations", "backend", "callbacks",
     "datasets", "initializers", "layers", "load_model", "losses", "metrics", "models", "ops", "optimizers",
-    "regularizers", "utils",
+    "random", "regularizers", "utils",
 ]
 
 _PRECISION = "nnscratch computes in float32 (or float64: Sequential(..., dtype='float64')), never in mixed precision"
@@ -56,7 +57,7 @@ __getattr__ = module_getattr("keras", globals(), {
     "config": "nnscratch has no global configuration: float32 and channels-last throughout",
     "export": "nnscratch models are saved with model.save and read with keras.models.load_model",
     "saving": "use model.save(path) and keras.models.load_model(path, custom_objects=...)",
-    "quantizers": _PRECISION, "dtype_policies": _PRECISION, "tree": "not provided", "random": "use numpy.random",
+    "quantizers": _PRECISION, "dtype_policies": _PRECISION, "tree": "not provided",
     "visualization": "nnscratch draws no plots", "wrappers": "use nnscratch.sklearn for scikit-learn estimators",
     "constraints": "weight constraints are not supported", "Function": "not provided",
     "Variable": "weights are nnscratch.Parameter objects (layer.weights)", "StatelessScope": "not provided",
