@@ -58,3 +58,20 @@ def pickle_payload(tmp_path: Path) -> tuple[np.ndarray, Path]:
     payload = np.empty(1, dtype=object)
     payload[0] = Exploit()
     return payload, marker
+
+
+@pytest.fixture
+def tiny_image_context() -> Callable[[bool], object]:
+    """A factory of quick, torch-free benchmark contexts holding 200 random training and 50 test MNIST-shaped
+    images (no data files read); ``real`` says whether the workload should treat them as the real data."""
+    from nnscratch.bench.context import Context
+
+    def make(real: bool) -> Context:
+        rng = np.random.default_rng(0)
+        ctx = Context(quick=True, reps=1, warmup=0, use_torch=False, use_sklearn=False)
+        ctx._mnist = (rng.integers(0, 256, (200, 28, 28), dtype=np.uint8), rng.integers(0, 10, 200),
+                      rng.integers(0, 256, (50, 28, 28), dtype=np.uint8), rng.integers(0, 10, 50))
+        ctx.real_data, ctx.data_source = real, "real MNIST" if real else "SYNTHETIC"
+        return ctx
+
+    return make

@@ -310,19 +310,9 @@ def test_cnn_train_flops_counts_three_products_per_layer_minus_first_input_gradi
                                      skip_first_input_grad=False) == 3 * (conv1 + conv2 + dense)
 
 
-def _tiny_image_context(real: bool) -> Context:
-    """A quick, torch-free context holding 200 random training and 50 test images (no data files read)."""
-    rng = np.random.default_rng(0)
-    ctx = Context(quick=True, reps=1, warmup=0, use_torch=False, use_sklearn=False)
-    ctx._mnist = (rng.integers(0, 256, (200, 28, 28), dtype=np.uint8), rng.integers(0, 10, 200),
-                  rng.integers(0, 256, (50, 28, 28), dtype=np.uint8), rng.integers(0, 10, 50))
-    ctx.real_data, ctx.data_source = real, "real MNIST" if real else "SYNTHETIC"
-    return ctx
-
-
 @pytest.mark.parametrize("real", [False, True])
-def test_cnn_epoch_workload_on_tiny_data(real):
-    ctx = _tiny_image_context(real)
+def test_cnn_epoch_workload_on_tiny_data(real, tiny_image_context):
+    ctx = tiny_image_context(real)
     rows = cnn_epoch.mnist_cnn_epoch(ctx)
     assert [r["impl"] for r in rows] == ["nnscratch"]
     (row,) = rows

@@ -7,19 +7,9 @@ import pytest
 
 from nnscratch import Conv2D
 from nnscratch.bench import workloads
-from nnscratch.bench.context import Context
 from nnscratch.bench.flops import cnn_train_flops
 from nnscratch.bench.workloads import resnet_epoch
 from nnscratch.recipes.mnist_resnet import build_resnet
-
-
-def tiny_context(real: bool) -> Context:
-    rng = np.random.default_rng(0)
-    ctx = Context(quick=True, reps=1, warmup=0, use_torch=False, use_sklearn=False)
-    ctx._mnist = (rng.integers(0, 256, (200, 28, 28), dtype=np.uint8), rng.integers(0, 10, 200),
-                  rng.integers(0, 256, (50, 28, 28), dtype=np.uint8), rng.integers(0, 10, 50))
-    ctx.real_data, ctx.data_source = real, "real MNIST" if real else "SYNTHETIC"
-    return ctx
 
 
 def test_convolutions_listed_are_the_recipe_networks() -> None:
@@ -31,8 +21,8 @@ def test_convolutions_listed_are_the_recipe_networks() -> None:
 
 
 @pytest.mark.parametrize("real", [False, True])
-def test_workload_on_tiny_data(real: bool) -> None:
-    (row,) = resnet_epoch.mnist_resnet_epoch(tiny_context(real))
+def test_workload_on_tiny_data(real: bool, tiny_image_context) -> None:
+    (row,) = resnet_epoch.mnist_resnet_epoch(tiny_image_context(real))
     assert row["workload"] == "mnist_resnet_epoch" and row["impl"] == "nnscratch" and row["dtype"] == "float32"
     assert row["samples"] == 200 and row["steps"] == 2 and row["batch_size"] == 128 and row["full_epoch"]
     assert row["flops"] == cnn_train_flops(resnet_epoch.RESNET_CONVS, resnet_epoch.RESNET_DENSE, 200)
