@@ -12,8 +12,7 @@ for what it uses. Every name in ``__all__`` is importable as before (``nn.X``, `
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from . import autodiff  # installs Layer.call_engine (layers written with call()) and the Tensor operators
 from .core.errors import (
@@ -28,6 +27,7 @@ from .core.errors import (
     ShapeError,
     TrainingDivergedError,
 )
+from .core.lazy import lazy_names
 
 if TYPE_CHECKING:  # the names below load lazily (``__getattr__``); these imports are for type checkers only
     from . import ops
@@ -153,23 +153,9 @@ _LAZY: dict[str, tuple[str, str]] = {
 }
 
 
+_getattr, __dir__ = lazy_names(__name__, globals(), _LAZY)
 if not TYPE_CHECKING:  # type checkers see the imports above instead, so a misspelt name stays an error there
-
-    def __getattr__(name: str) -> Any:
-        """Load a lazy name (PEP 562) on first use and keep it here, so later uses are plain attribute reads."""
-        target = _LAZY.get(name)
-        if target is None:
-            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-        module = importlib.import_module(target[0], __name__)
-        value = getattr(module, target[1]) if target[1] else module
-        globals()[name] = value
-        return value
-
-
-def __dir__() -> list[str]:
-    """Every public name, loaded or not, and the subpackages loaded so far."""
-    loaded = {n for n, v in globals().items() if getattr(v, "__name__", "").startswith(f"{__name__}.")}
-    return sorted({n for n in globals() if n.startswith("__")} | set(__all__) | set(_LAZY) | loaded)
+    __getattr__ = _getattr
 
 
 __all__ = [

@@ -11,10 +11,10 @@ Each name loads its module on first use (PEP 562), so ``load_mnist`` never loads
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..core.errors import DatasetError
+from ..core.lazy import lazy_names
 
 if TYPE_CHECKING:
     from ..data.cat import CatData, load_cat
@@ -26,25 +26,21 @@ if TYPE_CHECKING:
     from ..data.paths import data_dir, find_file, search_dirs
     from ..data.preprocess import flatten_images, scale_images
 
-_LAZY = {  # name -> its module in nnscratch.data
-    "CatData": "cat", "load_cat": "cat", "verify_file": "checksum", "copy_verified": "download",
-    "download": "download", "ChecksumError": "errors", "DownloadError": "errors", "MissingFileError": "errors",
-    "KNOWN_FILES": "files", "KnownFile": "files", "MnistData": "mnist", "load_mnist": "mnist", "data_dir": "paths",
-    "find_file": "paths", "search_dirs": "paths", "flatten_images": "preprocess", "scale_images": "preprocess",
+_LAZY = {  # name -> (its module in nnscratch.data, the name there)
+    "CatData": ("..data.cat", "CatData"), "load_cat": ("..data.cat", "load_cat"),
+    "verify_file": ("..data.checksum", "verify_file"), "copy_verified": ("..data.download", "copy_verified"),
+    "download": ("..data.download", "download"), "ChecksumError": ("..data.errors", "ChecksumError"),
+    "DownloadError": ("..data.errors", "DownloadError"),
+    "MissingFileError": ("..data.errors", "MissingFileError"), "KNOWN_FILES": ("..data.files", "KNOWN_FILES"),
+    "KnownFile": ("..data.files", "KnownFile"), "MnistData": ("..data.mnist", "MnistData"),
+    "load_mnist": ("..data.mnist", "load_mnist"), "data_dir": ("..data.paths", "data_dir"),
+    "find_file": ("..data.paths", "find_file"), "search_dirs": ("..data.paths", "search_dirs"),
+    "flatten_images": ("..data.preprocess", "flatten_images"),
+    "scale_images": ("..data.preprocess", "scale_images"),
 }
-
+_getattr, __dir__ = lazy_names(__name__, globals(), _LAZY)
 if not TYPE_CHECKING:
-
-    def __getattr__(name: str) -> Any:
-        """Load a name's module on first use (PEP 562) and keep the name here."""
-        if name not in _LAZY:
-            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-        value = globals()[name] = getattr(importlib.import_module(f"..data.{_LAZY[name]}", __name__), name)
-        return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(__all__) | {name for name in globals() if name.startswith("__")})
+    __getattr__ = _getattr
 
 
 __all__ = [

@@ -10,27 +10,19 @@ first use (PEP 562): the MNIST one never loads h5py, which the cat files need.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from ..core.lazy import lazy_names
 
 if TYPE_CHECKING:
     from .cat import CatResult, train_cat
     from .mnist import MnistResult, train_mnist
 
-_LAZY = {"CatResult": "cat", "train_cat": "cat", "MnistResult": "mnist", "train_mnist": "mnist"}
-
+_LAZY = {name: (f".{module}", name) for name, module in (
+    ("CatResult", "cat"), ("train_cat", "cat"), ("MnistResult", "mnist"), ("train_mnist", "mnist"))}
+_getattr, __dir__ = lazy_names(__name__, globals(), _LAZY)
 if not TYPE_CHECKING:
-
-    def __getattr__(name: str) -> Any:
-        """Load a recipe's module on first use (PEP 562) and keep the name here."""
-        if name not in _LAZY:
-            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-        value = globals()[name] = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
-        return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(__all__) | {name for name in globals() if name.startswith("__")})
+    __getattr__ = _getattr
 
 
 __all__ = ["CatResult", "MnistResult", "train_cat", "train_mnist"]
