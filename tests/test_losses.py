@@ -24,9 +24,21 @@ LABELS = np.array([0, 3, 1, 2, 3])
     (losses.CategoricalCrossEntropy(from_logits=True), LOGITS, LABELS),
     (losses.CategoricalCrossEntropy(from_logits=True), LOGITS, np.eye(4)[LABELS]),
     (losses.CategoricalCrossEntropy(), np.exp(LOGITS) / np.exp(LOGITS).sum(1, keepdims=True), LABELS),
+    (losses.CategoricalCrossEntropy(), np.exp(LOGITS) / np.exp(LOGITS).sum(1, keepdims=True), np.eye(4)[LABELS]),
+    (losses.CategoricalCrossEntropy(from_logits=True, label_smoothing=0.1), LOGITS, LABELS),
 ])
 def test_gradients_match_finite_differences(loss, pred, target):
     assert check_loss(loss, pred, target) < 1e-6
+
+
+@pytest.mark.parametrize("from_logits", [True, False])
+def test_class_indices_give_the_one_hot_value_and_gradient(from_logits):
+    """Class indices take a shorter path (no one-hot matrix); the numbers are those of the one-hot rows."""
+    pred = LOGITS if from_logits else np.exp(LOGITS) / np.exp(LOGITS).sum(1, keepdims=True)
+    by_index, by_row = (losses.CategoricalCrossEntropy(from_logits=from_logits) for _ in range(2))
+    assert by_index.forward(pred, LABELS) == pytest.approx(by_row.forward(pred, np.eye(4)[LABELS]), rel=1e-14)
+    np.testing.assert_allclose(by_index.backward(), by_row.backward(), rtol=1e-13, atol=1e-16)
+    np.testing.assert_allclose(by_index.sample_losses, by_row.sample_losses, rtol=1e-14)
 
 
 def test_values_match_formulas():

@@ -37,6 +37,13 @@ def test_fit_learns_and_reports_history():
     np.testing.assert_array_equal(model.predict_classes(x), probs.argmax(1))
 
 
+def test_compile_metrics_none_means_no_metrics():
+    x, y = blobs(40)
+    model = nn.Sequential([nn.Dense(3), nn.Softmax()], seed=0)
+    model.compile(loss="categorical_crossentropy", optimizer="adam", metrics=None)  # Keras's default
+    assert set(model.fit(x, y, epochs=1, verbose=0).history) == {"loss"}
+
+
 def test_predict_in_batches_equals_one_pass():
     x, y = blobs(50)
     model = mlp(dtype="float64")

@@ -50,5 +50,9 @@ class Call:
         child.input_grad = self.input_grad if input_grad is None else input_grad
         return child
 
+    def recorded(self, key: Any) -> Call:
+        """The nested record ``key`` as forward left it (backward reads it; ``sub`` would reset its mode)."""
+        return self._subs[key]
+
     def __repr__(self) -> str:
         return f"Call(training={self.training}, input_grad={self.input_grad})"

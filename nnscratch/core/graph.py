@@ -47,6 +47,10 @@ class Step:
 class Plan:
     steps: list[Step]
     needs_grad: list[bool]  # per slot: some step before it has trainable weights (or a model input needs one)
+    producer: dict[int, Step] = field(init=False)  # the step that writes each slot
+
+    def __post_init__(self) -> None:
+        self.producer = {s: step for step in self.steps for s in step.out_slots}
 
 
 def _as_list(tensors: Any, what: str) -> list[SymbolicTensor]:
@@ -264,6 +268,5 @@ class Graph:
 
     def output_logits(self, ctx: Call, i: int) -> np.ndarray:
         """The logits (the final activation's input) of output ``i`` in the call recorded in ``ctx``."""
-        s = self.output_slots[i]
-        step = next(step for step in ctx.plan.steps if s in step.out_slots)
-        return step.layer.logits(ctx._subs[step.key])
+        step = ctx.plan.producer[self.output_slots[i]]
+        return step.layer.logits(ctx.recorded(step.key))

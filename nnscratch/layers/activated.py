@@ -68,13 +68,13 @@ class Activated(Layer):
         return self.activation.forward_call(ctx.sub("activation"), self.forward_linear(ctx, x))
 
     def backward_call(self, ctx: Call, grad_out: np.ndarray) -> np.ndarray | None:
-        return self.backward_linear(ctx, self.activation.backward_call(ctx.sub("activation"), grad_out))
+        return self.backward_linear(ctx, self.activation.backward_call(ctx.recorded("activation"), grad_out))
 
     def output_activation(self) -> Layer | None:
         return self.activation.output_activation()
 
     def logits(self, ctx: Call) -> np.ndarray:
-        return self.activation.logits(ctx.sub("activation"))
+        return self.activation.logits(ctx.recorded("activation"))
 
     def backward_from_logits(self, ctx: Call, grad: np.ndarray) -> np.ndarray | None:
         return self.backward_linear(ctx, grad)

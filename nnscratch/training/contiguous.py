@@ -13,11 +13,14 @@ false and the optimizer falls back to updating parameter by parameter: never a s
 
 from __future__ import annotations
 
-from operator import is_
+from operator import attrgetter, is_
 
 import numpy as np
 
 from ..core.parameter import Parameter
+
+
+_DATA, _GRAD = attrgetter("data"), attrgetter("_grad")
 
 
 class ContiguousParameters:
@@ -52,8 +55,7 @@ class ContiguousParameters:
     def intact(self) -> bool:
         """Every parameter's ``data`` and ``grad`` are still the views made at packing."""
         params = self.params
-        return all(map(is_, [p.data for p in params], self._data_views)) and all(
-            map(is_, [p._grad for p in params], self._grad_views))
+        return all(map(is_, map(_DATA, params), self._data_views)) and all(map(is_, map(_GRAD, params), self._grad_views))
 
     def zero_grad(self) -> None:
         """Every gradient set to zero, in one pass."""

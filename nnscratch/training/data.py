@@ -12,17 +12,18 @@ from ..core.validation import as_float_array, as_targets, check_sample_shape
 
 def input_arrays(model: Any, x: Any, name: str = "x") -> list[np.ndarray]:
     """``x`` (an array, a list in input order, or a dict by input name) as checked float arrays."""
+    checked: np.ndarray | None = None
     if not model.built:
-        arr = as_float_array(x, name, model.dtype)
-        model.build(arr.shape[1:])
-        x = arr
+        x = checked = as_float_array(x, name, model.dtype)
+        model.build(checked.shape[1:])
     xs = model.input_list(x)
     graph = model.graph
     several = len(xs) > 1
     out = []
     for i, (arr, t) in enumerate(zip(xs, graph.inputs)):
         label = f"{name}[{i}]" if several else name
-        arr = as_float_array(arr, label, t.dtype)
+        if checked is None or arr is not checked or checked.dtype != t.dtype:  # not the array just checked
+            arr = as_float_array(arr, label, t.dtype)
         check_sample_shape(arr, label, t.sample_shape)
         out.append(arr)
     if len({len(a) for a in out}) > 1:

@@ -253,7 +253,8 @@ class CategoricalCrossEntropy(Loss):
             raise InvalidValueError(f"{name} row {row} sums to {sums[row]:.6g}; one-hot or probability targets must "
                                     "sum to 1 over the classes (pass class indices of shape (samples,) instead?)")
 
-    def _targets(self, pred: np.ndarray, target: np.ndarray) -> np.ndarray:
+    def _targets(self, pred: np.ndarray, target: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """``(labels, None)`` for class indices (``(batch,)`` intp), ``(None, y)`` for one-hot/soft rows."""
         target = np.asarray(target)
         n, classes = pred.shape
         if target.shape == (n,) or target.shape == (n, 1) and classes > 1:
@@ -270,33 +271,51 @@ class CategoricalCrossEntropy(Loss):
                 bad = labels[(labels < 0) | (labels >= classes)][0]
                 raise InvalidValueError(f"{self.name}: label {bad} out of range; expected 0..{classes - 1} for "
                                         f"{classes} classes")
-            onehot = np.zeros_like(pred)
-            onehot[np.arange(n), labels.astype(np.intp)] = 1
-            return onehot
+            labels = labels.astype(np.intp, copy=False)
+            if not self.label_smoothing:
+                return labels, None
+            y = np.zeros_like(pred)
+            y[np.arange(n), labels] = 1
+            return None, y
         if target.shape != pred.shape:
             raise ShapeError(f"{self.name}: target has shape {target.shape}, expected ({n},) class indices or ({n}, "
                              f"{classes}) one-hot")
-        return target.astype(pred.dtype, copy=False)
+        return None, target.astype(pred.dtype, copy=False)
 
     def forward(self, pred: np.ndarray, target: np.ndarray) -> float:
         if pred.ndim != 2:
             raise ShapeError(f"{self.name}: expects predictions of shape (batch, classes), got {pred.shape}")
-        y = self._targets(pred, target)
-        if self.label_smoothing:  # Keras: y (1 - s) + s / classes
+        labels, y = self._targets(pred, target)
+        if y is not None and self.label_smoothing:  # Keras: y (1 - s) + s / classes
             y = y * y.dtype.type(1 - self.label_smoothing) + y.dtype.type(self.label_smoothing / pred.shape[1])
-        self.pred, self.y = pred, y
+        self.pred, self.y, self.labels = pred, y, labels
         if self.from_logits:
-            logp = F.log_softmax(pred)
-        else:
-            logp = np.log(np.clip(pred, _eps(pred.dtype), 1.0))
-        self.sample_losses = -np.einsum("ij,ij->i", y, logp)
+            self.logp = logp = F.log_softmax(pred)
+        else:  # with class indices only each row's class is needed
+            logp = np.log(np.clip(pred if y is not None else pred[np.arange(len(pred)), labels], _eps(pred.dtype), 1.0))
+        if y is not None:
+            self.sample_losses = -np.einsum("ij,ij->i", y, logp)
+        else:  # the log-probability of each row's class: what the sum with a one-hot row gives, exactly
+            self.sample_losses = -(logp[np.arange(len(pred)), labels] if self.from_logits else logp)
         return float(np.sum(self.sample_losses) / pred.shape[0])
 
     def backward(self) -> np.ndarray:
-        scale = self.pred.dtype.type(1.0 / self.pred.shape[0])
-        if self.from_logits:
-            return (F.softmax(self.pred) - self.y) * scale
-        p = np.clip(self.pred, _eps(self.pred.dtype), 1.0)
+        pred, labels = self.pred, self.labels
+        scale = pred.dtype.type(1.0 / pred.shape[0])
+        rows = np.arange(len(pred))
+        if self.from_logits:  # softmax - y, the softmax from the forward's log-softmax
+            g = np.exp(self.logp)
+            if labels is not None:
+                g[rows, labels] -= 1
+            else:
+                g -= self.y
+            g *= scale
+            return g
+        if labels is not None:  # -y / p: non-zero at each row's class only
+            g = np.zeros_like(pred)
+            g[rows, labels] = -scale / np.clip(pred[rows, labels], _eps(pred.dtype), 1.0)
+            return g
+        p = np.clip(pred, _eps(pred.dtype), 1.0)
         return -(self.y / p) * scale
 
     def to_probabilities(self, pred: np.ndarray) -> np.ndarray:

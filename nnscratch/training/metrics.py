@@ -22,6 +22,11 @@ __all__ = ["AUC", "Accuracy", "BinaryAccuracy", "CategoricalAccuracy", "F1Score"
            "MeanSquaredError", "Metric", "Precision", "Recall", "SparseCategoricalAccuracy", "accuracy", "get"]
 
 
+def _fraction(hits: np.ndarray) -> float:
+    """The fraction of true values (``np.mean`` of a bool array, without its Python-level overhead)."""
+    return np.count_nonzero(hits) / hits.size
+
+
 class BinaryAccuracy(Metric):
     """Fraction of ``probs > threshold`` equal to the 0/1 ``target``."""
 
@@ -33,7 +38,7 @@ class BinaryAccuracy(Metric):
 
     def __call__(self, target: np.ndarray, probs: np.ndarray) -> float:
         predicted = probs.reshape(len(probs), -1) > self.threshold
-        return float(np.mean(predicted == (np.asarray(target).reshape(predicted.shape) > 0.5)))
+        return _fraction(predicted == (np.asarray(target).reshape(predicted.shape) > 0.5))
 
 
 class CategoricalAccuracy(Metric):
@@ -44,7 +49,7 @@ class CategoricalAccuracy(Metric):
     def __call__(self, target: np.ndarray, probs: np.ndarray) -> float:
         target = np.asarray(target)
         labels = target.argmax(axis=1) if target.ndim == 2 and target.shape[1] > 1 else target.reshape(-1)
-        return float(np.mean(probs.reshape(len(probs), -1).argmax(axis=1) == labels))
+        return _fraction(probs.reshape(len(probs), -1).argmax(axis=1) == labels)
 
 
 class SparseCategoricalAccuracy(CategoricalAccuracy):
@@ -59,7 +64,7 @@ class Accuracy(Metric):
     name = "accuracy"
 
     def __call__(self, target: np.ndarray, probs: np.ndarray) -> float:
-        return float(np.mean(np.asarray(probs).reshape(len(probs), -1) == np.asarray(target).reshape(len(probs), -1)))
+        return _fraction(np.asarray(probs).reshape(len(probs), -1) == np.asarray(target).reshape(len(probs), -1))
 
 
 class MeanSquaredError(Metric):

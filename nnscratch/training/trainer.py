@@ -59,6 +59,8 @@ class Trainer:
         self.loss_spec = loss
         self.loss = self._resolve_losses(loss, check_only=True)
         self.optimizer = optimizers.get(optimizer) if optimizer is not None else None
+        if metrics is None:  # Keras's default
+            metrics = []
         if isinstance(metrics, (str, metrics_mod.Metric)) or (callable(metrics) and not isinstance(metrics, type)):
             metrics = [metrics]
         try:
