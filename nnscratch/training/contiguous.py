@@ -19,7 +19,6 @@ import numpy as np
 
 from ..core.parameter import Parameter
 
-
 _DATA, _GRAD = attrgetter("data"), attrgetter("_grad")
 
 
