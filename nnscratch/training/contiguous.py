@@ -54,7 +54,8 @@ class ContiguousParameters:
     def intact(self) -> bool:
         """Every parameter's ``data`` and ``grad`` are still the views made at packing."""
         params = self.params
-        return all(map(is_, map(_DATA, params), self._data_views)) and all(map(is_, map(_GRAD, params), self._grad_views))
+        return (all(map(is_, map(_DATA, params), self._data_views))
+                and all(map(is_, map(_GRAD, params), self._grad_views)))
 
     def zero_grad(self) -> None:
         """Every gradient set to zero, in one pass."""
