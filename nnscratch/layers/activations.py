@@ -12,7 +12,7 @@ import numpy as np
 
 from ..core import functional as F
 from ..core.call import Call
-from ..core.errors import InvalidTypeError, NotBuiltError
+from ..core.errors import InvalidTypeError
 from ..core.layer import Layer
 from ..core.validation import real_number, unknown_name
 
@@ -48,12 +48,7 @@ class Activation(Layer, metaclass=_ByName):
         return self
 
     def logits(self, ctx: Call) -> np.ndarray:
-        """The input of the call in ``ctx``: kept by the activations a loss fusion reads (Sigmoid, Softmax,
-        Identity); ReLU, Tanh and LeakyReLU keep only what their backward needs, so their input is freed early."""
-        x = getattr(ctx, "x", None)
-        if x is None:
-            raise NotBuiltError(f"{type(self).__name__} keeps no logits on its call record (no loss fuses with it)")
-        return x
+        return ctx.x
 
     def backward_from_logits(self, ctx: Call, grad: np.ndarray) -> np.ndarray:
         return grad
@@ -63,6 +58,7 @@ class ReLU(Activation):
     """max(x, 0). A ``MaxPool2D`` right after it may apply it instead (``nnscratch.layers.fusions``)."""
 
     def forward_call(self, ctx: Call, x: np.ndarray) -> np.ndarray:
+        ctx.x = x
         ctx.y = y = np.maximum(x, 0)
         return y
 
@@ -78,6 +74,7 @@ class LeakyReLU(Activation):
         self.alpha = real_number(alpha, "LeakyReLU alpha", "a finite number")
 
     def forward_call(self, ctx: Call, x: np.ndarray) -> np.ndarray:
+        ctx.x = x
         ctx.slope = np.where(x > 0, 1, self.alpha).astype(x.dtype)
         return x * ctx.slope
 
@@ -143,6 +140,7 @@ class Tanh(Activation):
     """Hyperbolic tangent."""
 
     def forward_call(self, ctx: Call, x: np.ndarray) -> np.ndarray:
+        ctx.x = x
         ctx.y = y = np.tanh(x)
         return y
 
