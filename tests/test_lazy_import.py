@@ -131,6 +131,21 @@ def test_mnist_loader_recipe_and_benchmarks_load_neither_h5py_nor_pillow(stateme
     assert "nnscratch.data.cat" not in out and "nnscratch.data.image" not in out
 
 
+@pytest.mark.parametrize("statement", ["from nnscratch.cli import make_parser; make_parser().format_help()",
+                                       "from nnscratch.recipes.cat import train_cat",
+                                       "from nnscratch.data.classify import load_classifier"])
+def test_command_line_parser_and_cat_recipe_load_h5py_and_pillow_only_when_used(statement):
+    """``nnscratch --help`` (every subcommand's parser) starts without them; reading the cat files or a photo loads
+    them (the cat and predict tests)."""
+    out = run_fresh(f"""
+        import json, sys
+        HEAVY = ["h5py", "PIL"]
+        {statement}
+        print({LOADED})
+    """)
+    assert not [name for name in out if name.split(".")[0] in ("h5py", "PIL")]
+
+
 def test_cat_loader_still_resolves_through_the_lazy_package():
     from nnscratch import datasets, recipes
     from nnscratch.data.cat import load_cat

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..data.classify import classify_paths, load_classifier
 from ..io.atomic import write_json
 from .common import PROG, USER_ERROR, error_line
 
@@ -18,6 +17,8 @@ NAME = "predict"
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..data.classify import classify_paths, load_classifier  # the model code and Pillow: loaded when used
+
     clf = load_classifier(args.model)
     results = classify_paths(args.photos, clf, center_crop=args.center_crop)
     failed = 0

@@ -5,14 +5,16 @@ from __future__ import annotations
 import io
 import os
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-import h5py
 import numpy as np
 
 from ..core.errors import DatasetError
 from .checksum import read_file
 from .errors import bad_file
+
+if TYPE_CHECKING:
+    import h5py
 
 TRAIN_FILE = "train_catvnoncat.h5"
 TEST_FILE = "test_catvnoncat.h5"
@@ -47,6 +49,8 @@ def load_cat(root: str | os.PathLike[str] | None = None, verify: bool = True) ->
 def _read_split(name: str, split: str, root: str | os.PathLike[str] | None,
                 verify: bool) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """``(x, y, classes)`` from one file, whose datasets are ``<split>_set_x``, ``<split>_set_y``, ``list_classes``."""
+    import h5py  # loaded when the cat files are read, not by ``import nnscratch`` or the command line's start
+
     path, data = read_file(name, root, verify)
     keys = (f"{split}_set_x", f"{split}_set_y", "list_classes")
     try:

@@ -28,8 +28,6 @@ import numpy as np
 from ..core.errors import ImageError, ModelFileError, NNScratchError
 from ..io.model_file import model_path, read_model_file, save_model
 from ..models.loading import load_model
-from . import image as image_module
-from .image import load_image, prepare_image
 from .preprocess import flatten_images, scale_images
 
 DEFAULT_CLASSES = ["non-cat", "cat"]
@@ -90,6 +88,8 @@ def _check_preprocessing(prep: Any, path: Any) -> dict[str, Any]:
             and all(isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in size)):
         raise ModelFileError(f"'{path}' has a bad preprocessing size {size!r}: expected [height, width]")
     height, width = size
+    from . import image as image_module  # Pillow: loaded on first use, not by the command line's start
+
     if height * width > image_module.MAX_PIXELS:
         raise ModelFileError(f"'{path}' has a preprocessing size {size!r} of {height * width} pixels, more than the "
                              f"limit of {image_module.MAX_PIXELS} (nnscratch.data.image.MAX_PIXELS)")
@@ -179,6 +179,8 @@ def classify_arrays(images: np.ndarray, model: Any) -> list[tuple[str, float]]:
 
 def load_images(paths: Iterable[str | os.PathLike], model: Any) -> np.ndarray:
     """The image files as one uint8 batch ``(N, H, W, 3)`` at the classifier's size (``ImageError`` if one is bad)."""
+    from .image import load_image
+
     clf = _as_classifier(model)
     images = [load_image(p, clf.size) for p in paths]
     height, width = clf.size
@@ -211,6 +213,8 @@ def classify_paths(paths: Iterable[str | os.PathLike], model: Any, center_crop: 
 
     ``center_crop`` crops the largest centered square before resizing instead of squeezing the image.
     """
+    from .image import prepare_image
+
     clf = _as_classifier(model)
     results: list[dict[str, Any]] = []
     for path in paths:

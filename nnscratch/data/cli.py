@@ -13,8 +13,7 @@ from typing import NoReturn
 
 from ..core.errors import DatasetError
 from .checksum import verify_file
-from .download import ENV_MIRROR, copy_verified, download
-from .files import KNOWN_FILES, expand_names
+from .files import ENV_MIRROR, KNOWN_FILES, expand_names
 from .paths import ENV_DATA, data_dir, find_file
 
 _NAMES_HELP = f"files ({', '.join(KNOWN_FILES)}) or datasets (cat, mnist); default: all files"
@@ -58,6 +57,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def fetch_files(names: list[str], source: str | None, dest: str | None, mirrors: list[str] | None) -> int:
     """Fetch (or copy from ``source``) each file into ``dest``, checksum-verified; 0, or 2 if one failed."""
+    from .download import copy_verified, download  # urllib and http.client: loaded when a file is fetched
+
     if source is not None and not Path(source).is_dir():
         raise DatasetError(f"--from {source}: no such folder")
     folder = Path(dest) if dest is not None else data_dir()

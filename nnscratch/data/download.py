@@ -28,10 +28,9 @@ from ..core.errors import DatasetError
 from .atomic import write_verified
 from .checksum import CHUNK, verify_file
 from .errors import ChecksumError, DownloadError, MissingFileError, fix_hint
-from .files import known_file
+from .files import ENV_MIRROR, known_file
 from .paths import data_dir
 
-ENV_MIRROR = "NNSCRATCH_MIRROR"
 ENV_DEADLINE = "NNSCRATCH_DOWNLOAD_DEADLINE"
 DEFAULT_DEADLINE = 600.0  # seconds for one file from one mirror (MNIST's largest file is 9.9 MB)
 

@@ -6,6 +6,8 @@ from typing import NamedTuple
 
 from ..core.errors import DatasetError
 
+ENV_MIRROR = "NNSCRATCH_MIRROR"  # base URLs to download from, separated by spaces
+
 
 class KnownFile(NamedTuple):
     """One original dataset file: its name, exact size and SHA-256 (hex)."""
