@@ -76,8 +76,26 @@ def test_zero_grad_clears_every_gradient_and_keeps_views():
     for p in ps:
         p.grad.fill(3.0)
     opt.zero_grad()
-    assert all(p.grad_is_zero and not p._grad.any() for p in ps)
+    assert all(p.grad_is_zero for p in ps)
     assert opt._flat is not None and opt._flat.intact()
+    assert not opt._flat.gradients().any()  # what the packed step reads
+    assert all(not p.grad.any() for p in ps)  # what any reader of grad sees
+    assert opt._flat.intact()
+
+
+def test_a_gradient_only_marked_zero_reads_as_zero_and_is_overwritten_by_the_first_product():
+    p = Parameter(np.zeros((2, 3), np.float32))
+    p.grad += 5.0
+    p.zero_grad()  # marks it zero: the array still holds 5s
+    a, b = np.ones((2, 4), np.float32), np.ones((4, 3), np.float32)
+    p.add_matmul(a, b)  # written straight into the array
+    np.testing.assert_array_equal(p.grad, a @ b)
+    p.zero_grad()
+    p.add_sum(np.ones((3, 2, 3), np.float32))
+    p.add_sum(np.ones((3, 2, 3), np.float32))  # the second adds
+    np.testing.assert_array_equal(p.grad, np.full((2, 3), 6.0))
+    p.zero_grad()
+    np.testing.assert_array_equal(p.grad, 0.0)  # read before anything was added: zeros
 
 
 def test_a_model_trains_the_same_after_packing():

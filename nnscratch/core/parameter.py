@@ -10,6 +10,9 @@ class Parameter:
 
     ``data`` and ``grad`` have the same shape and dtype. Modules *add* into ``grad`` in ``backward``;
     optimizers read ``grad`` and update ``data`` in place, so the array objects never change identity.
+    ``zero_grad`` only marks the gradient zero (``grad_is_zero``): the first ``add_matmul``/``add_sum`` writes
+    its product straight into the array, and the first read of ``grad`` fills it with zeros, so a gradient
+    that one product overwrites costs no pass to clear.
     ``trainable=False`` marks state that is saved with the model but not optimized (e.g. running means).
     """
 
@@ -24,7 +27,9 @@ class Parameter:
     @property
     def grad(self) -> np.ndarray:
         """dL/d(data). Whoever reads it may add into it, so after any access it is no longer known to be zero."""
-        self.grad_is_zero = False
+        if self.grad_is_zero:
+            self._grad.fill(0)
+            self.grad_is_zero = False
         return self._grad
 
     @grad.setter
@@ -41,7 +46,7 @@ class Parameter:
         return self.data.dtype
 
     def zero_grad(self) -> None:
-        self._grad.fill(0)
+        """Mark the gradient zero (the array is cleared when it is first read or written into)."""
         self.grad_is_zero = True
 
     def add_matmul(self, a: np.ndarray, b: np.ndarray) -> None:

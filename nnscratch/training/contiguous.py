@@ -58,7 +58,13 @@ class ContiguousParameters:
                 and all(map(is_, map(_GRAD, params), self._grad_views)))
 
     def zero_grad(self) -> None:
-        """Every gradient set to zero, in one pass."""
-        self.grad.fill(0)
+        """Every gradient marked zero (``Parameter.zero_grad``): no pass over the vector."""
         for p in self.params:
             p.grad_is_zero = True
+
+    def gradients(self) -> np.ndarray:
+        """``grad``, the pieces of the parameters that got no gradient since ``zero_grad`` set to zero."""
+        for p, view in zip(self.params, self._grad_views):
+            if p.grad_is_zero:
+                view.fill(0)
+        return self.grad

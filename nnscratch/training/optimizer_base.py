@@ -148,7 +148,7 @@ class Optimizer:
         the per-parameter step). One thread: splitting it across threads made an MLP epoch slower, its
         pieces competing with the BLAS's own threads."""
         g_buf, tmp = self._scratch[flat.data.dtype]
-        g = flat.grad
+        g = flat.gradients()
         if decay:
             np.multiply(flat.data, self.weight_decay, out=g_buf)
             g_buf += g
