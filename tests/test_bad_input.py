@@ -156,6 +156,8 @@ INFERENCE_CASES = {
     "predict-wrong-features": (ShapeError, r"x has shape \(3, 5\), but the model was built for inputs of shape \(batch, 4\)",
                                lambda m: m.predict(np.zeros((3, 5)))),
     "predict-wrong-rank": (ShapeError, r"x has shape \(3, 2, 2\).*reshape it", lambda m: m.predict(np.zeros((3, 2, 2)))),
+    "predict-nested-lists": (InvalidValueError, r"takes 1 input\(s\), got 3; a list or tuple holds one array per input.*"
+                             r"np\.asarray\(x\)", lambda m: m.predict([[0.0] * 4] * 3)),
     "predict-batch-size": (InvalidValueError, "batch_size must be an integer >= 1, got 0", lambda m: m.predict(X, batch_size=0)),
     "predict-nan": (InvalidValueError, "x contains nan", lambda m: m.predict(with_value(X, (0, 0), np.nan))),
     "evaluate-wrong-features": (ShapeError, r"x has shape \(20, 3\)", lambda m: m.evaluate(X[:, :3], LABELS)),

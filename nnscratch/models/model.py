@@ -177,7 +177,9 @@ class Model(Layer):
             return [x[n] for n in names]
         xs = list(x) if isinstance(x, (list, tuple)) else [x]
         if len(xs) != len(graph.inputs):
-            raise InvalidValueError(f"model '{self.name}' takes {len(graph.inputs)} input(s), got {len(xs)}")
+            hint = ("; a list or tuple holds one array per input: for one input of nested lists pass np.asarray(x)"
+                    if len(graph.inputs) == 1 else "")
+            raise InvalidValueError(f"model '{self.name}' takes {len(graph.inputs)} input(s), got {len(xs)}{hint}")
         return xs
 
     def run(self, ctx: Call, xs: list[np.ndarray]) -> list[np.ndarray]:
