@@ -28,6 +28,7 @@ from ..core.tensor import SymbolicTensor
 from ..core.validation import as_targets
 from ..training import loop
 from ..training import trainer as trainer_mod
+from ..training.compile_args import UNSET, loss_and_optimizer
 from ..training.history import History
 from . import subclassed
 from .summary import summary_text
@@ -211,10 +212,13 @@ class Model(Layer):
         return False
 
     # ------------------------------------------------------------------ training API (nnscratch.training)
-    def compile(self, loss: Any = "mse", optimizer: Any = "adam", metrics: Any = (),
+    def compile(self, *args: Any, loss: Any = UNSET, optimizer: Any = UNSET, metrics: Any = (),
                 loss_weights: Any = None, **kwargs: Any) -> Model:
-        """Choose the loss (one, or one per output: a list or a dict by output name), the optimizer and
-        the metrics; ``loss_weights`` weighs the outputs' losses in the total (Keras semantics)."""
+        """Choose the loss (one, or one per output: a list or a dict by output name; default ``"mse"``), the
+        optimizer (default ``"adam"``) and the metrics; ``loss_weights`` weighs the outputs' losses in the
+        total (Keras semantics). By position, the loss and the optimizer come in either order:
+        ``compile("mse", "adam")`` or Keras's ``compile("adam", "mse")`` (``training/compile_args.py``)."""
+        loss, optimizer = loss_and_optimizer(args, loss, optimizer)
         self.trainer = trainer_mod.Trainer(self, loss, optimizer, metrics, loss_weights, **kwargs)
         return self
 

@@ -45,6 +45,14 @@ def per_output(spec: Any, names: list[str], what: str) -> list[Any]:
     return [spec] * len(names)
 
 
+
+def as_list(spec: Any) -> list[Any]:
+    """One output's metrics: a list or tuple of them, one metric (a name, a ``Metric``, a function) or None."""
+    if spec is None:
+        return []
+    return list(spec) if isinstance(spec, (list, tuple)) else [spec]
+
+
 class Trainer:
     """The compiled state of a model; ``model.trainer`` after ``compile``."""
 
@@ -107,7 +115,7 @@ class Trainer:
             self.weights = [1.0 if w is None else float(w) for w in weights]
             self.output_shapes = [t.sample_shape for t in graph.outputs]
             specs = per_output(self.metric_names, names, "metrics")
-            self.metrics = [[metrics_mod.get(m, int(np.prod(shape))) for m in (s or [])]
+            self.metrics = [[metrics_mod.get(m, int(np.prod(shape))) for m in as_list(s)]
                             for s, shape in zip(specs, self.output_shapes)]
             self.train_losses, fused = [], set()
             for i, loss in enumerate(self.losses):
