@@ -29,6 +29,7 @@ from ..core.validation import as_targets
 from ..training import loop
 from ..training import trainer as trainer_mod
 from ..training.compile_args import UNSET, loss_and_optimizer
+from ..training.data import refuse_datasets
 from ..training.history import History
 from . import subclassed
 from .summary import summary_text
@@ -244,6 +245,7 @@ class Model(Layer):
 
     def fit(self, x: Any, y: Any = None, epochs: int = 1, batch_size: int | None = 32, **kwargs: Any) -> History:
         """Train; see ``nnscratch.training.loop.fit`` for every argument (validation, callbacks, resume...)."""
+        refuse_datasets("fit", x, kwargs)
         self._built_for(x)
         return loop.fit(self, x, y, epochs=epochs, batch_size=batch_size, **kwargs)
 
@@ -252,6 +254,7 @@ class Model(Layer):
         """The loss and metrics averaged over all samples, in inference mode, as Keras returns them: the loss
         alone (a float) when there are no metrics, else a list ``[loss, metric, ...]``; with
         ``return_dict=True`` a dict ``{"loss": ..., metric: ...}``. ``verbose`` 1 or 2 prints one line."""
+        refuse_datasets("evaluate", x, kwargs)
         self._built_for(x)
         results = loop.evaluate(self, x, y, batch_size=batch_size, **kwargs)
         if verbose and verbose != "auto":
@@ -261,8 +264,12 @@ class Model(Layer):
         values = list(results.values())
         return values[0] if len(values) == 1 else values
 
-    def predict(self, x: Any, batch_size: int | None = None, verbose: Any = 0, callbacks: Any = ()) -> Any:
+    def predict(self, x: Any, batch_size: int | None = None, verbose: Any = 0, callbacks: Any = (),
+                **kwargs: Any) -> Any:
         """Model outputs for ``x`` ``(samples, ...)``, computed in batches in inference mode."""
+        refuse_datasets("predict", x, kwargs)
+        if kwargs:
+            raise TypeError(f"predict got unexpected arguments {sorted(kwargs)}")
         self._built_for(x)
         return loop.predict(self, x, batch_size=batch_size, callbacks=callbacks)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -54,3 +55,17 @@ def target_arrays(model: Any, y: Any, n: int, name: str = "y") -> list[np.ndarra
 
 def take(arrays: list[np.ndarray], index: Any) -> list[np.ndarray]:
     return [a[index] for a in arrays]
+
+
+# Keras's arguments for generators and datasets, which nnscratch's fit/evaluate/predict do not take.
+DATASET_ARGUMENTS = ("steps_per_epoch", "validation_steps", "steps", "workers", "use_multiprocessing", "max_queue_size")
+
+
+def refuse_datasets(method: str, x: Any, arguments: dict[str, Any]) -> None:
+    """One clear error for a generator or iterator ``x``, or Keras's dataset arguments, given to ``method``."""
+    given = [name for name in DATASET_ARGUMENTS if name in arguments]
+    if isinstance(x, Iterator) or given:
+        what = f"the argument {given[0]}=" if given else f"a {type(x).__name__} as x"
+        raise InvalidValueError(f"{method} got {what}: nnscratch's {method} takes NumPy arrays (a list or dict of "
+                                f"them for several inputs) and goes through all samples, not generators or datasets; "
+                                f"collect the batches first, e.g. x = np.concatenate([xb for xb, yb in batches])")
