@@ -344,6 +344,11 @@ class Layer:
         """JSON-able constructor arguments; ``type(self)(**config)`` rebuilds an unbuilt copy."""
         return {}
 
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Any:
+        """A new, unbuilt layer from ``get_config()`` output (Keras's ``from_config``)."""
+        return cls(**config)
+
     # ---------------------------------------------------------------- state
     def state_dict(self) -> dict[str, np.ndarray]:
         """Every parameter and non-trainable state array by dotted name (copies)."""

@@ -83,3 +83,7 @@ class Ensemble(Model):
 
     def get_config(self) -> dict[str, Any]:
         return {"members": [to_config(m) for m in self.members], "dtype": self.dtype.name}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Ensemble:
+        return cls(**config)  # its config holds its constructor's arguments, not a graph record

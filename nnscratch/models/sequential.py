@@ -120,3 +120,7 @@ class Sequential(Model):
 
     def get_config(self) -> dict[str, Any]:
         return {"layers": [to_config(layer) for layer in self.chain], "dtype": self.dtype.name}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Sequential:
+        return cls(**config)  # its config holds its constructor's arguments, not a graph record
