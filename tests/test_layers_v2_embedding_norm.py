@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import nnscratch as nn
-from nnscratch.core.errors import InvalidValueError
+from nnscratch.core.errors import DTypeError, InvalidValueError
 from nnscratch.utils.gradcheck import check_module, relative_error
 
 TOL = 1e-7
@@ -55,6 +55,30 @@ def test_embedding_rejects_bad_indices(bad: float, message: str) -> None:
     x[1, 2] = bad
     with pytest.raises(InvalidValueError, match=r"Embedding input " + message):
         nn.Embedding(5, 2).forward(x)
+
+
+
+@pytest.mark.parametrize("dtype", ["int32", "int64", np.uint8])
+def test_an_integer_input_feeds_an_embedding_as_keras_declares_it(dtype) -> None:
+    tokens = np.random.default_rng(0).integers(0, 50, (8, 5))
+    outputs = []
+    for input_dtype in (dtype, "float32"):
+        nn.set_random_seed(3)
+        inputs = nn.Input((5,), dtype=input_dtype)
+        assert inputs.dtype == np.float32  # integers travel as float32 (whole numbers exact below 2**24)
+        model = nn.Model(inputs, nn.Dense(1)(nn.GlobalAvgPool1D()(nn.Embedding(50, 4)(inputs))))
+        model.compile("adam", "mse").fit(tokens, np.ones(8), epochs=2, verbose=0)
+        outputs.append(model.predict(tokens))
+    np.testing.assert_array_equal(*outputs)
+
+
+def test_float32_indices_are_refused_where_they_stop_being_exact() -> None:
+    layer = nn.Embedding(2 ** 24 + 2, 1)
+    layer.build((3,))
+    with pytest.raises(DTypeError, match=r"input_dim=16777218 needs integer or float64 indices: float32 holds whole "
+                                         r"numbers exactly only up to 16777216"):
+        layer.forward(np.zeros((2, 3), np.float32))
+    assert layer.forward(np.array([[2 ** 24 + 1, 0, 1]])).shape == (1, 3, 1)  # integers are exact
 
 
 LN_CASES = [(-1, (3, 6)), (-1, (3, 4, 5)), ([-2, -1], (3, 4, 5)), (1, (3, 4, 5)), ([1, 3], (2, 3, 2, 4))]

@@ -100,8 +100,11 @@ def Input(shape: Any = None, dtype: Any = "float32", name: str | None = None,
         raise ShapeError(f"Input shape must be a tuple of positive integers (one sample's shape, without the batch "
                          f"axis), got {shape!r}")
     dtype = np.dtype(dtype)
+    if dtype.kind in "iu":  # Keras's integer inputs (indices for an Embedding) are carried as float32: exact < 2**24
+        dtype = np.dtype(np.float32)
     if dtype not in (np.float32, np.float64):
-        raise InvalidValueError(f"Input dtype must be float32 or float64, got {dtype}")
+        raise InvalidValueError(f"Input dtype must be float32 or float64 (or an integer type, carried as float32), "
+                                f"got {dtype}")
     _input_count += 1
     return SymbolicTensor(tuple(shape), dtype, None, 0,
                           name or ("input" if _input_count == 1 else f"input_{_input_count - 1}"))

@@ -41,6 +41,9 @@ class Embedding(Layer):
         """``x`` as ``intp`` indices, after checking that they are whole numbers in ``[0, input_dim)``."""
         if x.dtype.kind not in "iuf":
             raise DTypeError(f"Embedding expects integer indices (as integers or whole floats), got dtype {x.dtype}")
+        if x.dtype.kind == "f" and self.input_dim > 2 ** (np.finfo(x.dtype).nmant + 1):
+            raise DTypeError(f"Embedding with input_dim={self.input_dim} needs integer or float64 indices: {x.dtype} "
+                             f"holds whole numbers exactly only up to {2 ** (np.finfo(x.dtype).nmant + 1)}")
         with np.errstate(invalid="ignore"):
             index = x.astype(np.intp)
         if x.dtype.kind == "f" and not np.array_equal(index, x):

@@ -9,7 +9,7 @@ from nnscratch.keras import layers
 keras.utils.set_random_seed(9)
 tokens = np.random.randint(0, 50, size=(512, 20))
 labels = (tokens[:, :10].mean(axis=1) > tokens[:, 10:].mean(axis=1)).astype("float32")
-inputs = keras.Input(shape=(20,))
+inputs = keras.Input(shape=(20,), dtype="int64")
 x = layers.Embedding(50, 16)(inputs)
 x = layers.Conv1D(16, 3, activation="relu")(x)
 x = layers.LayerNormalization()(x)
