@@ -212,3 +212,38 @@ def test_custom_layer_round_trips_through_save_and_load_model_with_custom_object
     loaded = keras.models.load_model(path, custom_objects={"Scale": Scale})
     assert loaded.get_layer("scale").factor == 3.0
     np.testing.assert_array_equal(loaded.predict(x), model.predict(x))
+
+
+def test_acc_is_logged_as_acc_so_keras_monitors_find_it() -> None:
+    x, y = data()
+    model = small_model()
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["acc"])
+    stop = keras.callbacks.EarlyStopping(monitor="val_acc", mode="max", patience=1)
+    history = model.fit(x, y, epochs=3, validation_split=0.25, callbacks=[stop], verbose=0)
+    assert set(history.history) == {"loss", "acc", "val_loss", "val_acc"}
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    assert set(model.fit(x, y, epochs=1, verbose=0).history) == {"loss", "accuracy"}
+
+
+def test_leaky_relu_takes_keras_3s_negative_slope() -> None:
+    x = np.array([[-2.0, 3.0]], np.float32)
+    np.testing.assert_array_equal(nn.LeakyReLU(negative_slope=0.25).forward(x), [[-0.5, 3.0]])
+    assert nn.LeakyReLU(negative_slope=0.25).get_config() == nn.LeakyReLU(alpha=0.25).get_config()
+    with pytest.raises(InvalidValueError, match="alpha or negative_slope"):
+        nn.LeakyReLU(alpha=0.2, negative_slope=0.3)
+
+
+def test_dropout_seed_is_refused_with_the_way_to_seed() -> None:
+    with pytest.raises(InvalidValueError, match=r"Dropout\(seed=\.\.\.\) is not supported.*set_random_seed"):
+        keras.layers.Dropout(0.5, seed=1)
+
+
+def test_summary_takes_keras_line_length_and_positions() -> None:
+    model = small_model()
+    lines = model.summary(line_length=60, print_fn=None).splitlines()
+    assert {len(line) for line in lines if set(line) <= {"=", "_"}} == {60}
+    header = model.summary(line_length=70, positions=[0.5, 0.8, 1.0], print_fn=None).splitlines()[2]
+    assert header.index("Output Shape") == 35 and len(header) == 70
+    assert model.summary(print_fn=None) == model.summary(90, print_fn=None)
+    with pytest.raises(InvalidValueError, match="three increasing column ends"):
+        model.summary(positions=[0.8, 0.5, 1.0], print_fn=None)

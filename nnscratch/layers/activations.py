@@ -12,7 +12,7 @@ import numpy as np
 
 from ..core import functional as F
 from ..core.call import Call
-from ..core.errors import InvalidTypeError
+from ..core.errors import InvalidTypeError, InvalidValueError
 from ..core.layer import Layer
 from ..core.validation import real_number, unknown_name
 
@@ -67,10 +67,14 @@ class ReLU(Activation):
 
 
 class LeakyReLU(Activation):
-    """x for x > 0, alpha * x otherwise."""
+    """x for x > 0, alpha * x otherwise (``negative_slope``: Keras 3's name for ``alpha``)."""
 
-    def __init__(self, alpha: float = 0.01, **kwargs: Any) -> None:
+    def __init__(self, alpha: float = 0.01, negative_slope: float | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        if negative_slope is not None:
+            if alpha != 0.01:
+                raise InvalidValueError("LeakyReLU takes alpha or negative_slope (the same number), not both")
+            alpha = negative_slope
         self.alpha = real_number(alpha, "LeakyReLU alpha", "a finite number")
 
     def forward_call(self, ctx: Call, x: np.ndarray) -> np.ndarray:

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from ..core.call import Call
+from ..core.errors import InvalidValueError
 from ..core.layer import Layer
 from ..core.validation import real_number
 
@@ -14,8 +15,11 @@ from ..core.validation import real_number
 class Dropout(Layer):
     """Zeroes each input element with probability ``rate`` during training; any shape ``(batch, ...)``."""
 
-    def __init__(self, rate: float = 0.5, **kwargs: Any) -> None:
+    def __init__(self, rate: float = 0.5, seed: Any = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        if seed is not None:
+            raise InvalidValueError("Dropout(seed=...) is not supported: nnscratch's layers draw from one generator; "
+                                    "call nnscratch.set_random_seed(seed) before building the model")
         self.rate = real_number(rate, "Dropout rate", "a number in [0, 1)", lambda v: 0.0 <= v < 1.0)
 
     def _ensure_built(self, x: np.ndarray) -> None:

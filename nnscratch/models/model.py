@@ -25,7 +25,7 @@ from ..core.graph import Graph
 from ..core.layer import Layer
 from ..core.random import layer_rng, make_rng
 from ..core.tensor import SymbolicTensor
-from ..core.validation import as_targets
+from ..core.validation import as_targets, positive_int
 from ..training import loop
 from ..training import trainer as trainer_mod
 from ..training.compile_args import UNSET, loss_and_optimizer
@@ -344,9 +344,10 @@ class Model(Layer):
         self.build(_input_shape_of(config["input_shape"]))
         self.load_state_dict(weights_of(arrays))
 
-    def summary(self, print_fn: Any = print) -> str:
-        """A table of layers (name and type), output shapes and parameter counts; printed and returned."""
-        text = summary_text(self)
+    def summary(self, line_length: int | None = None, positions: Any = None, print_fn: Any = print) -> str:
+        """A table of layers (name and type), output shapes and parameter counts; printed and returned.
+        ``line_length`` (default 90) and ``positions`` (where the columns end) as in Keras."""
+        text = summary_text(self, 90 if line_length is None else positive_int(line_length, "line_length"), positions)
         if print_fn is not None:
             print_fn(text)
         return text

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from ..core.errors import InvalidValueError
 from .subclassed import runs_call
 
 
@@ -23,11 +25,15 @@ def _size(count: int, itemsize: int) -> str:
     return f"({size:.2f} {unit})"
 
 
-def summary_text(model: Any, width: int = 90) -> str:
+def summary_text(model: Any, width: int = 90, positions: Sequence[float] | None = None) -> str:
     """One row per node (a shared layer once per call): name (type), output shape, parameters; a functional
     model's inputs first (a Sequential's are not listed, as in Keras); totals with their size in memory.
-    A subclassed model (``call``) lists its layers with output shape ``?``, as Keras does."""
-    cols = (40, 30, 20)
+    A subclassed model (``call``) lists its layers with output shape ``?``, as Keras does. ``width`` characters
+    a line; ``positions``: where the three columns end, as fractions of it (Keras's), or in characters."""
+    ends = [p * width if p <= 1 else p for p in (positions or (4 / 9, 7 / 9, 1.0))]
+    if len(ends) != 3 or not all(a < b for a, b in zip([0, *ends], ends)):
+        raise InvalidValueError(f"positions must be three increasing column ends, got {positions!r}")
+    cols = (round(ends[0]), round(ends[1]) - round(ends[0]), max(width - round(ends[1]), 1))
     line = "=" * width
     rows = [f'Model: "{model.name}"', line,
             f"{'Layer (type)':<{cols[0]}}{'Output Shape':<{cols[1]}}{'Param #':>{cols[2]}}", line]

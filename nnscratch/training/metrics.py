@@ -116,8 +116,8 @@ def get(metric: str | Metric | Callable[[Any, Any], Any], outputs: int) -> Metri
         return metric()
     if isinstance(metric, str):
         key = metric.lower()
-        if key in ("accuracy", "acc"):
-            return BinaryAccuracy() if outputs == 1 else CategoricalAccuracy()
+        if key in ("accuracy", "acc"):  # logged under the name given ("acc" as "acc"), as Keras does
+            return BinaryAccuracy(name=metric) if outputs == 1 else CategoricalAccuracy(name=metric)
         if key in NAMES:
             return NAMES[key]()
         raise unknown_name("metric", metric, ["accuracy", *NAMES], ", a Metric instance or a function")
