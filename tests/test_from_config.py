@@ -17,8 +17,8 @@ ARGUMENTS = {  # the required constructor arguments of each registered class; th
 CONTAINERS = {"Model", "Sequential", "Ensemble"}
 
 
-BUILT_IN = sorted(name for name, cls in Layer.registry.items()  # (other test modules register layers of their own)
-                  if cls.__module__.startswith("nnscratch.") and name not in CONTAINERS)
+BUILT_IN = sorted(name for name, cls in Layer.registry.items()  # (tests and the benchmarks define layers of their own)
+                  if cls.__module__.startswith(("nnscratch.layers.", "nnscratch.models.")) and name not in CONTAINERS)
 
 
 @pytest.mark.parametrize("name", BUILT_IN)
