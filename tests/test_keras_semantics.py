@@ -247,3 +247,32 @@ def test_summary_takes_keras_line_length_and_positions() -> None:
     assert model.summary(print_fn=None) == model.summary(90, print_fn=None)
     with pytest.raises(InvalidValueError, match="three increasing column ends"):
         model.summary(positions=[0.8, 0.5, 1.0], print_fn=None)
+
+
+def test_weights_answer_to_keras_variable_names() -> None:
+    model = nn.Sequential([nn.Input(shape=(4,)), nn.Dense(3), nn.BatchNorm()])
+    dense, bn = model.layers
+    assert dense.kernel is dense.weight and bn.moving_mean is bn.running_mean and bn.moving_variance is bn.running_var
+    assert model.variables == model.weights and model.trainable_variables == model.trainable_weights
+    assert model.non_trainable_variables == [bn.running_mean, bn.running_var]
+    kernel = dense.kernel.numpy()
+    kernel[0, 0] = 99.0  # a copy
+    assert dense.weight.data[0, 0] != 99.0 and np.asarray(dense.kernel) is dense.weight.data
+    data = dense.weight.data
+    assert dense.kernel.assign(np.ones((4, 3))) is dense.kernel and dense.weight.data is data  # in place
+    np.testing.assert_array_equal(dense.kernel.value, 1.0)
+    with pytest.raises(nn.ShapeError, match=r"assign: the parameter has shape \(4, 3\), got a value of shape \(3,\)"):
+        dense.kernel.assign(np.ones(3))
+
+
+def test_add_weight_keeps_its_name() -> None:
+    class Linear(keras.layers.Layer):
+        def build(self, input_shape):
+            self.w = self.add_weight(shape=(input_shape[-1], 2), name="kernel")
+
+        def call(self, x):
+            return keras.ops.matmul(x, self.w)
+
+    layer = Linear()
+    layer(np.zeros((1, 3), np.float32))
+    assert [w.name for w in layer.weights] == ["kernel"]

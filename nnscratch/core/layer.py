@@ -115,7 +115,7 @@ class Layer:
         shape = (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(int(d) for d in (shape or ()))
         init = initializers.get(initializer if initializer is not None else "glorot_uniform")
         return Parameter(init(shape, self.rng, np.dtype(dtype) if dtype is not None else self.dtype),
-                         trainable=bool(trainable))
+                         trainable=bool(trainable), name=name)
 
     def add_loss(self, value: Any) -> None:
         """Add ``value`` (a scalar computed with ``nnscratch.ops`` inside ``call``) to the training loss."""
@@ -293,6 +293,8 @@ class Layer:
     def non_trainable_weights(self) -> list[Parameter]:
         trainable = {id(p) for p in self.parameters()}
         return [p for p in self.weights if id(p) not in trainable]
+
+    variables, trainable_variables, non_trainable_variables = weights, trainable_weights, non_trainable_weights
 
     def get_weights(self) -> list[np.ndarray]:
         """Copies of every weight array, in ``weights`` order."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .errors import ShapeError
+
 
 class Parameter:
     """A tensor owned by a module.
@@ -16,13 +18,14 @@ class Parameter:
     ``trainable=False`` marks state that is saved with the model but not optimized (e.g. running means).
     """
 
-    __slots__ = ("data", "_grad", "trainable", "grad_is_zero")
+    __slots__ = ("data", "_grad", "trainable", "grad_is_zero", "name")
 
-    def __init__(self, data: np.ndarray, trainable: bool = True) -> None:
+    def __init__(self, data: np.ndarray, trainable: bool = True, name: str | None = None) -> None:
         self.data = np.ascontiguousarray(data)
         self._grad = np.zeros_like(self.data)
         self.trainable = trainable
         self.grad_is_zero = True
+        self.name = name  # what add_weight(name=...) was given (Keras's variable name), else None
 
     @property
     def grad(self) -> np.ndarray:
@@ -66,6 +69,27 @@ class Parameter:
             self.grad_is_zero = False
         else:
             self._grad += np.add.reduce(a, axis=0)
+
+    # Keras's variable API: ``numpy()``, ``value``, ``assign`` (in place: optimizers hold views of ``data``)
+    @property
+    def value(self) -> np.ndarray:
+        return self.data
+
+    def numpy(self) -> np.ndarray:
+        """A copy of ``data``."""
+        return self.data.copy()
+
+    def assign(self, value: np.ndarray) -> Parameter:
+        """Copy ``value`` (the same shape) into ``data`` in place; returns the parameter."""
+        value = np.asarray(value)
+        if value.shape != self.data.shape:
+            raise ShapeError(f"assign: the parameter has shape {self.data.shape}, got a value of shape {value.shape}")
+        self.data[...] = value
+        return self
+
+    def __array__(self, dtype: np.dtype | None = None, copy: bool | None = None) -> np.ndarray:
+        out = self.data if dtype is None else self.data.astype(dtype, copy=False)
+        return out.copy() if copy and out is self.data else out
 
     def __repr__(self) -> str:
         kind = "" if self.trainable else ", trainable=False"

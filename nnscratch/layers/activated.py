@@ -42,6 +42,11 @@ class Activated(Layer):
         self.weight = None
         self.bias = None
 
+    @property
+    def kernel(self) -> Parameter | None:
+        """``weight`` under Keras's name."""
+        return self.weight
+
     def draw_weights(self, shape: tuple[int, ...], axes: tuple[int, ...], units: int) -> None:
         """``weight``: the kernel initializer's draw of ``shape`` (the layout whose fans it should see), stored
         transposed by ``axes``; then, with ``use_bias``, ``bias`` ``(units,)``."""

@@ -61,6 +61,16 @@ class BatchNorm(Layer):
         self.running_mean = Parameter(np.zeros(c, self.dtype), trainable=False)
         self.running_var = Parameter(np.ones(c, self.dtype), trainable=False)
 
+    @property
+    def moving_mean(self) -> Parameter | None:
+        """``running_mean`` under Keras's name."""
+        return self.running_mean
+
+    @property
+    def moving_variance(self) -> Parameter | None:
+        """``running_var`` under Keras's name."""
+        return self.running_var
+
     def forward_call(self, ctx: Call, x: np.ndarray) -> np.ndarray:
         self._ensure_built(x)
         ws = ctx.ws
