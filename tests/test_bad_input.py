@@ -192,6 +192,10 @@ def test_bad_inference_input(case):
 
 # ----------------------------------------------------------------------------- configuration
 CONFIG_CASES = {
+    "input-shape-zero": (ShapeError, r"Input shape must be a tuple of positive integers .*got \(0, 3\)$",
+                         lambda: nn.Input(shape=(0, 3))),
+    "input-variable-length": (ShapeError, r"got \(None,\); axes of variable length \(None\) are not supported: pad",
+                              lambda: nn.Input(shape=(None,))),
     "loss-int": (InvalidTypeError, r"loss must be a name.*got 123 \(int\)", lambda: classifier().compile(loss=123)),
     "loss-typo": (InvalidValueError, "unknown loss 'msee'; did you mean 'mse'", lambda: classifier().compile(loss="msee")),
     "loss-config-typo": (InvalidValueError, "unknown loss 'binary_crosentropy'; did you mean 'binary_crossentropy'",

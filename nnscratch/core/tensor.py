@@ -97,8 +97,11 @@ def Input(shape: Any = None, dtype: Any = "float32", name: str | None = None,
         shape = (int(shape),)
     if not isinstance(shape, (tuple, list)) or not all(
             isinstance(d, (int, np.integer)) and not isinstance(d, bool) and d > 0 for d in shape):
+        variable = isinstance(shape, (tuple, list)) and None in shape
+        hint = ("; axes of variable length (None) are not supported: pad the sequences to one length, e.g. "
+                "shape=(maxlen,)") if variable else ""
         raise ShapeError(f"Input shape must be a tuple of positive integers (one sample's shape, without the batch "
-                         f"axis), got {shape!r}")
+                         f"axis), got {shape!r}{hint}")
     dtype = np.dtype(dtype)
     if dtype.kind in "iu":  # Keras's integer inputs (indices for an Embedding) are carried as float32: exact < 2**24
         dtype = np.dtype(np.float32)
