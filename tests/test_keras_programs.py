@@ -158,3 +158,11 @@ def test_subclassing() -> None:
 def test_text_conv1d() -> None:
     g = run("text_conv1d.py")
     assert g["accuracy"] >= 0.8
+
+
+def test_everyday_spellings() -> None:
+    g = run("everyday_spellings.py")
+    assert {"acc", "val_acc"} <= set(g["history"].history)
+    assert g["accuracy"] >= 0.9  # a linear rule of three inputs
+    assert all(len(line) == 72 for line in g["summary_lines"][0].splitlines() if set(line) <= {"=", "_"})
+    assert g["same_predictions"] and g["kernel_shape"] == (10, 16)
