@@ -52,15 +52,25 @@ def test_defaults_are_mse_and_adam():
 
 
 @pytest.mark.parametrize("args, kwargs, error, match", [
-    (("mse", "mae"), {}, InvalidValueError, r"two losses \('mse' and 'mae'\) and no optimizer.*adam"),
-    (("adam", "sgd"), {}, InvalidValueError, r"two optimizers \('adam' and 'sgd'\) and no loss"),
-    (("adam",), {"optimizer": "sgd"}, InvalidValueError, "two optimizers"),
-    (("mse",), {"loss": "mae"}, InvalidValueError, "two losses"),
-    (("mse", "adam", ["accuracy"]), {}, TypeError, "at most 2 positional arguments.*metrics=..."),
+    (("mse", "mae"), {}, InvalidValueError, r"compile was given loss twice \('mse' and 'mae'\); an optimizer is .*adam"),
+    (("adam", "sgd"), {}, InvalidValueError, r"compile was given optimizer twice \('adam' and 'sgd'\)"),
+    (("adam",), {"optimizer": "sgd"}, InvalidValueError, "optimizer twice"),
+    (("mse",), {"loss": "mae"}, InvalidValueError, "loss twice"),
+    (("mse", "adam", ["mae"]), {"metrics": ["mse"]}, InvalidValueError, r"metrics twice \(\['mse'\] and \['mae'\]\)"),
+    (("mse", "adam", ["mae"], None), {}, TypeError, "at most 3 positional arguments.*pass the others by name"),
 ])
 def test_ambiguous_or_surplus_positional_arguments_are_refused(args, kwargs, error, match):
     with pytest.raises(error, match=match):
         model().compile(*args, **kwargs)
+
+
+def test_a_third_positional_is_the_metrics_or_keras_3s_loss_weights():
+    v1 = model().compile("mse", "adam", ["mae"])  # nnscratch 0.1's compile(loss, optimizer, metrics)
+    assert v1.trainer.metric_names == ["mae"] and v1.trainer.loss_weights is None
+    keras2 = model().compile("adam", "mse", ["mae"])  # Keras 2's compile(optimizer, loss, metrics)
+    assert keras2.trainer.metric_names == ["mae"]
+    keras3 = model().compile("adam", "mse", [0.5])  # Keras 3's compile(optimizer, loss, loss_weights)
+    assert keras3.trainer.loss_weights == [0.5] and keras3.trainer.metric_names == []
 
 
 def test_metrics_by_output_name_take_one_metric_or_a_list():

@@ -28,7 +28,7 @@ from ..core.tensor import SymbolicTensor
 from ..core.validation import as_targets, positive_int
 from ..training import loop
 from ..training import trainer as trainer_mod
-from ..training.compile_args import UNSET, loss_and_optimizer
+from ..training.compile_args import UNSET, compile_arguments
 from ..training.data import refuse_datasets
 from ..training.history import History
 from . import subclassed
@@ -213,14 +213,15 @@ class Model(Layer):
         return False
 
     # ------------------------------------------------------------------ training API (nnscratch.training)
-    def compile(self, *args: Any, loss: Any = UNSET, optimizer: Any = UNSET, metrics: Any = (),
-                loss_weights: Any = None, **kwargs: Any) -> Model:
+    def compile(self, *args: Any, loss: Any = UNSET, optimizer: Any = UNSET, metrics: Any = UNSET,
+                loss_weights: Any = UNSET, **kwargs: Any) -> Model:
         """Choose the loss (one, or one per output: a list or a dict by output name; default ``"mse"``), the
         optimizer (default ``"adam"``) and the metrics; ``loss_weights`` weighs the outputs' losses in the
         total (Keras semantics). By position, the loss and the optimizer come in either order:
-        ``compile("mse", "adam")`` or Keras's ``compile("adam", "mse")`` (``training/compile_args.py``)."""
-        loss, optimizer = loss_and_optimizer(args, loss, optimizer)
-        self.trainer = trainer_mod.Trainer(self, loss, optimizer, metrics, loss_weights, **kwargs)
+        ``compile("mse", "adam")`` or Keras's ``compile("adam", "mse")``, then the metrics (or Keras 3's
+        ``loss_weights``: numbers) (``training/compile_args.py``)."""
+        a = compile_arguments(args, loss=loss, optimizer=optimizer, metrics=metrics, loss_weights=loss_weights)
+        self.trainer = trainer_mod.Trainer(self, a["loss"], a["optimizer"], a["metrics"], a["loss_weights"], **kwargs)
         return self
 
     @property
