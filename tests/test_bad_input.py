@@ -194,6 +194,8 @@ def test_bad_inference_input(case):
 CONFIG_CASES = {
     "model-outputs-dict": (InvalidTypeError, r"Model outputs as a dict are not supported: pass a list, and name the "
                            r"layers", lambda: (lambda x: nn.Model(x, {"a": nn.Dense(1)(x)}))(nn.Input((2,)))),
+    "model-inputs-dict": (InvalidTypeError, r"Model inputs as a dict are not supported: .*name the inputs \(Input",
+                          lambda: (lambda x: nn.Model({"a": x}, nn.Dense(1)(x)))(nn.Input((2,)))),
     "input-shape-zero": (ShapeError, r"Input shape must be a tuple of positive integers .*got \(0, 3\)$",
                          lambda: nn.Input(shape=(0, 3))),
     "input-variable-length": (ShapeError, r"got \(None,\); axes of variable length \(None\) are not supported: pad",
