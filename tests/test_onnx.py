@@ -173,6 +173,59 @@ def test_image_layers_in_either_layout(tmp_path):
         assert max_diff(model, tmp_path, [images(n, (8, 8, 3), n)]) <= TOL
 
 
+@pytest.mark.parametrize("conv", [
+    dict(kernel_size=3), dict(kernel_size=3, padding="same", strides=2), dict(kernel_size=2, padding="causal",
+                                                                                dilation_rate=3),
+    dict(kernel_size=4, padding="same", dilation_rate=2, use_bias=False),
+])
+@pytest.mark.parametrize("pool", [dict(cls=nn.MaxPool1D, pool_size=2), dict(cls=nn.AvgPool1D, pool_size=3, strides=2,
+                                                                          padding="same"),
+                                  dict(cls=nn.MaxPool1D, pool_size=3, padding=1)])
+def test_sequence_layers(tmp_path, conv, pool):
+    """Conv1D (valid, "same", causal, strides, dilation), 1-D pools (padded steps never win a max nor count
+    in a mean), LayerNormalization over the last axis, global pools with and without keepdims."""
+    nn.set_random_seed(14)
+    x = nn.Input(shape=(13, 3))
+    pool = dict(pool)
+    h = nn.LayerNormalization()(pool.pop("cls")(**pool)(nn.Conv1D(4, activation="tanh", **conv)(x)))
+    outs = [nn.GlobalAvgPool1D()(h), nn.GlobalMaxPool1D()(h), nn.GlobalMaxPool1D(keepdims=True)(h), h]
+    assert_parity(nn.Model(inputs=x, outputs=outs), tmp_path, [(13, 3)])
+
+
+def test_embedding_and_layer_norm_axes(tmp_path):
+    """Token indices (whole floats) through an Embedding; LayerNormalization over several axes, with and
+    without its scale and offset."""
+    nn.set_random_seed(15)
+    tokens = nn.Input(shape=(6,))
+    e = nn.Embedding(20, 4)(tokens)
+    outs = [nn.LayerNormalization(axis=[1, 2])(e), nn.LayerNormalization(axis=1, center=False, scale=False)(e),
+            nn.Dense(1)(nn.GlobalAvgPool1D()(e))]
+    model = nn.Model(inputs=tokens, outputs=outs)
+    for n in BATCHES:
+        index = np.random.default_rng(n).integers(0, 20, (n, 6)).astype(np.float32)
+        assert max_diff(model, tmp_path, [index], f"e{n}.onnx") <= TOL
+
+
+@pytest.mark.parametrize("transpose", [
+    dict(kernel_size=3), dict(kernel_size=3, strides=2, padding="same"), dict(kernel_size=2, strides=3),
+    dict(kernel_size=3, strides=2, output_padding=1), dict(kernel_size=(3, 2), strides=2, padding=(1, 0)),
+    dict(kernel_size=3, dilation_rate=2, padding="same", use_bias=False),
+])
+def test_transposed_convolution_and_image_shape_layers(tmp_path, transpose):
+    """Conv2DTranspose in every padding mode (its cropping as ONNX pads, output_padding past the scatter);
+    UpSampling2D, ZeroPadding2D, Cropping2D and GlobalMaxPool2D in both layouts (after a convolution the
+    tensor is channels-first, after a Reshape channels-last)."""
+    nn.set_random_seed(16)
+    x = nn.Input(shape=(5, 6, 2))
+    t = nn.Conv2DTranspose(3, activation="relu", **transpose)(x)
+    native = nn.Reshape(t.sample_shape)(nn.Flatten()(t))
+    outs = []
+    for h in (t, native):
+        h = nn.Cropping2D(((1, 0), (0, 1)))(nn.ZeroPadding2D(((0, 2), (1, 1)))(nn.UpSampling2D((2, 1))(h)))
+        outs += [h, nn.GlobalMaxPool2D()(h), nn.GlobalMaxPool2D(keepdims=True)(h)]
+    assert_parity(nn.Model(inputs=x, outputs=outs), tmp_path, [(5, 6, 2)])
+
+
 def test_shared_layers_share_initializers_and_nested_models_are_inlined(tmp_path):
     nn.set_random_seed(10)
     inner = nn.Sequential([nn.Input(shape=(6,)), nn.Dense(6, activation="tanh"), nn.Dense(6)])

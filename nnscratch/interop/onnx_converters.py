@@ -28,12 +28,16 @@ from ..layers.activations import ELU, GELU, Identity, LeakyReLU, ReLU, Sigmoid, 
 from ..layers.augment import RandomFlip, RandomShift
 from ..layers.batchnorm import BatchNorm
 from ..layers.conv import Conv2D
+from ..layers.conv_transpose import Conv2DTranspose
+from ..layers.cropping import Cropping2D, ZeroPadding2D
 from ..layers.dense import Dense
 from ..layers.dropout import Dropout
+from ..layers.global_pooling import GlobalMaxPool2D
 from ..layers.merge import Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract
 from ..layers.normalization import Normalization
 from ..layers.pooling import AvgPool2D, GlobalAvgPool2D, MaxPool2D
 from ..layers.reshape import Flatten, Reshape
+from ..layers.upsampling import UpSampling2D
 
 
 @dataclass(frozen=True)
@@ -141,6 +145,27 @@ def _conv2d(ex: Any, layer: Any, inputs: list[Value]) -> Value:
     return ex.convert(layer.activation, [Value(y, layer.output_shape, True)])
 
 
+@_register(Conv2DTranspose)
+def _conv2d_transpose(ex: Any, layer: Any, inputs: list[Value]) -> Value:
+    """``ConvTranspose``, weights ``(KH, KW, F, C) -> (C, F, KH, KW)``: the full scatter cropped by ``pads``
+    to the layer's output, with ``output_padding`` for the cells past the scatter (zeros, as in the layer)."""
+    x = ex.channels_first(inputs[0])
+    names = [x, ex.weight(layer.weight, f"{layer.name}.weight", lambda w: w.transpose(3, 2, 0, 1))]
+    if layer.bias is not None:
+        names.append(ex.weight(layer.bias, f"{layer.name}.bias"))
+    begin, end, extra = [], [], []
+    for i, size in enumerate(inputs[0].shape[:2]):
+        out, before, _ = layer.geometry(i, size)
+        full = (size - 1) * layer.strides[i] + layer.dilation_rate[i] * (layer.kernel_size[i] - 1) + 1
+        extra.append(max(before + out - full, 0))
+        begin.append(before)
+        end.append(full + extra[-1] - before - out)
+    y = ex.node("ConvTranspose", names, hint=layer.name, kernel_shape=list(layer.kernel_size),
+                strides=list(layer.strides), dilations=list(layer.dilation_rate), pads=begin + end,
+                output_padding=extra, group=1)
+    return ex.convert(layer.activation, [Value(y, layer.output_shape, True)])
+
+
 def _onnx_pads(pads: tuple[tuple[int, int], tuple[int, int]]) -> list[int]:
     """nnscratch's ``((top, bottom), (left, right))`` as ONNX's ``[top, left, bottom, right]``."""
     (top, bottom), (left, right) = pads
@@ -190,10 +215,54 @@ register_onnx_converter(MaxPool2D, _pool("MaxPool"))  # padded cells never win (
 register_onnx_converter(AvgPool2D, _pool("AveragePool", count_include_pad=0))  # padded cells not counted
 
 
-@_register(GlobalAvgPool2D)
-def _global_avg_pool(ex: Any, layer: Any, inputs: list[Value]) -> Value:
-    pooled = ex.node("GlobalAveragePool", [ex.channels_first(inputs[0])], hint=layer.name)  # (N, C, 1, 1)
-    return Value(ex.node("Flatten", [pooled], hint=layer.name, axis=1), (inputs[0].shape[-1],))
+def _global_pool(op: str) -> Converter:
+    def convert(ex: Any, layer: Any, inputs: list[Value]) -> Value:
+        pooled = ex.node(op, [ex.channels_first(inputs[0])], hint=layer.name)  # (N, C, 1, 1)
+        if getattr(layer, "keepdims", False):
+            return Value(pooled, (1, 1, inputs[0].shape[-1]), True)
+        return Value(ex.node("Flatten", [pooled], hint=layer.name, axis=1), (inputs[0].shape[-1],))
+    return convert
+
+
+register_onnx_converter(GlobalAvgPool2D, _global_pool("GlobalAveragePool"))
+register_onnx_converter(GlobalMaxPool2D, _global_pool("GlobalMaxPool"))
+
+
+def _spatial(v: Value, values: tuple[int, int], fill: int) -> list[int]:
+    """``(height, width)`` values as a list over the four axes of ``v`` in its layout, ``fill`` elsewhere."""
+    return [fill, fill, *values] if v.channels_first else [fill, *values, fill]
+
+
+@_register(ZeroPadding2D)
+def _zero_padding(ex: Any, layer: Any, inputs: list[Value]) -> Value:
+    v, ((top, bottom), (left, right)) = inputs[0], layer.padding
+    pads = ex.constant(np.array(_spatial(v, (top, left), 0) + _spatial(v, (bottom, right), 0), np.int64),
+                       f"{layer.name}.pads")
+    h, w, c = v.shape
+    return Value(ex.node("Pad", [v.name, pads], hint=layer.name), (h + top + bottom, w + left + right, c),
+                 v.channels_first)
+
+
+@_register(Cropping2D)
+def _cropping(ex: Any, layer: Any, inputs: list[Value]) -> Value:
+    v, ((top, bottom), (left, right)) = inputs[0], layer.cropping
+    h, w, c = v.shape
+    starts, ends = np.array([top, left], np.int64), np.array([h - bottom, w - right], np.int64)
+    axes = np.array([2, 3] if v.channels_first else [1, 2], np.int64)
+    names = [ex.constant(a, f"{layer.name}.{k}") for k, a in (("starts", starts), ("ends", ends), ("axes", axes))]
+    return Value(ex.node("Slice", [v.name, *names], hint=layer.name), (h - top - bottom, w - left - right, c),
+                 v.channels_first)
+
+
+@_register(UpSampling2D)
+def _upsampling(ex: Any, layer: Any, inputs: list[Value]) -> Value:
+    """Nearest-neighbour ``Resize`` by whole factors: each pixel repeated ``size`` times (floor of x / size)."""
+    v, (sh, sw) = inputs[0], layer.size
+    scales = ex.constant(np.array(_spatial(v, (sh, sw), 1), np.float32), f"{layer.name}.scales")
+    y = ex.node("Resize", [v.name, "", scales], hint=layer.name, mode="nearest",
+                coordinate_transformation_mode="asymmetric", nearest_mode="floor")
+    h, w, c = v.shape
+    return Value(y, (h * sh, w * sw, c), v.channels_first)
 
 
 @_register(Reshape, Flatten)

@@ -77,7 +77,7 @@ class Conv2DTranspose(Activated):
                                     f"{self.strides} (or dilation_rate {self.dilation_rate})")
         self.set_linear(activation, use_bias, kernel_initializer, bias_initializer)
 
-    def _axis(self, i: int, size: int) -> tuple[int, int, int]:
+    def geometry(self, i: int, size: int) -> tuple[int, int, int]:
         """``(output size, cells cropped before, uncropped buffer size)`` along axis ``i`` (0: height, 1: width)."""
         s, span = self.strides[i], self.dilation_rate[i] * (self.kernel_size[i] - 1) + 1
         extra = None if self.output_padding is None else self.output_padding[i]
@@ -97,7 +97,7 @@ class Conv2DTranspose(Activated):
         if len(input_shape) != 3:
             raise sample_shape_error("Conv2DTranspose", "height, width, channels", input_shape)
         h, w, c = input_shape
-        (oh, self._top, bh), (ow, self._left, bw) = self._axis(0, h), self._axis(1, w)
+        (oh, self._top, bh), (ow, self._left, bw) = self.geometry(0, h), self.geometry(1, w)
         if oh < 1 or ow < 1:
             raise ShapeError(f"Conv2DTranspose with padding {self.padding!r} crops more than its output holds: "
                              f"output {oh}x{ow} for input shape (batch, {h}, {w}, {c})")

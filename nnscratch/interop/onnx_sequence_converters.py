@@ -1,0 +1,96 @@
+"""ONNX converters for sequence layers: ``Embedding``, ``Conv1D``, 1-D pooling, ``LayerNormalization``.
+
+A sequence is ``(N, L, C)`` in nnscratch; ONNX's ``Conv`` and pooling ops want ``(N, C, L)``, so those
+converters transpose in and back out (sequence values always stay in nnscratch's layout). Registered in
+``nnscratch.interop.onnx_converters``'s registry when the exporter imports this module.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..layers.conv1d import Conv1D
+from ..layers.embedding import Embedding
+from ..layers.global_pooling import GlobalAvgPool1D, GlobalMaxPool1D
+from ..layers.im2col import pad_amounts
+from ..layers.layer_norm import LayerNormalization
+from ..layers.pooling1d import AvgPool1D, MaxPool1D
+from .onnx_converters import Converter, Value, register_onnx_converter
+
+_SWAP = [0, 2, 1]  # (N, L, C) <-> (N, C, L)
+_INT64 = 7  # onnx.TensorProto.INT64
+
+
+def _steps_first(ex: Any, v: Value, op: str, hint: str, shape: tuple[int, ...], **attributes: Any) -> Value:
+    """``op`` applied to the sequence ``v`` in ONNX's ``(N, C, L)`` layout; the result back in ``(N, L, C)``."""
+    inputs = attributes.pop("inputs", [])
+    swapped = ex.node("Transpose", [v.name], hint=hint, perm=_SWAP)
+    y = ex.node(op, [swapped, *inputs], hint=hint, **attributes)
+    return Value(ex.node("Transpose", [y], hint=hint, perm=_SWAP), shape)
+
+
+def _embedding(ex: Any, layer: Any, inputs: list[Value]) -> Value:
+    """``Gather`` of the table's rows at the indices (the model's float input cast to int64)."""
+    v = inputs[0]
+    index = ex.node("Cast", [ex.native(v)], hint=layer.name, to=_INT64)
+    table = ex.weight(layer.embeddings, f"{layer.name}.embeddings")
+    return Value(ex.node("Gather", [table, index], hint=layer.name, axis=0), (*v.shape, layer.output_dim))
+
+
+def _conv1d(ex: Any, layer: Any, inputs: list[Value]) -> Value:
+    """``Conv`` with a 1-D kernel, weights ``(K, C, F) -> (F, C, K)``, the layer's pads (causal: all before)."""
+    names = [ex.weight(layer.weight, f"{layer.name}.weight", lambda w: w.transpose(2, 1, 0))]
+    if layer.bias is not None:
+        names.append(ex.weight(layer.bias, f"{layer.name}.bias"))
+    z = _steps_first(ex, inputs[0], "Conv", layer.name, layer.output_shape, inputs=names,
+                     kernel_shape=[layer.kernel_size], strides=[layer.strides], dilations=[layer.dilation_rate],
+                     pads=[int(p) for p in layer.pads], group=1)
+    return ex.convert(layer.activation, [z])
+
+
+def _pool1d(op: str, **extra: int) -> Converter:
+    def convert(ex: Any, layer: Any, inputs: list[Value]) -> Value:
+        v = inputs[0]
+        padding = layer.padding if isinstance(layer.padding, str) else (layer.padding, layer.padding)
+        _, (before, after) = pad_amounts(padding, (1, v.shape[0]), (1, layer.pool_size), (1, layer.strides), (1, 1))
+        out = (before + after + v.shape[0] - layer.pool_size) // layer.strides + 1
+        return _steps_first(ex, v, op, layer.name, (out, v.shape[1]), kernel_shape=[layer.pool_size],
+                            strides=[layer.strides], pads=[int(before), int(after)], **extra)
+    return convert
+
+
+def _global1d(op: str) -> Converter:
+    def convert(ex: Any, layer: Any, inputs: list[Value]) -> Value:
+        v = inputs[0]
+        shape = (1, v.shape[-1]) if layer.keepdims else (v.shape[-1],)
+        return Value(ex.node(op, [v.name], hint=layer.name, axes=[1], keepdims=int(layer.keepdims)), shape)
+    return convert
+
+
+def _layer_norm(ex: Any, layer: Any, inputs: list[Value]) -> Value:
+    """``(x - mean) * (1 / sqrt(var + eps)) * gamma + beta`` over the layer's axes, as it computes it."""
+    v, h = inputs[0], layer.name
+    rank = len(v.shape) + 1
+    axes = sorted(a % rank for a in (layer.axis if isinstance(layer.axis, list) else [layer.axis]))
+    x = ex.native(v)
+    centred = ex.node("Sub", [x, ex.node("ReduceMean", [x], hint=h, axes=axes, keepdims=1)], hint=h)
+    var = ex.node("ReduceMean", [ex.node("Mul", [centred, centred], hint=h)], hint=h, axes=axes, keepdims=1)
+    std = ex.node("Sqrt", [ex.node("Add", [var, ex.scalar(layer.epsilon, f"{h}.epsilon")], hint=h)], hint=h)
+    y = ex.node("Mul", [centred, ex.node("Reciprocal", [std], hint=h)], hint=h)
+    shape = tuple(d if i + 1 in axes else 1 for i, d in enumerate(v.shape))  # gamma, beta over one sample
+    if layer.gamma is not None:
+        y = ex.node("Mul", [y, ex.weight(layer.gamma, f"{h}.gamma", lambda g: np.reshape(g, shape))], hint=h)
+    if layer.beta is not None:
+        y = ex.node("Add", [y, ex.weight(layer.beta, f"{h}.beta", lambda b: np.reshape(b, shape))], hint=h)
+    return Value(y, v.shape)
+
+
+register_onnx_converter(Embedding, _embedding)
+register_onnx_converter(Conv1D, _conv1d)
+register_onnx_converter(MaxPool1D, _pool1d("MaxPool"))  # padded steps never win
+register_onnx_converter(AvgPool1D, _pool1d("AveragePool", count_include_pad=0))  # nor are they counted
+register_onnx_converter(GlobalAvgPool1D, _global1d("ReduceMean"))
+register_onnx_converter(GlobalMaxPool1D, _global1d("ReduceMax"))
+register_onnx_converter(LayerNormalization, _layer_norm)
