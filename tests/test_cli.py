@@ -27,7 +27,7 @@ from nnscratch.datasets import KNOWN_FILES, KnownFile
 
 REPO = Path(__file__).resolve().parents[1]
 LINE = re.compile(r"^(?P<path>.+): (?P<label>cat|non-cat) \(p=(?P<p>[01]\.\d\d)\)$")
-COMMANDS = ["fetch", "verify", "predict", "train-cat", "train-mnist"]
+COMMANDS = ["fetch", "verify", "predict", "export", "summary", "train-cat", "train-mnist"]
 
 
 def cli(*args: object, env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
@@ -145,6 +145,35 @@ def test_predict_errors(model_file: Path, photo: Path, tmp_path: Path) -> None:
     assert "model" in one_error_line(cli("predict", photo, "--model", tmp_path / "missing.npz"), "predict")
     mnist_like = nn.Sequential([nn.Dense(1, activation="sigmoid")], seed=0).build((784,)).save(tmp_path / "m.npz")
     assert "(784,)" in one_error_line(cli("predict", photo, "--model", mnist_like), "predict")
+
+
+# ----------------------------------------------------------------------------- export, summary
+def test_export_writes_an_onnx_file_that_computes_predict(model_file: Path, tmp_path: Path) -> None:
+    ort = pytest.importorskip("onnxruntime")
+    out = tmp_path / "cat.onnx"
+    proc = cli("export", model_file, "--out", out)
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+    assert proc.stdout.startswith(f"{out}: Sequential") and "(batch, 12288)" in proc.stdout
+    x = np.random.default_rng(1).random((3, 12288), dtype=np.float32)
+    session = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
+    (got,) = session.run(None, {session.get_inputs()[0].name: x})
+    np.testing.assert_allclose(got, nn.load_model(model_file).predict(x), atol=1e-6)
+
+
+def test_export_defaults_to_the_models_name_and_summary_prints_the_layers(model_file: Path, tmp_path: Path) -> None:
+    pytest.importorskip("onnx")
+    copy = tmp_path / "mine.npz"
+    copy.write_bytes(model_file.read_bytes())
+    assert cli("export", copy).returncode == 0 and (tmp_path / "mine.onnx").is_file()
+    proc = cli("summary", copy)
+    assert proc.returncode == 0 and "(Dense)" in proc.stdout and "Total params: 36,871" in proc.stdout
+
+
+def test_export_and_summary_errors(tmp_path: Path) -> None:
+    assert "no model file at" in one_error_line(cli("export", tmp_path / "missing.npz"), "export")
+    text = tmp_path / "notes.npz"
+    text.write_text("not a model")
+    assert "not an nnscratch model file" in one_error_line(cli("summary", text), "summary")
 
 
 # ----------------------------------------------------------------------------- train-cat

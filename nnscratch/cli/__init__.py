@@ -4,6 +4,7 @@
     nnscratch train-cat                         # trains, tests and saves cat_model.npz
     nnscratch export-images --count 4           # test-set photos as PNG files in cat_photos/
     nnscratch predict cat_photos/*.png my_cat.jpg --model cat_model.npz
+    nnscratch export cat_model.npz                # cat_model.onnx, for onnxruntime
     nnscratch train-mnist --model cnn
     nnscratch bench --quick
 
@@ -23,16 +24,17 @@ __all__ = ["main", "make_parser"]
 
 
 def make_parser() -> argparse.ArgumentParser:
-    """The parser of ``nnscratch``: one subcommand each for fetch, verify, predict, train-cat, train-mnist, bench."""
-    from . import bench, data, export_images, predict, train_cat, train_mnist  # here: ``cli.common`` stays light
+    """The parser of ``nnscratch``: one subcommand each for fetch, verify, export-images, predict, export,
+    summary, train-cat, train-mnist, bench."""
+    from . import bench, data, export, export_images, predict, train_cat, train_mnist  # ``cli.common`` stays light
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--debug", action="store_true", help="show the traceback of an error")
     parser = Parser(prog=PROG, description="nnscratch: get the data, train, test and use neural networks in NumPy.",
                     epilog="examples:\n" + __doc__.split("\n\n")[1] + "\n\nSee 'nnscratch COMMAND --help'.",
                     formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=Parser)
-    for add in (data.add_fetch, data.add_verify, export_images.add, predict.add, train_cat.add, train_mnist.add,
-                bench.add):
+    for add in (data.add_fetch, data.add_verify, export_images.add, predict.add, export.add, train_cat.add,
+                train_mnist.add, bench.add):
         add(commands, [common])
     return parser
 
