@@ -16,6 +16,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
+from sklearn.utils.validation import _check_sample_weight
 
 from .. import Dense, EarlyStopping, Model, Sequential, optimizers
 from ..core.errors import InvalidTypeError, InvalidValueError, ShapeError
@@ -133,8 +134,10 @@ class NNEstimatorBase(BaseEstimator):
     def _verbose(self) -> int:
         return 1 if _count(self.verbose, "verbose", 0) else 0
 
-    def _split(self, x: np.ndarray, y: np.ndarray, rng: np.random.RandomState) -> tuple[np.ndarray, ...]:
-        """``x_train, x_val, y_train, y_val`` for early stopping (stratified when possible)."""
+    def _split(self, rng: np.random.RandomState, *arrays: np.ndarray) -> list[np.ndarray]:
+        """Training and validation parts of each of ``arrays`` (``x``, ``y`` and perhaps the sample weights),
+        as ``train_test_split`` returns them, for early stopping (stratified by ``y`` when possible)."""
+        x, y = arrays[:2]
         fraction = self.validation_fraction
         if isinstance(fraction, bool) or not isinstance(fraction, numbers.Real) or not 0 < fraction < 1:
             raise InvalidValueError(f"validation_fraction must be a number in (0, 1), got {fraction!r}")
@@ -145,14 +148,17 @@ class NNEstimatorBase(BaseEstimator):
         stratify = self._stratify(y)
         if stratify is not None:
             try:
-                return tuple(train_test_split(x, y, test_size=fraction, random_state=state, stratify=stratify))
+                return list(train_test_split(*arrays, test_size=fraction, random_state=state, stratify=stratify))
             except ValueError:  # a class with one sample, or fewer validation samples than classes
                 pass
-        return tuple(train_test_split(x, y, test_size=fraction, random_state=state))
+        return list(train_test_split(*arrays, test_size=fraction, random_state=state))
 
-    def _train(self, x: np.ndarray, y: np.ndarray, n_outputs: int, incremental: bool) -> None:
+    def _train(self, x: np.ndarray, y: np.ndarray, n_outputs: int, incremental: bool,
+               sample_weight: Any = None) -> None:
         """Train on ``x`` ``(samples, features)`` float32 and encoded targets ``y``: a new model for ``fit``
-        (``epochs`` epochs), one more epoch of the current model for ``partial_fit``."""
+        (``epochs`` epochs), one more epoch of the current model for ``partial_fit``. ``sample_weight``
+        ``(samples,)`` weighs each sample's loss (scikit-learn's checks; None: all 1)."""
+        weights = None if sample_weight is None else _check_sample_weight(sample_weight, x, dtype=x.dtype)
         first = not incremental or not hasattr(self, "model_")
         epochs = 1 if incremental else _count(self.epochs, "epochs", 1)
         batch_size, verbose = self._batch_size(len(x)), self._verbose()
@@ -167,9 +173,14 @@ class NNEstimatorBase(BaseEstimator):
         fit_args: dict[str, Any] = {}
         if self.early_stopping and not incremental:
             patience = _count(self.patience, "patience", 0)
-            x, xv, y, yv = self._split(x, y, rng)
-            fit_args = {"validation_data": (xv, yv),
+            parts = self._split(rng, x, y) if weights is None else self._split(rng, x, y, weights)
+            x, xv, y, yv = parts[:4]
+            validation = (xv, yv) if weights is None else (xv, yv, parts[5])
+            weights = None if weights is None else parts[4]
+            fit_args = {"validation_data": validation,
                         "callbacks": [EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True)]}
+        if weights is not None:
+            fit_args["sample_weight"] = weights
         history = model.fit(x, y, epochs=epochs, batch_size=batch_size, verbose=verbose, **fit_args)
         if first:
             self.model_, self.history_, self.n_iter_ = model, {}, 0

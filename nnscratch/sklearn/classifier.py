@@ -54,16 +54,18 @@ class NNClassifier(ClassifierMixin, NNEstimatorBase):
     def _n_outputs(classes: np.ndarray) -> int:
         return 1 if len(classes) == 2 else len(classes)
 
-    def fit(self, X: Any, y: Any) -> NNClassifier:
-        """Train a new model on ``X`` ``(samples, features)`` and labels ``y`` ``(samples,)``; returns self."""
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> NNClassifier:
+        """Train a new model on ``X`` ``(samples, features)`` and labels ``y`` ``(samples,)``, each sample's loss
+        weighed by ``sample_weight`` ``(samples,)`` when given; returns self."""
         X, y = validate_data(self, X, y, dtype=np.float32)
         check_classification_targets(y)
         classes = self._checked_classes(y)
-        self._train(X, self._encode(y, classes), self._n_outputs(classes), incremental=False)
+        self._train(X, self._encode(y, classes), self._n_outputs(classes), incremental=False,
+                    sample_weight=sample_weight)
         self.classes_ = classes  # set once training succeeded
         return self
 
-    def partial_fit(self, X: Any, y: Any, classes: Any = None) -> NNClassifier:
+    def partial_fit(self, X: Any, y: Any, classes: Any = None, sample_weight: Any = None) -> NNClassifier:
         """One epoch on ``(X, y)``, continuing the current model (a new one on the first call, which
         needs ``classes``, every label that will ever be seen); returns self."""
         first = not hasattr(self, "model_")
@@ -79,7 +81,7 @@ class NNClassifier(ClassifierMixin, NNEstimatorBase):
             if classes is not None and not np.array_equal(np.unique(np.asarray(classes)), known):
                 raise InvalidValueError(f"classes={np.unique(classes).tolist()} differs from classes_ "
                                         f"{known.tolist()} of the earlier calls")
-        self._train(X, self._encode(y, known), self._n_outputs(known), incremental=True)
+        self._train(X, self._encode(y, known), self._n_outputs(known), incremental=True, sample_weight=sample_weight)
         self.classes_ = known
         return self
 

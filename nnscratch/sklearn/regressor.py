@@ -38,22 +38,23 @@ class NNRegressor(RegressorMixin, NNEstimatorBase):
             raise ShapeError(f"y has shape {y.shape}; expected (samples,) or (samples, targets)")
         return X, y
 
-    def fit(self, X: Any, y: Any) -> NNRegressor:
-        """Train a new model on ``X`` ``(samples, features)`` and ``y`` ``(samples,)``/``(samples, targets)``."""
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> NNRegressor:
+        """Train a new model on ``X`` ``(samples, features)`` and ``y`` ``(samples,)``/``(samples, targets)``,
+        each sample's loss weighed by ``sample_weight`` ``(samples,)`` when given."""
         X, y = self._targets(X, y, reset=True)
         n_outputs = 1 if y.ndim == 1 else y.shape[1]
-        self._train(X, y.reshape(len(y), n_outputs), n_outputs, incremental=False)
+        self._train(X, y.reshape(len(y), n_outputs), n_outputs, incremental=False, sample_weight=sample_weight)
         self._y_1d, self.n_outputs_ = y.ndim == 1, n_outputs  # set once training succeeded
         return self
 
-    def partial_fit(self, X: Any, y: Any) -> NNRegressor:
+    def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> NNRegressor:
         """One epoch on ``(X, y)``, continuing the current model (a new one on the first call)."""
         first = not hasattr(self, "model_")
         X, y = self._targets(X, y, reset=first)
         n_outputs = 1 if y.ndim == 1 else y.shape[1]
         if not first and n_outputs != self.n_outputs_:
             raise ShapeError(f"y has {n_outputs} target(s) per sample; the earlier calls had {self.n_outputs_}")
-        self._train(X, y.reshape(len(y), n_outputs), n_outputs, incremental=True)
+        self._train(X, y.reshape(len(y), n_outputs), n_outputs, incremental=True, sample_weight=sample_weight)
         if first:
             self._y_1d, self.n_outputs_ = y.ndim == 1, n_outputs
         return self
