@@ -155,8 +155,7 @@ def _conv2d_transpose(ex: Any, layer: Any, inputs: list[Value]) -> Value:
         names.append(ex.weight(layer.bias, f"{layer.name}.bias"))
     begin, end, extra = [], [], []
     for i, size in enumerate(inputs[0].shape[:2]):
-        out, before, _ = layer.geometry(i, size)
-        full = (size - 1) * layer.strides[i] + layer.dilation_rate[i] * (layer.kernel_size[i] - 1) + 1
+        out, before, full = layer.geometry(i, size)
         extra.append(max(before + out - full, 0))
         begin.append(before)
         end.append(full + extra[-1] - before - out)

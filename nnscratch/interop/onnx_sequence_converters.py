@@ -23,9 +23,10 @@ _SWAP = [0, 2, 1]  # (N, L, C) <-> (N, C, L)
 _INT64 = 7  # onnx.TensorProto.INT64
 
 
-def _steps_first(ex: Any, v: Value, op: str, hint: str, shape: tuple[int, ...], **attributes: Any) -> Value:
-    """``op`` applied to the sequence ``v`` in ONNX's ``(N, C, L)`` layout; the result back in ``(N, L, C)``."""
-    inputs = attributes.pop("inputs", [])
+def _steps_first(ex: Any, v: Value, op: str, hint: str, shape: tuple[int, ...], inputs: tuple[str, ...] = (),
+                 **attributes: Any) -> Value:
+    """``op`` applied to the sequence ``v`` (then ``inputs``, e.g. weights) in ONNX's ``(N, C, L)`` layout; the
+    result back in ``(N, L, C)``."""
     swapped = ex.node("Transpose", [v.name], hint=hint, perm=_SWAP)
     y = ex.node(op, [swapped, *inputs], hint=hint, **attributes)
     return Value(ex.node("Transpose", [y], hint=hint, perm=_SWAP), shape)
@@ -44,13 +45,13 @@ def _conv1d(ex: Any, layer: Any, inputs: list[Value]) -> Value:
     names = [ex.weight(layer.weight, f"{layer.name}.weight", lambda w: w.transpose(2, 1, 0))]
     if layer.bias is not None:
         names.append(ex.weight(layer.bias, f"{layer.name}.bias"))
-    z = _steps_first(ex, inputs[0], "Conv", layer.name, layer.output_shape, inputs=names,
+    z = _steps_first(ex, inputs[0], "Conv", layer.name, layer.output_shape, inputs=tuple(names),
                      kernel_shape=[layer.kernel_size], strides=[layer.strides], dilations=[layer.dilation_rate],
                      pads=[int(p) for p in layer.pads], group=1)
     return ex.convert(layer.activation, [z])
 
 
-def _pool1d(op: str, **extra: int) -> Converter:
+def _pool1d(op: str, **extra: Any) -> Converter:
     def convert(ex: Any, layer: Any, inputs: list[Value]) -> Value:
         v = inputs[0]
         padding = layer.padding if isinstance(layer.padding, str) else (layer.padding, layer.padding)

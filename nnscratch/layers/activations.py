@@ -69,13 +69,12 @@ class ReLU(Activation):
 class LeakyReLU(Activation):
     """x for x > 0, alpha * x otherwise (``negative_slope``: Keras 3's name for ``alpha``)."""
 
-    def __init__(self, alpha: float = 0.01, negative_slope: float | None = None, **kwargs: Any) -> None:
+    def __init__(self, alpha: float | None = None, negative_slope: float | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        if negative_slope is not None:
-            if alpha != 0.01:
-                raise InvalidValueError("LeakyReLU takes alpha or negative_slope (the same number), not both")
-            alpha = negative_slope
-        self.alpha = real_number(alpha, "LeakyReLU alpha", "a finite number")
+        if alpha is not None and negative_slope is not None:
+            raise InvalidValueError("LeakyReLU takes alpha or negative_slope (the same number), not both")
+        slope = alpha if alpha is not None else negative_slope if negative_slope is not None else 0.01
+        self.alpha = real_number(slope, "LeakyReLU alpha", "a finite number")
 
     def forward_call(self, ctx: Call, x: np.ndarray) -> np.ndarray:
         ctx.x = x

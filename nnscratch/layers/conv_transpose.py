@@ -78,7 +78,7 @@ class Conv2DTranspose(Activated):
         self.set_linear(activation, use_bias, kernel_initializer, bias_initializer)
 
     def geometry(self, i: int, size: int) -> tuple[int, int, int]:
-        """``(output size, cells cropped before, uncropped buffer size)`` along axis ``i`` (0: height, 1: width)."""
+        """``(output size, cells cropped before, cells the patches cover)`` along axis ``i`` (0: height, 1: width)."""
         s, span = self.strides[i], self.dilation_rate[i] * (self.kernel_size[i] - 1) + 1
         extra = None if self.output_padding is None else self.output_padding[i]
         full = (size - 1) * s + span  # what the patches cover
@@ -91,19 +91,20 @@ class Conv2DTranspose(Activated):
         else:
             before = int(self.padding[i])
             out = full - 2 * before + (extra or 0)
-        return out, before, max(full, before + out)
+        return out, before, full
 
     def build(self, input_shape: tuple[int, ...]) -> None:
         if len(input_shape) != 3:
             raise sample_shape_error("Conv2DTranspose", "height, width, channels", input_shape)
         h, w, c = input_shape
-        (oh, self._top, bh), (ow, self._left, bw) = self.geometry(0, h), self.geometry(1, w)
+        (oh, self._top, fh), (ow, self._left, fw) = self.geometry(0, h), self.geometry(1, w)
         if oh < 1 or ow < 1:
             raise ShapeError(f"Conv2DTranspose with padding {self.padding!r} crops more than its output holds: "
                              f"output {oh}x{ow} for input shape (batch, {h}, {w}, {c})")
         super().build(input_shape)
         self.output_shape = (oh, ow, self.filters)
-        self._buffer_hw: Pair = (bh, bw)
+        # the uncropped output: what the patches cover, and any cells past it the output reaches
+        self._buffer_hw: Pair = (max(fh, self._top + oh), max(fw, self._left + ow))
         kh, kw = self.kernel_size
         self.draw_weights((c, self.filters, kh, kw), (2, 3, 1, 0), self.filters)  # (KH, KW, filters, C)
 
