@@ -93,6 +93,7 @@ if TYPE_CHECKING:  # the names below load lazily (``__getattr__``); these import
     from .models.model import Model
     from .models.sequential import Sequential
     from .training import callbacks, checkpoint, losses, metrics, optimizers, parallel, schedules
+    from .training.batch_source import PyDataset
     from .training.callbacks import Callback, EarlyStopping, LearningRateScheduler, ModelCheckpoint
     from .training.checkpoint import Checkpoint
     from .training.history import History
@@ -143,6 +144,7 @@ _LAZY: dict[str, tuple[str, str]] = {
         "Callback", "EarlyStopping", "LearningRateScheduler", "ModelCheckpoint")},
     "Checkpoint": (".training.checkpoint", "Checkpoint"),
     "History": (".training.history", "History"),
+    "PyDataset": (".training.batch_source", "PyDataset"),
     **{name: (".training.losses", name) for name in (
         "BinaryCrossEntropy", "CategoricalCrossEntropy", "Loss", "MeanAbsoluteError", "MeanSquaredError")},
     **{name: (".training.optimizers", name) for name in ("SGD", "Adam", "AdamW", "Optimizer", "RMSprop")},
@@ -165,8 +167,8 @@ __all__ = [
     "Identity", "ImageError", "Input", "Lambda", "InvalidTypeError", "InvalidValueError", "Layer", "LeakyReLU",
     "LearningRateScheduler", "Loss", "MaxPool2D", "Maximum", "MeanAbsoluteError", "MeanSquaredError", "Minimum",
     "Model", "ModelCheckpoint", "ModelFileError", "Module", "Multiply", "NNScratchError", "Normalization",
-    "NotBuiltError", "Optimizer", "Parameter", "ProgressBar", "RMSprop", "RandomFlip", "RandomShift", "ReLU",
-    "Reshape", "SGD", "Sequential", "ShapeError", "Sigmoid", "Softmax", "Subtract", "SymbolicTensor", "Tanh",
+    "NotBuiltError", "Optimizer", "Parameter", "ProgressBar", "PyDataset", "RMSprop", "RandomFlip", "RandomShift",
+    "ReLU", "Reshape", "SGD", "Sequential", "ShapeError", "Sigmoid", "Softmax", "Subtract", "SymbolicTensor", "Tanh",
     "Trainer", "TrainingDivergedError", "get_num_threads", "load", "load_model", "register_fusion", "register_layer",
     "register_loss_fusion", "set_num_threads", "set_random_seed", "autodiff", "callbacks", "checkpoint",
     "initializers", "losses", "metrics", "ops", "optimizers", "parallel", "schedules",

@@ -160,6 +160,15 @@ def test_text_conv1d() -> None:
     assert g["accuracy"] >= 0.8
 
 
+def test_py_dataset_from_image_files() -> None:
+    g = run("py_dataset_files.py")
+    # Bars across or down 16x16 noise: a conv net separates them; no keras-io log to compare with.
+    assert g["accuracy"] >= 0.9 and g["history"].history["val_accuracy"][-1] >= 0.9
+    assert g["predictions"].shape == (60, 2) and len(g["history"].history["loss"]) == 8
+    assert len(g["more"].history["loss"]) == 2 and g["accuracy_after"] >= 0.9
+    assert not g["folder"].exists()
+
+
 def test_everyday_spellings() -> None:
     g = run("everyday_spellings.py")
     assert {"acc", "val_acc"} <= set(g["history"].history)

@@ -1,4 +1,5 @@
-"""``keras.utils``: ``to_categorical``, ``set_random_seed``, ``normalize``, ``clear_session``."""
+"""``keras.utils``: ``to_categorical``, ``set_random_seed``, ``normalize``, ``clear_session``, ``PyDataset``
+(``Sequence``)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,13 @@ import numpy as np
 
 from ..core.errors import InvalidValueError
 from ..core.random import set_random_seed
+from ..training.batch_source import PyDataset
 from ._names import module_getattr
 from .backend import clear_session
 
-__all__ = ["clear_session", "normalize", "set_random_seed", "to_categorical"]
+Sequence = PyDataset  # Keras 2's name
+
+__all__ = ["PyDataset", "Sequence", "clear_session", "normalize", "set_random_seed", "to_categorical"]
 
 
 def to_categorical(x: Any, num_classes: int | None = None) -> np.ndarray:
@@ -40,7 +44,7 @@ def normalize(x: Any, axis: int = -1, order: int = 2) -> np.ndarray:
 _TF_DATA = "it builds a tf.data pipeline; load the files into NumPy arrays (nnscratch.data.image reads images)"
 __getattr__ = module_getattr("keras.utils", globals(), {
     **dict.fromkeys(["image_dataset_from_directory", "text_dataset_from_directory", "audio_dataset_from_directory",
-                     "timeseries_dataset_from_array", "split_dataset", "Sequence", "PyDataset"], _TF_DATA),
+                     "timeseries_dataset_from_array", "split_dataset"], _TF_DATA),
     "pad_sequences": "text preprocessing is outside nnscratch; pad integer arrays with numpy",
     "plot_model": "nnscratch draws no model graphs; model.summary() prints the layers",
     "get_file": "nnscratch downloads only its own verified files (python -m nnscratch.datasets fetch)",

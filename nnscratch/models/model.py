@@ -26,10 +26,11 @@ from ..core.layer import Layer
 from ..core.random import layer_rng, make_rng
 from ..core.tensor import SymbolicTensor
 from ..core.validation import as_targets, positive_int
-from ..training import loop
+from ..training import loop, source_loop
 from ..training import trainer as trainer_mod
+from ..training.batch_source import is_batch_source
 from ..training.compile_args import UNSET, compile_arguments
-from ..training.data import refuse_datasets
+from ..training.data import check_data_arguments
 from ..training.history import History
 from . import subclassed
 from .summary import summary_text
@@ -245,19 +246,26 @@ class Model(Layer):
         return self.trainer
 
     def fit(self, x: Any, y: Any = None, epochs: int = 1, batch_size: int | None = 32, **kwargs: Any) -> History:
-        """Train; see ``nnscratch.training.loop.fit`` for every argument (validation, callbacks, resume...)."""
-        refuse_datasets("fit", x, kwargs)
+        """Train on arrays (``nnscratch.training.loop.fit`` has every argument: validation, callbacks,
+        resume...) or on a ``PyDataset`` or generator of batches (``source_loop.fit_source``)."""
+        check_data_arguments("fit", x, kwargs)
+        if is_batch_source(x):
+            return source_loop.fit_source(self, x, y, epochs=epochs, **kwargs)
         self._built_for(x)
         return loop.fit(self, x, y, epochs=epochs, batch_size=batch_size, **kwargs)
 
-    def evaluate(self, x: Any, y: Any, batch_size: int | None = None, verbose: Any = 0,
+    def evaluate(self, x: Any, y: Any = None, batch_size: int | None = None, verbose: Any = 0,
                  return_dict: bool = False, **kwargs: Any) -> Any:
-        """The loss and metrics averaged over all samples, in inference mode, as Keras returns them: the loss
-        alone (a float) when there are no metrics, else a list ``[loss, metric, ...]``; with
-        ``return_dict=True`` a dict ``{"loss": ..., metric: ...}``. ``verbose`` 1 or 2 prints one line."""
-        refuse_datasets("evaluate", x, kwargs)
-        self._built_for(x)
-        results = loop.evaluate(self, x, y, batch_size=batch_size, **kwargs)
+        """The loss and metrics averaged over all samples (or ``steps`` batches of a ``PyDataset`` or a
+        generator), in inference mode, as Keras returns them: the loss alone (a float) when there are no
+        metrics, else a list ``[loss, metric, ...]``; with ``return_dict=True`` a dict ``{"loss": ..., metric:
+        ...}``. ``verbose`` 1 or 2 prints one line."""
+        check_data_arguments("evaluate", x, kwargs)
+        if is_batch_source(x):
+            results = source_loop.evaluate_source(self, x, **kwargs)
+        else:
+            self._built_for(x)
+            results = loop.evaluate(self, x, y, batch_size=batch_size, **kwargs)
         if verbose and verbose != "auto":
             print(" - ".join(f"{k}: {v:.4f}" for k, v in results.items()))
         if return_dict:
@@ -267,8 +275,11 @@ class Model(Layer):
 
     def predict(self, x: Any, batch_size: int | None = None, verbose: Any = 0, callbacks: Any = (),
                 **kwargs: Any) -> Any:
-        """Model outputs for ``x`` ``(samples, ...)``, computed in batches in inference mode."""
-        refuse_datasets("predict", x, kwargs)
+        """Model outputs for ``x`` ``(samples, ...)`` (or the batches of a ``PyDataset`` or a generator, of which
+        ``steps``), computed in batches in inference mode."""
+        check_data_arguments("predict", x, kwargs)
+        if is_batch_source(x):
+            return source_loop.predict_source(self, x, callbacks=callbacks, **kwargs)
         if kwargs:
             raise TypeError(f"predict got unexpected arguments {sorted(kwargs)}")
         self._built_for(x)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -57,15 +56,25 @@ def take(arrays: list[np.ndarray], index: Any) -> list[np.ndarray]:
     return [a[index] for a in arrays]
 
 
-# Keras's arguments for generators and datasets, which nnscratch's fit/evaluate/predict do not take.
-DATASET_ARGUMENTS = ("steps_per_epoch", "validation_steps", "steps", "workers", "use_multiprocessing", "max_queue_size")
+# Keras's arguments for a PyDataset or a generator (for arrays an epoch is all samples), and Keras 2's
+# queue arguments, which Keras 3 and nnscratch take on the PyDataset.
+SOURCE_ARGUMENTS = {"fit": ("steps_per_epoch", "validation_steps"), "evaluate": ("steps",), "predict": ("steps",)}
+QUEUE_ARGUMENTS = ("workers", "use_multiprocessing", "max_queue_size")
 
 
-def refuse_datasets(method: str, x: Any, arguments: dict[str, Any]) -> None:
-    """One clear error for a generator or iterator ``x``, or Keras's dataset arguments, given to ``method``."""
-    given = [name for name in DATASET_ARGUMENTS if name in arguments]
-    if isinstance(x, Iterator) or given:
-        what = f"the argument {given[0]}=" if given else f"a {type(x).__name__} as x"
-        raise InvalidValueError(f"{method} got {what}: nnscratch's {method} takes NumPy arrays (a list or dict of "
-                                f"them for several inputs) and goes through all samples, not generators or datasets; "
-                                f"collect the batches first, e.g. x = np.concatenate([xb for xb, yb in batches])")
+def check_data_arguments(method: str, x: Any, arguments: dict[str, Any]) -> None:
+    """One clear error for arguments that do not go with ``x``: the queue arguments anywhere, the step counts
+    with arrays."""
+    from .batch_source import is_batch_source
+
+    queue = [name for name in QUEUE_ARGUMENTS if name in arguments]
+    if queue:
+        raise InvalidValueError(f"{method} got {queue[0]}=: pass it to your PyDataset's constructor instead "
+                                f"(super().__init__(workers=..., max_queue_size=...)), as in Keras 3")
+    given = [name for name in ("steps_per_epoch", "validation_steps", "steps") if name in arguments]
+    allowed = SOURCE_ARGUMENTS.get(method, ()) if is_batch_source(x) else ()
+    refused = [name for name in given if name not in allowed]
+    if refused:
+        with_ = f"a {type(x).__name__}" if is_batch_source(x) else "arrays"
+        raise InvalidValueError(f"{method} got {refused[0]}= with {with_} as x: step counts are for a PyDataset or "
+                                f"a generator of batches (with arrays an epoch goes through all samples)")

@@ -76,8 +76,8 @@ class Snapshots:
         return None
 
 
-def diverged(model: Any, snapshots: Snapshots | None, value: float, epoch: int, step: int | None, steps: int,
-             what: str | None = None) -> None:
+def diverged(model: Any, snapshots: Snapshots | None, value: float, epoch: int, step: int | None,
+             steps: int | None, what: str | None = None) -> None:
     """Put back the last finite weights (and optimizer state) and raise ``TrainingDivergedError``."""
     if weights_finite(model, with_optimizer=True):
         restored, kept = "current", "the model keeps its weights from before this batch (all finite)"
@@ -86,7 +86,7 @@ def diverged(model: Any, snapshots: Snapshots | None, value: float, epoch: int, 
         kept = f"the weights had become NaN or inf, so the model was reset to its weights at the start of {restored}"
     else:
         restored, kept = None, "no finite weights were left to restore"
-    where = f"at epoch {epoch + 1}, batch {step + 1} of {steps}" if step is not None else f"in epoch {epoch + 1}"
+    where = f"at epoch {epoch + 1}, batch {step + 1}{_of(steps)}" if step is not None else f"in epoch {epoch + 1}"
     lr = model.optimizer.lr if model.optimizer is not None else math.nan
     cause = what or f"the loss became {value}"
     lr_text = f"{lr:g}" if isinstance(lr, (int, float)) else "a schedule"
@@ -96,14 +96,18 @@ def diverged(model: Any, snapshots: Snapshots | None, value: float, epoch: int, 
         restored_from=restored)
 
 
-def report_interrupt(stopped_at: tuple[int, int | None], steps: int, epochs: int, cbs: list[Any]) -> None:
+def _of(steps: int | None) -> str:
+    return "" if steps is None else f" of {steps}"
+
+
+def report_interrupt(stopped_at: tuple[int, int | None], steps: int | None, epochs: int, cbs: list[Any]) -> None:
     """The one line printed on stderr when Ctrl-C stopped ``fit``."""
     epoch, batch = stopped_at
     if batch is None:
         line = (f"training interrupted after epoch {epoch + 1} of {epochs}: the model keeps its weights at the "
                 f"end of that epoch")
     else:
-        line = (f"training interrupted at epoch {epoch + 1}, batch {batch} of {steps}: the model keeps the weights "
+        line = (f"training interrupted at epoch {epoch + 1}, batch {batch}{_of(steps)}: the model keeps the weights "
                 f"of its last completed step (epoch {epoch + 1} is not in the history)")
     hints = [h for h in (cb.interrupt_hint() for cb in cbs) if h]
     if hints:

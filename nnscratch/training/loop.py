@@ -8,11 +8,10 @@ batch's sample indices to the workers and adds up their gradients.
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager, ExitStack
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
@@ -20,9 +19,8 @@ from ..core.errors import InvalidTypeError, InvalidValueError
 from ..core.validation import positive_int, real_number
 from .callbacks import Callback
 from .data import input_arrays, take, target_arrays
-from .guards import InterruptHandler, Snapshots, diverged, report_interrupt, weights_finite
+from .epochs import Step, train_batch, train_epochs
 from .history import History
-from .progress import ProgressBar
 from .regularization import sample_weights
 
 
@@ -44,16 +42,6 @@ def as_callbacks(callbacks: Any) -> list[Callback]:
 
 def _batch_size(batch_size: Any, n: int, default: int) -> int:
     return min(default if batch_size is None else positive_int(batch_size, "batch_size"), n)
-
-
-class Step(Protocol):
-    """One training step of ``fit``: ``step(xs, ys, rows) -> logs``.
-
-    ``xs``/``ys``: the batch, one array ``(batch, ...)`` per model input/output; ``rows``: where its samples
-    are in the training arrays ``make_step`` was given (a slice, or an index array when shuffled). Returns
-    the logs of ``model.train_step`` (and like it, updates the trainer's running metrics)."""
-
-    def __call__(self, xs: list[np.ndarray], ys: list[np.ndarray], rows: slice | np.ndarray) -> dict[str, float]: ...
 
 
 # make_step(model, xs, ys): the step for training ``model`` on the (checked, split) training arrays, entered
@@ -152,79 +140,28 @@ def fit_with(make_step: StepMaker | None, model: Any, x: Any, y: Any, epochs: in
     if validation_data is not None:
         trainer.check_targets(yvs, "validation_data[1]")
 
-    history = History()
-    if verbose and verbose != 0:
-        cbs.append(ProgressBar(per_epoch=verbose == 2))
     settings = {"epochs": epochs, "batch_size": bs, "samples": n, "shuffle": bool(shuffle),
                 "validation_samples": len(xvs[0]) if validation_data is not None else 0}
-    start_epoch = initial_epoch
-    if state is not None:
-        state.restore(model, settings)
-        history, start_epoch = state.history, state.epoch
-    history.interrupted = False
-    model.history, model.stop_training, trainer.interrupted = history, False, False
-    trainer.callbacks, trainer.fit_settings = cbs, settings
-    for cb in cbs:
-        cb.set_model(model)
-        cb.set_params({"epochs": epochs, "steps": steps, "verbose": verbose, "samples": n})
-    for cb in cbs:
-        cb.on_train_begin({"epochs": epochs, "steps": steps, "samples": n, "initial_epoch": start_epoch})
-    if state is not None:
-        state.restore_callbacks(cbs)
-        model.stop_training = state.stop_training
     gather = shuffle and bs < n
     buffers = [np.empty((bs, *a.shape[1:]), dtype=a.dtype) for a in xs] if gather else None
-    stopped_at: tuple[int, int | None] | None = None
-    trainer.snapshots = snapshots = Snapshots(model)
     trainer.weighted = weights is not None
-    stack = ExitStack()
-    try:
-        step = (stack.enter_context(make_step(model, xs, ys)) if make_step is not None
-                else lambda xb, yb, rows: model.train_step(xb, yb))
-        with InterruptHandler(model):
-            for epoch in range(start_epoch, epochs):
-                if model.stop_training:  # a resumed run that had already stopped, or Ctrl-C before this epoch
-                    if trainer.interrupted:
-                        stopped_at = (epoch, 0)
-                    break
-                for cb in cbs:
-                    cb.on_epoch_begin(epoch, {})
-                snapshots.take(epoch)
-                order = model.rng.permutation(n) if gather else None
-                try:
-                    logs, seen = _run_epoch(model, step, xs, ys, bs, steps, order, buffers, cbs, epoch)
-                except KeyboardInterrupt:
-                    snapshots.restore_latest()  # the step may have been cut half-way: back to a consistent state
-                    raise
-                if trainer.interrupted and seen < n:
-                    stopped_at = (epoch, -(-seen // bs))
-                    break
-                if validation_data is not None:
-                    val = evaluate(model, xvs, yvs, batch_size=max(bs, 256), callbacks=cbs, sample_weight=val_weights)
-                    logs.update({f"val_{k}": v for k, v in val.items()})
-                for cb in cbs:
-                    cb.on_epoch_end(epoch, logs)
-                history.append(epoch, logs)
-                for cb in cbs:
-                    cb.on_epoch_complete(epoch, logs)
-                if model.stop_training:
-                    if trainer.interrupted:
-                        stopped_at = (epoch, None)
-                    break
-            if stopped_at is None and not weights_finite(model):
-                last = history.epoch[-1] if history.epoch else start_epoch
-                diverged(model, snapshots, math.nan, last, None, steps,
-                         "the weights became NaN or inf although the loss stayed finite")
-    finally:
-        trainer.snapshots, trainer.callbacks = None, []  # no copies or callbacks (streams) kept after training
-        trainer.weighted, trainer.sample_weight = False, None
-        stack.close()
-    if stopped_at is not None:
-        history.interrupted = True
-        report_interrupt(stopped_at, steps, epochs, cbs)
-    for cb in cbs:
-        cb.on_train_end({"interrupted": stopped_at is not None})
-    return history
+
+    def run_epoch(step: Step, epoch: int) -> tuple[dict[str, float], int, bool]:
+        order = model.rng.permutation(n) if gather else None
+        logs, seen = _run_epoch(model, step, xs, ys, bs, steps, order, buffers, cbs, epoch)
+        return logs, -(-seen // bs), seen >= n
+
+    def validate(cbs: list[Callback]) -> dict[str, float]:
+        return evaluate(model, xvs, yvs, batch_size=max(bs, 256), callbacks=cbs, sample_weight=val_weights)
+
+    def enter_step(stack: ExitStack) -> Step:
+        if make_step is None:
+            return lambda xb, yb, rows: model.train_step(xb, yb)
+        return stack.enter_context(make_step(model, xs, ys))
+
+    return train_epochs(model, run_epoch, validate if validation_data is not None else None, enter_step, cbs,
+                        epochs=epochs, start_epoch=initial_epoch, steps=steps, samples=n, verbose=verbose,
+                        settings=settings, state=state)
 
 
 def _run_epoch(model: Any, step_fn: Step, xs: list[np.ndarray], ys: list[np.ndarray], bs: int, steps: int,
@@ -248,26 +185,8 @@ def _run_epoch(model: Any, step_fn: Step, xs: list[np.ndarray], ys: list[np.ndar
         yb = take(epoch_ys, slice(start, stop))
         if trainer.weighted:
             trainer.sample_weight, yb = yb[-1], yb[:-1]
-        for cb in cbs:
-            cb.on_train_batch_begin(step, {})
-        before = trainer.seen
-        step_logs = step_fn(xb, yb, rows)
-        value = step_logs.get("loss", 0.0) if isinstance(step_logs, dict) else float(step_logs)
-        if not math.isfinite(value):
-            diverged(model, trainer.snapshots, value, epoch, step, steps)
-        # A custom train_step's own logs (or all of them, when it keeps no totals) are averaged here.
-        if trainer.seen == before or not trainer.tracked.issuperset(step_logs):
-            own = {k: v for k, v in step_logs.items() if trainer.seen == before or k not in trainer.tracked}
-            if trainer.seen == before:
-                trainer.seen += stop - start
-            weight = trainer.seen - before  # the samples the running means counted for this step
-            for key, v in own.items():
-                trainer.totals[key] = trainer.totals.get(key, 0.0) + float(v) * weight
+        train_batch(model, step_fn, xb, yb, rows, step, steps, epoch, cbs)
         seen = stop
-        if cbs:
-            logs = trainer.results()  # the running means of the losses and metrics so far
-            for cb in cbs:
-                cb.on_train_batch_end(step, logs)
         if model.stop_training:
             break
     return trainer.results(), seen
@@ -279,62 +198,85 @@ def evaluate(model: Any, x: Any, y: Any, batch_size: int | None = None, return_d
     Keras's order with ``return_dict=False``: the loss alone when there are no metrics). ``sample_weight``
     ``(samples,)`` weighs each sample's loss as in ``fit``."""
     trainer = model._compiled()
+    if y is None:
+        raise InvalidValueError("evaluate needs targets y (or a PyDataset or generator of (x, y) batches as x)")
     xs = input_arrays(model, x)
     ys = target_arrays(model, y, len(xs[0]))
     trainer.prepare(training=False)
     trainer.check_targets(ys)
-    bs = _batch_size(batch_size, len(xs[0]), 1024)
-    weights = sample_weights(ys[0], len(xs[0]), sample_weight)
-    cbs = as_callbacks(callbacks)
-    for cb in cbs:
-        cb.set_model(model)
-    saved = trainer.save_metrics()  # the training epoch's running totals stay as they were
-    weight, trainer.sample_weight = trainer.sample_weight, None
-    trainer.reset_metrics()
-    for cb in cbs:
-        cb.on_test_begin({})
-    for k, start in enumerate(range(0, len(xs[0]), bs)):
-        for cb in cbs:
-            cb.on_test_batch_begin(k, {})
-        trainer.sample_weight = None if weights is None else weights[start:start + bs]
-        trainer.test_step(take(xs, slice(start, start + bs)), take(ys, slice(start, start + bs)))
-        for cb in cbs:
-            cb.on_test_batch_end(k, trainer.results())
-    results = trainer.results()
-    trainer.restore_metrics(saved)
-    trainer.sample_weight = weight
-    for cb in cbs:
-        cb.on_test_end(results)
+    n = len(xs[0])
+    bs = _batch_size(batch_size, n, 1024)
+    weights = sample_weights(ys[0], n, sample_weight)
+    batches = ((take(xs, slice(s, s + bs)), take(ys, slice(s, s + bs)), None if weights is None else weights[s:s + bs])
+               for s in range(0, n, bs))
+    results = evaluate_batches(model, batches, as_callbacks(callbacks))
     if return_dict:
         return results
     values = list(results.values())
     return values[0] if len(values) == 1 else values
 
 
+def evaluate_batches(model: Any, batches: Iterable[tuple[list[np.ndarray], list[np.ndarray], np.ndarray | None]],
+                     cbs: list[Callback]) -> dict[str, float]:
+    """The running means of the loss and metrics over ``(xs, ys, sample weights or None)`` batches (checked,
+    trainer prepared), with the ``on_test_*`` callbacks; the trainer's training totals stay as they were."""
+    trainer = model.trainer
+    for cb in cbs:
+        cb.set_model(model)
+    saved = trainer.save_metrics()  # the training epoch's running totals stay as they were
+    weight, trainer.sample_weight = trainer.sample_weight, None
+    trainer.reset_metrics()
+    try:
+        for cb in cbs:
+            cb.on_test_begin({})
+        for k, (xb, yb, wb) in enumerate(batches):
+            for cb in cbs:
+                cb.on_test_batch_begin(k, {})
+            trainer.sample_weight = wb
+            trainer.test_step(xb, yb)
+            for cb in cbs:
+                cb.on_test_batch_end(k, trainer.results())
+        results = trainer.results()
+    finally:
+        trainer.restore_metrics(saved)
+        trainer.sample_weight = weight
+    for cb in cbs:
+        cb.on_test_end(results)
+    return results
+
+
 def predict(model: Any, x: Any, batch_size: int | None = None, callbacks: Iterable[Callback] = ()) -> Any:
     """Model outputs for ``x`` in batches, inference mode: an array (a list of arrays for several outputs).
     ``callbacks`` get the ``on_predict_*`` hooks (batch logs ``{"outputs": ...}``)."""
-    from ..core.call import Call
-
     xs = input_arrays(model, x)
     n = len(xs[0])
     bs = n if batch_size is None and n <= 1024 else _batch_size(batch_size, n, 1024)
+    return predict_batches(model, (take(xs, slice(s, s + bs)) for s in range(0, n, bs)), as_callbacks(callbacks))
+
+
+def predict_batches(model: Any, batches: Iterable[list[np.ndarray]], cbs: list[Callback]) -> Any:
+    """The outputs for checked input batches, joined: an array (a list of arrays for several outputs)."""
+    from ..core.call import Call
+
     ctx = Call(training=False, input_grad=False)
     parts: list[list[np.ndarray]] = []
-    cbs = as_callbacks(callbacks)
     for cb in cbs:
         cb.set_model(model)
         cb.on_predict_begin({})
-    for k, start in enumerate(range(0, n, bs)):
+    for k, xb in enumerate(batches):
         for cb in cbs:
             cb.on_predict_batch_begin(k, {})
-        outs = model.run(ctx, take(xs, slice(start, start + bs)))
-        parts.append([o.copy() if len(parts) == 0 and start + bs >= n else o for o in outs])
+        outs = model.run(ctx, xb)
+        parts.append(outs)
         for cb in cbs:
             cb.on_predict_batch_end(k, {"outputs": outs if model.several_outputs else outs[0]})
     for cb in cbs:
         cb.on_predict_end({})
-    outs = [np.concatenate([p[i] for p in parts]) if len(parts) > 1 else parts[0][i] for i in range(len(parts[0]))]
+    if not parts:
+        raise InvalidValueError("predict got no batches")
+    # one batch: a copy, so that the result never shares memory with the input (a Reshape model, say)
+    outs = [np.concatenate([p[i] for p in parts]) if len(parts) > 1 else parts[0][i].copy()
+            for i in range(len(parts[0]))]
     return outs if model.several_outputs else outs[0]
 
 

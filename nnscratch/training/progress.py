@@ -42,17 +42,20 @@ class ProgressBar(Callback):
         if not self.interactive:
             return
         now = time.perf_counter()
-        done = batch + 1
-        if now - self.last_draw < self.refresh and done < self.steps:
+        done, steps = batch + 1, self.steps
+        if now - self.last_draw < self.refresh and (steps is None or done < steps):
             return
         self.last_draw = now
-        filled = self.width * done // self.steps
-        bar = "=" * max(filled - 1, 0) + (">" if filled < self.width else "=") + "." * (self.width - filled)
-        eta = (now - self.start) / done * (self.steps - done)
         trainer = getattr(self.model, "trainer", None)
         logs = {**(logs or {}), **(trainer.metric_results() if trainer is not None else {})}
-        line = (f"Epoch {self.epoch + 1}/{self.epochs} {done}/{self.steps} [{bar}] - {_format_logs(logs)} "
-                f"- ETA {_format_seconds(eta)}")
+        if steps is None:  # a generator of unknown length: no bar, no ETA
+            line = f"Epoch {self.epoch + 1}/{self.epochs} {done} - {_format_logs(logs)}"
+        else:
+            filled = self.width * done // steps
+            bar = "=" * max(filled - 1, 0) + (">" if filled < self.width else "=") + "." * (self.width - filled)
+            eta = (now - self.start) / done * (steps - done)
+            line = (f"Epoch {self.epoch + 1}/{self.epochs} {done}/{steps} [{bar}] - {_format_logs(logs)} "
+                    f"- ETA {_format_seconds(eta)}")
         self.stream.write("\r" + line + "\033[K")
         self.stream.flush()
 
