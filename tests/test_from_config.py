@@ -12,7 +12,7 @@ ARGUMENTS = {  # the required constructor arguments of each registered class; th
     "Conv1D": {"filters": 2, "kernel_size": 3}, "Conv2D": {"filters": 2, "kernel_size": 3},
     "Conv2DTranspose": {"filters": 2, "kernel_size": 3}, "Cropping2D": {"cropping": 1}, "Dense": {"units": 3},
     "Dropout": {"rate": 0.25}, "Embedding": {"input_dim": 5, "output_dim": 2}, "RandomShift": {"max_shift": 2},
-    "Reshape": {"target_shape": (2, 2)}, "ZeroPadding2D": {"padding": 1},
+    "Reshape": {"target_shape": (2, 2)}, "ZeroPadding2D": {"padding": 1}, "Rescaling": {"scale": 0.5},
 }
 CONTAINERS = {"Model", "Sequential", "Ensemble"}
 

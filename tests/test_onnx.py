@@ -155,14 +155,15 @@ def test_convolution_and_pooling_geometry(tmp_path, conv, pool):
 
 
 def test_image_layers_in_either_layout(tmp_path):
-    """Normalization, softmax over channels, concatenation on the channel and height axes, merges of
+    """Normalization, Rescaling (by channel and by one number), softmax over channels, concatenation on the channel and height axes, merges of
     channels-first and channels-last tensors, augmentation layers as identities."""
     nn.set_random_seed(9)
     data = images(16, (8, 8, 3))
     x = nn.Input(shape=(8, 8, 3))
     h = nn.Normalization().adapt(data)(nn.RandomShift(2)(nn.RandomFlip()(x)))
-    c1 = nn.Conv2D(4, 3, padding="same", activation="softmax")(h)
-    c2 = nn.Conv2D(4, 3, padding="same", activation="sigmoid")(h)
+    h = nn.Rescaling([0.5, 1.0, 2.0], offset=[0.0, -1.0, 1.0])(h)
+    c1 = nn.Rescaling([1.0, 2.0, 3.0, 4.0])(nn.Conv2D(4, 3, padding="same", activation="softmax")(h))
+    c2 = nn.Rescaling(2.0, offset=-1.0)(nn.Conv2D(4, 3, padding="same", activation="sigmoid")(h))
     joined = nn.Concatenate()([c1, c2])
     tall = nn.Concatenate(axis=1)([c1, nn.Reshape((8, 8, 4))(nn.Flatten()(c2))])
     merged = [m([c1, c2]) for m in (nn.Subtract(), nn.Multiply(), nn.Average(), nn.Maximum(), nn.Minimum())]

@@ -36,6 +36,7 @@ from ..layers.global_pooling import GlobalMaxPool2D
 from ..layers.merge import Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract
 from ..layers.normalization import Normalization
 from ..layers.pooling import AvgPool2D, GlobalAvgPool2D, MaxPool2D
+from ..layers.rescaling import Rescaling
 from ..layers.reshape import Flatten, Reshape
 from ..layers.upsampling import UpSampling2D
 
@@ -198,6 +199,19 @@ def _normalization(ex: Any, layer: Any, inputs: list[Value]) -> Value:
         raise NotBuiltError(f"cannot export Normalization layer '{h}': it has no statistics yet (call adapt(x) first)")
     centred = ex.node("Sub", [v.name, ex.channel_vector(v, layer.mean, f"{h}.mean")], hint=h)
     return v.renamed(ex.node("Mul", [centred, ex.channel_vector(v, 1 / layer.std, f"{h}.inv_std")], hint=h))
+
+
+@_register(Rescaling)
+def _rescaling(ex: Any, layer: Any, inputs: list[Value]) -> Value:
+    """``x * scale + offset``; a per-channel scale or offset broadcasts over the channel axis."""
+    v, h = inputs[0], layer.name
+
+    def constant(value: Any, what: str) -> str:
+        return (ex.scalar(value, f"{h}.{what}") if isinstance(value, float)
+                else ex.channel_vector(v, np.asarray(value), f"{h}.{what}"))
+
+    scaled = ex.node("Mul", [v.name, constant(layer.scale, "scale")], hint=h)
+    return v.renamed(ex.node("Add", [scaled, constant(layer.offset, "offset")], hint=h))
 
 
 # ---------------------------------------------------------------- pooling and shapes

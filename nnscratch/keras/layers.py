@@ -60,7 +60,7 @@ REFUSED = {
                      "RandomZoom", "RandomContrast", "RandomBrightness", "RandomTranslation"], _TF_DATA),
     **dict.fromkeys(["LSTM", "GRU", "SimpleRNN", "RNN", "Bidirectional", "ConvLSTM2D", "TimeDistributed",
                      "MultiHeadAttention", "Attention", "Conv3D", "SeparableConv2D", "DepthwiseConv2D",
-                     "GroupNormalization", "Permute", "RepeatVector", "Rescaling", "SpatialDropout2D",
+                     "GroupNormalization", "Permute", "RepeatVector", "SpatialDropout2D",
                      "GaussianNoise", "PReLU"], _NOT_YET),
     "TFSMLayer": "it loads TensorFlow SavedModels; nnscratch runs NumPy only",
 }

@@ -1,5 +1,5 @@
 """``keras.utils``: ``to_categorical``, ``set_random_seed``, ``normalize``, ``clear_session``, ``PyDataset``
-(``Sequence``)."""
+(``Sequence``), ``image_dataset_from_directory``."""
 
 from __future__ import annotations
 
@@ -15,7 +15,16 @@ from .backend import clear_session
 
 Sequence = PyDataset  # Keras 2's name
 
-__all__ = ["PyDataset", "Sequence", "clear_session", "normalize", "set_random_seed", "to_categorical"]
+__all__ = ["PyDataset", "Sequence", "clear_session", "image_dataset_from_directory", "normalize", "set_random_seed",
+           "to_categorical"]
+
+
+def image_dataset_from_directory(directory: Any, **kwargs: Any) -> Any:
+    """Keras's function over ``nnscratch.data.image_folder`` (Pillow loads only when it is called): an
+    ``ImageFolder`` dataset of ``(images, labels)`` batches, two for ``subset="both"``."""
+    from ..data.image_folder import image_dataset_from_directory as from_directory
+
+    return from_directory(directory, **kwargs)
 
 
 def to_categorical(x: Any, num_classes: int | None = None) -> np.ndarray:
@@ -43,7 +52,7 @@ def normalize(x: Any, axis: int = -1, order: int = 2) -> np.ndarray:
 
 _TF_DATA = "it builds a tf.data pipeline; load the files into NumPy arrays (nnscratch.data.image reads images)"
 __getattr__ = module_getattr("keras.utils", globals(), {
-    **dict.fromkeys(["image_dataset_from_directory", "text_dataset_from_directory", "audio_dataset_from_directory",
+    **dict.fromkeys(["text_dataset_from_directory", "audio_dataset_from_directory",
                      "timeseries_dataset_from_array", "split_dataset"], _TF_DATA),
     "pad_sequences": "text preprocessing is outside nnscratch; pad integer arrays with numpy",
     "plot_model": "nnscratch draws no model graphs; model.summary() prints the layers",
