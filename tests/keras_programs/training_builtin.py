@@ -1,6 +1,7 @@
 """Training & evaluation with the built-in methods, the way keras-io's guide drives them: a named functional
 model, RMSprop, Keras's loss and metric objects, validation_data, evaluate/predict, a custom metric function,
-class_weight and sample_weight, EarlyStopping/ModelCheckpoint with a file-name template, a schedule."""
+class_weight and sample_weight, EarlyStopping/ModelCheckpoint with a file-name template, a schedule, and the
+guide's PyDataset section (batches from a keras.utils.PyDataset, with worker threads)."""
 
 import os
 import tempfile
@@ -75,3 +76,30 @@ saved_files = sorted(os.listdir(folder))
 
 lr_schedule = keras.optimizers.schedules.ExponentialDecay(0.1, decay_steps=100000, decay_rate=0.96, staircase=True)
 optimizer = keras.optimizers.RMSprop(learning_rate=lr_schedule)
+
+
+class ExamplePyDataset(keras.utils.PyDataset):
+    def __init__(self, x, y, batch_size, **kwargs):
+        super().__init__(**kwargs)
+        self.x = x
+        self.y = y
+        self.batch_size = batch_size
+
+    def __len__(self):
+        return int(np.ceil(len(self.x) / float(self.batch_size)))
+
+    def __getitem__(self, idx):
+        batch_x = self.x[idx * self.batch_size:(idx + 1) * self.batch_size]
+        batch_y = self.y[idx * self.batch_size:(idx + 1) * self.batch_size]
+        return batch_x, batch_y
+
+
+train_py_dataset = ExamplePyDataset(x_train, y_train, batch_size=32)
+val_py_dataset = ExamplePyDataset(x_val, y_val, batch_size=32)
+model = get_compiled_model()
+py_dataset_history = model.fit(train_py_dataset, batch_size=64, validation_data=val_py_dataset, epochs=1)
+py_dataset_results = model.evaluate(val_py_dataset)
+train_py_dataset = ExamplePyDataset(x_train, y_train, batch_size=32, workers=4)
+model.fit(train_py_dataset, batch_size=64, validation_data=val_py_dataset, epochs=1)
+train_py_dataset = ExamplePyDataset(x_train, y_train, batch_size=32, workers=4, use_multiprocessing=True)
+threaded_history = model.fit(train_py_dataset, batch_size=64, validation_data=val_py_dataset, epochs=1)
