@@ -13,6 +13,9 @@ ARGUMENTS = {  # the required constructor arguments of each registered class; th
     "Conv2DTranspose": {"filters": 2, "kernel_size": 3}, "Cropping2D": {"cropping": 1}, "Dense": {"units": 3},
     "Dropout": {"rate": 0.25}, "Embedding": {"input_dim": 5, "output_dim": 2}, "RandomShift": {"max_shift": 2},
     "Reshape": {"target_shape": (2, 2)}, "ZeroPadding2D": {"padding": 1}, "Rescaling": {"scale": 0.5},
+    "RandomRotation": {"factor": 0.1}, "RandomZoom": {"height_factor": (0.1, 0.2)},
+    "RandomTranslation": {"height_factor": 0.1, "width_factor": 0.2}, "RandomContrast": {"factor": 0.2},
+    "RandomBrightness": {"factor": 0.2},
 }
 CONTAINERS = {"Model", "Sequential", "Ensemble"}
 

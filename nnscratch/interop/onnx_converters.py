@@ -36,6 +36,8 @@ from ..layers.global_pooling import GlobalMaxPool2D
 from ..layers.merge import Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract
 from ..layers.normalization import Normalization
 from ..layers.pooling import AvgPool2D, GlobalAvgPool2D, MaxPool2D
+from ..layers.random_affine import RandomRotation, RandomTranslation, RandomZoom
+from ..layers.random_color import RandomBrightness, RandomContrast
 from ..layers.rescaling import Rescaling
 from ..layers.reshape import Flatten, Reshape
 from ..layers.upsampling import UpSampling2D
@@ -81,7 +83,8 @@ def _register(*classes: type) -> Callable[[Converter], Converter]:
 
 
 # ---------------------------------------------------------------- activations and pass-through layers
-@_register(Identity, Dropout, RandomFlip, RandomShift)
+@_register(Identity, Dropout, RandomFlip, RandomShift, RandomRotation, RandomZoom, RandomTranslation, RandomContrast,
+           RandomBrightness)
 def _identity(ex: Any, layer: Any, inputs: list[Value]) -> Value:
     """The identity at inference: no node (dropout and augmentation act only in training)."""
     return inputs[0]

@@ -25,6 +25,8 @@ from .merge import Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtra
 from .normalization import Normalization
 from .pooling import AvgPool2D, GlobalAvgPool2D, MaxPool2D
 from .pooling1d import AveragePooling1D, AvgPool1D, MaxPool1D, MaxPooling1D
+from .random_affine import RandomRotation, RandomTranslation, RandomZoom
+from .random_color import RandomBrightness, RandomContrast
 from .rescaling import Rescaling
 from .reshape import Flatten, Reshape
 from .upsampling import UpSampling2D
@@ -37,5 +39,5 @@ __all__ = [
     "Conv1D", "Conv2DTranspose", "Cropping2D", "ZeroPadding2D", "Embedding", "GlobalAveragePooling1D",
     "GlobalAvgPool1D", "GlobalMaxPool1D", "GlobalMaxPool2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D",
     "LayerNormalization", "AveragePooling1D", "AvgPool1D", "MaxPool1D", "MaxPooling1D", "UpSampling2D",
-    "Rescaling",
+    "Rescaling", "RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast", "RandomBrightness",
 ]
