@@ -86,6 +86,7 @@ if TYPE_CHECKING:  # the names below load lazily (``__getattr__``); these import
         ReLU,
         Rescaling,
         Reshape,
+        Resizing,
         Sigmoid,
         Softmax,
         Subtract,
@@ -138,7 +139,7 @@ _LAZY: dict[str, tuple[str, str]] = {
         "GlobalMaxPool2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D", "Identity", "Lambda", "LayerNormalization",
         "LeakyReLU", "Maximum", "MaxPool1D", "MaxPool2D", "MaxPooling1D", "Minimum", "Multiply", "Normalization",
         "RandomBrightness", "RandomContrast", "RandomFlip", "RandomRotation", "RandomShift", "RandomTranslation",
-        "RandomZoom", "ReLU", "Rescaling", "Reshape", "Sigmoid", "Softmax", "Subtract", "Tanh",
+        "RandomZoom", "ReLU", "Rescaling", "Resizing", "Reshape", "Sigmoid", "Softmax", "Subtract", "Tanh",
         "UpSampling2D", "ZeroPadding2D")},
     "Ensemble": (".models.ensemble", "Ensemble"),
     "load_model": (".models.loading", "load_model"),
@@ -182,5 +183,5 @@ __all__ = [
     "AveragePooling1D", "AvgPool1D", "Conv1D", "Conv2DTranspose", "Cropping2D", "Embedding", "GlobalAveragePooling1D",
     "GlobalAvgPool1D", "GlobalMaxPool1D", "GlobalMaxPool2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D",
     "LayerNormalization", "MaxPool1D", "MaxPooling1D", "UpSampling2D", "ZeroPadding2D", "Rescaling",
-    "RandomBrightness", "RandomContrast", "RandomRotation", "RandomTranslation", "RandomZoom",
+    "RandomBrightness", "RandomContrast", "RandomRotation", "RandomTranslation", "RandomZoom", "Resizing",
 ]

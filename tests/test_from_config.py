@@ -15,7 +15,7 @@ ARGUMENTS = {  # the required constructor arguments of each registered class; th
     "Reshape": {"target_shape": (2, 2)}, "ZeroPadding2D": {"padding": 1}, "Rescaling": {"scale": 0.5},
     "RandomRotation": {"factor": 0.1}, "RandomZoom": {"height_factor": (0.1, 0.2)},
     "RandomTranslation": {"height_factor": 0.1, "width_factor": 0.2}, "RandomContrast": {"factor": 0.2},
-    "RandomBrightness": {"factor": 0.2},
+    "RandomBrightness": {"factor": 0.2}, "Resizing": {"height": 4, "width": 3},
 }
 CONTAINERS = {"Model", "Sequential", "Ensemble"}
 

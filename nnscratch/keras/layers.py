@@ -53,13 +53,13 @@ __all__ = [
 
 _TEXT = "text preprocessing is outside nnscratch (numbers only); encode text to integer arrays with your own code"
 _TF_DATA = "it is a tf.data preprocessing layer; preprocess the NumPy arrays before fit"
-_SIZE = ("nnscratch has no resizing or cropping layer; size the images when loading them "
-         "(image_dataset_from_directory(image_size=...), nnscratch.data.image.load_image)")
+_SIZE = ("nnscratch has no random or centred crop layer; use Cropping2D, Resizing(crop_to_aspect_ratio=True), "
+         "or size the images when loading them (image_dataset_from_directory(image_size=...))")
 _NOT_YET = "nnscratch has no such layer yet; build the model from the layers it has (keras.layers.__all__)"
 REFUSED = {
     **dict.fromkeys(["TextVectorization", "StringLookup", "IntegerLookup", "Hashing", "HashedCrossing"], _TEXT),
     **dict.fromkeys(["CategoryEncoding", "Discretization"], _TF_DATA),
-    **dict.fromkeys(["Resizing", "CenterCrop", "RandomCrop"], _SIZE),
+    **dict.fromkeys(["CenterCrop", "RandomCrop"], _SIZE),
     **dict.fromkeys(["LSTM", "GRU", "SimpleRNN", "RNN", "Bidirectional", "ConvLSTM2D", "TimeDistributed",
                      "MultiHeadAttention", "Attention", "Conv3D", "SeparableConv2D", "DepthwiseConv2D",
                      "GroupNormalization", "Permute", "RepeatVector", "SpatialDropout2D",

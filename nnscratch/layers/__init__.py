@@ -29,6 +29,7 @@ from .random_affine import RandomRotation, RandomTranslation, RandomZoom
 from .random_color import RandomBrightness, RandomContrast
 from .rescaling import Rescaling
 from .reshape import Flatten, Reshape
+from .resizing import Resizing
 from .upsampling import UpSampling2D
 
 __all__ = [
@@ -40,4 +41,5 @@ __all__ = [
     "GlobalAvgPool1D", "GlobalMaxPool1D", "GlobalMaxPool2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D",
     "LayerNormalization", "AveragePooling1D", "AvgPool1D", "MaxPool1D", "MaxPooling1D", "UpSampling2D",
     "Rescaling", "RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast", "RandomBrightness",
+    "Resizing",
 ]

@@ -1,0 +1,76 @@
+"""``Resizing``: channels-last images ``(N, H, W, C)`` resampled to ``(N, height, width, C)`` (Keras's layer).
+
+Pixel centres are aligned (the "half-pixel" convention of ``tf.image.resize`` and ONNX ``Resize``): output
+pixel ``i`` reads the input at ``(i + 0.5) * H / height - 0.5``, bilinear between the two nearest rows (the
+edge row beyond the border) or the nearest one. No antialiasing, as in Keras by default. With
+``crop_to_aspect_ratio`` the largest centred window of the target's aspect ratio is resized, so nothing is
+stretched. The map is fixed and linear: ``backward`` is its exact adjoint (``warp.adjoint_taps``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..core.call import Call
+from ..core.errors import InvalidValueError
+from ..core.layer import Layer
+from ..core.validation import positive_int
+from .checks import channels_last, sample_shape_error
+from .warp import adjoint_taps, apply_taps, sample_taps
+
+
+class Resizing(Layer):
+    """Resize images to ``(height, width)`` with ``"bilinear"`` or ``"nearest"`` interpolation."""
+
+    per_sample = True
+    checks_dtype = False  # no parameters: any float dtype passes through
+
+    def __init__(self, height: int, width: int, interpolation: str = "bilinear", crop_to_aspect_ratio: bool = False,
+                 data_format: str | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        channels_last(data_format, "Resizing")
+        self.height, self.width = positive_int(height, "Resizing height"), positive_int(width, "Resizing width")
+        if interpolation not in ("bilinear", "nearest"):
+            raise InvalidValueError(f"Resizing interpolation must be 'bilinear' or 'nearest', got {interpolation!r}")
+        self.interpolation, self.crop_to_aspect_ratio = interpolation, bool(crop_to_aspect_ratio)
+        self._taps: dict[tuple[Any, ...], Any] = {}  # the fixed taps of the last input size
+
+    def build(self, input_shape: tuple[int, ...]) -> None:
+        if len(input_shape) != 3:
+            raise sample_shape_error("Resizing", "height, width, channels", input_shape)
+        super().build(input_shape)
+
+    def window(self, h: int, w: int) -> tuple[int, int, int, int]:
+        """``(top, left, rows, columns)`` of the input that is resized (all of it unless cropping)."""
+        if not self.crop_to_aspect_ratio:
+            return 0, 0, h, w
+        rows = max(min(h, int(w * self.height / self.width)), 1)
+        cols = max(min(w, int(h * self.width / self.height)), 1)
+        return (h - rows) // 2, (w - cols) // 2, rows, cols
+
+    def _taps_for(self, n: int, h: int, w: int, dtype: np.dtype) -> Any:
+        key = (n, h, w, dtype)
+        if key not in self._taps:
+            top, left, rows, cols = self.window(h, w)
+            i = (np.arange(self.height) + 0.5) * (rows / self.height) - 0.5 + top
+            j = (np.arange(self.width) + 0.5) * (cols / self.width) - 0.5 + left
+            ys = np.broadcast_to(i[None, :, None], (n, self.height, self.width)).astype(dtype)
+            xs = np.broadcast_to(j[None, None, :], (n, self.height, self.width)).astype(dtype)
+            self._taps = {key: sample_taps(ys, xs, h, w, "nearest", self.interpolation)[0]}  # keep one size
+        return self._taps[key]
+
+    def forward_call(self, ctx: Call, x: np.ndarray) -> np.ndarray:
+        self._ensure_built(x)
+        n, h, w, c = x.shape
+        ctx.taps = self._taps_for(n, h, w, x.dtype)
+        return apply_taps(x, ctx.taps, (n, self.height, self.width, c))
+
+    def backward_call(self, ctx: Call, grad_out: np.ndarray) -> np.ndarray:
+        assert self.input_shape is not None  # built by forward
+        return adjoint_taps(grad_out, ctx.taps, (len(grad_out), *self.input_shape))
+
+    def get_config(self) -> dict[str, Any]:
+        return {"height": self.height, "width": self.width, "interpolation": self.interpolation,
+                "crop_to_aspect_ratio": self.crop_to_aspect_ratio}
