@@ -55,6 +55,7 @@ if TYPE_CHECKING:  # the names below load lazily (``__getattr__``); these import
         Conv2DTranspose,
         Cropping2D,
         Dense,
+        DepthwiseConv2D,
         Dropout,
         Embedding,
         Flatten,
@@ -87,6 +88,7 @@ if TYPE_CHECKING:  # the names below load lazily (``__getattr__``); these import
         Rescaling,
         Reshape,
         Resizing,
+        SeparableConv2D,
         Sigmoid,
         Softmax,
         Subtract,
@@ -134,7 +136,8 @@ _LAZY: dict[str, tuple[str, str]] = {
     "SymbolicTensor": (".core.tensor", "SymbolicTensor"),
     **{name: (".layers", name) for name in (
         "ELU", "GELU", "Activation", "Add", "Average", "AveragePooling1D", "AvgPool1D", "AvgPool2D", "BatchNorm",
-        "Concatenate", "Conv1D", "Conv2D", "Conv2DTranspose", "Cropping2D", "Dense", "Dropout", "Embedding",
+        "Concatenate", "Conv1D", "Conv2D", "Conv2DTranspose", "Cropping2D", "Dense", "DepthwiseConv2D", "Dropout",
+        "Embedding", "SeparableConv2D",
         "Flatten", "GlobalAveragePooling1D", "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalMaxPool1D",
         "GlobalMaxPool2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D", "Identity", "Lambda", "LayerNormalization",
         "LeakyReLU", "Maximum", "MaxPool1D", "MaxPool2D", "MaxPooling1D", "Minimum", "Multiply", "Normalization",
@@ -184,4 +187,5 @@ __all__ = [
     "GlobalAvgPool1D", "GlobalMaxPool1D", "GlobalMaxPool2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D",
     "LayerNormalization", "MaxPool1D", "MaxPooling1D", "UpSampling2D", "ZeroPadding2D", "Rescaling",
     "RandomBrightness", "RandomContrast", "RandomRotation", "RandomTranslation", "RandomZoom", "Resizing",
+    "DepthwiseConv2D", "SeparableConv2D",
 ]

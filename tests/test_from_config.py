@@ -16,6 +16,7 @@ ARGUMENTS = {  # the required constructor arguments of each registered class; th
     "RandomRotation": {"factor": 0.1}, "RandomZoom": {"height_factor": (0.1, 0.2)},
     "RandomTranslation": {"height_factor": 0.1, "width_factor": 0.2}, "RandomContrast": {"factor": 0.2},
     "RandomBrightness": {"factor": 0.2}, "Resizing": {"height": 4, "width": 3},
+    "DepthwiseConv2D": {"kernel_size": 3}, "SeparableConv2D": {"filters": 2, "kernel_size": 3},
 }
 CONTAINERS = {"Model", "Sequential", "Ensemble"}
 

@@ -40,7 +40,6 @@ from ..layers.random_affine import RandomRotation, RandomTranslation, RandomZoom
 from ..layers.random_color import RandomBrightness, RandomContrast
 from ..layers.rescaling import Rescaling
 from ..layers.reshape import Flatten, Reshape
-from ..layers.resizing import Resizing
 from ..layers.upsampling import UpSampling2D
 
 
@@ -146,7 +145,7 @@ def _conv2d(ex: Any, layer: Any, inputs: list[Value]) -> Value:
     if layer.bias is not None:
         names.append(ex.weight(layer.bias, f"{layer.name}.bias"))
     y = ex.node("Conv", names, hint=layer.name, kernel_shape=list(layer.kernel_size), strides=list(layer.strides),
-                dilations=list(layer.dilation), pads=_onnx_pads(layer.pads), group=1)
+                dilations=list(layer.dilation), pads=onnx_pads(layer.pads), group=1)
     return ex.convert(layer.activation, [Value(y, layer.output_shape, True)])
 
 
@@ -170,7 +169,7 @@ def _conv2d_transpose(ex: Any, layer: Any, inputs: list[Value]) -> Value:
     return ex.convert(layer.activation, [Value(y, layer.output_shape, True)])
 
 
-def _onnx_pads(pads: tuple[tuple[int, int], tuple[int, int]]) -> list[int]:
+def onnx_pads(pads: tuple[tuple[int, int], tuple[int, int]]) -> list[int]:
     """nnscratch's ``((top, bottom), (left, right))`` as ONNX's ``[top, left, bottom, right]``."""
     (top, bottom), (left, right) = pads
     return [int(top), int(left), int(bottom), int(right)]
@@ -223,7 +222,7 @@ def _pool(op: str, **extra: int) -> Converter:
     def convert(ex: Any, layer: Any, inputs: list[Value]) -> Value:
         x = ex.channels_first(inputs[0])
         y = ex.node(op, [x], hint=layer.name, kernel_shape=list(layer.pool_size), strides=list(layer.strides),
-                    pads=_onnx_pads(layer.pads), **extra)
+                    pads=onnx_pads(layer.pads), **extra)
         return Value(y, layer.output_shape, True)
     return convert
 
@@ -280,32 +279,6 @@ def _upsampling(ex: Any, layer: Any, inputs: list[Value]) -> Value:
                 coordinate_transformation_mode="asymmetric", nearest_mode="floor")
     h, w, c = v.shape
     return Value(y, (h * sh, w * sw, c), v.channels_first)
-
-
-@_register(Resizing)
-def _resizing(ex: Any, layer: Any, inputs: list[Value]) -> Value:
-    """``Resize`` with aligned pixel centres (half_pixel), to sizes built from the input's batch (and channel)
-    size; ``crop_to_aspect_ratio`` first slices the centred window."""
-    v, h = inputs[0], layer.name
-    rows, cols, c = v.shape
-    top, left, height, width = layer.window(rows, cols)
-    axes = np.array([2, 3] if v.channels_first else [1, 2], np.int64)
-    x = v.name
-    if (height, width) != (rows, cols):
-        bounds = [ex.constant(a, f"{h}.{k}") for k, a in (("starts", np.array([top, left], np.int64)),
-                                                        ("ends", np.array([top + height, left + width], np.int64)),
-                                                        ("axes", axes))]
-        x = ex.node("Slice", [x, *bounds], hint=h)
-    shape = ex.node("Shape", [x], hint=h)
-    kept = [ex.node("Slice", [shape, ex.constant(np.array([a], np.int64), f"{h}.from"),
-                              ex.constant(np.array([b], np.int64), f"{h}.to")], hint=h)
-            for a, b in ((0, 2) if v.channels_first else (0, 1), (4, 4) if v.channels_first else (3, 4))]
-    target = ex.constant(np.array([layer.height, layer.width], np.int64), f"{h}.size")
-    sizes = ex.node("Concat", [kept[0], target, kept[1]], hint=h, axis=0)
-    extra = {"nearest_mode": "round_prefer_ceil"} if layer.interpolation == "nearest" else {}
-    y = ex.node("Resize", [x, "", "", sizes], hint=h, mode="linear" if layer.interpolation == "bilinear" else "nearest",
-                coordinate_transformation_mode="half_pixel", **extra)
-    return Value(y, (layer.height, layer.width, c), v.channels_first)
 
 
 @_register(Reshape, Flatten)

@@ -26,7 +26,7 @@ from ..core.graph import Graph
 from ..core.tensor import SymbolicTensor
 from ..io.atomic import atomic_write
 from ..io.extras import require
-from . import onnx_sequence_converters  # noqa: F401  (registers the sequence layers' converters)
+from . import onnx_image_converters, onnx_sequence_converters  # noqa: F401  (register their converters)
 from .onnx_converters import CONVERTERS, Value, converter_for
 
 OPSET = 17

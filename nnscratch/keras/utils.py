@@ -1,5 +1,5 @@
 """``keras.utils``: ``to_categorical``, ``set_random_seed``, ``normalize``, ``clear_session``, ``PyDataset``
-(``Sequence``), ``image_dataset_from_directory``."""
+(``Sequence``), ``image_dataset_from_directory``, ``load_img``, ``img_to_array``."""
 
 from __future__ import annotations
 
@@ -15,8 +15,44 @@ from .backend import clear_session
 
 Sequence = PyDataset  # Keras 2's name
 
-__all__ = ["PyDataset", "Sequence", "clear_session", "image_dataset_from_directory", "normalize", "set_random_seed",
-           "to_categorical"]
+__all__ = ["PyDataset", "Sequence", "clear_session", "image_dataset_from_directory", "img_to_array", "load_img",
+           "normalize", "set_random_seed", "to_categorical"]
+
+_RESAMPLE = {"nearest": 0, "lanczos": 1, "bilinear": 2, "bicubic": 3, "box": 4, "hamming": 5}  # Pillow's numbers
+
+
+def load_img(path: Any, color_mode: str = "rgb", target_size: Any = None, interpolation: str = "nearest",
+             keep_aspect_ratio: bool = False) -> Any:
+    """A Pillow image of the file at ``path`` (read by ``nnscratch.data.image``: image formats only, pixel count
+    checked before decoding, EXIF orientation applied), ``"rgb"`` or ``"grayscale"``, resized to
+    ``target_size = (height, width)`` when given (``keep_aspect_ratio``: from the centred window of that
+    aspect ratio)."""
+    from PIL import Image
+
+    from ..data.image import prepare_image
+
+    if color_mode not in ("rgb", "grayscale"):
+        raise InvalidValueError(f"load_img color_mode must be 'rgb' or 'grayscale', got {color_mode!r} (nnscratch "
+                                "composites transparency on white)")
+    if interpolation not in _RESAMPLE:
+        raise InvalidValueError(f"load_img interpolation must be one of {', '.join(map(repr, _RESAMPLE))}, got "
+                                f"{interpolation!r}")
+    size = None if target_size is None else tuple(target_size)
+    rgb = prepare_image(path, size, center_crop=keep_aspect_ratio, resample=Image.Resampling(_RESAMPLE[interpolation]))
+    image = Image.fromarray(rgb)
+    return image.convert("L") if color_mode == "grayscale" else image
+
+
+def img_to_array(img: Any, data_format: str | None = None, dtype: Any = "float32") -> np.ndarray:
+    """``(height, width, channels)`` array of a Pillow image (or array); a grayscale image gets one channel."""
+    if data_format not in (None, "channels_last"):
+        raise InvalidValueError("nnscratch images are channels-last: img_to_array takes data_format='channels_last'")
+    array = np.asarray(img, dtype=dtype)
+    if array.ndim == 2:
+        array = array[:, :, None]
+    if array.ndim != 3:
+        raise InvalidValueError(f"img_to_array takes an image of shape (height, width[, channels]), got {array.shape}")
+    return array
 
 
 def image_dataset_from_directory(directory: Any, **kwargs: Any) -> Any:
@@ -57,7 +93,6 @@ __getattr__ = module_getattr("keras.utils", globals(), {
     "pad_sequences": "text preprocessing is outside nnscratch; pad integer arrays with numpy",
     "plot_model": "nnscratch draws no model graphs; model.summary() prints the layers",
     "get_file": "nnscratch downloads only its own verified files (python -m nnscratch.datasets fetch)",
-    "load_img": "use nnscratch.data.image to read images", "img_to_array": "use numpy.asarray on the image",
     "custom_object_scope": "pass custom_objects= to load_model", "register_keras_serializable":
         "register your layer class with nnscratch.register_layer",
     "get_custom_objects": "pass custom_objects= to load_model",

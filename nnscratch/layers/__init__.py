@@ -8,6 +8,7 @@ from .conv1d import Conv1D
 from .conv_transpose import Conv2DTranspose
 from .cropping import Cropping2D, ZeroPadding2D
 from .dense import Dense
+from .depthwise_conv import DepthwiseConv2D
 from .dropout import Dropout
 from .embedding import Embedding
 from .fusions import ReLUMaxPool2D
@@ -30,6 +31,7 @@ from .random_color import RandomBrightness, RandomContrast
 from .rescaling import Rescaling
 from .reshape import Flatten, Reshape
 from .resizing import Resizing
+from .separable_conv import SeparableConv2D
 from .upsampling import UpSampling2D
 
 __all__ = [
@@ -41,5 +43,5 @@ __all__ = [
     "GlobalAvgPool1D", "GlobalMaxPool1D", "GlobalMaxPool2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D",
     "LayerNormalization", "AveragePooling1D", "AvgPool1D", "MaxPool1D", "MaxPooling1D", "UpSampling2D",
     "Rescaling", "RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast", "RandomBrightness",
-    "Resizing",
+    "Resizing", "DepthwiseConv2D", "SeparableConv2D",
 ]
