@@ -111,3 +111,24 @@ def test_bad_folders_and_files_get_one_clear_error(tmp_path: Path) -> None:
         ds[0]
     with pytest.raises(InvalidValueError, match="labels has 2 entries for 5 image files"):
         image_dataset_from_directory(root, labels=[0, 1], verbose=False)
+
+
+def test_load_img_and_img_to_array(tmp_path: Path) -> None:
+    pixels = np.random.default_rng(1).integers(0, 256, size=(10, 16, 3)).astype(np.uint8)
+    Image.fromarray(pixels).save(tmp_path / "a.png")
+    img = keras.utils.load_img(tmp_path / "a.png")
+    array = keras.utils.img_to_array(img)
+    assert array.dtype == np.float32 and array.shape == (10, 16, 3)
+    np.testing.assert_array_equal(array, pixels)
+    small = keras.utils.img_to_array(keras.utils.load_img(tmp_path / "a.png", target_size=(5, 8),
+                                                          interpolation="bilinear"))
+    assert small.shape == (5, 8, 3)
+    gray = keras.utils.img_to_array(keras.utils.load_img(tmp_path / "a.png", color_mode="grayscale"))
+    assert gray.shape == (10, 16, 1)
+    square = keras.utils.load_img(tmp_path / "a.png", target_size=(4, 4), keep_aspect_ratio=True)
+    assert square.size == (4, 4)
+    (tmp_path / "fake.jpg").write_text("not a picture")
+    with pytest.raises(ImageError, match="fake.jpg"):
+        keras.utils.load_img(tmp_path / "fake.jpg")
+    with pytest.raises(InvalidValueError, match="color_mode must be 'rgb' or 'grayscale'"):
+        keras.utils.load_img(tmp_path / "a.png", color_mode="rgba")
