@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import json
 
 import numpy as np
 import pytest
@@ -125,10 +126,31 @@ def test_activation_functions_work_as_activation_arguments() -> None:
 def test_regularizers_and_initializers() -> None:
     assert keras.regularizers.l2(0.1)(np.ones(3)) == pytest.approx(0.3)
     assert keras.regularizers.l1_l2().get_config() == {"l1": 0.01, "l2": 0.01}
-    with pytest.raises(InvalidValueError, match="set_random_seed"):
-        keras.initializers.GlorotUniform(seed=1)
     layer = keras.layers.Dense(3, kernel_initializer=keras.initializers.HeNormal())
     assert layer.kernel_initializer.name == "he_normal"
+
+
+@pytest.mark.parametrize("make", [lambda: keras.initializers.GlorotUniform(seed=1),
+                                  lambda: keras.initializers.HeNormal(seed=1),
+                                  lambda: keras.initializers.RandomNormal(stddev=0.1, seed=1),
+                                  lambda: keras.initializers.RandomUniform(seed=1),
+                                  lambda: keras.initializers.VarianceScaling(2.0, "fan_out", "uniform", seed=1)])
+def test_a_seeded_initializer_draws_the_same_values_every_time(make) -> None:
+    init = make()
+    first = init((4, 3), np.random.default_rng(0))
+    np.testing.assert_array_equal(first, init((4, 3), np.random.default_rng(99)))  # its seed, not the layer's
+    assert not np.array_equal(first, make().__class__(**{k: v for k, v in init.get_config().items()
+                                                         if k not in ("name", "seed")})((4, 3), np.random.default_rng(0)))
+    def build() -> np.ndarray:
+        return keras.Sequential([keras.Input((3,)), keras.layers.Dense(4, kernel_initializer=make())]).get_weights()[0]
+    keras.utils.set_random_seed(1)
+    a = build()
+    keras.utils.set_random_seed(2)
+    np.testing.assert_array_equal(a, build())
+    copy = nn.core.initializers.get(init.get_config())
+    np.testing.assert_array_equal(copy((4, 3)), first)
+    with pytest.raises(InvalidValueError, match="seed must be a non-negative integer"):
+        type(init)(seed=-1) if not hasattr(init, "mean") else keras.initializers.RandomNormal(seed="x")
 
 
 def test_clone_model_has_the_architecture_and_fresh_weights() -> None:
@@ -142,3 +164,35 @@ def test_backend_clear_session_restarts_layer_names() -> None:
     keras.backend.clear_session()
     assert keras.layers.Dense(1).name == "dense" and keras.layers.Dense(1).name == "dense_1"
     assert keras.layers.Conv2D(1, 1).name == "conv2d" and keras.layers.BatchNormalization().name == "batch_norm"
+
+
+def test_to_json_and_model_from_json(tmp_path) -> None:
+    inputs = keras.Input((6,))
+    hidden = keras.layers.Dense(4, activation="relu", name="hidden")(inputs)
+    functional = keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(hidden))
+    sequential = keras.Sequential([keras.Input((6,)), keras.layers.Dense(3), keras.layers.Dropout(0.2)])
+    x = np.random.default_rng(0).normal(size=(5, 6)).astype("float32")
+    for model in (functional, sequential):
+        text = model.to_json()
+        copy = keras.models.model_from_json(text)
+        assert type(copy) is type(model) and copy.built and copy.to_json() == text
+        copy.set_weights(model.get_weights())
+        np.testing.assert_array_equal(copy.predict(x), model.predict(x))
+    with pytest.raises(nn.ModelFileError, match="takes the JSON text"):
+        keras.models.model_from_json("{not json")
+    with pytest.raises(nn.ModelFileError, match="holds a Dense layer, not a model"):
+        keras.models.model_from_json(json.dumps(nn.core.registry.to_config(keras.layers.Dense(2))))
+    with pytest.raises(nn.ModelFileError):
+        keras.models.model_from_json(json.dumps({"class": "os.system", "config": {}}))
+    keras.models.save_model(sequential, tmp_path / "m.keras")
+    np.testing.assert_array_equal(keras.models.load_model(tmp_path / "m.keras").predict(x), sequential.predict(x))
+
+
+def test_metrics_names_and_epsilon() -> None:
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    assert model.metrics_names == []
+    x, y = np.ones((4, 3), "float32"), np.array([0, 1, 0, 1])
+    model.fit(x, y, verbose=0)
+    assert model.metrics_names == ["loss", "accuracy"]
+    assert keras.backend.epsilon() == 1e-7

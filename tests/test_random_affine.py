@@ -138,6 +138,7 @@ def test_keras_augmentation_block_trains() -> None:
     (lambda: nn.RandomZoom(0.1, fill_mode="mirror"), "fill_mode must be one of 'reflect', 'wrap'"),
     (lambda: nn.RandomTranslation(0.1, 0.1, interpolation="bicubic"), "interpolation must be one of"),
     (lambda: nn.RandomRotation(0.1, seed=3), r"RandomRotation\(seed=...\) is not supported"),
+    (lambda: nn.RandomFlip("horizontal", seed=3), r"RandomFlip\(seed=...\) is not supported.*set_random_seed"),
     (lambda: nn.RandomContrast(-0.2), r"RandomContrast factor must be a number in \[0, 1\]"),
     (lambda: nn.RandomBrightness(0.2, value_range=(1, 1)), "value_range must be two finite numbers low < high"),
     (lambda: nn.RandomBrightness(0.2, value_range="wide"), "value_range must be two numbers"),

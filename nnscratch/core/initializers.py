@@ -64,9 +64,21 @@ def compute_fans(shape: tuple[int, ...]) -> tuple[int, int]:
 
 
 class Initializer:
-    """Base class: subclasses set ``name`` and implement ``sample`` (float64 values) and ``get_config``."""
+    """Base class: subclasses set ``name`` and implement ``sample`` (float64 values) and ``get_config``.
+
+    A random initializer made with ``seed=s`` (Keras's argument) draws from its own generator seeded with
+    ``s`` at every call, so it gives the same values each time, whatever the layer's generator."""
 
     name: ClassVar[str]
+    seed: int | None = None
+
+    def set_seed(self, seed: Any) -> None:
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0):
+            raise InvalidValueError(f"{type(self).__name__} seed must be a non-negative integer or None, got {seed!r}")
+        self.seed = None if seed is None else int(seed)
+
+    def seed_config(self) -> dict[str, Any]:
+        return {} if self.seed is None else {"seed": self.seed}
 
     def __call__(self, shape: int | Sequence[int], rng: RNG | None = None, dtype: Any = np.float32) -> np.ndarray:
         """A new C-contiguous array of ``shape`` and exactly ``dtype``."""
@@ -79,6 +91,8 @@ class Initializer:
             raise ShapeError(f"shape must not have negative sizes, got {sizes}")
         claim(sizes)  # while a model file is loaded: no more weights than the file holds
         fan_in, fan_out = compute_fans(sizes)
+        if self.seed is not None:
+            rng = np.random.default_rng(self.seed)
         values = self.sample(sizes, fan_in, fan_out, np.random if rng is None else rng)
         return np.asarray(values, dtype=np.dtype(dtype), order="C")
 
@@ -133,15 +147,16 @@ class Uniform(Initializer):
 
     name = "uniform"
 
-    def __init__(self, low: float = -0.05, high: float = 0.05) -> None:
+    def __init__(self, low: float = -0.05, high: float = 0.05, seed: int | None = None) -> None:
         self.low = _check("low", low, "a finite number", lambda v: True)
         self.high = _check("high", high, f">= low={self.low}", lambda v: v >= self.low)
+        self.set_seed(seed)
 
     def sample(self, shape: tuple[int, ...], fan_in: int, fan_out: int, rng: Any) -> np.ndarray:
         return rng.uniform(self.low, self.high, shape)
 
     def get_config(self) -> dict[str, Any]:
-        return {"name": self.name, "low": self.low, "high": self.high}
+        return {"name": self.name, "low": self.low, "high": self.high, **self.seed_config()}
 
 
 class Normal(Initializer):
@@ -149,15 +164,16 @@ class Normal(Initializer):
 
     name = "normal"
 
-    def __init__(self, mean: float = 0.0, std: float = 0.05) -> None:
+    def __init__(self, mean: float = 0.0, std: float = 0.05, seed: int | None = None) -> None:
         self.mean = _check("mean", mean, "a finite number", lambda v: True)
         self.std = _check("std", std, ">= 0", lambda v: v >= 0)
+        self.set_seed(seed)
 
     def sample(self, shape: tuple[int, ...], fan_in: int, fan_out: int, rng: Any) -> np.ndarray:
         return rng.normal(self.mean, self.std, shape)
 
     def get_config(self) -> dict[str, Any]:
-        return {"name": self.name, "mean": self.mean, "std": self.std}
+        return {"name": self.name, "mean": self.mean, "std": self.std, **self.seed_config()}
 
 
 class ScaledNormal(Initializer):
@@ -165,14 +181,15 @@ class ScaledNormal(Initializer):
 
     name = "scaled_normal"
 
-    def __init__(self, scale: float = 0.01) -> None:
+    def __init__(self, scale: float = 0.01, seed: int | None = None) -> None:
         self.scale = _check("scale", scale, ">= 0", lambda v: v >= 0)
+        self.set_seed(seed)
 
     def sample(self, shape: tuple[int, ...], fan_in: int, fan_out: int, rng: Any) -> np.ndarray:
         return rng.standard_normal(shape) * self.scale
 
     def get_config(self) -> dict[str, Any]:
-        return {"name": self.name, "scale": self.scale}
+        return {"name": self.name, "scale": self.scale, **self.seed_config()}
 
 
 class VarianceScaling(Initializer):
@@ -186,8 +203,10 @@ class VarianceScaling(Initializer):
     MODES = ("fan_in", "fan_out", "fan_avg")
     DISTRIBUTIONS = ("normal", "uniform")
 
-    def __init__(self, scale: float = 1.0, mode: str = "fan_in", distribution: str = "normal") -> None:
+    def __init__(self, scale: float = 1.0, mode: str = "fan_in", distribution: str = "normal",
+                 seed: int | None = None) -> None:
         self.scale = _check("scale", scale, "> 0", lambda v: v > 0)
+        self.set_seed(seed)
         if mode not in self.MODES:
             raise InvalidValueError(f"mode must be one of {self.MODES}, got {mode!r}")
         if distribution not in self.DISTRIBUTIONS:
@@ -203,7 +222,8 @@ class VarianceScaling(Initializer):
         return rng.uniform(-limit, limit, shape)
 
     def get_config(self) -> dict[str, Any]:
-        return {"name": self.name, "scale": self.scale, "mode": self.mode, "distribution": self.distribution}
+        return {"name": self.name, "scale": self.scale, "mode": self.mode, "distribution": self.distribution,
+                **self.seed_config()}
 
 
 class _Preset(VarianceScaling):
@@ -211,11 +231,11 @@ class _Preset(VarianceScaling):
 
     preset: ClassVar[tuple[float, str, str]]
 
-    def __init__(self) -> None:
-        super().__init__(*self.preset)
+    def __init__(self, seed: int | None = None) -> None:
+        super().__init__(*self.preset, seed=seed)
 
     def get_config(self) -> dict[str, Any]:
-        return {"name": self.name}
+        return {"name": self.name, **self.seed_config()}
 
 
 class GlorotUniform(_Preset):

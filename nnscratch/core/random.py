@@ -43,3 +43,10 @@ def set_random_seed(seed: int | None) -> None:
 def layer_rng() -> np.random.Generator:
     """The generator a new layer starts with: the shared seeded one, or fresh entropy."""
     return _shared if _shared is not None else np.random.default_rng()
+
+
+def refuse_layer_seed(layer: str, seed: Any) -> None:
+    """One clear error for Keras's per-layer ``seed=`` (a layer draws from its model's generator)."""
+    if seed is not None:
+        raise InvalidValueError(f"{layer}(seed=...) is not supported: nnscratch's layers draw from one generator; "
+                                "call nnscratch.set_random_seed(seed) before building the model")

@@ -61,6 +61,11 @@ def model_path(path: str | os.PathLike) -> Path:
 RESERVED = ("format", "version", "model", "input_shape", "loss")
 
 
+def input_shape_record(shape: Any) -> list[Any]:
+    """A built model's ``input_shape`` (a tuple, or a list of tuples for several inputs) as JSON lists."""
+    return [list(s) for s in shape] if isinstance(shape, list) else list(shape)
+
+
 def save_model(model: Any, path: str | os.PathLike, extra: dict[str, np.ndarray] | None = None,
                extra_config: dict[str, Any] | None = None) -> Path:
     """Write ``model`` (architecture + weights, plus optional extra arrays and config) atomically.
@@ -80,8 +85,7 @@ def save_model(model: Any, path: str | os.PathLike, extra: dict[str, np.ndarray]
         "format": FORMAT,
         "version": VERSION,
         "model": to_config(model),
-        "input_shape": ([list(s) for s in model.input_shape] if isinstance(model.input_shape, list)
-                        else list(model.input_shape)),
+        "input_shape": input_shape_record(model.input_shape),
         "loss": model.loss.get_config() if model.loss is not None else None,
         **(extra_config or {}),
     }

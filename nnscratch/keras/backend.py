@@ -15,6 +15,11 @@ def floatx() -> str:
     return "float32"
 
 
+def epsilon() -> float:
+    """The fuzz factor Keras adds in divisions and logarithms (1e-7)."""
+    return 1e-7
+
+
 def image_data_format() -> str:
     return "channels_last"
 

@@ -1,16 +1,17 @@
-"""``keras.models``: ``Model``, ``Sequential``, ``load_model``, ``clone_model``."""
+"""``keras.models``: ``Model``, ``Sequential``, ``load_model``, ``save_model``, ``clone_model``,
+``model_from_json``."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from ..core.registry import from_config, to_config
-from ..models.loading import load_model
+from ..models.loading import load_model, model_from_json
 from ..models.model import Model
 from ..models.sequential import Sequential
 from ._names import module_getattr
 
-__all__ = ["Model", "Sequential", "clone_model", "load_model"]
+__all__ = ["Model", "Sequential", "clone_model", "load_model", "model_from_json", "save_model"]
 
 
 def clone_model(model: Model, **kwargs: Any) -> Model:
@@ -24,7 +25,11 @@ def clone_model(model: Model, **kwargs: Any) -> Model:
     return clone
 
 
-__getattr__ = module_getattr("keras.models", globals(), {
-    "model_from_json": "nnscratch saves architecture and weights together: use model.save and load_model",
-    "save_model": "use model.save(path)",
-})
+def save_model(model: Model, filepath: Any, **kwargs: Any) -> Any:
+    """``model.save(filepath)`` (Keras's function form)."""
+    if kwargs:
+        raise TypeError(f"save_model takes no {sorted(kwargs)} in nnscratch")
+    return model.save(filepath)
+
+
+__getattr__ = module_getattr("keras.models", globals(), {})

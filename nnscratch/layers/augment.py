@@ -19,6 +19,7 @@ import numpy as np
 from ..core.call import Call
 from ..core.errors import InvalidTypeError, InvalidValueError, ShapeError
 from ..core.layer import Layer
+from ..core.random import refuse_layer_seed
 from .im2col import pair
 
 FLIP_MODES = ("horizontal", "vertical", "horizontal_and_vertical")
@@ -31,9 +32,14 @@ def _uniform_ints(rng: np.random.Generator | np.random.RandomState, low: int, hi
 
 
 class _Augment(Layer):
-    """Shared checks: 4-D float input ``(N, H, W, C)``; any float dtype is accepted (no parameters)."""
+    """Shared checks: 4-D float input ``(N, H, W, C)``; any float dtype is accepted (no parameters); Keras's
+    ``seed=`` refused with the way to seed instead."""
 
     checks_dtype = False
+
+    def __init__(self, seed: Any = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        refuse_layer_seed(type(self).__name__, seed)
 
     def _ensure_built(self, x: np.ndarray) -> None:
         ndim = getattr(x, "ndim", None)

@@ -7,8 +7,8 @@ from typing import Any
 import numpy as np
 
 from ..core.call import Call
-from ..core.errors import InvalidValueError
 from ..core.layer import Layer
+from ..core.random import refuse_layer_seed
 from ..core.validation import real_number
 
 
@@ -17,9 +17,7 @@ class Dropout(Layer):
 
     def __init__(self, rate: float = 0.5, seed: Any = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        if seed is not None:
-            raise InvalidValueError("Dropout(seed=...) is not supported: nnscratch's layers draw from one generator; "
-                                    "call nnscratch.set_random_seed(seed) before building the model")
+        refuse_layer_seed("Dropout", seed)
         self.rate = real_number(rate, "Dropout rate", "a number in [0, 1)", lambda v: 0.0 <= v < 1.0)
 
     def _ensure_built(self, x: np.ndarray) -> None:

@@ -36,12 +36,6 @@ def factor_range(value: Any, name: str, low: float = -1.0, high: float = 1.0) ->
     return lower, upper
 
 
-def refuse_seed(layer: str, seed: Any) -> None:
-    if seed is not None:
-        raise InvalidValueError(f"{layer}(seed=...) is not supported: nnscratch's layers draw from one generator; "
-                                "call nnscratch.set_random_seed(seed) before building the model")
-
-
 def _as_config(value: Any) -> Any:
     return list(value) if isinstance(value, tuple) else value
 
@@ -53,9 +47,8 @@ class RandomWarp(_Augment):
     abstract = True
 
     def __init__(self, fill_mode: str = "reflect", interpolation: str = "bilinear", fill_value: float = 0.0,
-                 seed: Any = None, **kwargs: Any) -> None:
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        refuse_seed(type(self).__name__, seed)
         for value, allowed, what in ((fill_mode, FILL_MODES, "fill_mode"),
                                      (interpolation, INTERPOLATIONS, "interpolation")):
             if value not in allowed:

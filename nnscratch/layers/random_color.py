@@ -13,7 +13,7 @@ import numpy as np
 from ..core.call import Call
 from ..core.errors import InvalidValueError
 from .augment import _Augment
-from .random_affine import _as_config, factor_range, refuse_seed
+from .random_affine import _as_config, factor_range
 
 
 def _value_range(value: Any, layer: str) -> tuple[float, float]:
@@ -29,9 +29,8 @@ def _value_range(value: Any, layer: str) -> tuple[float, float]:
 class _RandomColor(_Augment):
     """Shared: ``factor``, ``value_range``, the draw per image and the clipping."""
 
-    def __init__(self, factor: Any, value_range: Any = (0, 255), seed: Any = None, **kwargs: Any) -> None:
+    def __init__(self, factor: Any, value_range: Any = (0, 255), **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        refuse_seed(type(self).__name__, seed)
         self.factor, self.value_range = factor, _value_range(value_range, type(self).__name__)
 
     def draw(self, n: int, bounds: tuple[float, float]) -> np.ndarray:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Any
 
@@ -10,7 +11,8 @@ from ..core.limits import weight_budget
 from ..core.registry import from_config
 from ..io.model_file import read_model_file, weights_of
 from ..training import losses
-from .model import Model, _input_shape_of
+from .architecture import input_shape_of
+from .model import Model
 
 
 def model_from_record(config: dict[str, Any], path: Any = "the file") -> Model:
@@ -33,17 +35,39 @@ def load_model(path: str | os.PathLike, custom_objects: dict[str, Any] | None = 
     Raises ``ModelFileError`` for anything that is not a readable model file of this format version.
     ``custom_objects`` (``{"MyLayer": MyLayer}``) registers your own layer classes for this file.
     """
-    from ..core.registry import register_layer
-
-    for cls in (custom_objects or {}).values():
-        if isinstance(cls, type):
-            register_layer(cls)
+    _register(custom_objects)
     try:
         return _load_model(path, compile)
     except MemoryError:
         raise ModelFileError(f"'{path}': not enough memory to build the model the file describes") from None
     except RecursionError:
         raise ModelFileError(f"'{path}' has an invalid architecture record: nested too deeply") from None
+
+
+def _register(custom_objects: dict[str, Any] | None) -> None:
+    from ..core.registry import register_layer
+
+    for cls in (custom_objects or {}).values():
+        if isinstance(cls, type):
+            register_layer(cls)
+
+
+def model_from_json(text: str, custom_objects: dict[str, Any] | None = None) -> Model:
+    """The model that ``model.to_json()`` text describes, built for its input shape, with fresh weights. Only
+    registered layer classes (and those of ``custom_objects``) are created; the architecture is built as
+    described (unlike a model file, the text holds no weights to bound its size by: read only architectures
+    you trust)."""
+    _register(custom_objects)
+    try:
+        record = json.loads(text)
+    except (TypeError, ValueError) as exc:
+        raise ModelFileError(f"model_from_json takes the JSON text of model.to_json(): {exc}") from None
+    if not isinstance(record, dict):
+        raise ModelFileError(f"model_from_json takes the JSON text of model.to_json(), got {type(record).__name__}")
+    model = model_from_record({"model": record}, "the JSON text")
+    if not model.built and isinstance(record.get("input_shape"), list):
+        model.build(input_shape_of(record["input_shape"]))
+    return model
 
 
 def _load_model(path: str | os.PathLike, compile: bool) -> Model:
@@ -67,10 +91,10 @@ def _load_model(path: str | os.PathLike, compile: bool) -> Model:
 
 def _build(model: Model, config: dict[str, Any], path: Any) -> None:
     try:
-        model.build(_input_shape_of(config["input_shape"]))
+        model.build(input_shape_of(config["input_shape"]))
     except ModelFileError as exc:
         raise ModelFileError(f"'{path}': {exc}") from None
     except (NNScratchError, ValueError, TypeError, OverflowError, NotImplementedError) as exc:
         why = str(exc) or "a layer in it cannot be built"
         raise ModelFileError(f"'{path}': the architecture in the file cannot take inputs of shape "
-                             f"{_input_shape_of(config['input_shape'])}: {why}") from None
+                             f"{input_shape_of(config['input_shape'])}: {why}") from None

@@ -32,7 +32,7 @@ from ..training.batch_source import is_batch_source
 from ..training.compile_args import UNSET, compile_arguments
 from ..training.data import check_data_arguments
 from ..training.history import History
-from . import subclassed
+from . import architecture, subclassed
 from .summary import summary_text
 
 
@@ -353,7 +353,7 @@ class Model(Layer):
         from ..io.model_file import read_model_file, weights_of
 
         config, arrays = read_model_file(path)
-        self.build(_input_shape_of(config["input_shape"]))
+        self.build(architecture.input_shape_of(config["input_shape"]))
         self.load_state_dict(weights_of(arrays))
 
     def summary(self, line_length: int | None = None, positions: Any = None, print_fn: Any = print) -> str:
@@ -363,6 +363,15 @@ class Model(Layer):
         if print_fn is not None:
             print_fn(text)
         return text
+
+    def to_json(self, **kwargs: Any) -> str:
+        """The architecture as JSON (Keras's ``to_json``; ``keras.models.model_from_json`` rebuilds it)."""
+        return architecture.to_json(self, **kwargs)
+
+    @property
+    def metrics_names(self) -> list[str]:
+        """The keys of the logs of the last training or evaluation (``loss`` first); empty before either."""
+        return list(self.trainer.results()) if self.trainer is not None else []
 
     def get_config(self) -> dict[str, Any]:
         if subclassed.runs_call(self):
@@ -381,8 +390,3 @@ class Model(Layer):
 def _lists(x: Any, y: Any) -> tuple[list[np.ndarray], list[np.ndarray]]:
     return (x if isinstance(x, list) else [x]), (y if isinstance(y, list) else [y])
 
-
-def _input_shape_of(value: Any) -> Any:
-    if value and isinstance(value[0], list):
-        return [tuple(v) for v in value]
-    return tuple(value)

@@ -103,8 +103,12 @@ def _better(mode: str, monitor: str) -> Callable[[float, float, float], bool]:
     raise InvalidValueError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
 
 
-def _monitored(logs: dict[str, float], monitor: str, who: str) -> float:
+def _monitored(logs: dict[str, float], monitor: str, who: str, model: Any) -> float | None:
+    """The monitored value; None for a ``val_`` key in an epoch that ``validation_freq`` did not validate."""
     if monitor not in logs:
+        trainer = getattr(model, "trainer", None)
+        if monitor.startswith("val_") and getattr(trainer, "validation_skipped", False):
+            return None
         raise InvalidValueError(f"{who} monitors '{monitor}', but the logs only have {sorted(logs)}; "
                                 "pass validation data for 'val_' keys")
     return float(logs[monitor])
@@ -142,7 +146,9 @@ class EarlyStopping(Callback):
     def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
         if epoch < self.start_from_epoch:
             return
-        current = _monitored(logs or {}, self.monitor, "EarlyStopping")
+        current = _monitored(logs or {}, self.monitor, "EarlyStopping", self.model)
+        if current is None:
+            return
         if self.best_epoch == -1 or self.better(current, self.best, self.min_delta):
             self.best, self.best_epoch, self.wait = current, epoch, 0
             if self.restore_best_weights:
@@ -197,8 +203,8 @@ class ModelCheckpoint(Callback):
     def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
         logs = {} if logs is None else logs
         if self.save_best_only:
-            current = _monitored(logs, self.monitor, "ModelCheckpoint")
-            if not (math.isnan(self.best) or self.better(current, self.best, 0.0)):
+            current = _monitored(logs, self.monitor, "ModelCheckpoint", self.model)
+            if current is None or not (math.isnan(self.best) or self.better(current, self.best, 0.0)):
                 return
             self.best = current
         missing = sorted(self.fields - {"epoch", *logs})

@@ -8,12 +8,14 @@ generator; each passes an ``EpochRunner`` that trains one epoch, one ``train_bat
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable
 from contextlib import ExitStack
 from typing import Any, Protocol
 
 import numpy as np
 
+from ..core.errors import InvalidValueError
 from .callbacks import Callback
 from .guards import InterruptHandler, Snapshots, diverged, report_interrupt, weights_finite
 from .history import History
@@ -63,14 +65,29 @@ def train_batch(model: Any, step_fn: Step, xb: list[np.ndarray], yb: list[np.nda
             cb.on_train_batch_end(step, logs)
 
 
+def validation_epochs(freq: Any) -> Callable[[int], bool]:
+    """Keras's ``validation_freq`` as a test of an epoch number (from 1): an int ``n`` (every ``n``-th epoch) or a
+    collection of epoch numbers."""
+    if isinstance(freq, numbers.Integral) and not isinstance(freq, bool) and int(freq) > 0:
+        return lambda epoch: epoch % int(freq) == 0
+    if isinstance(freq, (list, tuple, set, range)) and all(
+            isinstance(e, numbers.Integral) and not isinstance(e, bool) and int(e) > 0 for e in freq):
+        chosen = {int(e) for e in freq}
+        return lambda epoch: epoch in chosen
+    raise InvalidValueError(f"validation_freq must be a positive integer or a list of epoch numbers (from 1), "
+                            f"got {freq!r}")
+
+
 def train_epochs(model: Any, run_epoch: EpochRunner, validate: Callable[[list[Callback]], dict[str, float]] | None,
                  enter_step: Callable[[ExitStack], Step], cbs: list[Callback], *, epochs: int, start_epoch: int,
                  steps: int | None, samples: int | None, verbose: int | str, settings: dict[str, Any],
-                 state: Any = None) -> History:
+                 state: Any = None, validation_freq: Any = 1) -> History:
     """Epochs ``start_epoch..epochs-1`` of ``run_epoch`` (then ``validate``) with the callbacks ``cbs``, a
     progress display for ``verbose``, and the checkpoint ``state`` restored first when resuming. The
-    compiled, prepared trainer must be in place; ``enter_step`` makes the step (its context in the stack)."""
+    compiled, prepared trainer must be in place; ``enter_step`` makes the step (its context in the stack).
+    ``validation_freq``: validate after every ``n``-th epoch, or after the epochs (from 1) of a list."""
     trainer = model.trainer
+    validates = validation_epochs(validation_freq)
     history = History()
     if verbose and verbose != 0:
         cbs.append(ProgressBar(per_epoch=verbose == 2))
@@ -112,7 +129,8 @@ def train_epochs(model: Any, run_epoch: EpochRunner, validate: Callable[[list[Ca
                 if trainer.interrupted and not complete:
                     stopped_at = (epoch, done)
                     break
-                if validate is not None:
+                trainer.validation_skipped = validate is not None and not validates(epoch + 1)
+                if validate is not None and not trainer.validation_skipped:
                     logs.update({f"val_{k}": v for k, v in validate(cbs).items()})
                 for cb in cbs:
                     cb.on_epoch_end(epoch, logs)

@@ -52,13 +52,16 @@ StepMaker = Callable[[Any, list[np.ndarray], list[np.ndarray]], AbstractContextM
 def fit(model: Any, x: Any, y: Any, epochs: int = 1, batch_size: int | None = 32, shuffle: bool = True,
         validation_data: tuple[Any, Any] | None = None, validation_split: float = 0.0,
         callbacks: Iterable[Callback] = (), verbose: int | str = "auto", initial_epoch: int = 0,
-        resume_from: str | os.PathLike | None = None, sample_weight: Any = None, class_weight: Any = None) -> History:
+        resume_from: str | os.PathLike | None = None, sample_weight: Any = None, class_weight: Any = None,
+        validation_batch_size: int | None = None, validation_freq: Any = 1) -> History:
     """Train ``model`` on ``x`` ``(samples, ...)`` and ``y`` until ``epochs`` epochs are done.
 
     ``x``/``y`` are arrays, or lists (dicts by name) of arrays for several inputs/outputs.
     ``batch_size=None`` is full-batch gradient descent; the last partial batch is kept. Data are
     reshuffled every epoch when ``shuffle``. ``validation_split`` holds out the last fraction of the
-    samples (before shuffling). ``sample_weight`` ``(samples,)`` and ``class_weight`` ``{class: weight}``
+    samples (before shuffling); it is evaluated after every epoch (``validation_freq=n``: every ``n``-th; a
+    list: after those epochs, counted from 1) in batches of ``validation_batch_size`` (default: the larger of
+    ``batch_size`` and 256). ``sample_weight`` ``(samples,)`` and ``class_weight`` ``{class: weight}``
     weigh each sample's loss (Keras's rules: the weighted sum divided by the batch size). ``verbose``: 0 silent,
     1 progress display, 2 one line per epoch, ``"auto"`` = 1. Returns a ``History`` of per-epoch ``loss``,
     metrics and their ``val_`` counterparts.
@@ -78,14 +81,15 @@ def fit(model: Any, x: Any, y: Any, epochs: int = 1, batch_size: int | None = 32
     ``KeyboardInterrupt`` (the weights are then reset to those at the start of the epoch).
     """
     return fit_with(None, model, x, y, epochs, batch_size, shuffle, validation_data, validation_split, callbacks,
-                    verbose, initial_epoch, resume_from, sample_weight, class_weight)
+                    verbose, initial_epoch, resume_from, sample_weight, class_weight,
+                    validation_batch_size=validation_batch_size, validation_freq=validation_freq)
 
 
 def fit_with(make_step: StepMaker | None, model: Any, x: Any, y: Any, epochs: int = 1, batch_size: int | None = 32,
              shuffle: bool = True, validation_data: tuple[Any, Any] | None = None, validation_split: float = 0.0,
              callbacks: Iterable[Callback] = (), verbose: int | str = "auto", initial_epoch: int = 0,
              resume_from: str | os.PathLike | None = None, sample_weight: Any = None,
-             class_weight: Any = None) -> History:
+             class_weight: Any = None, validation_batch_size: int | None = None, validation_freq: Any = 1) -> History:
     """``fit`` with each batch trained by the ``Step`` that ``make_step`` makes (None: ``model.train_step``)."""
     from .checkpoint import read_checkpoint
 
@@ -142,6 +146,8 @@ def fit_with(make_step: StepMaker | None, model: Any, x: Any, y: Any, epochs: in
 
     settings = {"epochs": epochs, "batch_size": bs, "samples": n, "shuffle": bool(shuffle),
                 "validation_samples": len(xvs[0]) if validation_data is not None else 0}
+    val_bs = max(bs, 256) if validation_batch_size is None else positive_int(validation_batch_size,
+                                                                               "validation_batch_size")
     gather = shuffle and bs < n
     buffers = [np.empty((bs, *a.shape[1:]), dtype=a.dtype) for a in xs] if gather else None
     trainer.weighted = weights is not None
@@ -152,7 +158,7 @@ def fit_with(make_step: StepMaker | None, model: Any, x: Any, y: Any, epochs: in
         return logs, -(-seen // bs), seen >= n
 
     def validate(cbs: list[Callback]) -> dict[str, float]:
-        return evaluate(model, xvs, yvs, batch_size=max(bs, 256), callbacks=cbs, sample_weight=val_weights)
+        return evaluate(model, xvs, yvs, batch_size=val_bs, callbacks=cbs, sample_weight=val_weights)
 
     def enter_step(stack: ExitStack) -> Step:
         if make_step is None:
@@ -161,7 +167,7 @@ def fit_with(make_step: StepMaker | None, model: Any, x: Any, y: Any, epochs: in
 
     return train_epochs(model, run_epoch, validate if validation_data is not None else None, enter_step, cbs,
                         epochs=epochs, start_epoch=initial_epoch, steps=steps, samples=n, verbose=verbose,
-                        settings=settings, state=state)
+                        settings=settings, state=state, validation_freq=validation_freq)
 
 
 def _run_epoch(model: Any, step_fn: Step, xs: list[np.ndarray], ys: list[np.ndarray], bs: int, steps: int,

@@ -36,7 +36,9 @@ class ReduceLROnPlateau(Callback):
         logs = logs if logs is not None else {}
         optimizer = self.model.optimizer
         logs["learning_rate"] = float(optimizer.lr)
-        current = _monitored(logs, self.monitor, "ReduceLROnPlateau")
+        current = _monitored(logs, self.monitor, "ReduceLROnPlateau", self.model)
+        if current is None:
+            return
         if self.cooldown_counter > 0:
             self.cooldown_counter -= 1
             self.wait = 0

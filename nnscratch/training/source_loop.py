@@ -51,12 +51,12 @@ def fit_source(model: Any, x: Any, y: Any = None, epochs: int = 1, steps_per_epo
                shuffle: bool = True, validation_data: Any = None, validation_steps: int | None = None,
                callbacks: Iterable[Callback] = (), verbose: int | str = "auto", initial_epoch: int = 0,
                class_weight: Any = None, sample_weight: Any = None, validation_split: float = 0.0,
-               resume_from: Any = None) -> History:
+               resume_from: Any = None, validation_batch_size: int | None = None, validation_freq: Any = 1) -> History:
     """Train on the batches of ``x`` (a ``PyDataset`` or a generator of ``(x, y)`` / ``(x, y, sample_weight)``
     batches) for ``epochs`` epochs of ``steps_per_epoch`` batches (default: ``len(x)``, or a generator's
     whole length). ``shuffle`` orders a ``PyDataset``'s batches anew each epoch (the model's random
     generator). ``validation_data``: arrays ``(x, y[, sample_weight])`` or another batch source, of which
-    ``validation_steps`` batches are evaluated after each epoch."""
+    ``validation_steps`` batches are evaluated after each epoch (``validation_freq``: as for arrays)."""
     from ..core.validation import positive_int
 
     reasons = {"y": "the batches bring the targets: (x, y)",
@@ -105,14 +105,14 @@ def fit_source(model: Any, x: Any, y: Any = None, epochs: int = 1, steps_per_epo
         xv, yv, wv = (*validation_data, None)[:3]
 
         def validate(cbs: list[Callback]) -> dict[str, float]:
-            return evaluate(model, xv, yv, callbacks=cbs, sample_weight=wv)
+            return evaluate(model, xv, yv, batch_size=validation_batch_size, callbacks=cbs, sample_weight=wv)
 
     settings = {"epochs": epochs, "steps_per_epoch": source.per_epoch, "shuffle": bool(shuffle),
                 "source": type(x).__name__}
     try:
         return train_epochs(model, run_epoch, validate, lambda stack: _train_step(model, stack), cbs,
                             epochs=epochs, start_epoch=initial_epoch, steps=source.per_epoch, samples=None,
-                            verbose=verbose, settings=settings)
+                            verbose=verbose, settings=settings, validation_freq=validation_freq)
     finally:
         source.close()
         if val_source is not None:

@@ -84,6 +84,7 @@ class Trainer:
         self.callbacks: list[Any] = []
         self.fit_settings: dict[str, Any] = {}
         self.interrupted = False
+        self.validation_skipped = False  # the epoch just ended was not validated (fit's validation_freq)
         self.ctx = Call(training=True, input_grad=False)
         self.eval_ctx = Call(training=False, input_grad=False)
         self.parallel: DataParallel | None = None
