@@ -21,15 +21,19 @@ from ..training.metrics import (
     Metric,
     Precision,
     Recall,
+    RootMeanSquaredError,
     SparseCategoricalAccuracy,
+    SparseTopKCategoricalAccuracy,
+    TopKCategoricalAccuracy,
     get,
 )
 from ._names import module_getattr
 
 __all__ = ["AUC", "Accuracy", "BinaryAccuracy", "CategoricalAccuracy", "F1Score", "Mean", "MeanAbsoluteError",
            "MeanMetricWrapper", "MeanSquaredError", "Metric", "MetricVariable", "Precision", "Recall",
-           "SparseCategoricalAccuracy", "Sum", "binary_accuracy", "categorical_accuracy", "get",
-           "sparse_categorical_accuracy"]
+           "RootMeanSquaredError", "SparseCategoricalAccuracy", "SparseTopKCategoricalAccuracy", "Sum",
+           "TopKCategoricalAccuracy", "binary_accuracy", "categorical_accuracy", "get", "sparse_categorical_accuracy",
+           "sparse_top_k_categorical_accuracy", "top_k_categorical_accuracy"]
 
 
 def sparse_categorical_accuracy(y_true: Any, y_pred: Any) -> np.ndarray:
@@ -50,9 +54,26 @@ def binary_accuracy(y_true: Any, y_pred: Any, threshold: float = 0.5) -> np.ndar
     return hit.reshape(len(y_pred), -1).mean(axis=1).astype(np.float32)
 
 
+def top_k_categorical_accuracy(y_true: Any, y_pred: Any, k: int = 5) -> np.ndarray:
+    """1.0 where the arg-max of one-hot ``y_true`` is among the ``k`` largest of ``y_pred``, else 0.0."""
+    return _top_k(np.asarray(y_true).argmax(axis=-1), y_pred, k)
+
+
+def sparse_top_k_categorical_accuracy(y_true: Any, y_pred: Any, k: int = 5) -> np.ndarray:
+    """1.0 where the class index ``y_true`` is among the ``k`` largest of ``y_pred``, else 0.0."""
+    y_pred = np.asarray(y_pred)
+    return _top_k(np.asarray(y_true).reshape(len(y_pred)), y_pred, k)
+
+
+def _top_k(labels: np.ndarray, y_pred: Any, k: int) -> np.ndarray:
+    scores = np.asarray(y_pred)
+    mine = np.take_along_axis(scores, labels.astype(np.int64)[:, None], axis=-1)
+    return ((scores > mine).sum(axis=-1) < k).astype(np.float32)
+
+
 _NOT_YET = "nnscratch has no such metric yet; the provided ones are listed in keras.metrics.__all__"
 __getattr__ = module_getattr("keras.metrics", globals(), dict.fromkeys(
-    ["TopKCategoricalAccuracy", "SparseTopKCategoricalAccuracy", "MeanIoU", "IoU",
+    ["MeanIoU", "IoU",
      "R2Score", "FBetaScore", "PrecisionAtRecall", "RecallAtPrecision", "SensitivityAtSpecificity",
      "SpecificityAtSensitivity", "TruePositives", "TrueNegatives", "FalsePositives", "FalseNegatives",
-     "RootMeanSquaredError", "KLDivergence", "Poisson", "Hinge", "CosineSimilarity", "LogCoshError"], _NOT_YET))
+     "KLDivergence", "Poisson", "Hinge", "CosineSimilarity", "LogCoshError"], _NOT_YET))

@@ -2,7 +2,8 @@
 
 Names ``compile(metrics=[...])`` accepts: ``"accuracy"``/``"acc"`` (binary or categorical from the number
 of outputs), ``"binary_accuracy"``, ``"categorical_accuracy"``, ``"sparse_categorical_accuracy"``,
-``"mse"``, ``"mae"``, ``"precision"``, ``"recall"``, ``"auc"``; a ``Metric`` instance; or a function
+``"mse"``, ``"mae"``, ``"rmse"``/``"root_mean_squared_error"``, ``"top_k_categorical_accuracy"``,
+``"sparse_top_k_categorical_accuracy"``, ``"precision"``, ``"recall"``, ``"auc"``; a ``Metric`` instance; or a function
 ``fn(y_true, y_pred)`` returning one value per sample (or a number), named by its ``__name__``.
 Metrics see probabilities: a ``from_logits`` loss's outputs pass through its sigmoid/softmax first.
 """
@@ -14,12 +15,14 @@ from typing import Any
 
 import numpy as np
 
-from ..core.validation import unknown_name
+from ..core.errors import InvalidTypeError
+from ..core.validation import positive_int, unknown_name
 from .confusion_metrics import AUC, F1Score, Precision, Recall
 from .metric_base import Metric
 
 __all__ = ["AUC", "Accuracy", "BinaryAccuracy", "CategoricalAccuracy", "F1Score", "FunctionMetric", "MeanAbsoluteError",
-           "MeanSquaredError", "Metric", "Precision", "Recall", "SparseCategoricalAccuracy", "accuracy", "get"]
+           "MeanSquaredError", "Metric", "Precision", "Recall", "RootMeanSquaredError", "SparseCategoricalAccuracy",
+           "SparseTopKCategoricalAccuracy", "TopKCategoricalAccuracy", "accuracy", "get"]
 
 
 def _fraction(hits: np.ndarray) -> float:
@@ -81,6 +84,47 @@ class MeanAbsoluteError(Metric):
         return float(np.mean(np.abs(probs.reshape(len(probs), -1) - np.asarray(target).reshape(len(probs), -1))))
 
 
+class RootMeanSquaredError(Metric):
+    """``sqrt`` of the mean squared error over every sample seen (not a mean of per-batch roots)."""
+
+    name = "root_mean_squared_error"
+
+    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
+        if sample_weight is not None:
+            raise InvalidTypeError("RootMeanSquaredError.update_state does not take sample_weight in nnscratch")
+        y_pred = np.asarray(y_pred)
+        diff = y_pred.reshape(len(y_pred), -1) - np.asarray(y_true).reshape(len(y_pred), -1)
+        self._sum += float(np.sum(np.square(diff, dtype=np.float64)))
+        self._seen += diff.size
+
+    def result(self) -> float:
+        return float(np.sqrt(self._sum / self._seen)) if self._seen else 0.0
+
+
+class TopKCategoricalAccuracy(Metric):
+    """Fraction of rows whose target class (its index, or the one-hot row's arg-max) is among the ``k``
+    largest outputs."""
+
+    name = "top_k_categorical_accuracy"
+
+    def __init__(self, k: int = 5, name: str | None = None, dtype: Any = None) -> None:
+        self.k = positive_int(k, "k")
+        super().__init__(name, dtype)
+
+    def __call__(self, target: np.ndarray, probs: np.ndarray) -> float:
+        scores = probs.reshape(len(probs), -1)
+        target = np.asarray(target)
+        labels = target.argmax(axis=1) if target.ndim == 2 and target.shape[1] > 1 else target.reshape(-1)
+        mine = np.take_along_axis(scores, labels.astype(np.int64)[:, None], axis=1)
+        return _fraction((scores > mine).sum(axis=1) < self.k)  # fewer than k outputs beat the target's
+
+
+class SparseTopKCategoricalAccuracy(TopKCategoricalAccuracy):
+    """Keras's name for class-index targets (``TopKCategoricalAccuracy`` accepts both kinds)."""
+
+    name = "sparse_top_k_categorical_accuracy"
+
+
 class FunctionMetric(Metric):
     """A plain function ``fn(y_true, y_pred)`` as a metric: the batch mean of what it returns."""
 
@@ -105,6 +149,9 @@ NAMES: dict[str, Callable[[], Metric]] = {
     "mse": lambda: MeanSquaredError(name="mse"), "mean_squared_error": MeanSquaredError,
     "mae": lambda: MeanAbsoluteError(name="mae"), "mean_absolute_error": MeanAbsoluteError,
     "precision": Precision, "recall": Recall, "auc": AUC,
+    "root_mean_squared_error": RootMeanSquaredError, "rmse": lambda: RootMeanSquaredError(name="rmse"),
+    "top_k_categorical_accuracy": TopKCategoricalAccuracy,
+    "sparse_top_k_categorical_accuracy": SparseTopKCategoricalAccuracy,
 }
 
 

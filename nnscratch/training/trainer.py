@@ -118,6 +118,12 @@ class Trainer:
             specs = per_output(self.metric_names, names, "metrics")
             self.metrics = [[metrics_mod.get(m, int(np.prod(shape))) for m in as_list(s)]
                             for s, shape in zip(specs, self.output_shapes)]
+            for metrics in self.metrics:
+                logged = [m.name for m in metrics]
+                twice = sorted({n for n in logged if logged.count(n) > 1 or n == "loss"})
+                if twice:
+                    raise InvalidValueError(f"two metrics would be logged as '{twice[0]}' (or clash with a loss); "
+                                            f"give one another name, e.g. ...(name='{twice[0]}_2')")
             self.train_losses, fused = [], set()
             for i, loss in enumerate(self.losses):
                 step = graph.output_step(i)
