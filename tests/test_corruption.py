@@ -70,7 +70,7 @@ MODEL_FILES = {
                                "unexpected keyword argument 'colour'"),
     "a-layer-not-a-model": (lambda f: np.savez(f, __config__=record(model={"class": "Dense", "config": {"units": 2}})),
                             "holds a Dense layer, not a model"),
-    "unknown-loss": (lambda f: np.savez(f, __config__=record(loss={"name": "hinge"}), **WEIGHTS), "invalid loss record: unknown loss 'hinge'"),
+    "unknown-loss": (lambda f: np.savez(f, __config__=record(loss={"name": "hingle"}), **WEIGHTS), "invalid loss record: unknown loss 'hingle'"),
     "weights-as-strings": (lambda f: np.savez(f, __config__=record(), **{**WEIGHTS, "layers.0.weight": np.array([["a", "b"]])}),
                            "tensor 'layers.0.weight' has dtype <U1"),
     "weights-of-another-shape": (lambda f: np.savez(f, __config__=record(), **{**WEIGHTS, "layers.0.weight": np.zeros((3, 1))}),

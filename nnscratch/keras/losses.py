@@ -10,6 +10,16 @@ from typing import Any
 
 import numpy as np
 
+from ..training.elementwise_losses import (
+    Hinge,
+    KLDivergence,
+    LogCosh,
+    MeanAbsolutePercentageError,
+    MeanSquaredLogarithmicError,
+    Poisson,
+    SquaredHinge,
+    per_sample,
+)
 from ..training.huber import Huber
 from ..training.losses import (
     BinaryCrossEntropy,
@@ -25,9 +35,13 @@ BinaryCrossentropy = BinaryCrossEntropy
 CategoricalCrossentropy = CategoricalCrossEntropy
 SparseCategoricalCrossentropy = CategoricalCrossEntropy  # takes class indices as well as one-hot rows
 
-__all__ = ["BinaryCrossentropy", "CategoricalCrossentropy", "Huber", "Loss", "MeanAbsoluteError", "MeanSquaredError",
-           "SparseCategoricalCrossentropy", "binary_crossentropy", "categorical_crossentropy", "get", "huber", "mae",
-           "mean_absolute_error", "mean_squared_error", "mse", "sparse_categorical_crossentropy"]
+__all__ = ["BinaryCrossentropy", "CategoricalCrossentropy", "Hinge", "Huber", "KLDivergence", "LogCosh", "Loss",
+           "MeanAbsoluteError", "MeanAbsolutePercentageError", "MeanSquaredError", "MeanSquaredLogarithmicError",
+           "Poisson", "SparseCategoricalCrossentropy", "SquaredHinge", "binary_crossentropy",
+           "categorical_crossentropy", "get", "hinge", "huber", "kl_divergence", "kld", "log_cosh", "mae", "mape",
+           "mean_absolute_error", "mean_absolute_percentage_error", "mean_squared_error",
+           "mean_squared_logarithmic_error", "mse", "msle", "poisson", "sparse_categorical_crossentropy",
+           "squared_hinge"]
 
 
 def _per_sample(loss: Loss, y_true: Any, y_pred: Any) -> np.ndarray:
@@ -69,10 +83,13 @@ def huber(y_true: Any, y_pred: Any, delta: float = 1.0) -> np.ndarray:
 
 mse, mae = mean_squared_error, mean_absolute_error
 MSE, MAE = mse, mae
+log_cosh, mean_absolute_percentage_error, mean_squared_logarithmic_error, poisson, kl_divergence, hinge, \
+    squared_hinge = (per_sample(cls) for cls in (LogCosh, MeanAbsolutePercentageError, MeanSquaredLogarithmicError,
+                                                 Poisson, KLDivergence, Hinge, SquaredHinge))
+mape, msle, kld = mean_absolute_percentage_error, mean_squared_logarithmic_error, kl_divergence
 
 _NOT_YET = "nnscratch has no such loss yet; the built-in ones are listed in keras.losses.__all__"
 __getattr__ = module_getattr("keras.losses", globals(), dict.fromkeys(
-    ["KLDivergence", "kl_divergence", "Poisson", "poisson", "CosineSimilarity", "cosine_similarity", "Hinge", "hinge",
-     "SquaredHinge", "CategoricalHinge", "LogCosh", "log_cosh", "MeanAbsolutePercentageError",
-     "MeanSquaredLogarithmicError", "BinaryFocalCrossentropy", "CategoricalFocalCrossentropy", "CTC", "Dice",
+    ["CosineSimilarity", "cosine_similarity", "CategoricalHinge", "BinaryFocalCrossentropy",
+     "CategoricalFocalCrossentropy", "CTC", "Dice",
      "Tversky"], _NOT_YET))

@@ -1,3 +1,3 @@
 """Training: the trainer, the loop, callbacks, checkpoints, losses, metrics, optimizers and schedules."""
 
-from . import huber  # noqa: F401  (registers the "huber" loss by name)
+from . import elementwise_losses, huber  # noqa: F401  (register their losses by name)
