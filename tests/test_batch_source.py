@@ -222,3 +222,24 @@ def test_a_pydataset_without_len_says_what_is_missing() -> None:
 
     with pytest.raises(NotImplementedError, match="Partial must define __len__"):
         model().fit(Partial(), epochs=1)
+
+
+def test_an_endless_pydataset_needs_steps_and_a_subclass_may_skip_super_init() -> None:
+    class Endless(nn.PyDataset):
+        def __init__(self) -> None:  # no super().__init__(): the defaults apply (one worker), as Keras allows
+            self.asked: list[int] = []
+
+        @property
+        def num_batches(self):
+            return None
+
+        def __getitem__(self, i: int):
+            self.asked.append(i)
+            rows = slice(i % 10 * 10, i % 10 * 10 + 10)
+            return X[rows], Y[rows]
+
+    data = Endless()
+    h = model().fit(data, epochs=3, steps_per_epoch=4, verbose=0)
+    assert data.asked == list(range(12)) and len(h.history["loss"]) == 3
+    with pytest.raises(InvalidValueError, match=r"x \(Endless\) is endless \(num_batches is None\): give steps_per_epoch"):
+        model().fit(Endless(), epochs=1, verbose=0)

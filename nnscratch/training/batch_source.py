@@ -13,7 +13,7 @@ from __future__ import annotations
 import itertools
 import warnings
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -33,6 +33,8 @@ class PyDataset:
     the same. ``use_multiprocessing`` is accepted for Keras programs and also uses threads: nnscratch never
     pickles."""
 
+    workers, use_multiprocessing, max_queue_size = 1, False, 10  # for a subclass that skips super().__init__()
+
     def __init__(self, workers: int = 1, use_multiprocessing: bool = False, max_queue_size: int = 10) -> None:
         self.workers = positive_int(workers, "workers")
         self.use_multiprocessing = bool(use_multiprocessing)
@@ -45,7 +47,8 @@ class PyDataset:
         raise NotImplementedError(f"{type(self).__name__} must define __getitem__ (batch number index)")
 
     @property
-    def num_batches(self) -> int:
+    def num_batches(self) -> int | None:
+        """Batches per epoch (``len``); a subclass may return None instead, for endless data."""
         return len(self)
 
     def __iter__(self) -> Iterator[Any]:
@@ -87,15 +90,19 @@ class BatchSource:
         self.label = f"{name} ({'generator' if isinstance(data, Iterator) else type(data).__name__})"
         self.dataset = data if isinstance(data, PyDataset) else None
         self.size: int | None = None
+        self.steps = None if steps is None else positive_int(steps, "steps")
         if self.dataset is not None:
-            self.size = positive_int(len(self.dataset), f"len({name})", minimum=0)
+            size = self.dataset.num_batches
+            if size is None and self.steps is None:
+                raise InvalidValueError(f"{self.label} is endless (num_batches is None): give steps_per_epoch (or "
+                                        f"steps) to say how many batches make an epoch")
+            self.size = None if size is None else positive_int(size, f"the number of batches of {self.label}",
+                                                               minimum=0)
             if self.size == 0:
                 raise InvalidValueError(f"{self.label} has no batches (len is 0)")
-        self.steps = None if steps is None else positive_int(steps, "steps")
         self.shuffle = shuffle
         self.pass_: Iterator[Any] | None = None  # the pass over the data that the next epoch goes on with
         self.taken = 0  # batches taken from it
-        self.ran_out = False
         self._pool: ThreadPoolExecutor | None = None
 
     @property
@@ -118,12 +125,16 @@ class BatchSource:
     def _new_pass(self, rng: np.random.Generator | None) -> Iterator[Any]:
         if self.dataset is None:
             return iter(self.data)  # a generator's next pass is the rest of it
-        order = rng.permutation(self.size or 0) if self.shuffle and rng is not None else range(self.size or 0)
+        order: Iterable[Any]
+        if self.size is None:
+            order = itertools.count()  # endless: batch after batch, in order
+        else:
+            order = rng.permutation(self.size) if self.shuffle and rng is not None else range(self.size)
         if self.dataset.workers > 1:
-            return self._prefetched([int(i) for i in order])
+            return self._prefetched(order)
         return (self.dataset[int(i)] for i in order)
 
-    def _prefetched(self, order: list[int]) -> Iterator[Any]:
+    def _prefetched(self, order: Iterable[Any]) -> Iterator[Any]:
         """The batches of ``order`` loaded ahead in threads, in order."""
         dataset = self.dataset
         assert dataset is not None  # only for a PyDataset
@@ -131,7 +142,7 @@ class BatchSource:
             self._pool = ThreadPoolExecutor(dataset.workers, thread_name_prefix="nnscratch-data")
         ahead: deque[Future[Any]] = deque()
         for i in order:
-            ahead.append(self._pool.submit(dataset.__getitem__, i))
+            ahead.append(self._pool.submit(dataset.__getitem__, int(i)))
             if len(ahead) >= dataset.max_queue_size:
                 yield ahead.popleft().result()
         while ahead:
@@ -165,7 +176,6 @@ class BatchSource:
             self.dataset.on_epoch_end()
 
     def _run_out(self) -> None:
-        self.ran_out = True
         warnings.warn(f"{self.label} ran out of batches: an epoch of steps_per_epoch={self.steps} batches needs "
                       f"more than {self.taken} left in it (a generator must yield at least steps_per_epoch x "
                       f"epochs batches; a PyDataset has {self.size} per pass)" if self.steps is not None else

@@ -1,7 +1,7 @@
 """``fit``'s epochs, apart from where the batches come from: callbacks, History, the per-epoch snapshots and
 the divergence and Ctrl-C guards.
 
-``loop.fit`` runs ``train_epochs`` over arrays and ``sources.fit_source`` over a ``PyDataset`` or a
+``loop.fit`` runs ``train_epochs`` over arrays and ``source_loop.fit_source`` over a ``PyDataset`` or a
 generator; each passes an ``EpochRunner`` that trains one epoch, one ``train_batch`` per batch.
 """
 

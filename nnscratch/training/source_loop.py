@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 
 from ..core.errors import InvalidValueError
-from .batch_source import BatchSource, is_batch_source, split_batch
+from ..core.validation import positive_int
+from .batch_source import BatchSource, is_batch_source
 from .callbacks import Callback
 from .data import input_arrays, target_arrays
 from .epochs import Step, train_batch, train_epochs
@@ -57,8 +58,6 @@ def fit_source(model: Any, x: Any, y: Any = None, epochs: int = 1, steps_per_epo
     whole length). ``shuffle`` orders a ``PyDataset``'s batches anew each epoch (the model's random
     generator). ``validation_data``: arrays ``(x, y[, sample_weight])`` or another batch source, of which
     ``validation_steps`` batches are evaluated after each epoch (``validation_freq``: as for arrays)."""
-    from ..core.validation import positive_int
-
     reasons = {"y": "the batches bring the targets: (x, y)",
                "sample_weight": "each batch brings its weights: (x, y, sample_weight)",
                "validation_split": "pass validation_data (arrays, a PyDataset or a generator)",
@@ -147,5 +146,3 @@ def predict_source(model: Any, x: Any, steps: int | None = None, callbacks: Iter
     finally:
         source.close()
 
-
-__all__ = ["evaluate_source", "fit_source", "predict_source", "split_batch"]
