@@ -45,6 +45,7 @@ class ImageFolder(PyDataset):
                  crop_to_aspect_ratio: bool = False, shuffle: bool = False, seed: int | None = None,
                  **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        check_options(label_mode, color_mode, interpolation)
         self.file_paths, self.class_names = list(file_paths), list(class_names)
         self.labels = labels
         self.label_mode, self.color_mode = label_mode, color_mode
@@ -101,6 +102,12 @@ def _choice(value: Any, name: str, allowed: Sequence[Any]) -> Any:
     return value
 
 
+def check_options(label_mode: Any, color_mode: Any, interpolation: Any) -> None:
+    _choice(label_mode, "label_mode", ("int", "categorical", "binary", None))
+    _choice(color_mode, "color_mode", tuple(CHANNELS))
+    _choice(interpolation, "interpolation", tuple(INTERPOLATIONS))
+
+
 def image_dataset_from_directory(directory: str | os.PathLike, labels: Any = "inferred", label_mode: str | None = "int",
                                  class_names: Sequence[str] | None = None, color_mode: str = "rgb",
                                  batch_size: int | None = 32, image_size: tuple[int, int] = (256, 256),
@@ -118,9 +125,7 @@ def image_dataset_from_directory(directory: str | os.PathLike, labels: Any = "in
         raise InvalidValueError(f"directory {str(root)!r} is not a folder")
     if batch_size is None:
         raise InvalidValueError("batch_size=None (single images) is not supported: give a batch size")
-    _choice(label_mode, "label_mode", ("int", "categorical", "binary", None))
-    _choice(color_mode, "color_mode", tuple(CHANNELS))
-    _choice(interpolation, "interpolation", tuple(INTERPOLATIONS))
+    check_options(label_mode, color_mode, interpolation)
     _choice(subset, "subset", ("training", "validation", "both", None))
     if (validation_split is None) != (subset is None):
         raise InvalidValueError("validation_split and subset go together (e.g. validation_split=0.2, subset='both')")

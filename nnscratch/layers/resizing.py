@@ -18,7 +18,7 @@ from ..core.errors import InvalidValueError
 from ..core.layer import Layer
 from ..core.validation import positive_int
 from .checks import channels_last, sample_shape_error
-from .warp import adjoint_taps, apply_taps, sample_taps
+from .warp import adjoint_taps, sample_taps
 
 
 class Resizing(Layer):
@@ -50,26 +50,34 @@ class Resizing(Layer):
         cols = max(min(w, int(h * self.width / self.height)), 1)
         return (h - rows) // 2, (w - cols) // 2, rows, cols
 
-    def _taps_for(self, n: int, h: int, w: int, dtype: np.dtype) -> Any:
-        key = (n, h, w, dtype)
+    def _taps_for(self, h: int, w: int, dtype: np.dtype) -> Any:
+        """The taps of one image (every image has the same), kept for the last input size."""
+        key = (h, w, dtype)
         if key not in self._taps:
             top, left, rows, cols = self.window(h, w)
             i = (np.arange(self.height) + 0.5) * (rows / self.height) - 0.5 + top
             j = (np.arange(self.width) + 0.5) * (cols / self.width) - 0.5 + left
-            ys = np.broadcast_to(i[None, :, None], (n, self.height, self.width)).astype(dtype)
-            xs = np.broadcast_to(j[None, None, :], (n, self.height, self.width)).astype(dtype)
-            self._taps = {key: sample_taps(ys, xs, h, w, "nearest", self.interpolation)[0]}  # keep one size
+            ys = np.broadcast_to(i[None, :, None], (1, self.height, self.width)).astype(dtype)
+            xs = np.broadcast_to(j[None, None, :], (1, self.height, self.width)).astype(dtype)
+            self._taps = {key: sample_taps(ys, xs, h, w, "nearest", self.interpolation)[0]}
         return self._taps[key]
 
     def forward_call(self, ctx: Call, x: np.ndarray) -> np.ndarray:
         self._ensure_built(x)
         n, h, w, c = x.shape
-        ctx.taps = self._taps_for(n, h, w, x.dtype)
-        return apply_taps(x, ctx.taps, (n, self.height, self.width, c))
+        ctx.taps = taps = self._taps_for(h, w, x.dtype)
+        pixels = x.reshape(n, h * w, c)
+        out = np.zeros((n, self.height * self.width, c), x.dtype)
+        for index, weight in taps:  # each image reads the same pixels
+            out += np.take(pixels, index, axis=1) * weight.astype(x.dtype, copy=False)[:, None]
+        return out.reshape(n, self.height, self.width, c)
 
     def backward_call(self, ctx: Call, grad_out: np.ndarray) -> np.ndarray:
         assert self.input_shape is not None  # built by forward
-        return adjoint_taps(grad_out, ctx.taps, (len(grad_out), *self.input_shape))
+        n, (h, w, _) = len(grad_out), self.input_shape
+        first = (np.arange(n) * (h * w))[:, None]  # the taps of every image of the batch, for the one scatter
+        taps = [((first + index).reshape(-1), np.tile(weight, n)) for index, weight in ctx.taps]
+        return adjoint_taps(grad_out, taps, (n, *self.input_shape))
 
     def get_config(self) -> dict[str, Any]:
         return {"height": self.height, "width": self.width, "interpolation": self.interpolation,
