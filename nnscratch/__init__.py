@@ -102,6 +102,7 @@ if TYPE_CHECKING:  # the names below load lazily (``__getattr__``); these import
     from .models.model import Model
     from .models.sequential import Sequential
     from .training import callbacks, checkpoint, losses, metrics, optimizers, parallel, schedules
+    from .training.adaptive_optimizers import Adagrad, Adamax, Nadam
     from .training.batch_source import PyDataset
     from .training.callbacks import Callback, EarlyStopping, LearningRateScheduler, ModelCheckpoint
     from .training.checkpoint import Checkpoint
@@ -159,6 +160,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     **{name: (".training.losses", name) for name in (
         "BinaryCrossEntropy", "CategoricalCrossEntropy", "Loss", "MeanAbsoluteError", "MeanSquaredError")},
     **{name: (".training.optimizers", name) for name in ("SGD", "Adam", "AdamW", "Optimizer", "RMSprop")},
+    **{name: (".training.adaptive_optimizers", name) for name in ("Adagrad", "Adamax", "Nadam")},
     "get_num_threads": (".training.parallel", "get_num_threads"),
     "set_num_threads": (".training.parallel", "set_num_threads"),
     "ProgressBar": (".training.progress", "ProgressBar"),
@@ -187,5 +189,5 @@ __all__ = [
     "GlobalAvgPool1D", "GlobalMaxPool1D", "GlobalMaxPool2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D",
     "LayerNormalization", "MaxPool1D", "MaxPooling1D", "UpSampling2D", "ZeroPadding2D", "Rescaling",
     "RandomBrightness", "RandomContrast", "RandomRotation", "RandomTranslation", "RandomZoom", "Resizing",
-    "DepthwiseConv2D", "SeparableConv2D",
+    "DepthwiseConv2D", "SeparableConv2D", "Adagrad", "Adamax", "Nadam",
 ]

@@ -325,7 +325,7 @@ def test_get_and_config() -> None:
 
 def test_unknown_name_suggests() -> None:
     with pytest.raises(InvalidValueError, match="did you mean 'adam'"):
-        optimizers.get("adma")
+        optimizers.get("addam")
     with pytest.raises(InvalidValueError, match="bad arguments"):
         optimizers.get("sgd", betas=0.9)
 
