@@ -17,6 +17,7 @@ ARGUMENTS = {  # the required constructor arguments of each registered class; th
     "RandomTranslation": {"height_factor": 0.1, "width_factor": 0.2}, "RandomContrast": {"factor": 0.2},
     "RandomBrightness": {"factor": 0.2}, "Resizing": {"height": 4, "width": 3},
     "DepthwiseConv2D": {"kernel_size": 3}, "SeparableConv2D": {"filters": 2, "kernel_size": 3},
+    "GaussianNoise": {"stddev": 0.1}, "Permute": {"dims": (2, 1)}, "RepeatVector": {"n": 2},
 }
 CONTAINERS = {"Model", "Sequential", "Ensemble"}
 

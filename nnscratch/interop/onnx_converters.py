@@ -31,15 +31,17 @@ from ..layers.conv import Conv2D
 from ..layers.conv_transpose import Conv2DTranspose
 from ..layers.cropping import Cropping2D, ZeroPadding2D
 from ..layers.dense import Dense
-from ..layers.dropout import Dropout
+from ..layers.dropout import Dropout, SpatialDropout1D, SpatialDropout2D
+from ..layers.gaussian_noise import GaussianNoise
 from ..layers.global_pooling import GlobalMaxPool2D
 from ..layers.merge import Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract
 from ..layers.normalization import Normalization
 from ..layers.pooling import AvgPool2D, GlobalAvgPool2D, MaxPool2D
+from ..layers.prelu import PReLU
 from ..layers.random_affine import RandomRotation, RandomTranslation, RandomZoom
 from ..layers.random_color import RandomBrightness, RandomContrast
 from ..layers.rescaling import Rescaling
-from ..layers.reshape import Flatten, Reshape
+from ..layers.reshape import Flatten, Permute, RepeatVector, Reshape
 from ..layers.upsampling import UpSampling2D
 
 
@@ -83,8 +85,8 @@ def _register(*classes: type) -> Callable[[Converter], Converter]:
 
 
 # ---------------------------------------------------------------- activations and pass-through layers
-@_register(Identity, Dropout, RandomFlip, RandomShift, RandomRotation, RandomZoom, RandomTranslation, RandomContrast,
-           RandomBrightness)
+@_register(Identity, Dropout, SpatialDropout1D, SpatialDropout2D, GaussianNoise, RandomFlip, RandomShift,
+           RandomRotation, RandomZoom, RandomTranslation, RandomContrast, RandomBrightness)
 def _identity(ex: Any, layer: Any, inputs: list[Value]) -> Value:
     """The identity at inference: no node (dropout and augmentation act only in training)."""
     return inputs[0]
@@ -290,6 +292,29 @@ def _reshape(ex: Any, layer: Any, inputs: list[Value]) -> Value:
     target = tuple(int(np.prod(v.shape)) // known if d == -1 else d for d in layer.target_shape)
     shape = ex.constant(np.array([0, *layer.target_shape], np.int64), f"{layer.name}.shape")
     return Value(ex.node("Reshape", [ex.native(v), shape], hint=layer.name), target)
+
+
+@_register(Permute)
+def _permute(ex: Any, layer: Any, inputs: list[Value]) -> Value:
+    v = inputs[0]
+    return Value(ex.node("Transpose", [ex.native(v)], hint=layer.name, perm=[0, *layer.dims]),
+                 tuple(v.shape[d - 1] for d in layer.dims))
+
+
+@_register(RepeatVector)
+def _repeat_vector(ex: Any, layer: Any, inputs: list[Value]) -> Value:
+    v, h = inputs[0], layer.name
+    column = ex.node("Unsqueeze", [v.name, ex.constant(np.array([1], np.int64), f"{h}.axis")], hint=h)
+    repeats = ex.constant(np.array([1, layer.n, 1], np.int64), f"{h}.repeats")
+    return Value(ex.node("Tile", [column, repeats], hint=h), (layer.n, *v.shape))
+
+
+@_register(PReLU)
+def _prelu(ex: Any, layer: Any, inputs: list[Value]) -> Value:
+    """ONNX ``PRelu`` in nnscratch's layout, the slopes broadcasting as the layer's ``alpha``."""
+    v = inputs[0]
+    slope = ex.weight(layer.alpha, f"{layer.name}.alpha")
+    return Value(ex.node("PRelu", [ex.native(v), slope], hint=layer.name), v.shape)
 
 
 # ---------------------------------------------------------------- merge layers

@@ -62,8 +62,7 @@ REFUSED = {
     **dict.fromkeys(["CenterCrop", "RandomCrop"], _SIZE),
     **dict.fromkeys(["LSTM", "GRU", "SimpleRNN", "RNN", "Bidirectional", "ConvLSTM2D", "TimeDistributed",
                      "MultiHeadAttention", "Attention", "Conv3D",
-                     "GroupNormalization", "Permute", "RepeatVector", "SpatialDropout2D",
-                     "GaussianNoise", "PReLU"], _NOT_YET),
+                     "GroupNormalization"], _NOT_YET),
     "TFSMLayer": "it loads TensorFlow SavedModels; nnscratch runs NumPy only",
 }
 

@@ -9,9 +9,10 @@ from .conv_transpose import Conv2DTranspose
 from .cropping import Cropping2D, ZeroPadding2D
 from .dense import Dense
 from .depthwise_conv import DepthwiseConv2D
-from .dropout import Dropout
+from .dropout import Dropout, SpatialDropout1D, SpatialDropout2D
 from .embedding import Embedding
 from .fusions import ReLUMaxPool2D
+from .gaussian_noise import GaussianNoise
 from .global_pooling import (
     GlobalAveragePooling1D,
     GlobalAvgPool1D,
@@ -26,10 +27,11 @@ from .merge import Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtra
 from .normalization import Normalization
 from .pooling import AvgPool2D, GlobalAvgPool2D, MaxPool2D
 from .pooling1d import AveragePooling1D, AvgPool1D, MaxPool1D, MaxPooling1D
+from .prelu import PReLU
 from .random_affine import RandomRotation, RandomTranslation, RandomZoom
 from .random_color import RandomBrightness, RandomContrast
 from .rescaling import Rescaling
-from .reshape import Flatten, Reshape
+from .reshape import Flatten, Permute, RepeatVector, Reshape
 from .resizing import Resizing
 from .separable_conv import SeparableConv2D
 from .upsampling import UpSampling2D
@@ -43,5 +45,6 @@ __all__ = [
     "GlobalAvgPool1D", "GlobalMaxPool1D", "GlobalMaxPool2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D",
     "LayerNormalization", "AveragePooling1D", "AvgPool1D", "MaxPool1D", "MaxPooling1D", "UpSampling2D",
     "Rescaling", "RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast", "RandomBrightness",
-    "Resizing", "DepthwiseConv2D", "SeparableConv2D",
+    "Resizing", "DepthwiseConv2D", "SeparableConv2D", "SpatialDropout1D", "SpatialDropout2D", "GaussianNoise",
+    "PReLU", "Permute", "RepeatVector",
 ]

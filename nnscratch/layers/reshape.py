@@ -1,4 +1,4 @@
-"""``Flatten`` and ``Reshape``: change the per-sample shape, keep the batch axis."""
+"""``Flatten``, ``Reshape``, ``Permute`` and ``RepeatVector``: change the per-sample shape, keep the batch axis."""
 
 from __future__ import annotations
 
@@ -60,3 +60,60 @@ class Flatten(Reshape):
 
     def get_config(self) -> dict[str, Any]:
         return {}
+
+
+class Permute(Layer):
+    """Reorder the sample's axes: ``dims`` is a permutation of ``1..ndim`` (Keras's: axis 0, the batch, stays),
+    e.g. ``Permute((2, 1))`` turns ``(N, L, C)`` into ``(N, C, L)``."""
+
+    per_sample = True
+    checks_dtype = False
+
+    def __init__(self, dims: tuple[int, ...] | list[int], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if not isinstance(dims, (tuple, list)) or sorted(dims) != list(range(1, len(dims) + 1)):
+            raise InvalidValueError(f"Permute dims must be a permutation of 1..n (axis 0 is the batch), got {dims!r}")
+        self.dims = tuple(int(d) for d in dims)
+
+    def _ensure_built(self, x: np.ndarray) -> None:
+        if x.ndim != len(self.dims) + 1:
+            raise ShapeError(f"Permute{self.dims} needs samples of {len(self.dims)} axes, got shape {x.shape}")
+        super()._ensure_built(x)
+
+    def forward_call(self, ctx: Call, x: np.ndarray) -> np.ndarray:
+        self._ensure_built(x)
+        return x.transpose(0, *self.dims)
+
+    def backward_call(self, ctx: Call, grad_out: np.ndarray) -> np.ndarray:
+        return grad_out.transpose(0, *(int(a) + 1 for a in np.argsort(self.dims)))
+
+    def get_config(self) -> dict[str, Any]:
+        return {"dims": list(self.dims)}
+
+
+class RepeatVector(Layer):
+    """``(N, F) -> (N, n, F)``: each sample's vector ``n`` times (backward: the sum of the copies' gradients)."""
+
+    per_sample = True
+    checks_dtype = False
+
+    def __init__(self, n: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise InvalidValueError(f"RepeatVector n must be a positive integer, got {n!r}")
+        self.n = int(n)
+
+    def _ensure_built(self, x: np.ndarray) -> None:
+        if x.ndim != 2:
+            raise ShapeError(f"RepeatVector expects vectors (batch, features), got shape {x.shape}")
+        super()._ensure_built(x)
+
+    def forward_call(self, ctx: Call, x: np.ndarray) -> np.ndarray:
+        self._ensure_built(x)
+        return np.repeat(x[:, None, :], self.n, axis=1)
+
+    def backward_call(self, ctx: Call, grad_out: np.ndarray) -> np.ndarray:
+        return grad_out.sum(axis=1)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"n": self.n}
