@@ -71,3 +71,18 @@ def test_train_with_each_and_shape_errors() -> None:
         assert np.all(np.isfinite(history.history["loss"]))
         with pytest.raises(ShapeError, match=f"loss '{losses.get(loss).name}' needs targets of that shape"):
             model.fit(x, y[:, :2], verbose=0)
+
+
+@pytest.mark.parametrize("cls, fn", [(keras.metrics.KLDivergence, keras.losses.kl_divergence),
+                                     (keras.metrics.Poisson, keras.losses.poisson),
+                                     (keras.metrics.LogCoshError, keras.losses.log_cosh),
+                                     (keras.metrics.Hinge, keras.losses.hinge),
+                                     (keras.metrics.SquaredHinge, keras.losses.squared_hinge),
+                                     (keras.metrics.MeanAbsolutePercentageError, keras.losses.mape),
+                                     (keras.metrics.MeanSquaredLogarithmicError, keras.losses.msle)])
+def test_the_loss_metrics_are_running_means_of_the_losses(cls, fn) -> None:
+    metric = cls()
+    metric.update_state(T[:4], P[:4])
+    metric.update_state(T[4:], P[4:])
+    assert metric.result() == pytest.approx(fn(T, P).mean(), rel=1e-6)
+    assert type(metric).__name__ == cls.__name__ and metric.name in ("logcosh", fn.__name__)

@@ -27,6 +27,7 @@ from ..training.metrics import (
     TopKCategoricalAccuracy,
     get,
 )
+from . import losses as _losses
 from ._names import module_getattr
 
 __all__ = ["AUC", "Accuracy", "BinaryAccuracy", "CategoricalAccuracy", "F1Score", "Mean", "MeanAbsoluteError",
@@ -71,9 +72,30 @@ def _top_k(labels: np.ndarray, y_pred: Any, k: int) -> np.ndarray:
     return ((scores > mine).sum(axis=-1) < k).astype(np.float32)
 
 
+def _loss_metric(class_name: str, fn: Any, name: str) -> type[MeanMetricWrapper]:
+    """Keras's metric class ``class_name``: the running mean of the per-sample loss function ``fn``."""
+    def __init__(self: MeanMetricWrapper, name: str = name, dtype: Any = None) -> None:
+        MeanMetricWrapper.__init__(self, fn, name, dtype)
+
+    doc = f"The running mean over the samples of ``keras.losses.{fn.__name__}`` (logged as ``{name}``)."
+    return type(class_name, (MeanMetricWrapper,), {"__init__": __init__, "__doc__": doc, "__module__": __name__})
+
+
+KLDivergence = _loss_metric("KLDivergence", _losses.kl_divergence, "kl_divergence")
+Poisson = _loss_metric("Poisson", _losses.poisson, "poisson")
+LogCoshError = _loss_metric("LogCoshError", _losses.log_cosh, "logcosh")
+Hinge = _loss_metric("Hinge", _losses.hinge, "hinge")
+SquaredHinge = _loss_metric("SquaredHinge", _losses.squared_hinge, "squared_hinge")
+MeanAbsolutePercentageError = _loss_metric("MeanAbsolutePercentageError", _losses.mean_absolute_percentage_error,
+                                           "mean_absolute_percentage_error")
+MeanSquaredLogarithmicError = _loss_metric("MeanSquaredLogarithmicError", _losses.mean_squared_logarithmic_error,
+                                           "mean_squared_logarithmic_error")
+__all__ += ["Hinge", "KLDivergence", "LogCoshError", "MeanAbsolutePercentageError", "MeanSquaredLogarithmicError",
+            "Poisson", "SquaredHinge"]
+
 _NOT_YET = "nnscratch has no such metric yet; the provided ones are listed in keras.metrics.__all__"
 __getattr__ = module_getattr("keras.metrics", globals(), dict.fromkeys(
     ["MeanIoU", "IoU",
      "R2Score", "FBetaScore", "PrecisionAtRecall", "RecallAtPrecision", "SensitivityAtSpecificity",
      "SpecificityAtSensitivity", "TruePositives", "TrueNegatives", "FalsePositives", "FalseNegatives",
-     "KLDivergence", "Poisson", "Hinge", "CosineSimilarity", "LogCoshError"], _NOT_YET))
+     "CosineSimilarity"], _NOT_YET))
