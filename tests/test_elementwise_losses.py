@@ -86,3 +86,27 @@ def test_the_loss_metrics_are_running_means_of_the_losses(cls, fn) -> None:
     metric.update_state(T[4:], P[4:])
     assert metric.result() == pytest.approx(fn(T, P).mean(), rel=1e-6)
     assert type(metric).__name__ == cls.__name__ and metric.name in ("logcosh", fn.__name__)
+
+
+def test_cosine_similarity_and_categorical_hinge() -> None:
+    from nnscratch.training.row_losses import CategoricalHinge, CosineSimilarity
+
+    unit = lambda v: v / np.linalg.norm(v, axis=-1, keepdims=True)  # noqa: E731
+    cos = CosineSimilarity()
+    cos.forward(P, T)
+    np.testing.assert_allclose(cos.sample_losses, -np.sum(unit(P) * unit(T), axis=-1), rtol=1e-12)
+    assert cos.forward(T, T) == pytest.approx(-1.0)
+    assert check_loss(CosineSimilarity(), P, T) < 1e-6
+    onehot = np.eye(4)[[0, 3, 1, 2, 2, 1]]
+    scores = np.array([[0.9, 0.1, 0.5, 0.3], [0.2, 0.8, 0.1, 0.4], [0.1, 0.2, 0.7, 0.3], [0.5, 0.6, 0.2, 0.9],
+                       [0.3, 0.1, 0.2, 0.4], [0.1, 0.95, 0.3, 0.2]])
+    hinge = CategoricalHinge()
+    hinge.forward(scores, onehot)
+    expected = np.maximum(np.max((1 - onehot) * scores, axis=-1) - np.sum(onehot * scores, axis=-1) + 1, 0)
+    np.testing.assert_allclose(hinge.sample_losses, expected)
+    assert check_loss(CategoricalHinge(), scores, onehot) < 1e-6
+    assert type(losses.get("cosine_similarity")) is CosineSimilarity
+    assert type(losses.get(keras.losses.categorical_hinge)) is CategoricalHinge
+    metric = keras.metrics.CosineSimilarity()
+    metric.update_state(T, P)
+    assert metric.result() == pytest.approx(np.mean(np.sum(unit(P) * unit(T), axis=-1)))

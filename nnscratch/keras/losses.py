@@ -29,19 +29,21 @@ from ..training.losses import (
     MeanSquaredError,
     get,
 )
+from ..training.row_losses import CategoricalHinge, CosineSimilarity, categorical_hinge, cosine_similarity
 from ._names import module_getattr
 
 BinaryCrossentropy = BinaryCrossEntropy
 CategoricalCrossentropy = CategoricalCrossEntropy
 SparseCategoricalCrossentropy = CategoricalCrossEntropy  # takes class indices as well as one-hot rows
 
-__all__ = ["BinaryCrossentropy", "CategoricalCrossentropy", "Hinge", "Huber", "KLDivergence", "LogCosh", "Loss",
+__all__ = ["BinaryCrossentropy", "CategoricalCrossentropy", "CategoricalHinge", "CosineSimilarity", "Hinge", "Huber",
+           "KLDivergence", "LogCosh", "Loss",
            "MeanAbsoluteError", "MeanAbsolutePercentageError", "MeanSquaredError", "MeanSquaredLogarithmicError",
            "Poisson", "SparseCategoricalCrossentropy", "SquaredHinge", "binary_crossentropy",
            "categorical_crossentropy", "get", "hinge", "huber", "kl_divergence", "kld", "log_cosh", "mae", "mape",
            "mean_absolute_error", "mean_absolute_percentage_error", "mean_squared_error",
            "mean_squared_logarithmic_error", "mse", "msle", "poisson", "sparse_categorical_crossentropy",
-           "squared_hinge"]
+           "squared_hinge", "categorical_hinge", "cosine_similarity"]
 
 
 def _per_sample(loss: Loss, y_true: Any, y_pred: Any) -> np.ndarray:
@@ -90,6 +92,6 @@ mape, msle, kld = mean_absolute_percentage_error, mean_squared_logarithmic_error
 
 _NOT_YET = "nnscratch has no such loss yet; the built-in ones are listed in keras.losses.__all__"
 __getattr__ = module_getattr("keras.losses", globals(), dict.fromkeys(
-    ["CosineSimilarity", "cosine_similarity", "CategoricalHinge", "BinaryFocalCrossentropy",
+    ["BinaryFocalCrossentropy",
      "CategoricalFocalCrossentropy", "CTC", "Dice",
      "Tversky"], _NOT_YET))

@@ -90,12 +90,15 @@ MeanAbsolutePercentageError = _loss_metric("MeanAbsolutePercentageError", _losse
                                            "mean_absolute_percentage_error")
 MeanSquaredLogarithmicError = _loss_metric("MeanSquaredLogarithmicError", _losses.mean_squared_logarithmic_error,
                                            "mean_squared_logarithmic_error")
-__all__ += ["Hinge", "KLDivergence", "LogCoshError", "MeanAbsolutePercentageError", "MeanSquaredLogarithmicError",
+CosineSimilarity = _loss_metric("CosineSimilarity", lambda y_true, y_pred: -_losses.cosine_similarity(y_true, y_pred),
+                                "cosine_similarity")
+CategoricalHinge = _loss_metric("CategoricalHinge", _losses.categorical_hinge, "categorical_hinge")
+__all__ += ["CategoricalHinge", "CosineSimilarity", "Hinge", "KLDivergence", "LogCoshError",
+            "MeanAbsolutePercentageError", "MeanSquaredLogarithmicError",
             "Poisson", "SquaredHinge"]
 
 _NOT_YET = "nnscratch has no such metric yet; the provided ones are listed in keras.metrics.__all__"
 __getattr__ = module_getattr("keras.metrics", globals(), dict.fromkeys(
     ["MeanIoU", "IoU",
      "R2Score", "FBetaScore", "PrecisionAtRecall", "RecallAtPrecision", "SensitivityAtSpecificity",
-     "SpecificityAtSensitivity", "TruePositives", "TrueNegatives", "FalsePositives", "FalseNegatives",
-     "CosineSimilarity"], _NOT_YET))
+     "SpecificityAtSensitivity", "TruePositives", "TrueNegatives", "FalsePositives", "FalseNegatives"], _NOT_YET))

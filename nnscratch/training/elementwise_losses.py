@@ -154,7 +154,7 @@ for _alias, _name in ALIASES.items():
     losses.LOSSES[_alias] = (CLASSES[_name], {})
 
 
-def per_sample(cls: type[ElementwiseLoss]) -> Any:
+def per_sample(cls: type[losses.Loss]) -> Any:
     """Keras's function form ``fn(y_true, y_pred)``: one loss value per sample."""
     def fn(y_true: Any, y_pred: Any) -> np.ndarray:
         y_pred = np.asarray(y_pred)
