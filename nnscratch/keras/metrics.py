@@ -94,8 +94,7 @@ CosineSimilarity = _loss_metric("CosineSimilarity", lambda y_true, y_pred: -_los
                                 "cosine_similarity")
 CategoricalHinge = _loss_metric("CategoricalHinge", _losses.categorical_hinge, "categorical_hinge")
 __all__ += ["CategoricalHinge", "CosineSimilarity", "Hinge", "KLDivergence", "LogCoshError",
-            "MeanAbsolutePercentageError", "MeanSquaredLogarithmicError",
-            "Poisson", "SquaredHinge"]
+            "MeanAbsolutePercentageError", "MeanSquaredLogarithmicError", "Poisson", "SquaredHinge"]
 
 _NOT_YET = "nnscratch has no such metric yet; the provided ones are listed in keras.metrics.__all__"
 __getattr__ = module_getattr("keras.metrics", globals(), dict.fromkeys(

@@ -18,7 +18,7 @@ Sequence = PyDataset  # Keras 2's name
 __all__ = ["PyDataset", "Sequence", "clear_session", "image_dataset_from_directory", "img_to_array", "load_img",
            "normalize", "set_random_seed", "to_categorical"]
 
-_RESAMPLE = {"nearest": 0, "lanczos": 1, "bilinear": 2, "bicubic": 3, "box": 4, "hamming": 5}  # Pillow's numbers
+_RESAMPLE = ("nearest", "bilinear", "bicubic", "lanczos", "box", "hamming")  # Pillow's filters, by Keras's names
 
 
 def load_img(path: Any, color_mode: str = "rgb", target_size: Any = None, interpolation: str = "nearest",
@@ -38,7 +38,8 @@ def load_img(path: Any, color_mode: str = "rgb", target_size: Any = None, interp
         raise InvalidValueError(f"load_img interpolation must be one of {', '.join(map(repr, _RESAMPLE))}, got "
                                 f"{interpolation!r}")
     size = None if target_size is None else tuple(target_size)
-    rgb = prepare_image(path, size, center_crop=keep_aspect_ratio, resample=Image.Resampling(_RESAMPLE[interpolation]))
+    resample = getattr(Image.Resampling, interpolation.upper())
+    rgb = prepare_image(path, size, center_crop=keep_aspect_ratio, resample=resample)
     image = Image.fromarray(rgb)
     return image.convert("L") if color_mode == "grayscale" else image
 
