@@ -31,10 +31,11 @@ def _uniform_ints(rng: np.random.Generator | np.random.RandomState, low: int, hi
     return low + np.minimum((rng.random(n) * (high - low + 1)).astype(np.int64), high - low)
 
 
-class _Augment(Layer):
-    """Shared checks: 4-D float input ``(N, H, W, C)``; any float dtype is accepted (no parameters); Keras's
-    ``seed=`` refused with the way to seed instead."""
+class Augmentation(Layer):
+    """Base of the augmentation layers: 4-D float input ``(N, H, W, C)``; any float dtype is accepted (no
+    parameters); Keras's ``seed=`` refused with the way to seed instead."""
 
+    abstract = True
     checks_dtype = False
 
     def __init__(self, seed: Any = None, **kwargs: Any) -> None:
@@ -50,7 +51,7 @@ class _Augment(Layer):
         super()._ensure_built(x)
 
 
-class RandomFlip(_Augment):
+class RandomFlip(Augmentation):
     """Mirror each image with probability 1/2 during training; identity at inference.
 
     ``mode``: ``"horizontal"`` (left-right, the width axis), ``"vertical"`` (up-down, the height axis) or
@@ -91,7 +92,7 @@ class RandomFlip(_Augment):
         return {"mode": self.mode}
 
 
-class RandomShift(_Augment):
+class RandomShift(Augmentation):
     """Translate each image by a random whole number of pixels during training; identity at inference.
 
     Each sample gets its own offsets ``dy, dx``, uniform in ``[-max_shift, max_shift]`` (``max_shift`` is

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..core.call import Call
 from ..core.errors import InvalidValueError
-from .augment import _Augment
+from .augment import Augmentation
 from .warp import FILL_MODES, INTERPOLATIONS, adjoint_taps, apply_taps, sample_taps
 
 
@@ -36,11 +36,12 @@ def factor_range(value: Any, name: str, low: float = -1.0, high: float = 1.0) ->
     return lower, upper
 
 
-def _as_config(value: Any) -> Any:
+def factor_config(value: Any) -> Any:
+    """A factor as given (a number or a pair), in a JSON-able form."""
     return list(value) if isinstance(value, tuple) else value
 
 
-class RandomWarp(_Augment):
+class RandomWarp(Augmentation):
     """Base of the geometric augmentations: ``maps(n, h, w)`` draws ``(N, 2, 3)`` affine maps, rows giving the
     source row and column ``A @ (i, j, 1)`` of output pixel ``(i, j)`` (None: leave the batch unchanged)."""
 
@@ -104,7 +105,7 @@ class RandomRotation(RandomWarp):
                          np.stack([-sin, cos, cx - cos * cx + sin * cy], axis=1)], axis=1)
 
     def get_config(self) -> dict[str, Any]:
-        return {"factor": _as_config(self.factor), **super().get_config()}
+        return {"factor": factor_config(self.factor), **super().get_config()}
 
 
 class RandomZoom(RandomWarp):
@@ -127,7 +128,7 @@ class RandomZoom(RandomWarp):
                          np.stack([zero, zx, (w - 1) / 2 * (1 - zx)], axis=1)], axis=1)
 
     def get_config(self) -> dict[str, Any]:
-        return {"height_factor": _as_config(self.height_factor), "width_factor": _as_config(self.width_factor),
+        return {"height_factor": factor_config(self.height_factor), "width_factor": factor_config(self.width_factor),
                 **super().get_config()}
 
 
@@ -150,5 +151,5 @@ class RandomTranslation(RandomWarp):
         return np.stack([np.stack([one, zero, -dy], axis=1), np.stack([zero, one, -dx], axis=1)], axis=1)
 
     def get_config(self) -> dict[str, Any]:
-        return {"height_factor": _as_config(self.height_factor), "width_factor": _as_config(self.width_factor),
+        return {"height_factor": factor_config(self.height_factor), "width_factor": factor_config(self.width_factor),
                 **super().get_config()}

@@ -12,8 +12,8 @@ import numpy as np
 
 from ..core.call import Call
 from ..core.errors import InvalidValueError
-from .augment import _Augment
-from .random_affine import _as_config, factor_range
+from .augment import Augmentation
+from .random_affine import factor_config, factor_range
 
 
 def _value_range(value: Any, layer: str) -> tuple[float, float]:
@@ -26,8 +26,10 @@ def _value_range(value: Any, layer: str) -> tuple[float, float]:
     return low, high
 
 
-class _RandomColor(_Augment):
-    """Shared: ``factor``, ``value_range``, the draw per image and the clipping."""
+class RandomColor(Augmentation):
+    """Base of the colour augmentations: ``factor``, ``value_range``, the draw per image and the clipping."""
+
+    abstract = True
 
     def __init__(self, factor: Any, value_range: Any = (0, 255), **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -43,10 +45,10 @@ class _RandomColor(_Augment):
         return np.clip(y, low, high, out=y)
 
     def get_config(self) -> dict[str, Any]:
-        return {"factor": _as_config(self.factor), "value_range": list(self.value_range)}
+        return {"factor": factor_config(self.factor), "value_range": list(self.value_range)}
 
 
-class RandomContrast(_RandomColor):
+class RandomContrast(RandomColor):
     """``(x - mean) * c + mean`` with ``mean`` each image's per-channel mean and ``c`` drawn per image from
     ``[1 - factor, 1 + factor]`` (``(lower, upper)``: ``[1 - lower, 1 + upper]``; numbers in [0, 1])."""
 
@@ -71,7 +73,7 @@ class RandomContrast(_RandomColor):
         return g * ctx.c + g.mean(axis=(1, 2), keepdims=True) * (1 - ctx.c)
 
 
-class RandomBrightness(_RandomColor):
+class RandomBrightness(RandomColor):
     """``x + delta``, ``delta`` drawn per image as ``factor`` of the value range: ``factor=0.2`` adds up to
     +-20% of ``value_range`` (``(lower, upper)`` for a range; numbers in [-1, 1])."""
 
