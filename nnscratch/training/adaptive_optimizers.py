@@ -13,7 +13,6 @@ packed parameters when they can be packed).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from typing import Any
 
@@ -23,6 +22,7 @@ from ..core.parameter import Parameter
 from . import optimizers
 from .optimizer_args import keras_arguments
 from .optimizer_base import Optimizer, _check
+from .optimizers import Adam
 from .schedules import Schedule
 
 
@@ -67,19 +67,15 @@ class Adagrad(Optimizer):
         return {**super().get_config(), "initial_accumulator_value": self.initial_accumulator_value, "eps": self.eps}
 
 
-class Adamax(Optimizer):
+class Adamax(Adam):
     """Adam with the infinity norm in place of the second moment; slots ``m`` and ``u``."""
 
     name = "adamax"
-    elementwise = True
 
     @keras_arguments
     def __init__(self, params: Iterable[Parameter] | None = None, lr: float | Schedule = 0.001, beta1: float = 0.9,
                  beta2: float = 0.999, eps: float = 1e-7, weight_decay: float = 0.0, **clipping: Any) -> None:
-        self.beta1 = _check("beta1", beta1, "in [0, 1)", lambda v: 0 <= v < 1)
-        self.beta2 = _check("beta2", beta2, "in [0, 1)", lambda v: 0 <= v < 1)
-        self.eps = _check("eps", eps, "> 0", lambda v: v > 0)
-        super().__init__(params, lr, weight_decay, **clipping)
+        super().__init__(params, lr, beta1, beta2, eps, weight_decay, **clipping)
 
     @property
     def slots(self) -> tuple[str, ...]:
@@ -87,10 +83,7 @@ class Adamax(Optimizer):
 
     def _update(self, data: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray], tmp: np.ndarray,
                 lr: float) -> None:
-        m, u = state["m"], state["u"]
-        m *= self.beta1
-        np.multiply(g, 1.0 - self.beta1, out=tmp)
-        m += tmp
+        m, u = self.first_moment(state, g, tmp), state["u"]
         u *= self.beta2
         np.maximum(u, np.abs(g, out=tmp), out=u)
         np.add(u, self.eps, out=tmp)
@@ -98,28 +91,17 @@ class Adamax(Optimizer):
         tmp *= lr / (1.0 - self.beta1**self.iterations)
         data -= tmp
 
-    def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps}
 
-
-class Nadam(Optimizer):
+class Nadam(Adam):
     """Adam with Nesterov momentum and Keras's momentum schedule; slots ``m`` and ``v``."""
 
     name = "nadam"
-    elementwise = True
 
     @keras_arguments
     def __init__(self, params: Iterable[Parameter] | None = None, lr: float | Schedule = 0.001, beta1: float = 0.9,
                  beta2: float = 0.999, eps: float = 1e-7, weight_decay: float = 0.0, **clipping: Any) -> None:
-        self.beta1 = _check("beta1", beta1, "in [0, 1)", lambda v: 0 <= v < 1)
-        self.beta2 = _check("beta2", beta2, "in [0, 1)", lambda v: 0 <= v < 1)
-        self.eps = _check("eps", eps, "> 0", lambda v: v > 0)
         self._product: tuple[int, float] = (0, 1.0)  # (t, mu_1 ... mu_t): a function of t, kept between steps
-        super().__init__(params, lr, weight_decay, **clipping)
-
-    @property
-    def slots(self) -> tuple[str, ...]:
-        return ("m", "v")
+        super().__init__(params, lr, beta1, beta2, eps, weight_decay, **clipping)
 
     def _mu(self, t: int) -> float:
         return self.beta1 * (1.0 - 0.5 * 0.96 ** (0.004 * t))
@@ -135,25 +117,12 @@ class Nadam(Optimizer):
 
     def _update(self, data: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray], tmp: np.ndarray,
                 lr: float) -> None:
-        m, v, t = state["m"], state["v"], self.iterations
-        m *= self.beta1
-        np.multiply(g, 1.0 - self.beta1, out=tmp)
-        m += tmp
-        v *= self.beta2
-        np.multiply(g, g, out=tmp)
-        tmp *= 1.0 - self.beta2
-        v += tmp
-        mu, mu_next = self._mu(t), self._mu(t + 1)
-        product = self._mu_product(t)
-        # lr * m_hat / (sqrt(v / c2) + eps) = lr * sqrt(c2) * m_hat / (sqrt(v) + eps * sqrt(c2)), c2 = 1 - b2**t
-        root_c2 = math.sqrt(1.0 - self.beta2**t)
-        np.sqrt(v, out=tmp)
-        tmp += self.eps * root_c2
-        step = lr * root_c2
-        data -= (m * (mu_next / (1.0 - product * mu_next)) + g * ((1.0 - mu) / (1.0 - product))) / tmp * step
-
-    def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps}
+        t = self.iterations
+        m = self.first_moment(state, g, tmp)
+        root_c2 = self.second_moment_root(state, g, tmp)  # lr * m_hat / (sqrt(v / c2) + eps)
+        mu, mu_next, product = self._mu(t), self._mu(t + 1), self._mu_product(t)
+        m_hat = m * (mu_next / (1.0 - product * mu_next)) + g * ((1.0 - mu) / (1.0 - product))
+        data -= m_hat / tmp * (lr * root_c2)
 
 
 optimizers.OPTIMIZERS.update({"adagrad": Adagrad, "adamax": Adamax, "nadam": Nadam})

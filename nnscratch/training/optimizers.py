@@ -156,23 +156,34 @@ class Adam(Optimizer):
     def slots(self) -> tuple[str, ...]:
         return ("m", "v")
 
-    def _update(self, data: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray], tmp: np.ndarray,
-                lr: float) -> None:
-        m, v, t = state["m"], state["v"], self.iterations
+    def first_moment(self, state: dict[str, np.ndarray], g: np.ndarray, tmp: np.ndarray) -> np.ndarray:
+        """``m = beta1 * m + (1 - beta1) * g`` in place (``tmp`` is overwritten); returns ``m``."""
+        m = state["m"]
         m *= self.beta1
         np.multiply(g, 1.0 - self.beta1, out=tmp)
         m += tmp
+        return m
+
+    def second_moment_root(self, state: dict[str, np.ndarray], g: np.ndarray, tmp: np.ndarray) -> float:
+        """``v = beta2 * v + (1 - beta2) * g**2`` in place, then ``tmp = sqrt(v) + eps * sqrt(c2)`` with
+        ``c2 = 1 - beta2**t``; returns ``sqrt(c2)``. (``x / (sqrt(v / c2) + eps)`` is ``x * sqrt(c2) / tmp``:
+        the bias correction without a pass over ``v``.)"""
+        v = state["v"]
         v *= self.beta2
         np.multiply(g, g, out=tmp)
         tmp *= 1.0 - self.beta2
         v += tmp
-        # lr / c1 * m / (sqrt(v) / sqrt(c2) + eps) with c_i = 1 - beta_i**t, as lr sqrt(c2) / c1 * m / (sqrt(v) +
-        # eps sqrt(c2)): the same number, one pass over memory fewer
-        root_c2 = math.sqrt(1.0 - self.beta2**t)
+        root_c2 = math.sqrt(1.0 - self.beta2**self.iterations)
         np.sqrt(v, out=tmp)
         tmp += self.eps * root_c2
+        return root_c2
+
+    def _update(self, data: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray], tmp: np.ndarray,
+                lr: float) -> None:
+        m = self.first_moment(state, g, tmp)
+        root_c2 = self.second_moment_root(state, g, tmp)  # lr / c1 * m / (sqrt(v / c2) + eps)
         np.divide(m, tmp, out=tmp)
-        tmp *= lr * root_c2 / (1.0 - self.beta1**t)
+        tmp *= lr * root_c2 / (1.0 - self.beta1**self.iterations)
         data -= tmp
 
     def get_config(self) -> dict[str, Any]:
