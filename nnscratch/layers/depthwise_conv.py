@@ -19,7 +19,7 @@ from ..core.regularizers import Penalized
 from ..core.validation import positive_int
 from .activated import Activated
 from .checks import channels_last
-from .im2col import check_padding, conv_geometry, pair, windows
+from .im2col import check_padding, conv_geometry, padded, pair, windows
 
 
 class DepthwiseConv2D(Penalized, Activated):
@@ -63,19 +63,24 @@ class DepthwiseConv2D(Penalized, Activated):
 
     def forward_linear(self, ctx: Call, x: np.ndarray) -> np.ndarray:
         self._ensure_built(x)
-        (top, bottom), (left, right) = self.pads
-        xp = np.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0))) if top or bottom or left or right else x
+        ws = ctx.ws
+        ws.use(x)
+        xp = padded(ws, x, self.pads, "xp")
         oh, ow, _ = self.output_shape
         ctx.windows = patches = windows(xp, self.kernel_size, self.strides, self.dilation, (oh, ow))
         assert self.weight is not None  # built
         kernel = self.weight.data
-        c, m = x.shape[3], self.depth_multiplier
-        y = np.zeros((len(x), oh, ow, c, m), x.dtype)
-        term = np.empty_like(y)
+        n, c, m = len(x), x.shape[3], self.depth_multiplier
+        # training reuses the output buffer (overwritten by the next call here); inference returns a new array
+        y = ws.get("y", (n, oh, ow, c, m)) if ctx.training else np.empty((n, oh, ow, c, m), x.dtype)
+        term = ws.get("term", y.shape)
         for i in range(self.kernel_size[0]):
             for j in range(self.kernel_size[1]):
-                y += np.multiply(patches[:, :, :, i, j, :, None], kernel[i, j], out=term)
-        y = y.reshape(len(x), oh, ow, c * m)
+                if i == j == 0:
+                    np.multiply(patches[:, :, :, 0, 0, :, None], kernel[0, 0], out=y)
+                else:
+                    y += np.multiply(patches[:, :, :, i, j, :, None], kernel[i, j], out=term)
+        y = y.reshape(n, oh, ow, c * m)
         if self.bias is not None:
             y += self.bias.data
         return y
@@ -94,10 +99,11 @@ class DepthwiseConv2D(Penalized, Activated):
                 self.weight.grad[i, j] += np.einsum("nhwc,nhwcm->cm", patches[:, :, :, i, j, :], g)
         if not ctx.input_grad:
             return None
-        dxp = np.zeros((n, *self._padded_size(), c), grad.dtype)
+        dxp = ctx.ws.get("dxp", (n, *self._padded_size(), c))  # reused: the returned gradient is overwritten next call
+        dxp.fill(0)
         target = windows(dxp, self.kernel_size, self.strides, self.dilation, (oh, ow), writeable=True)
         kernel = self.weight.data
-        term = np.empty_like(g)
+        term = ctx.ws.get("gterm", g.shape)
         for i in range(kh):
             for j in range(kw):  # one offset at a time: the windows of different offsets overlap
                 np.multiply(g, kernel[i, j], out=term)

@@ -74,7 +74,8 @@ class RandomWarp(Augmentation):
         if a is None:
             return x
         a = a.astype(x.dtype)  # float32 coordinates for float32 images: exact to 1e-7 of the image size
-        i, j = np.mgrid[0:h, 0:w].astype(x.dtype)
+        ctx.ws.use(x)
+        i, j = ctx.ws.memo("grid", lambda: np.mgrid[0:h, 0:w].astype(x.dtype))  # the output pixels' rows, columns
         ys = a[:, 0, 0, None, None] * i + a[:, 0, 1, None, None] * j + a[:, 0, 2, None, None]
         xs = a[:, 1, 0, None, None] * i + a[:, 1, 1, None, None] * j + a[:, 1, 2, None, None]
         ctx.taps, outside = sample_taps(ys, xs, h, w, self.fill_mode, self.interpolation)
