@@ -7,10 +7,12 @@ graph has two workspaces, so one call's buffers never overwrite another's output
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Literal
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 from numpy.typing import DTypeLike
+
+T = TypeVar("T")
 
 
 class Workspace:
@@ -19,12 +21,13 @@ class Workspace:
     def __init__(self) -> None:
         self._key: tuple = ()
         self._arrays: dict[str, np.ndarray] = {}
+        self._memos: dict[str, Any] = {}
 
     def use(self, x: np.ndarray) -> None:
         """Key the workspace to ``x``'s shape and dtype (call at the start of every forward)."""
         key = (x.shape, x.dtype)
         if key != self._key:
-            self._key, self._arrays = key, {}
+            self._key, self._arrays, self._memos = key, {}, {}
 
     def get(self, name: str, shape: tuple[int, ...], fill: float | None = None, dtype: DTypeLike | None = None,
             order: Literal["C", "F"] = "C") -> np.ndarray:
@@ -36,9 +39,9 @@ class Workspace:
             self._arrays[name] = arr
         return arr
 
-    def memo(self, name: str, make: Callable[[], np.ndarray]) -> np.ndarray:
-        """The array ``name``, computed by ``make()`` on first request (index tables that depend on the shape)."""
-        arr = self._arrays.get(name)
-        if arr is None:
-            arr = self._arrays[name] = make()
-        return arr
+    def memo(self, name: str, make: Callable[[], T]) -> T:
+        """``name``, computed by ``make()`` on first request (index tables, taps: what depends on the shape)."""
+        value = self._memos.get(name)
+        if value is None:
+            value = self._memos[name] = make()
+        return value

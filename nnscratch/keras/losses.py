@@ -19,6 +19,7 @@ from ..training.elementwise_losses import (
     Poisson,
     SquaredHinge,
     per_sample,
+    sample_values,
 )
 from ..training.huber import Huber
 from ..training.losses import (
@@ -46,41 +47,33 @@ __all__ = ["BinaryCrossentropy", "CategoricalCrossentropy", "CategoricalHinge", 
            "squared_hinge", "categorical_hinge", "cosine_similarity"]
 
 
-def _per_sample(loss: Loss, y_true: Any, y_pred: Any) -> np.ndarray:
-    y_pred = np.asarray(y_pred)
-    if not np.issubdtype(y_pred.dtype, np.floating):
-        y_pred = y_pred.astype(np.float32)
-    loss.forward(y_pred, np.asarray(y_true))
-    return np.asarray(loss.sample_losses)
-
-
 def sparse_categorical_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False) -> np.ndarray:
     """Per-sample cross-entropy ``(batch,)`` of class indices ``y_true`` and ``y_pred`` ``(batch, classes)``."""
-    return _per_sample(CategoricalCrossEntropy(from_logits), y_true, y_pred)
+    return sample_values(CategoricalCrossEntropy(from_logits), y_true, y_pred)
 
 
 def categorical_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False,
                              label_smoothing: float = 0.0) -> np.ndarray:
     """Per-sample cross-entropy ``(batch,)`` of one-hot ``y_true`` and ``y_pred`` ``(batch, classes)``."""
-    return _per_sample(CategoricalCrossEntropy(from_logits, label_smoothing), y_true, y_pred)
+    return sample_values(CategoricalCrossEntropy(from_logits, label_smoothing), y_true, y_pred)
 
 
 def binary_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False,
                         label_smoothing: float = 0.0) -> np.ndarray:
     """Per-sample binary cross-entropy ``(batch,)`` (mean over the last axes)."""
-    return _per_sample(BinaryCrossEntropy(from_logits, label_smoothing), y_true, y_pred)
+    return sample_values(BinaryCrossEntropy(from_logits, label_smoothing), y_true, y_pred)
 
 
 def mean_squared_error(y_true: Any, y_pred: Any) -> np.ndarray:
-    return _per_sample(MeanSquaredError(), y_true, y_pred)
+    return sample_values(MeanSquaredError(), y_true, y_pred)
 
 
 def mean_absolute_error(y_true: Any, y_pred: Any) -> np.ndarray:
-    return _per_sample(MeanAbsoluteError(), y_true, y_pred)
+    return sample_values(MeanAbsoluteError(), y_true, y_pred)
 
 
 def huber(y_true: Any, y_pred: Any, delta: float = 1.0) -> np.ndarray:
-    return _per_sample(Huber(delta), y_true, y_pred)
+    return sample_values(Huber(delta), y_true, y_pred)
 
 
 mse, mae = mean_squared_error, mean_absolute_error

@@ -21,6 +21,7 @@ from ..core.errors import InvalidTypeError, InvalidValueError, ShapeError
 from ..core.layer import Layer
 from ..core.random import refuse_layer_seed
 from .im2col import pair
+from .warp import adjoint_taps
 
 FLIP_MODES = ("horizontal", "vertical", "horizontal_and_vertical")
 FILL_MODES = ("reflect", "constant", "nearest")
@@ -155,13 +156,9 @@ class RandomShift(Augmentation):
         if ctx.index is None:
             return grad_out
         pixel, valid = ctx.index
-        n, h, w, c = grad_out.shape
-        if valid is not None:
-            grad_out = grad_out * valid  # zero-filled pixels came from nowhere
-        # Scatter-add each output gradient onto its source pixel: flat index of (sample, row, col, channel).
-        flat = (pixel[:, None] * c + np.arange(c)).reshape(-1)
-        dx = np.bincount(flat, weights=grad_out.reshape(-1), minlength=n * h * w * c)
-        return dx.reshape(n, h, w, c).astype(grad_out.dtype, copy=False)
+        # each output gradient goes back to the input pixel it was read from (zero-filled pixels: nowhere)
+        weight = np.ones(pixel.size, grad_out.dtype) if valid is None else valid.reshape(-1).astype(grad_out.dtype)
+        return adjoint_taps(grad_out, [(pixel, weight)], grad_out.shape)
 
     def get_config(self) -> dict[str, Any]:
         return {"max_shift": list(self.max_shift), "fill_mode": self.fill_mode}

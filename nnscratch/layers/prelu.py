@@ -51,13 +51,12 @@ class PReLU(Penalized, Layer):
     def forward_call(self, ctx: Call, x: np.ndarray) -> np.ndarray:
         self._ensure_built(x)
         assert self.alpha is not None  # built
-        ctx.x = x
-        return np.where(x > 0, x, self.alpha.data * x)
+        ctx.x, ctx.negative = x, x <= 0
+        return np.where(ctx.negative, self.alpha.data * x, x)
 
     def backward_call(self, ctx: Call, grad_out: np.ndarray) -> np.ndarray:
         assert self.alpha is not None  # built
-        x = ctx.x
-        negative = x <= 0
+        x, negative = ctx.x, ctx.negative
         shared = tuple(a for a in range(x.ndim) if a == 0 or a in self.shared_axes)
         self.alpha.grad += np.sum(grad_out * x * negative, axis=shared).reshape(self.alpha.data.shape)
         return np.where(negative, grad_out * self.alpha.data, grad_out)

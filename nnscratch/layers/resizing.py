@@ -35,7 +35,6 @@ class Resizing(Layer):
         if interpolation not in ("bilinear", "nearest"):
             raise InvalidValueError(f"Resizing interpolation must be 'bilinear' or 'nearest', got {interpolation!r}")
         self.interpolation, self.crop_to_aspect_ratio = interpolation, bool(crop_to_aspect_ratio)
-        self._taps: dict[tuple[Any, ...], Any] = {}  # the fixed taps of the last input size
 
     def build(self, input_shape: tuple[int, ...]) -> None:
         if len(input_shape) != 3:
@@ -50,22 +49,20 @@ class Resizing(Layer):
         cols = max(min(w, int(h * self.width / self.height)), 1)
         return (h - rows) // 2, (w - cols) // 2, rows, cols
 
-    def _taps_for(self, h: int, w: int, dtype: np.dtype) -> Any:
-        """The taps of one image (every image has the same), kept for the last input size."""
-        key = (h, w, dtype)
-        if key not in self._taps:
-            top, left, rows, cols = self.window(h, w)
-            i = (np.arange(self.height) + 0.5) * (rows / self.height) - 0.5 + top
-            j = (np.arange(self.width) + 0.5) * (cols / self.width) - 0.5 + left
-            ys = np.broadcast_to(i[None, :, None], (1, self.height, self.width)).astype(dtype)
-            xs = np.broadcast_to(j[None, None, :], (1, self.height, self.width)).astype(dtype)
-            self._taps = {key: sample_taps(ys, xs, h, w, "nearest", self.interpolation)[0]}
-        return self._taps[key]
+    def _taps(self, h: int, w: int, dtype: np.dtype) -> Any:
+        """The taps of one image (every image of the batch has the same)."""
+        top, left, rows, cols = self.window(h, w)
+        i = (np.arange(self.height) + 0.5) * (rows / self.height) - 0.5 + top
+        j = (np.arange(self.width) + 0.5) * (cols / self.width) - 0.5 + left
+        ys = np.broadcast_to(i[None, :, None], (1, self.height, self.width)).astype(dtype)
+        xs = np.broadcast_to(j[None, None, :], (1, self.height, self.width)).astype(dtype)
+        return sample_taps(ys, xs, h, w, "nearest", self.interpolation)[0]
 
     def forward_call(self, ctx: Call, x: np.ndarray) -> np.ndarray:
         self._ensure_built(x)
         n, h, w, c = x.shape
-        ctx.taps = taps = self._taps_for(h, w, x.dtype)
+        ctx.ws.use(x)
+        ctx.taps = taps = ctx.ws.memo("taps", lambda: self._taps(h, w, x.dtype))  # kept while the shape holds
         pixels = x.reshape(n, h * w, c)
         out = np.zeros((n, self.height * self.width, c), x.dtype)
         for index, weight in taps:  # each image reads the same pixels

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ..core.errors import InvalidValueError, ShapeError
+from ..core.errors import InvalidTypeError, InvalidValueError, ShapeError
 from ..core.validation import as_float_array, as_targets, check_sample_shape
 
 
@@ -54,6 +54,16 @@ def target_arrays(model: Any, y: Any, n: int, name: str = "y") -> list[np.ndarra
 
 def take(arrays: list[np.ndarray], index: Any) -> list[np.ndarray]:
     return [a[index] for a in arrays]
+
+
+def validation_parts(validation_data: Any) -> tuple[Any, Any, Any]:
+    """``(x_val, y_val, sample_weight or None)`` of ``fit``'s array ``validation_data``."""
+    if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+        length = f" of length {len(validation_data)}" if isinstance(validation_data, (tuple, list)) else ""
+        raise InvalidTypeError(f"validation_data must be a tuple (x_val, y_val) or (x_val, y_val, sample_weight), "
+                               f"got {type(validation_data).__name__}{length} (a PyDataset or generator is taken "
+                               f"when x is one too)")
+    return (*validation_data, None)[:3]
 
 
 # Keras's arguments for a PyDataset or a generator (for arrays an epoch is all samples), and Keras 2's

@@ -154,16 +154,19 @@ for _alias, _name in ALIASES.items():
     losses.LOSSES[_alias] = (CLASSES[_name], {})
 
 
+def sample_values(loss: losses.Loss, y_true: Any, y_pred: Any) -> np.ndarray:
+    """A built-in loss's value for each sample ``(batch,)``, Keras's argument order."""
+    y_pred = np.asarray(y_pred)
+    if not np.issubdtype(y_pred.dtype, np.floating):
+        y_pred = y_pred.astype(np.float32)
+    loss.forward(y_pred, np.asarray(y_true))
+    return np.asarray(loss.sample_losses)
+
+
 def per_sample(cls: type[losses.Loss]) -> Any:
-    """Keras's function form ``fn(y_true, y_pred)``: one loss value per sample."""
+    """Keras's function form ``fn(y_true, y_pred)`` of the loss ``cls``: one value per sample."""
     def fn(y_true: Any, y_pred: Any) -> np.ndarray:
-        y_pred = np.asarray(y_pred)
-        if not np.issubdtype(y_pred.dtype, np.floating):
-            y_pred = y_pred.astype(np.float32)
-        loss = cls()
-        loss.forward(y_pred, np.asarray(y_true))
-        assert loss.sample_losses is not None  # set by forward
-        return loss.sample_losses
+        return sample_values(cls(), y_true, y_pred)
 
     fn.__name__ = fn.__qualname__ = cls.name
     return fn

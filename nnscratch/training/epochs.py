@@ -33,6 +33,11 @@ class Step(Protocol):
     def __call__(self, xs: list[np.ndarray], ys: list[np.ndarray], rows: Any) -> dict[str, float]: ...
 
 
+def model_step(model: Any) -> Step:
+    """The step of a plain ``fit``: ``model.train_step`` on the batch."""
+    return lambda xs, ys, rows: model.train_step(xs, ys)
+
+
 class EpochRunner(Protocol):
     """Train epoch ``epoch`` with ``step``: ``(logs, batches trained, whether it went through all of them)``;
     logs None when there was no batch to train (the data ran out): training stops there."""

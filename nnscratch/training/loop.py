@@ -18,8 +18,8 @@ import numpy as np
 from ..core.errors import InvalidTypeError, InvalidValueError
 from ..core.validation import positive_int, real_number
 from .callbacks import Callback
-from .data import input_arrays, take, target_arrays
-from .epochs import Step, train_batch, train_epochs
+from .data import input_arrays, take, target_arrays, validation_parts
+from .epochs import Step, model_step, train_batch, train_epochs
 from .history import History
 from .regularization import sample_weights
 
@@ -114,14 +114,11 @@ def fit_with(make_step: StepMaker | None, model: Any, x: Any, y: Any, epochs: in
         ys = [*ys, weights]  # travels with the targets (shuffling, validation split); the trainer takes it off
     val_weights = None
     if validation_data is not None:
-        if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
-            length = f" of length {len(validation_data)}" if isinstance(validation_data, (tuple, list)) else ""
-            raise InvalidTypeError(f"validation_data must be a tuple (x_val, y_val) or (x_val, y_val, sample_weight), "
-                                   f"got {type(validation_data).__name__}{length}")
-        xvs = input_arrays(model, validation_data[0], "validation_data[0]")
-        yvs = target_arrays(model, validation_data[1], len(xvs[0]), "validation_data[1]")
-        if len(validation_data) == 3 and validation_data[2] is not None:
-            val_weights = sample_weights(yvs[0], len(xvs[0]), validation_data[2])
+        xv, yv, wv = validation_parts(validation_data)
+        xvs = input_arrays(model, xv, "validation_data[0]")
+        yvs = target_arrays(model, yv, len(xvs[0]), "validation_data[1]")
+        if wv is not None:
+            val_weights = sample_weights(yvs[0], len(xvs[0]), wv)
     elif validation_split:
         n_all = len(xs[0])
         split = n_all - int(round(n_all * validation_split))
@@ -162,7 +159,7 @@ def fit_with(make_step: StepMaker | None, model: Any, x: Any, y: Any, epochs: in
 
     def enter_step(stack: ExitStack) -> Step:
         if make_step is None:
-            return lambda xb, yb, rows: model.train_step(xb, yb)
+            return model_step(model)
         return stack.enter_context(make_step(model, xs, ys))
 
     return train_epochs(model, run_epoch, validate if validation_data is not None else None, enter_step, cbs,

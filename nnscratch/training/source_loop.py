@@ -8,7 +8,6 @@ memory at once.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from contextlib import ExitStack
 from typing import Any
 
 import numpy as np
@@ -17,8 +16,8 @@ from ..core.errors import InvalidValueError
 from ..core.validation import positive_int
 from .batch_source import BatchSource, is_batch_source
 from .callbacks import Callback
-from .data import input_arrays, target_arrays
-from .epochs import Step, train_batch, train_epochs
+from .data import input_arrays, target_arrays, validation_parts
+from .epochs import Step, model_step, train_batch, train_epochs
 from .history import History
 from .loop import as_callbacks, evaluate, evaluate_batches, predict_batches
 from .regularization import sample_weights
@@ -96,12 +95,9 @@ def fit_source(model: Any, x: Any, y: Any = None, epochs: int = 1, steps_per_epo
             trainer.prepare(training=False)  # as evaluate does after each epoch with arrays
             return evaluate_batches(model, checked(model, val_source), cbs)
     elif validation_data is not None:
-        if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
-            raise InvalidValueError("validation_data must be a PyDataset, a generator, or arrays (x_val, y_val) or "
-                                    f"(x_val, y_val, sample_weight); got {type(validation_data).__name__}")
         if validation_steps is not None:
             raise InvalidValueError("validation_steps is for a PyDataset or a generator as validation_data")
-        xv, yv, wv = (*validation_data, None)[:3]
+        xv, yv, wv = validation_parts(validation_data)
 
         def validate(cbs: list[Callback]) -> dict[str, float]:
             return evaluate(model, xv, yv, batch_size=validation_batch_size, callbacks=cbs, sample_weight=wv)
@@ -109,17 +105,13 @@ def fit_source(model: Any, x: Any, y: Any = None, epochs: int = 1, steps_per_epo
     settings = {"epochs": epochs, "steps_per_epoch": source.per_epoch, "shuffle": bool(shuffle),
                 "source": type(x).__name__}
     try:
-        return train_epochs(model, run_epoch, validate, lambda stack: _train_step(model, stack), cbs,
+        return train_epochs(model, run_epoch, validate, lambda stack: model_step(model), cbs,
                             epochs=epochs, start_epoch=initial_epoch, steps=source.per_epoch, samples=None,
                             verbose=verbose, settings=settings, validation_freq=validation_freq)
     finally:
         source.close()
         if val_source is not None:
             val_source.close()
-
-
-def _train_step(model: Any, stack: ExitStack) -> Step:
-    return lambda xb, yb, rows: model.train_step(xb, yb)
 
 
 def evaluate_source(model: Any, x: Any, steps: int | None = None,
