@@ -18,6 +18,9 @@ OPTIMIZERS = {
     "rmsprop": lambda: nn.RMSprop(lr=1e-3, momentum=0.5, weight_decay=1e-2),
     "adam": lambda: nn.Adam(lr=1e-3, weight_decay=1e-3),
     "adamw": lambda: nn.AdamW(lr=1e-3),
+    "adagrad": lambda: nn.Adagrad(lr=1e-2),
+    "adamax": lambda: nn.Adamax(lr=1e-3, weight_decay=1e-3),
+    "nadam": lambda: nn.Nadam(lr=1e-3),
 }
 SHAPES = [(7, 5), (5,), (5, 3), (3,)]
 
