@@ -233,9 +233,11 @@ def test_leaky_relu_takes_keras_3s_negative_slope() -> None:
         nn.LeakyReLU(alpha=0.2, negative_slope=0.3)
 
 
-def test_dropout_seed_is_refused_with_the_way_to_seed() -> None:
-    with pytest.raises(InvalidValueError, match=r"Dropout\(seed=\.\.\.\) is not supported.*set_random_seed"):
-        keras.layers.Dropout(0.5, seed=1)
+def test_dropout_seed_is_the_layers_own_and_checked() -> None:
+    layer = keras.layers.Dropout(0.5, seed=1)
+    assert layer.seed == 1
+    with pytest.raises(InvalidValueError, match=r"Dropout seed must be None or a non-negative int, got -1"):
+        keras.layers.Dropout(0.5, seed=-1)
 
 
 def test_summary_takes_keras_line_length_and_positions() -> None:

@@ -85,7 +85,7 @@ def test_keras_names_configs_and_export(tmp_path: Path) -> None:
     (lambda: nn.RepeatVector(0), InvalidValueError, "positive integer"),
     (lambda: nn.PReLU(shared_axes=[0]), InvalidValueError, "axes >= 1"),
     (lambda: nn.GaussianNoise(-1.0), InvalidValueError, "stddev"),
-    (lambda: nn.GaussianNoise(0.1, seed=1), InvalidValueError, r"GaussianNoise\(seed=...\) is not supported"),
+    (lambda: nn.GaussianNoise(0.1, seed=1.5), InvalidValueError, r"GaussianNoise seed must be None or a non-negative"),
     (lambda: nn.SpatialDropout2D(0.2).forward(np.ones((2, 3, 4)), training=True), ShapeError, "expects images"),
     (lambda: nn.Dropout(0.2, noise_shape=(None, 2)).forward(np.ones((2, 3)), training=True), ShapeError,
      "does not fit inputs"),

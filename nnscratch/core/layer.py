@@ -71,6 +71,7 @@ class Layer:
                  input_dim: int | None = None) -> None:
         self.dtype = np.dtype(np.float32)
         self.rng: np.random.Generator | np.random.RandomState = nn_random.layer_rng()
+        self.seed: int | None = None  # set by use_seed: the layer keeps a generator of its own
         self.input_shape: Any = None  # per-sample shape seen at build time (a list of them for several inputs)
         if name is not None and (not isinstance(name, str) or not name):
             raise InvalidTypeError(f"name must be a non-empty string, got {name!r}")
@@ -334,12 +335,21 @@ class Layer:
             m.dtype = dtype
         return self
 
-    def set_rng(self, rng: np.random.Generator | np.random.RandomState) -> Layer:
-        """Share one random generator with this layer and its children (initialization, dropout)."""
+    def set_rng(self, rng: np.random.Generator | np.random.RandomState, seeded: bool = False) -> Layer:
+        """Share one random generator with this layer and its children (initialization, dropout); layers with
+        a ``seed`` of their own keep theirs unless ``seeded`` (gradient checks, distributed steps)."""
         if not isinstance(rng, (np.random.Generator, np.random.RandomState)):
             raise InvalidTypeError(f"rng must be a numpy Generator or RandomState, got {type(rng).__name__}")
         for m in self.modules():
-            m.rng = rng
+            if seeded or m.seed is None:
+                m.rng = rng
+        return self
+
+    def use_seed(self, seed: int | None) -> Layer:
+        """Keras's layer ``seed=``: an int gives this layer a generator of its own (its draws repeat from run to
+        run, whatever the model's generator; checkpoints save it); ``None`` keeps the model's."""
+        self.seed = nn_random.layer_seed(type(self).__name__, seed)
+        self.rng = self.rng if self.seed is None else np.random.default_rng(self.seed)
         return self
 
     def get_config(self) -> dict[str, Any]:

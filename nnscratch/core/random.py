@@ -4,6 +4,8 @@ from nnscratch's generators) repeat exactly, as ``keras.utils.set_random_seed`` 
 Layers created after ``set_random_seed(s)`` share one generator seeded with ``s``, so a model built in
 the same order gets the same weights. A model's own ``seed=`` (``Sequential(..., seed=0)``) gives its
 layers a generator of their own and takes precedence. Without either, each layer draws fresh entropy.
+A random layer's own ``seed=`` (``Dropout(0.5, seed=3)``, as in Keras) gives that layer a generator of its
+own, which neither of the two replaces: its draws repeat from run to run (``Layer.use_seed``).
 """
 
 from __future__ import annotations
@@ -45,8 +47,8 @@ def layer_rng() -> np.random.Generator:
     return _shared if _shared is not None else np.random.default_rng()
 
 
-def refuse_layer_seed(layer: str, seed: Any) -> None:
-    """One clear error for Keras's per-layer ``seed=`` (a layer draws from its model's generator)."""
-    if seed is not None:
-        raise InvalidValueError(f"{layer}(seed=...) is not supported: nnscratch's layers draw from one generator; "
-                                "call nnscratch.set_random_seed(seed) before building the model")
+def layer_seed(layer: str, seed: Any) -> int | None:
+    """A layer's own ``seed=`` (Keras's): ``None`` or a non-negative int, else one clear error naming the layer."""
+    if seed is None or (isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) and seed >= 0):
+        return None if seed is None else int(seed)
+    raise InvalidValueError(f"{layer} seed must be None or a non-negative int, got {seed!r}")

@@ -29,6 +29,8 @@ def to_config(layer: Layer) -> dict[str, Any]:
     spec: dict[str, Any] = {"class": type(layer).__name__, "config": layer.get_config(), "name": layer.name}
     if not layer.trainable:
         spec["trainable"] = False
+    if layer.seed is not None:
+        spec["seed"] = layer.seed
     return spec
 
 
@@ -52,4 +54,6 @@ def from_config(spec: dict[str, Any]) -> Layer:
         layer.name = name
     if spec.get("trainable") is False:
         layer.trainable = False
+    if spec.get("seed") is not None:
+        layer.use_seed(spec["seed"])
     return layer

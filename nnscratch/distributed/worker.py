@@ -54,7 +54,7 @@ class Worker:
         xs = [np.take(x, index, axis=0) for x in self.inputs]
         ys = [np.take(y, index, axis=0) for y in self.targets]
         if key is not None:
-            self.model.set_rng(np.random.default_rng(key))
+            self.model.set_rng(np.random.default_rng(key), seeded=True)  # a redone step draws the same
         self.model.zero_grad()
         value, outs = self.trainer.forward_backward(xs, ys, scale)
         return {"grads": self.flat.pack_grads(), "loss": float(value),

@@ -2,9 +2,9 @@
 
 Like Keras' preprocessing layers they act only in training (``forward(x, training=True)``) and are the
 identity at inference, so a saved model can keep them. Each draws from ``self.rng`` (the model's shared
-generator, see ``Module.set_rng``), one draw per sample, and transforms the whole batch with one vectorized
-operation (a boolean mask with ``np.where``, or fancy indexing with per-sample index arrays): there is no
-Python loop over samples or pixels.
+generator, see ``Layer.set_rng``, or its own with ``seed=``), one draw per sample, and transforms the whole
+batch with one vectorized operation (a boolean mask with ``np.where``, or fancy indexing with per-sample
+index arrays): there is no Python loop over samples or pixels.
 
 Both are linear maps of their input, and ``backward`` applies the exact adjoint of the map that the last
 training ``forward`` drew, so they pass gradient checks and can sit anywhere in a network (not only first).
@@ -19,7 +19,6 @@ import numpy as np
 from ..core.call import Call
 from ..core.errors import InvalidTypeError, InvalidValueError, ShapeError
 from ..core.layer import Layer
-from ..core.random import refuse_layer_seed
 from .im2col import pair
 from .warp import adjoint_taps
 
@@ -34,14 +33,14 @@ def _uniform_ints(rng: np.random.Generator | np.random.RandomState, low: int, hi
 
 class Augmentation(Layer):
     """Base of the augmentation layers: 4-D float input ``(N, H, W, C)``; any float dtype is accepted (no
-    parameters); Keras's ``seed=`` refused with the way to seed instead."""
+    parameters); ``seed``: a generator of the layer's own (``Layer.use_seed``)."""
 
     abstract = True
     checks_dtype = False
 
     def __init__(self, seed: Any = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        refuse_layer_seed(type(self).__name__, seed)
+        self.use_seed(seed)
 
     def _ensure_built(self, x: np.ndarray) -> None:
         ndim = getattr(x, "ndim", None)

@@ -11,7 +11,6 @@ import numpy as np
 from ..core.call import Call
 from ..core.errors import InvalidValueError, ShapeError
 from ..core.layer import Layer
-from ..core.random import refuse_layer_seed
 from ..core.validation import real_number
 from .checks import channels_last
 
@@ -23,7 +22,7 @@ class Dropout(Layer):
 
     def __init__(self, rate: float = 0.5, noise_shape: Any = None, seed: Any = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        refuse_layer_seed(type(self).__name__, seed)
+        self.use_seed(seed)
         self.rate = real_number(rate, f"{type(self).__name__} rate", "a number in [0, 1)", lambda v: 0.0 <= v < 1.0)
         if noise_shape is not None and (not isinstance(noise_shape, (tuple, list)) or not all(
                 d is None or (isinstance(d, (int, np.integer)) and not isinstance(d, bool) and d >= 1)

@@ -9,7 +9,6 @@ import numpy as np
 
 from ..core.call import Call
 from ..core.layer import Layer
-from ..core.random import refuse_layer_seed
 from ..core.validation import real_number
 
 
@@ -20,7 +19,7 @@ class GaussianNoise(Layer):
 
     def __init__(self, stddev: float, seed: Any = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        refuse_layer_seed("GaussianNoise", seed)
+        self.use_seed(seed)
         self.stddev = real_number(stddev, "GaussianNoise stddev", "a number >= 0", lambda v: v >= 0)
 
     def _ensure_built(self, x: np.ndarray) -> None:

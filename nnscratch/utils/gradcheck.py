@@ -34,7 +34,7 @@ def check_module(module: Module, x: Any, training: bool = False, eps: float = 1e
     xs = [np.array(a, dtype=np.float64) for a in (x if several else [x])]
 
     def forward() -> list[np.ndarray]:
-        module.set_rng(np.random.default_rng(seed))
+        module.set_rng(np.random.default_rng(seed), seeded=True)
         out = module.forward(xs if several else xs[0], training)
         return list(out) if isinstance(out, (list, tuple)) else [out]
 
@@ -66,7 +66,7 @@ def check_training(model: Any, x: Any, y: Any, eps: float = 1e-6, seed: int = 0)
     against central differences of that loss, for every trainable weight of a compiled float64 model."""
     if model.dtype != np.float64:
         raise DTypeError(f"gradient checks need a float64 model, got {model.dtype}")
-    model.set_rng(np.random.default_rng(seed))
+    model.set_rng(np.random.default_rng(seed), seeded=True)
     _, grads = model.compute_gradients(x, y)
     trainer = model.trainer
     from ..training.data import input_arrays, target_arrays
@@ -76,7 +76,7 @@ def check_training(model: Any, x: Any, y: Any, eps: float = 1e-6, seed: int = 0)
     state = [(p, p.data.copy()) for p in model.non_trainable_weights]
 
     def f() -> float:
-        model.set_rng(np.random.default_rng(seed))
+        model.set_rng(np.random.default_rng(seed), seeded=True)
         value = trainer.forward_loss(trainer.ctx, xs, ys)[0]
         for p, saved in state:
             p.data[...] = saved
