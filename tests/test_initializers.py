@@ -43,8 +43,9 @@ def test_scaled_normal_reproduces_randn_times_001() -> None:
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("rng", [np.random.default_rng(0), np.random.RandomState(0)], ids=["Generator", "RandomState"])
 def test_shape_dtype_contiguous(name: str, dtype: type, rng) -> None:
-    w = init.get(name)((6, 3, 2, 2), rng, dtype)
-    assert w.shape == (6, 3, 2, 2) and w.dtype == dtype and w.flags.c_contiguous
+    shape = (6, 3) if name == "identity" else (6, 3, 2, 2)  # identity: 2-D weights only
+    w = init.get(name)(shape, rng, dtype)
+    assert w.shape == shape and w.dtype == dtype and w.flags.c_contiguous
     assert np.isfinite(w).all()
 
 
@@ -75,6 +76,9 @@ def test_different_seeds_differ() -> None:
         (init.glorot_uniform, np.sqrt(6 / 1400) / np.sqrt(3)),
         (init.he_uniform, np.sqrt(6 / 400) / np.sqrt(3)),
         (init.uniform(-1.0, 3.0), 4 / np.sqrt(12)),
+        (init.lecun_uniform, np.sqrt(3 / 400) / np.sqrt(3)),
+        (init.TruncatedNormal(0.0, 0.2), 0.2 * init.TRUNCATED_STD),
+        (init.VarianceScaling(2.0, "fan_in", "truncated_normal"), np.sqrt(2 / 400)),
     ],
 )
 def test_statistics(f, std: float) -> None:
@@ -97,6 +101,32 @@ def test_uniform_bounds(f, shape, limit) -> None:
     low, high = (-limit, limit) if limit is not None else (-0.2, 0.1)
     assert w.min() >= low and w.max() <= high
     assert w.min() < low + 0.01 * (high - low) and w.max() > high - 0.01 * (high - low)
+
+
+@pytest.mark.parametrize("rng", [np.random.default_rng(0), np.random.RandomState(0)], ids=["Generator", "RandomState"])
+def test_truncated_normals_stay_within_two_deviations(rng) -> None:
+    w = init.TruncatedNormal(1.0, 0.5)((300, 200), rng, np.float64)
+    assert np.abs(w - 1.0).max() <= 1.0 and np.abs(w - 1.0).max() > 0.99 and w.mean() == pytest.approx(1.0, abs=0.01)
+    v = init.VarianceScaling(1.0, "fan_avg", "truncated_normal")((300, 200), rng, np.float64)
+    assert np.abs(v).max() <= 2 * np.sqrt(1 / 250) / init.TRUNCATED_STD
+    assert init.VarianceScaling(distribution="untruncated_normal").distribution == "normal"  # Keras's name
+
+
+@pytest.mark.parametrize("shape", [(300, 200), (200, 300), (8, 3, 3, 3), (50, 3, 3, 3)])
+def test_orthogonal_rows_or_columns(shape) -> None:
+    w = init.Orthogonal(gain=2.0)(shape, np.random.default_rng(0), np.float64).reshape(shape[0], -1)
+    small = min(w.shape)
+    gram = w @ w.T if w.shape[0] == small else w.T @ w
+    np.testing.assert_allclose(gram, 4.0 * np.eye(small), atol=1e-10)
+    with pytest.raises(ShapeError, match="at least 2 dimensions"):
+        init.Orthogonal()((5,))
+
+
+def test_identity() -> None:
+    np.testing.assert_array_equal(init.get("identity")((3, 4), dtype=np.float64), np.eye(3, 4))
+    np.testing.assert_array_equal(init.Identity(0.5)((2, 2)), 0.5 * np.eye(2, dtype=np.float32))
+    with pytest.raises(ShapeError, match="Identity makes 2-D weights only, got shape"):
+        init.Identity()((3, 3, 2))
 
 
 def test_conv_fans_in_normal() -> None:

@@ -134,7 +134,10 @@ def test_regularizers_and_initializers() -> None:
                                   lambda: keras.initializers.HeNormal(seed=1),
                                   lambda: keras.initializers.RandomNormal(stddev=0.1, seed=1),
                                   lambda: keras.initializers.RandomUniform(seed=1),
-                                  lambda: keras.initializers.VarianceScaling(2.0, "fan_out", "uniform", seed=1)])
+                                  lambda: keras.initializers.VarianceScaling(2.0, "fan_out", "uniform", seed=1),
+                                  lambda: keras.initializers.TruncatedNormal(stddev=0.1, seed=1),
+                                  lambda: keras.initializers.LecunUniform(seed=1),
+                                  lambda: keras.initializers.Orthogonal(gain=1.5, seed=1)])
 def test_a_seeded_initializer_draws_the_same_values_every_time(make) -> None:
     init = make()
     first = init((4, 3), np.random.default_rng(0))
@@ -151,6 +154,19 @@ def test_a_seeded_initializer_draws_the_same_values_every_time(make) -> None:
     np.testing.assert_array_equal(copy((4, 3)), first)
     with pytest.raises(InvalidValueError, match="seed must be a non-negative integer"):
         type(init)(seed=-1) if not hasattr(init, "mean") else keras.initializers.RandomNormal(seed="x")
+
+
+def test_orthogonal_and_identity_kernels_in_keras_layout() -> None:
+    """Keras's kernel is (inputs, units): Identity gives eye(inputs, units); Orthogonal orthonormal columns."""
+    square = keras.layers.Dense(4, kernel_initializer="identity", use_bias=False)
+    np.testing.assert_array_equal(square(np.eye(4, dtype=np.float32)), np.eye(4))
+    wide = keras.layers.Dense(3, kernel_initializer=keras.initializers.Identity(gain=2.0))
+    wide.build((None, 5))
+    np.testing.assert_array_equal(wide.get_weights()[0], 2.0 * np.eye(5, 3))
+    tall = keras.layers.Dense(6, kernel_initializer=keras.initializers.Orthogonal())
+    tall.build((None, 10))
+    kernel = tall.get_weights()[0]
+    np.testing.assert_allclose(kernel.T @ kernel, np.eye(6), atol=1e-6)
 
 
 def test_clone_model_has_the_architecture_and_fresh_weights() -> None:

@@ -21,7 +21,11 @@ Names accepted by ``get`` (case-insensitive):
 ``he_uniform``                 U(-a, a), a = sqrt(6 / fan_in)
 ``he_normal``                  N(0, 2 / fan_in)
 ``lecun_normal``               alias ``normal_fan_in``: ``randn(shape) / sqrt(fan_in)`` (deeplearning.ai course)
-``variance_scaling``           the general form of the five above
+``lecun_uniform``              U(-a, a), a = sqrt(3 / fan_in)
+``variance_scaling``           the general form of the six above (``distribution="truncated_normal"`` too)
+``truncated_normal``           ``TruncatedNormal(mean=0.0, std=0.05)``: N(mean, std**2) redrawn beyond 2 std
+``orthogonal``                 ``Orthogonal(gain=1.0)``: orthonormal rows (or columns) times ``gain``
+``identity``                   ``Identity(gain=1.0)``: ``gain * eye`` (2-D weights only)
 ============================  ==========================================================================
 """
 
@@ -192,16 +196,48 @@ class ScaledNormal(Initializer):
         return {"name": self.name, "scale": self.scale, **self.seed_config()}
 
 
+def standard_truncated_normal(rng: Any, shape: tuple[int, ...]) -> np.ndarray:
+    """Standard normal values of ``shape``, each beyond 2 (in absolute value) redrawn until it is within."""
+    values = rng.standard_normal(shape)
+    outside = np.abs(values) > 2.0
+    while outside.any():  # 4.6% of the draws per round: a few rounds, each over the remaining few
+        values[outside] = rng.standard_normal(int(outside.sum()))
+        outside = np.abs(values) > 2.0
+    return values
+
+
+# The standard deviation of a standard normal truncated to [-2, 2] (Keras divides by it).
+TRUNCATED_STD = 0.87962566103423978
+
+
+class TruncatedNormal(Initializer):
+    """N(mean, std**2), every value more than 2 ``std`` from ``mean`` redrawn (Keras's ``TruncatedNormal``)."""
+
+    name = "truncated_normal"
+
+    def __init__(self, mean: float = 0.0, std: float = 0.05, seed: int | None = None) -> None:
+        self.mean = _check("mean", mean, "a finite number", lambda v: True)
+        self.std = _check("std", std, ">= 0", lambda v: v >= 0)
+        self.set_seed(seed)
+
+    def sample(self, shape: tuple[int, ...], fan_in: int, fan_out: int, rng: Any) -> np.ndarray:
+        return self.mean + self.std * standard_truncated_normal(rng, shape)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"name": self.name, "mean": self.mean, "std": self.std, **self.seed_config()}
+
+
 class VarianceScaling(Initializer):
     """Variance ``scale / fan`` with ``fan`` = fan_in, fan_out or their mean (``mode="fan_avg"``).
 
     ``"normal"``: ``standard_normal(shape) / sqrt(fan / scale)``;
-    ``"uniform"``: ``U(-a, a)`` with ``a = sqrt(3 * scale / fan)``.
+    ``"truncated_normal"`` (Keras's default): a normal truncated at 2 standard deviations, scaled so that its
+    variance is ``scale / fan``; ``"uniform"``: ``U(-a, a)`` with ``a = sqrt(3 * scale / fan)``.
     """
 
     name = "variance_scaling"
     MODES = ("fan_in", "fan_out", "fan_avg")
-    DISTRIBUTIONS = ("normal", "uniform")
+    DISTRIBUTIONS = ("normal", "truncated_normal", "uniform")
 
     def __init__(self, scale: float = 1.0, mode: str = "fan_in", distribution: str = "normal",
                  seed: int | None = None) -> None:
@@ -209,6 +245,7 @@ class VarianceScaling(Initializer):
         self.set_seed(seed)
         if mode not in self.MODES:
             raise InvalidValueError(f"mode must be one of {self.MODES}, got {mode!r}")
+        distribution = "normal" if distribution == "untruncated_normal" else distribution  # Keras's name
         if distribution not in self.DISTRIBUTIONS:
             raise InvalidValueError(f"distribution must be one of {self.DISTRIBUTIONS}, got {distribution!r}")
         self.mode = mode
@@ -218,6 +255,8 @@ class VarianceScaling(Initializer):
         fan = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[self.mode]
         if self.distribution == "normal":
             return rng.standard_normal(shape) / np.sqrt(fan / self.scale)
+        if self.distribution == "truncated_normal":
+            return standard_truncated_normal(rng, shape) * (np.sqrt(self.scale / fan) / TRUNCATED_STD)
         limit = np.sqrt(3.0 * self.scale / fan)
         return rng.uniform(-limit, limit, shape)
 
@@ -258,6 +297,50 @@ class LeCunNormal(_Preset):
     name, preset = "lecun_normal", (1.0, "fan_in", "normal")
 
 
+class LeCunUniform(_Preset):
+    name, preset = "lecun_uniform", (1.0, "fan_in", "uniform")
+
+
+class Orthogonal(Initializer):
+    """``gain`` times a random orthogonal matrix: the weight seen as ``(shape[0], prod(shape[1:]))`` (at least
+    2-D) has orthonormal rows, or orthonormal columns when it has more rows than columns (QR of a normal
+    matrix with the signs of R's diagonal, uniform over orthogonal matrices, as in Keras and PyTorch)."""
+
+    name = "orthogonal"
+
+    def __init__(self, gain: float = 1.0, seed: int | None = None) -> None:
+        self.gain = _check("gain", gain, "a finite number", lambda v: True)
+        self.set_seed(seed)
+
+    def sample(self, shape: tuple[int, ...], fan_in: int, fan_out: int, rng: Any) -> np.ndarray:
+        if len(shape) < 2:
+            raise ShapeError(f"Orthogonal needs a weight of at least 2 dimensions, got shape {shape}")
+        rows, cols = shape[0], math.prod(shape[1:])
+        q, r = np.linalg.qr(rng.standard_normal((max(rows, cols), min(rows, cols))))
+        q *= np.sign(np.diag(r))
+        return self.gain * (q.T if rows < cols else q).reshape(shape)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"name": self.name, "gain": self.gain, **self.seed_config()}
+
+
+class Identity(Initializer):
+    """``gain * eye(rows, cols)`` for a 2-D weight (Keras's ``Identity``)."""
+
+    name = "identity"
+
+    def __init__(self, gain: float = 1.0) -> None:
+        self.gain = _check("gain", gain, "a finite number", lambda v: True)
+
+    def sample(self, shape: tuple[int, ...], fan_in: int, fan_out: int, rng: Any) -> np.ndarray:
+        if len(shape) != 2:
+            raise ShapeError(f"Identity makes 2-D weights only, got shape {shape}")
+        return self.gain * np.eye(*shape)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"name": self.name, "gain": self.gain}
+
+
 # Ready-to-use instances and factories.
 zeros, ones = Zeros(), Ones()
 constant, uniform, normal, scaled_normal = Constant, Uniform, Normal, ScaledNormal
@@ -265,11 +348,12 @@ glorot_uniform = xavier_uniform = GlorotUniform()
 glorot_normal = xavier_normal = GlorotNormal()
 he_uniform, he_normal = HeUniform(), HeNormal()
 lecun_normal = normal_fan_in = LeCunNormal()
+lecun_uniform = LeCunUniform()
 
 INITIALIZERS: dict[str, type[Initializer]] = {
     cls.name: cls
-    for cls in (Zeros, Ones, Constant, Uniform, Normal, ScaledNormal, VarianceScaling,
-                GlorotUniform, GlorotNormal, HeUniform, HeNormal, LeCunNormal)
+    for cls in (Zeros, Ones, Constant, Uniform, Normal, ScaledNormal, TruncatedNormal, VarianceScaling,
+                GlorotUniform, GlorotNormal, HeUniform, HeNormal, LeCunNormal, LeCunUniform, Orthogonal, Identity)
 }
 ALIASES = {"xavier_uniform": "glorot_uniform", "xavier_normal": "glorot_normal", "normal_fan_in": "lecun_normal",
            "random_normal": "normal", "random_uniform": "uniform"}  # Keras's names, same defaults

@@ -7,13 +7,15 @@ from ..core import initializers as _native
 from ..core.initializers import Initializer, VarianceScaling, get
 from ._names import module_getattr
 
-__all__ = ["Constant", "GlorotNormal", "GlorotUniform", "HeNormal", "HeUniform", "Initializer", "LecunNormal",
-           "Ones", "RandomNormal", "RandomUniform", "VarianceScaling", "Zeros", "get"]
+__all__ = ["Constant", "GlorotNormal", "GlorotUniform", "HeNormal", "HeUniform", "Identity", "Initializer",
+           "LecunNormal", "LecunUniform", "Ones", "Orthogonal", "RandomNormal", "RandomUniform", "TruncatedNormal",
+           "VarianceScaling", "Zeros", "get"]
 
 
 GlorotUniform, GlorotNormal = _native.GlorotUniform, _native.GlorotNormal
 HeUniform, HeNormal = _native.HeUniform, _native.HeNormal
-LecunNormal = _native.LeCunNormal
+LecunNormal, LecunUniform = _native.LeCunNormal, _native.LeCunUniform
+Orthogonal, Identity = _native.Orthogonal, _native.Identity
 Zeros, Ones, Constant = _native.Zeros, _native.Ones, _native.Constant
 
 
@@ -25,6 +27,9 @@ def RandomUniform(minval: float = -0.05, maxval: float = 0.05, seed: int | None 
     return _native.Uniform(minval, maxval, seed=seed)
 
 
+def TruncatedNormal(mean: float = 0.0, stddev: float = 0.05, seed: int | None = None) -> Initializer:  # noqa: N802
+    return _native.TruncatedNormal(mean, stddev, seed=seed)
+
+
 __getattr__ = module_getattr("keras.initializers", globals(), dict.fromkeys(
-    ["TruncatedNormal", "Orthogonal", "Identity", "LecunUniform", "STFT"],
-    "nnscratch has no such initializer; use one of keras.initializers.__all__"))
+    ["STFT"], "nnscratch has no such initializer; use one of keras.initializers.__all__"))
