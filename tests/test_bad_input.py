@@ -193,10 +193,11 @@ def test_bad_inference_input(case):
 
 # ----------------------------------------------------------------------------- configuration
 CONFIG_CASES = {
-    "model-outputs-dict": (InvalidTypeError, r"Model outputs as a dict are not supported: pass a list, and name the "
-                           r"layers", lambda: (lambda x: nn.Model(x, {"a": nn.Dense(1)(x)}))(nn.Input((2,)))),
-    "model-inputs-dict": (InvalidTypeError, r"Model inputs as a dict are not supported: .*name the inputs \(Input",
-                          lambda: (lambda x: nn.Model({"a": x}, nn.Dense(1)(x)))(nn.Input((2,)))),
+    "model-outputs-dict-key": (InvalidValueError, r"Model outputs dict keys are the output names and must be "
+                               r"non-empty strings, got 0", lambda: (lambda x: nn.Model(x, {0: nn.Dense(1)(x)}))(
+                                   nn.Input((2,)))),
+    "model-inputs-dict-empty": (InvalidValueError, r"Model inputs is an empty dict; expected inputs by name",
+                                lambda: (lambda x: nn.Model({}, nn.Dense(1)(x)))(nn.Input((2,)))),
     "input-shape-zero": (ShapeError, r"Input shape must be a tuple of positive integers .*got \(0, 3\)$",
                          lambda: nn.Input(shape=(0, 3))),
     "input-variable-length": (ShapeError, r"got \(None,\); axes of variable length \(None\) are not supported: pad",

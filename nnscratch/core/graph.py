@@ -54,11 +54,6 @@ class Plan:
 
 
 def _as_list(tensors: Any, what: str) -> list[SymbolicTensor]:
-    if isinstance(tensors, dict):
-        naming = "the inputs (Input(shape, name='title'))" if what == "inputs" else \
-            "the layers that make them (Dense(1, name='price'))"
-        raise InvalidTypeError(f"Model {what} as a dict are not supported: pass a list, and name {naming}: compile, "
-                               f"fit and evaluate take losses, targets and inputs as dicts by those names")
     items = list(tensors) if isinstance(tensors, (list, tuple)) else [tensors]
     for i, t in enumerate(items):
         if not isinstance(t, SymbolicTensor):

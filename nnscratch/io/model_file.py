@@ -86,7 +86,7 @@ def save_model(model: Any, path: str | os.PathLike, extra: dict[str, np.ndarray]
         "version": VERSION,
         "model": to_config(model),
         "input_shape": input_shape_record(model.input_shape),
-        "loss": model.loss.get_config() if model.loss is not None else None,
+        "loss": model.trainer.loss_config() if model.loss is not None else None,
         **(extra_config or {}),
     }
     arrays = dict(model.state_dict())

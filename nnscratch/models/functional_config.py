@@ -2,7 +2,7 @@
 
     {"name": ..., "input_layers": [{"name", "shape", "dtype"}], "layers": [layer configs],
      "nodes": [[layer index, [tensor refs], several inputs(, training)]], "output_layers": [tensor refs],
-     "several_inputs": bool, "several_outputs": bool}
+     "several_inputs": bool, "several_outputs": bool(, "input_keys": [names], "output_keys": [names])}
 
 A tensor ref is ``["input", i]`` or ``[node index, output index]``; a node called with ``training=True/False``
 has it as a fourth entry. Rebuilding replays the nodes in
@@ -36,6 +36,8 @@ def graph_config(model: Any) -> dict[str, Any]:
         "output_layers": [refs[id(t)] for t in graph.outputs],
         "several_inputs": model.several_inputs,
         "several_outputs": model.several_outputs,
+        **({} if model.input_keys is None else {"input_keys": list(model.input_keys)}),
+        **({} if model.output_keys is None else {"output_keys": list(model.output_keys)}),
     }
 
 
@@ -58,11 +60,21 @@ def graph_from_config(cls: type, config: dict[str, Any]) -> Any:
             args = [tensor(r) for r in refs]
             training = pinned[0] if pinned and isinstance(pinned[0], bool) else None
             result = layers[layer_index](args if several else args[0], training=training)
-            outs.append(result if isinstance(result, list) else [result])
+            outs.append(list(result.values()) if isinstance(result, dict) else
+                        result if isinstance(result, list) else [result])
         outputs = [tensor(r) for r in config["output_layers"]]
     except ModelFileError:
         raise
     except (KeyError, IndexError, TypeError, ValueError) as exc:
         raise ModelFileError(f"invalid {cls.__name__} (graph model) record: {type(exc).__name__}: {exc}") from None
-    return cls(inputs=inputs if config.get("several_inputs") else inputs[0],
-               outputs=outputs if config.get("several_outputs") else outputs[0], name=config.get("name"))
+    return cls(inputs=_form(inputs, config.get("input_keys"), config.get("several_inputs")), name=config.get("name"),
+               outputs=_form(outputs, config.get("output_keys"), config.get("several_outputs")))
+
+
+def _form(tensors: list[SymbolicTensor], keys: Any, several: Any) -> Any:
+    """The ``inputs``/``outputs`` argument of the recorded model: a dict by ``keys``, a list, or one tensor."""
+    if keys is not None:
+        if not isinstance(keys, list) or len(keys) != len(tensors):
+            raise ModelFileError(f"the record names {keys!r:.100} do not match its {len(tensors)} tensors")
+        return dict(zip(keys, tensors))
+    return tensors if several else tensors[0]

@@ -83,7 +83,9 @@ def _load_model(path: str | os.PathLike, compile: bool) -> Model:
         raise ModelFileError(f"'{path}': {exc}") from None
     if config.get("loss") and compile:
         try:
-            model.loss = losses.get(config["loss"])
+            record = config["loss"]
+            model.loss = ([None if c is None else losses.get(c) for c in record] if isinstance(record, list)
+                          else losses.get(record))
         except (NNScratchError, ValueError, TypeError) as exc:
             raise ModelFileError(f"'{path}' has an invalid loss record: {exc}") from None
     return model

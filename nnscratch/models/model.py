@@ -20,24 +20,26 @@ from typing import Any
 import numpy as np
 
 from ..core.call import Call
-from ..core.errors import InvalidValueError, NotBuiltError, ShapeError
+from ..core.errors import InvalidValueError, NotBuiltError
 from ..core.graph import Graph
 from ..core.layer import Layer
 from ..core.random import layer_rng, make_rng
 from ..core.tensor import SymbolicTensor
-from ..core.validation import as_targets, positive_int
+from ..core.validation import positive_int
 from ..training import loop, source_loop
 from ..training import trainer as trainer_mod
 from ..training.batch_source import is_batch_source
 from ..training.compile_args import UNSET, compile_arguments
 from ..training.data import check_data_arguments
 from ..training.history import History
-from . import architecture, subclassed
+from . import architecture, structure, subclassed
+from .class_predictions import ClassPredictions
 from .summary import summary_text
 
 
-class Model(Layer):
-    """A graph model from ``inputs`` to ``outputs`` (symbolic tensors; a list for several).
+class Model(Layer, ClassPredictions):
+    """A graph model from ``inputs`` to ``outputs`` (symbolic tensors; a list or a dict by name for several:
+    ``models/structure.py``).
 
     ``seed`` drives shuffling, dropout and augmentation in ``fit`` (the weights were drawn when the layers
     were called on the inputs: use ``nn.set_random_seed`` before building for repeatable weights).
@@ -45,6 +47,9 @@ class Model(Layer):
     A subclass may instead create layers in ``__init__`` and define ``call(inputs, training=None)``
     (``nnscratch.models.subclassed``): it is built on the first data it sees.
     """
+
+    input_keys: list[str] | None = None  # the names of inputs=/outputs= given as dicts
+    output_keys: list[str] | None = None
 
     def __init__(self, inputs: Any = None, outputs: Any = None, name: str | None = None, seed: Any = None,
                  trainable: bool = True, **kwargs: Any) -> None:
@@ -61,8 +66,9 @@ class Model(Layer):
         if inputs is not None or outputs is not None:
             if inputs is None or outputs is None:
                 raise InvalidValueError("Model needs both inputs and outputs (symbolic tensors)")
-            self._set_graph(Graph(inputs, outputs), several_inputs=isinstance(inputs, (list, tuple)),
-                            several_outputs=isinstance(outputs, (list, tuple)))
+            ins, self.input_keys, several_inputs = structure.flatten(inputs, "inputs")
+            outs, self.output_keys, several_outputs = structure.flatten(outputs, "outputs")
+            self._set_graph(Graph(ins, outs), several_inputs, several_outputs)
         if kwargs:
             raise InvalidValueError(f"Model got unexpected arguments {sorted(kwargs)}")
         if not trainable:
@@ -108,21 +114,23 @@ class Model(Layer):
 
     @property
     def output(self) -> Any:
-        """The model's own symbolic output (a list for several), for models built from its layers."""
-        outs = self._graph().outputs
-        return outs if self.several_outputs else outs[0]
+        """The model's own symbolic output (a list or dict for several), for models built from its layers."""
+        return structure.packed(self._graph().outputs, self.output_keys, self.several_outputs)
 
     @property
     def input(self) -> Any:
-        ins = self._graph().inputs
-        return ins if self.several_inputs else ins[0]
+        return structure.packed(self._graph().inputs, self.input_keys, self.several_inputs)
 
     @property
     def input_names(self) -> list[str]:
+        if self.input_keys is not None:
+            return list(self.input_keys)
         return [t.name or f"input_{i}" for i, t in enumerate(self._graph().inputs)]
 
     @property
     def output_names(self) -> list[str]:
+        if self.output_keys is not None:
+            return list(self.output_keys)
         if subclassed.runs_call(self):
             return [f"output_{i}" for i in range(len(self._graph().outputs))]
         return [t.node.layer.name if t.node is not None else (t.name or f"output_{i}")
@@ -194,11 +202,28 @@ class Model(Layer):
         """Backward through the graph from one gradient per output (None where none reaches it)."""
         return self._graph().backward(ctx, grads, from_logits)
 
-    def forward_call(self, ctx: Call, x: Any) -> Any:
+    def __call__(self, x: Any, training: bool | None = None) -> Any:
+        """As ``Layer.__call__``; inputs may come as a dict by input name, outputs go as the model was built."""
+        if isinstance(x, dict) and any(isinstance(t, SymbolicTensor) for t in x.values()):
+            x = self.input_list(x) if self.several_inputs else self.input_list(x)[0]
+        out = super().__call__(x, training)
+        return self.packed_outputs(out) if isinstance(out, list) else out
+
+    def forward(self, x: Any, training: bool = False) -> Any:
+        out = super().forward(x, training)
+        return self.packed_outputs(out) if isinstance(out, list) else out
+
+    def packed_outputs(self, values: list[Any]) -> Any:
+        """One value per output, in the model's form: a dict by output name, a list, or the one value."""
+        return structure.packed(values, self.output_keys, self.several_outputs)
+
+    def forward_call(self, ctx: Call, x: Any) -> Any:  # inside another graph: a list for several outputs
         outs = self.run(ctx, self.input_list(x))
         return outs if self.several_outputs else outs[0]
 
     def backward_call(self, ctx: Call, grad_out: Any) -> Any:
+        if isinstance(grad_out, dict):
+            grad_out = [grad_out[name] for name in self.output_names]
         grads = list(grad_out) if self.several_outputs else [grad_out]
         dxs = self.run_backward(ctx, grads)
         return dxs if self.several_inputs else dxs[0]
@@ -284,28 +309,6 @@ class Model(Layer):
             raise TypeError(f"predict got unexpected arguments {sorted(kwargs)}")
         self._built_for(x)
         return loop.predict(self, x, batch_size=batch_size, callbacks=callbacks)
-
-    def predict_proba(self, x: Any, batch_size: int | None = None) -> np.ndarray:
-        """Probabilities: ``predict`` mapped through the loss's link (sigmoid/softmax for logit losses)."""
-        out = self.predict(x, batch_size)
-        return self.loss.to_probabilities(out) if self.loss is not None else out
-
-    def predict_classes(self, x: Any, batch_size: int | None = None) -> np.ndarray:
-        """Class indices ``(samples,)``: arg-max for several outputs, probability > 0.5 for one."""
-        probs = self.predict_proba(x, batch_size)
-        if probs.ndim == 2 and probs.shape[1] > 1:
-            return probs.argmax(axis=1)
-        return (probs.reshape(len(probs)) > 0.5).astype(np.int64)
-
-    def score(self, x: Any, y: Any) -> float:
-        """Accuracy on ``(x, y)`` (scikit-learn's ``score``)."""
-        predicted = self.predict_classes(x)
-        y = as_targets(y, "y", len(predicted), self.dtype)
-        if y.ndim == 2 and y.shape[1] > 1:
-            y = y.argmax(axis=1)
-        elif y.ndim > 2:
-            raise ShapeError(f"y has shape {y.shape}; expected ({len(y)},) class indices or one-hot rows")
-        return float(np.mean(predicted == y.reshape(-1)))
 
     def train_step(self, x: Any, y: Any) -> dict[str, float]:
         """One optimizer step on a batch (override it for a custom training loop); returns the logs.

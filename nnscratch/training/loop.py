@@ -249,7 +249,7 @@ def evaluate_batches(model: Any, batches: Iterable[tuple[list[np.ndarray], list[
 
 
 def predict(model: Any, x: Any, batch_size: int | None = None, callbacks: Iterable[Callback] = ()) -> Any:
-    """Model outputs for ``x`` in batches, inference mode: an array (a list of arrays for several outputs).
+    """Model outputs for ``x`` in batches, inference mode: an array (a list, or a dict by name, for several).
     ``callbacks`` get the ``on_predict_*`` hooks (batch logs ``{"outputs": ...}``)."""
     xs = input_arrays(model, x)
     n = len(xs[0])
@@ -272,7 +272,7 @@ def predict_batches(model: Any, batches: Iterable[list[np.ndarray]], cbs: list[C
         outs = model.run(ctx, xb)
         parts.append(outs)
         for cb in cbs:
-            cb.on_predict_batch_end(k, {"outputs": outs if model.several_outputs else outs[0]})
+            cb.on_predict_batch_end(k, {"outputs": model.packed_outputs(outs)})
     for cb in cbs:
         cb.on_predict_end({})
     if not parts:
@@ -280,7 +280,7 @@ def predict_batches(model: Any, batches: Iterable[list[np.ndarray]], cbs: list[C
     # one batch: a copy, so that the result never shares memory with the input (a Reshape model, say)
     outs = [np.concatenate([p[i] for p in parts]) if len(parts) > 1 else parts[0][i].copy()
             for i in range(len(parts[0]))]
-    return outs if model.several_outputs else outs[0]
+    return model.packed_outputs(outs)
 
 
 def _batch(model: Any, x: Any, y: Any) -> tuple[list[np.ndarray], list[np.ndarray]]:

@@ -100,6 +100,13 @@ class Trainer:
                     for s in (spec.values() if isinstance(spec, dict) else spec)]
         return losses_mod.get(spec)
 
+    def loss_config(self) -> Any:
+        """The loss as a model file records it: its config, or a list of one per output (None: no loss)."""
+        if not isinstance(self.loss, list):
+            return self.loss.get_config()
+        specs = per_output(self.loss_spec, self.model.output_names, "loss")
+        return [None if s is None else losses_mod.get(s).get_config() for s in specs]
+
     def set_loss(self, loss: Any) -> None:
         self.loss_spec, self.loss = loss, self._resolve_losses(loss)
         self.prepared_for = None
