@@ -210,21 +210,13 @@ def standard_truncated_normal(rng: Any, shape: tuple[int, ...]) -> np.ndarray:
 TRUNCATED_STD = 0.87962566103423978
 
 
-class TruncatedNormal(Initializer):
+class TruncatedNormal(Normal):
     """N(mean, std**2), every value more than 2 ``std`` from ``mean`` redrawn (Keras's ``TruncatedNormal``)."""
 
     name = "truncated_normal"
 
-    def __init__(self, mean: float = 0.0, std: float = 0.05, seed: int | None = None) -> None:
-        self.mean = _check("mean", mean, "a finite number", lambda v: True)
-        self.std = _check("std", std, ">= 0", lambda v: v >= 0)
-        self.set_seed(seed)
-
     def sample(self, shape: tuple[int, ...], fan_in: int, fan_out: int, rng: Any) -> np.ndarray:
         return self.mean + self.std * standard_truncated_normal(rng, shape)
-
-    def get_config(self) -> dict[str, Any]:
-        return {"name": self.name, "mean": self.mean, "std": self.std, **self.seed_config()}
 
 
 class VarianceScaling(Initializer):
