@@ -204,6 +204,22 @@ def test_to_json_and_model_from_json(tmp_path) -> None:
     np.testing.assert_array_equal(keras.models.load_model(tmp_path / "m.keras").predict(x), sequential.predict(x))
 
 
+def test_model_from_json_builds_no_more_weights_than_max_weights() -> None:
+    """A 300-byte text asking for a 10**6 x 10**6 kernel: one clear error, nothing allocated."""
+    hostile = json.loads(keras.Sequential([keras.Input((10**6,)), keras.layers.Dense(3)]).to_json())
+    hostile["config"]["layers"][0]["config"]["units"] = 10**6
+    text = json.dumps(hostile)
+    assert len(text) < 400
+    with pytest.raises(nn.ModelFileError, match=r"more weights than max_weights allows \(100,000,000 values\): a "
+                                                 r"weight of shape \(1000000, 1000000\)"):
+        keras.models.model_from_json(text)
+    small = json.loads(keras.Sequential([keras.Input((50,)), keras.layers.Dense(40)]).to_json())
+    with pytest.raises(nn.ModelFileError, match=r"max_weights allows \(1,000 values\)"):
+        keras.models.model_from_json(json.dumps(small), max_weights=1000)
+    assert keras.models.model_from_json(json.dumps(small), max_weights=2040).count_params() == 2040
+    assert keras.models.model_from_json(json.dumps(small), max_weights=None).built
+
+
 def test_metrics_names_and_epsilon() -> None:
     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, activation="softmax")])
     model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])

@@ -2,7 +2,8 @@
 
 Building an architecture allocates its weights; a hostile record (a ``Dense`` of 10**12 units) would
 allocate gigabytes before anything could be compared with the file. ``load_model`` builds inside
-``weight_budget(n)``, ``n`` being the number of weight values the file actually holds: each initializer
+``weight_budget(n)``, ``n`` being the number of weight values the file actually holds (``model_from_json``,
+whose text holds no weights, within its ``max_weights``): each initializer
 claims its array's size first (``claim``), and the first claim past the budget ends the build with one
 clear error, nothing allocated.
 """
@@ -16,13 +17,13 @@ from contextvars import ContextVar
 
 from .errors import ModelFileError
 
-_budget: ContextVar[list[int] | None] = ContextVar("nnscratch_weight_budget", default=None)
+_budget: ContextVar[list | None] = ContextVar("nnscratch_weight_budget", default=None)  # [left, total, why]
 
 
 @contextmanager
-def weight_budget(elements: int) -> Iterator[None]:
-    """Within, weights may be created for at most ``elements`` values in all."""
-    token = _budget.set([int(elements), int(elements)])
+def weight_budget(elements: int, allowed: str = "the file holds") -> Iterator[None]:
+    """Within, weights may be created for at most ``elements`` values in all (``allowed`` says why, in errors)."""
+    token = _budget.set([int(elements), int(elements), allowed])
     try:
         yield
     finally:
@@ -36,6 +37,6 @@ def claim(shape: tuple[int, ...]) -> None:
         return
     n = math.prod(shape)
     if n > budget[0]:
-        raise ModelFileError(f"the architecture asks for more weights than the file holds ({budget[1]:,} values): "
+        raise ModelFileError(f"the architecture asks for more weights than {budget[2]} ({budget[1]:,} values): "
                              f"a weight of shape {shape} ({n:,} values) is past the budget")
     budget[0] -= n

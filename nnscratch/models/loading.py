@@ -9,6 +9,7 @@ from typing import Any
 from ..core.errors import ModelFileError, NNScratchError
 from ..core.limits import weight_budget
 from ..core.registry import from_config
+from ..core.validation import positive_int
 from ..io.model_file import read_model_file, weights_of
 from ..training import losses
 from .architecture import input_shape_of
@@ -52,12 +53,25 @@ def _register(custom_objects: dict[str, Any] | None) -> None:
             register_layer(cls)
 
 
-def model_from_json(text: str, custom_objects: dict[str, Any] | None = None) -> Model:
+def model_from_json(text: str, custom_objects: dict[str, Any] | None = None,
+                    max_weights: int | None = 100_000_000) -> Model:
     """The model that ``model.to_json()`` text describes, built for its input shape, with fresh weights. Only
-    registered layer classes (and those of ``custom_objects``) are created; the architecture is built as
-    described (unlike a model file, the text holds no weights to bound its size by: read only architectures
-    you trust)."""
+    registered layer classes (and those of ``custom_objects``) are created. The text holds no weights to bound
+    the build by, so it may create at most ``max_weights`` weight values (400 MB in float32; ``None``: no
+    limit): a hostile text asking for more gets a ``ModelFileError`` before anything large is allocated."""
     _register(custom_objects)
+    if max_weights is None:
+        return _model_from_json(text)
+    with weight_budget(positive_int(max_weights, "max_weights"), "max_weights allows"):
+        try:
+            return _model_from_json(text)
+        except MemoryError:
+            raise ModelFileError("not enough memory to build the model the JSON text describes") from None
+        except RecursionError:
+            raise ModelFileError("the JSON text has an invalid architecture record: nested too deeply") from None
+
+
+def _model_from_json(text: str) -> Model:
     try:
         record = json.loads(text)
     except (TypeError, ValueError) as exc:
