@@ -312,3 +312,30 @@ def test_no_warning_when_resuming_with_the_same_settings(ckpt):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         model().fit(X, Y, epochs=2, resume_from=ckpt, **FIT)
+
+
+@pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "compiled-from-checkpoint"])
+def test_a_model_with_two_outputs_resumes(tmp_path, compiled):
+    """Checkpoints of a model with a loss per output (writing one raised AttributeError)."""
+    def two_headed() -> nn.Model:
+        nn.set_random_seed(4)
+        try:
+            inputs = nn.Input(shape=(4,))
+            hidden = nn.Dense(8, activation="relu")(inputs)
+            return nn.Model(inputs, [nn.Dense(1, name="size")(hidden), nn.Dense(3, activation="softmax")(hidden)],
+                            seed=2)
+        finally:
+            nn.set_random_seed(None)
+
+    def compiled_model() -> nn.Model:
+        model = two_headed()
+        return model.compile(loss={model.output_names[1]: "categorical_crossentropy", "size": "mse"},
+                             optimizer=nn.Adam(lr=0.01))
+
+    targets = [X[:, :1], Y]
+    straight = compiled_model()
+    straight.fit(X, targets, epochs=3, batch_size=16, verbose=0)
+    compiled_model().fit(X, targets, epochs=2, batch_size=16, verbose=0, callbacks=[nn.Checkpoint(tmp_path)])
+    resumed = compiled_model() if compiled else two_headed()
+    resumed.fit(X, targets, epochs=3, batch_size=16, verbose=0, resume_from=tmp_path)
+    assert_same_weights(resumed, straight)

@@ -65,7 +65,7 @@ def _compile_record(model: Model) -> dict[str, Any]:
     names = model.trainer.metric_names
     metrics = [m if isinstance(m, str) else getattr(m, "name", None)
                for m in (names if isinstance(names, list) else [])]
-    return {"loss": model.loss.get_config(), "optimizer": optimizer, "metrics": [m for m in metrics if m]}
+    return {"loss": model.trainer.loss_config(), "optimizer": optimizer, "metrics": [m for m in metrics if m]}
 
 
 def save_checkpoint(model: Model, path: str | os.PathLike, epoch: int | None = None) -> Path:

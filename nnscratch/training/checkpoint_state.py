@@ -113,8 +113,8 @@ class TrainingState:
         if model.built and tuple(model.input_shape) != saved:
             raise ModelFileError(f"'{self.path}' was trained on inputs of shape (batch, {', '.join(map(str, saved))}), "
                                  f"the model is built for (batch, {', '.join(map(str, model.input_shape))})")
-        if model.loss is not None:
-            mine, saved_loss = model.loss.get_config(), self.compile.get("loss")
+        if model.trainer is not None and model.loss is not None:
+            mine, saved_loss = model.trainer.loss_config(), self.compile.get("loss")
             if saved_loss is not None and mine != saved_loss:
                 raise InvalidValueError(f"'{self.path}' was trained with loss {saved_loss}, the model is compiled with "
                                         f"{mine}; compile it like the checkpointed run to resume it (or start anew "
@@ -196,9 +196,10 @@ def read_checkpoint(path: str | os.PathLike) -> TrainingState:
 
 
 def _unnamed(spec: Any) -> Any:
-    """An architecture record without the layers' names (which differ from one process to the next)."""
+    """An architecture record without the names of layers, models and inputs (made up anew for each model built)."""
     if isinstance(spec, dict):
-        return {k: _unnamed(v) for k, v in spec.items() if not (k == "name" and ("class" in spec or "nodes" in spec))}
+        named = "class" in spec or "nodes" in spec or "shape" in spec
+        return {k: _unnamed(v) for k, v in spec.items() if not (k == "name" and named)}
     if isinstance(spec, list):
         return [_unnamed(v) for v in spec]
     return spec
