@@ -81,6 +81,8 @@ def test_files_and_json_keep_the_names(tmp_path) -> None:
         np.testing.assert_array_equal(value, model.predict(X)[key])
     loaded.compile(loss=loaded.loss, optimizer="sgd")  # the losses come back per output, in output order
     assert loaded.evaluate(X, Y, return_dict=True) == pytest.approx(before)
+    with pytest.raises(InvalidValueError, match="for a model with one output; this one has 2: use predict"):
+        model.predict_classes(X)
     rebuilt = model_from_json(model.to_json())
     assert rebuilt.output_names == ["priority", "department"] and set(rebuilt.output) == {"priority", "department"}
 

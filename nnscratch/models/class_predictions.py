@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from ..core.errors import ShapeError
+from ..core.errors import InvalidValueError, ShapeError
 from ..core.validation import as_targets
 
 
@@ -20,6 +20,9 @@ class ClassPredictions:
 
     def predict_proba(self, x: Any, batch_size: int | None = None) -> np.ndarray:
         """Probabilities: ``predict`` mapped through the loss's link (sigmoid/softmax for logit losses)."""
+        if isinstance(self.loss, list):
+            raise InvalidValueError(f"predict_proba, predict_classes and score are for a model with one output; this "
+                                    f"one has {len(self.loss)}: use predict")
         out = self.predict(x, batch_size)
         return self.loss.to_probabilities(out) if self.loss is not None else out
 
