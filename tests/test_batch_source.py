@@ -187,7 +187,12 @@ def test_divergence_names_the_batch() -> None:
     (lambda m: m.fit(Batches(X, Y, 10), Y), InvalidValueError, "fit got y= with x a Batches"),
     (lambda m: m.fit(Batches(X, Y, 10), sample_weight=W), InvalidValueError, "sample_weight="),
     (lambda m: m.fit(Batches(X, Y, 10), validation_split=0.2), InvalidValueError, "validation_split="),
-    (lambda m: m.fit(Batches(X, Y, 10), resume_from="ckpt"), InvalidValueError, "resuming needs arrays"),
+    (lambda m: m.fit(iter([(X, Y)]), resume_from="ckpt"), InvalidValueError,
+     r"resume_from= with x \(generator\): a generator cannot be taken back"),
+    (lambda m: m.fit(Batches(X, Y, 10), steps_per_epoch=4, resume_from="ckpt"), InvalidValueError,
+     r"steps_per_epoch=4 for x \(Batches\) of 10 batches: .*resume with whole passes"),
+    (lambda m: m.fit(Batches(X, Y, 10), initial_epoch=1, resume_from="ckpt"), InvalidValueError,
+     "either initial_epoch or resume_from"),
     (lambda m: m.fit(X, Y, steps_per_epoch=3), InvalidValueError, "steps_per_epoch= with arrays"),
     (lambda m: m.evaluate(X, Y, steps=3), InvalidValueError, "steps= with arrays"),
     (lambda m: m.fit(Batches(X, Y, 10), steps=3), InvalidValueError, "steps= with a Batches"),
@@ -243,3 +248,24 @@ def test_an_endless_pydataset_needs_steps_and_a_subclass_may_skip_super_init() -
     assert data.asked == list(range(12)) and len(h.history["loss"]) == 3
     with pytest.raises(InvalidValueError, match=r"x \(Endless\) is endless \(num_batches is None\): give steps_per_epoch"):
         model().fit(Endless(), epochs=1, verbose=0)
+
+
+def test_a_pydataset_run_resumes_as_if_uninterrupted(tmp_path) -> None:
+    """Shuffled batches and dropout: the order and masks after the checkpoint come from the restored generators."""
+    def net(compiled: bool = True) -> nn.Sequential:
+        m = nn.Sequential([nn.Input((4,)), nn.Dense(8, activation="tanh"), nn.Dropout(0.3),
+                           nn.Dense(1, activation="sigmoid")], seed=5)
+        return m.compile(loss="binary_crossentropy", optimizer=nn.Adam(lr=0.02), metrics=["accuracy"]) if compiled \
+            else m
+
+    straight = net()
+    full = straight.fit(Batches(X, Y, 16), epochs=4, validation_data=Batches(X[:40], Y[:40], 20), verbose=0)
+    net().fit(Batches(X, Y, 16), epochs=2, validation_data=Batches(X[:40], Y[:40], 20), verbose=0,
+              callbacks=[nn.Checkpoint(tmp_path)])
+    for compiled in (True, False):
+        resumed = net(compiled)
+        history = resumed.fit(Batches(X, Y, 16), epochs=4, validation_data=Batches(X[:40], Y[:40], 20), verbose=0,
+                              resume_from=tmp_path / "last.npz")
+        for a, b in zip(weights(resumed), weights(straight)):
+            np.testing.assert_array_equal(a, b)
+        assert history.to_dict() == full.to_dict()

@@ -56,24 +56,29 @@ def fit_source(model: Any, x: Any, y: Any = None, epochs: int = 1, steps_per_epo
     batches) for ``epochs`` epochs of ``steps_per_epoch`` batches (default: ``len(x)``, or a generator's
     whole length). ``shuffle`` orders a ``PyDataset``'s batches anew each epoch (the model's random
     generator). ``validation_data``: arrays ``(x, y[, sample_weight])`` or another batch source, of which
-    ``validation_steps`` batches are evaluated after each epoch (``validation_freq``: as for arrays)."""
+    ``validation_steps`` batches are evaluated after each epoch (``validation_freq``: as for arrays).
+    ``resume_from`` (a ``PyDataset`` whose epochs are whole passes): as for arrays; the batch order of the next
+    epoch comes from the restored generator, so the run goes on as an uninterrupted one would."""
     reasons = {"y": "the batches bring the targets: (x, y)",
                "sample_weight": "each batch brings its weights: (x, y, sample_weight)",
-               "validation_split": "pass validation_data (arrays, a PyDataset or a generator)",
-               "resume_from": "resuming needs arrays (where a PyDataset or generator stood is not saved): "
-                              "load the checkpoint's weights and pass initial_epoch"}
-    given = [k for k, v in {"y": y, "sample_weight": sample_weight, "resume_from": resume_from,
+               "validation_split": "pass validation_data (arrays, a PyDataset or a generator)"}
+    given = [k for k, v in {"y": y, "sample_weight": sample_weight,
                             "validation_split": validation_split or None}.items() if v is not None]
     if given:
         raise InvalidValueError(f"fit got {given[0]}= with x a {type(x).__name__}: {reasons[given[0]]}")
     epochs = positive_int(epochs, "epochs", minimum=0)
     initial_epoch = positive_int(initial_epoch, "initial_epoch", minimum=0)
     source = BatchSource(x, steps_per_epoch, shuffle, "x")
+    state = None if resume_from is None else _resume_state(source, resume_from, initial_epoch)
     val_source = (BatchSource(validation_data, validation_steps, False, "validation_data")
                   if is_batch_source(validation_data) else None)
     cbs = as_callbacks(callbacks)
-    trainer = model._compiled()
     _build(model, source)
+    if state is not None:
+        state.check_compatible(model)
+        if model.trainer is None:
+            state.compile_into(model)
+    trainer = model._compiled()
     trainer.prepare(training=True)
 
     def run_epoch(step: Step, epoch: int) -> tuple[dict[str, float] | None, int, bool]:
@@ -107,11 +112,27 @@ def fit_source(model: Any, x: Any, y: Any = None, epochs: int = 1, steps_per_epo
     try:
         return train_epochs(model, run_epoch, validate, lambda stack: model_step(model), cbs,
                             epochs=epochs, start_epoch=initial_epoch, steps=source.per_epoch, samples=None,
-                            verbose=verbose, settings=settings, validation_freq=validation_freq)
+                            verbose=verbose, settings=settings, state=state, validation_freq=validation_freq)
     finally:
         source.close()
         if val_source is not None:
             val_source.close()
+
+
+def _resume_state(source: BatchSource, resume_from: Any, initial_epoch: int) -> Any:
+    """The checkpoint to resume from, when ``source``'s epochs can be replayed: whole passes over a PyDataset."""
+    from .checkpoint import read_checkpoint
+
+    if source.dataset is None:
+        raise InvalidValueError(f"fit got resume_from= with {source.label}: a generator cannot be taken back to "
+                                "where the checkpoint stood; resume with a PyDataset (or arrays)")
+    if source.size is None or source.per_epoch != source.size:
+        raise InvalidValueError(f"fit got resume_from= with steps_per_epoch={source.steps} for {source.label} "
+                                f"of {source.size} batches: where an epoch left a pass over it is not saved; "
+                                "resume with whole passes (no steps_per_epoch)")
+    if initial_epoch:
+        raise InvalidValueError("pass either initial_epoch or resume_from, not both: a checkpoint knows its epoch")
+    return read_checkpoint(resume_from)
 
 
 def evaluate_source(model: Any, x: Any, steps: int | None = None,
