@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import runpy
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,13 @@ def mnist_available() -> None:
         load_mnist(folder)
     except DatasetError as exc:
         pytest.skip(f"MNIST not found in NNSCRATCH_DATA={folder}: {exc}")
+
+
+@pytest.fixture(autouse=True)
+def scratch_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The programs' files (``tempfile.mkdtemp()``, relative paths) go to the test's folder, which pytest removes."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
 
 
 def run(name: str) -> dict[str, Any]:
