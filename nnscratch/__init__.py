@@ -42,6 +42,8 @@ if TYPE_CHECKING:  # the names below load lazily (``__getattr__``); these import
     from .layers import (
         ELU,
         GELU,
+        GRU,
+        LSTM,
         Activation,
         Add,
         Average,
@@ -94,6 +96,7 @@ if TYPE_CHECKING:  # the names below load lazily (``__getattr__``); these import
         Resizing,
         SeparableConv2D,
         Sigmoid,
+        SimpleRNN,
         Softmax,
         SpatialDropout1D,
         SpatialDropout2D,
@@ -145,7 +148,7 @@ _LAZY: dict[str, tuple[str, str]] = {
         "ELU", "GELU", "Activation", "Add", "Average", "AveragePooling1D", "AvgPool1D", "AvgPool2D", "BatchNorm",
         "Concatenate", "Conv1D", "Conv2D", "Conv2DTranspose", "Cropping2D", "Dense", "DepthwiseConv2D", "Dropout",
         "Embedding", "SeparableConv2D", "GaussianNoise", "Permute", "PReLU", "RepeatVector", "SpatialDropout1D",
-        "SpatialDropout2D",
+        "SpatialDropout2D", "SimpleRNN", "LSTM", "GRU",
         "Flatten", "GlobalAveragePooling1D", "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalMaxPool1D",
         "GlobalMaxPool2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D", "Identity", "Lambda", "LayerNormalization",
         "LeakyReLU", "Maximum", "MaxPool1D", "MaxPool2D", "MaxPooling1D", "Minimum", "Multiply", "Normalization",
@@ -197,5 +200,5 @@ __all__ = [
     "LayerNormalization", "MaxPool1D", "MaxPooling1D", "UpSampling2D", "ZeroPadding2D", "Rescaling",
     "RandomBrightness", "RandomContrast", "RandomRotation", "RandomTranslation", "RandomZoom", "Resizing",
     "DepthwiseConv2D", "SeparableConv2D", "Adagrad", "Adamax", "Nadam", "GaussianNoise", "Permute", "PReLU",
-    "RepeatVector", "SpatialDropout1D", "SpatialDropout2D",
+    "RepeatVector", "SpatialDropout1D", "SpatialDropout2D", "SimpleRNN", "LSTM", "GRU",
 ]

@@ -21,8 +21,10 @@ from .global_pooling import (
     GlobalMaxPooling1D,
     GlobalMaxPooling2D,
 )
+from .gru import GRU
 from .lambda_layer import Lambda
 from .layer_norm import LayerNormalization
+from .lstm import LSTM
 from .merge import Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract
 from .normalization import Normalization
 from .pooling import AvgPool2D, GlobalAvgPool2D, MaxPool2D
@@ -30,6 +32,7 @@ from .pooling1d import AveragePooling1D, AvgPool1D, MaxPool1D, MaxPooling1D
 from .prelu import PReLU
 from .random_affine import RandomRotation, RandomTranslation, RandomZoom
 from .random_color import RandomBrightness, RandomContrast
+from .recurrent import SimpleRNN
 from .rescaling import Rescaling
 from .reshape import Flatten, Permute, RepeatVector, Reshape
 from .resizing import Resizing
@@ -46,5 +49,5 @@ __all__ = [
     "LayerNormalization", "AveragePooling1D", "AvgPool1D", "MaxPool1D", "MaxPooling1D", "UpSampling2D",
     "Rescaling", "RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast", "RandomBrightness",
     "Resizing", "DepthwiseConv2D", "SeparableConv2D", "SpatialDropout1D", "SpatialDropout2D", "GaussianNoise",
-    "PReLU", "Permute", "RepeatVector",
+    "PReLU", "Permute", "RepeatVector", "SimpleRNN", "LSTM", "GRU",
 ]

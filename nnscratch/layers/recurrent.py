@@ -1,0 +1,226 @@
+"""Recurrent layers over sequences ``(N, T, F)``: the shared machinery (``Recurrent``) and ``SimpleRNN``.
+
+A recurrent layer multiplies the whole input sequence by its ``kernel`` in one matrix product (``(N*T, F) @
+(F, G*units)``, ``G`` blocks of ``units`` columns: one per gate), then runs the steps in time order, each a
+product of the previous state with the ``recurrent_kernel`` ``(units, G*units)`` and the element-wise gate
+maths of the subclass (``run`` / ``run_back``), vectorized over the batch. Backward runs the steps in
+reverse (backpropagation through time); the kernels' gradients are again one product each over all steps.
+
+Keras's arguments and weight layout (``get_weights``: kernel, recurrent kernel, bias), its initializers
+(``glorot_uniform`` kernel, ``orthogonal`` recurrent kernel), ``return_sequences``, ``return_state``
+(outputs ``[output, *final states]``), ``go_backwards`` (the sequence read from its end; the returned
+sequence is in that reading order, as in Keras), ``dropout`` on the inputs and ``recurrent_dropout`` on
+the state, each one mask per sample that holds over all the steps. Every sequence starts from zero states.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ..core import initializers
+from ..core.call import Call
+from ..core.errors import InvalidValueError
+from ..core.functional import sigmoid
+from ..core.layer import Layer
+from ..core.parameter import Parameter
+from ..core.validation import positive_int, real_number
+from .checks import sample_shape_error
+
+# name -> (function, its derivative written from the function's output)
+ACTIVATIONS: dict[str, tuple[Callable[[np.ndarray], np.ndarray], Callable[[np.ndarray], np.ndarray]]] = {
+    "tanh": (np.tanh, lambda y: 1 - y * y),
+    "sigmoid": (sigmoid, lambda y: y * (1 - y)),
+    "relu": (lambda z: np.maximum(z, 0), lambda y: (y > 0).astype(y.dtype)),
+    "linear": (lambda z: z, np.ones_like),
+}
+
+
+def activation_name(value: Any, what: str) -> str:
+    """One of ``ACTIVATIONS`` (``None`` is ``"linear"``), else a clear error."""
+    name = "linear" if value is None else value
+    if not isinstance(name, str) or name.lower() not in ACTIVATIONS:
+        raise InvalidValueError(f"{what} must be one of {', '.join(map(repr, ACTIVATIONS))} (or None), got {value!r}")
+    return name.lower()
+
+
+def rate(value: Any, what: str) -> float:
+    return real_number(value, what, "a number in [0, 1)", lambda v: 0.0 <= v < 1.0)
+
+
+class Recurrent(Layer):
+    """Base of ``SimpleRNN``, ``LSTM`` and ``GRU``: subclasses set ``gates`` and define ``run`` and
+    ``run_back``; ``(N, T, F) -> (N, units)`` (``(N, T, units)`` with ``return_sequences``)."""
+
+    abstract = True
+    per_sample = True
+    gates: ClassVar[int] = 1
+
+    def __init__(self, units: int, activation: Any = "tanh", use_bias: bool = True,
+                 kernel_initializer: Any = "glorot_uniform", recurrent_initializer: Any = "orthogonal",
+                 bias_initializer: Any = "zeros", dropout: float = 0.0, recurrent_dropout: float = 0.0,
+                 return_sequences: bool = False, return_state: bool = False, go_backwards: bool = False,
+                 stateful: bool = False, unroll: bool = False, seed: Any = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        name = type(self).__name__
+        self.units = positive_int(units, f"{name} units")
+        self.activation = activation_name(activation, f"{name} activation")
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.recurrent_initializer = initializers.get(recurrent_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.dropout = rate(dropout, f"{name} dropout")
+        self.recurrent_dropout = rate(recurrent_dropout, f"{name} recurrent_dropout")
+        self.return_sequences, self.return_state = bool(return_sequences), bool(return_state)
+        self.go_backwards, self.unroll = bool(go_backwards), bool(unroll)  # unroll: the same numbers either way
+        if stateful:
+            raise InvalidValueError(f"{name}(stateful=True) is not supported: each sequence starts from zero states")
+        self.use_seed(seed)
+        self.kernel: Parameter | None = None
+        self.recurrent_kernel: Parameter | None = None
+        self.bias: Parameter | None = None
+
+    # ------------------------------------------------------------------ weights
+    def bias_shape(self) -> tuple[int, ...]:
+        return (self.gates * self.units,)
+
+    def initial_bias(self) -> np.ndarray:
+        return self.bias_initializer(self.bias_shape(), self.rng, self.dtype)
+
+    def build(self, input_shape: tuple[int, ...]) -> None:
+        if len(input_shape) != 2:
+            raise sample_shape_error(type(self).__name__, "steps, features", input_shape)
+        super().build(input_shape)
+        width, features = self.gates * self.units, input_shape[1]
+        # drawn in the (out, in) layout whose fans the initializers expect, stored as Keras's (in, out)
+        self.kernel = Parameter(self.kernel_initializer((width, features), self.rng, self.dtype).T)
+        self.recurrent_kernel = Parameter(self.recurrent_initializer((width, self.units), self.rng, self.dtype).T)
+        if self.use_bias:
+            self.bias = Parameter(self.initial_bias())
+
+    def input_bias(self) -> np.ndarray | None:
+        """The bias added to the input products (all of ``bias`` but for GRU's second row)."""
+        return None if self.bias is None else self.bias.data
+
+    def add_input_bias_grad(self, total: np.ndarray) -> None:
+        assert self.bias is not None
+        self.bias.grad += total
+
+    # ------------------------------------------------------------------ the steps (subclasses)
+    def run(self, ctx: Call, xw: np.ndarray, hmask: np.ndarray | None) -> tuple[np.ndarray, list[np.ndarray]]:
+        """From the input products ``xw`` ``(T, N, G*units)``: the states ``h`` of every step ``(T, N, units)``
+        and the final states (``[h]``, or ``[h, c]``); what backward needs goes on ``ctx``."""
+        raise NotImplementedError
+
+    def run_back(self, ctx: Call, dhs: np.ndarray, dfinal: list[np.ndarray | None],
+                 hmask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """From dL/dh of every step ``(T, N, units)`` (outputs only) and of the final states: dL/d(input
+        products) and dL/d(recurrent products), each ``(T, N, G*units)``."""
+        raise NotImplementedError
+
+    def state_products(self, h: np.ndarray, hmask: np.ndarray | None) -> np.ndarray:
+        """``h @ recurrent_kernel`` (``h`` masked by recurrent dropout first)."""
+        assert self.recurrent_kernel is not None
+        return (h if hmask is None else h * hmask) @ self.recurrent_kernel.data
+
+    def state_grad(self, d: np.ndarray, hmask: np.ndarray | None) -> np.ndarray:
+        """dL/dh from dL/d(recurrent products) ``d`` ``(N, G*units)``."""
+        assert self.recurrent_kernel is not None
+        dh = d @ self.recurrent_kernel.data.T
+        return dh if hmask is None else dh * hmask
+
+    def act(self, z: np.ndarray) -> np.ndarray:
+        return ACTIVATIONS[self.activation][0](z)
+
+    def act_grad(self, y: np.ndarray) -> np.ndarray:
+        return ACTIVATIONS[self.activation][1](y)
+
+    # ------------------------------------------------------------------ the call
+    def _mask(self, training: bool, shape: tuple[int, ...], rate: float) -> np.ndarray | None:
+        if not training or rate == 0.0:
+            return None
+        keep = 1.0 - rate
+        mask = (self.rng.random(shape) < keep).astype(self.dtype)
+        mask *= self.dtype.type(1.0 / keep)
+        return mask
+
+    def forward_call(self, ctx: Call, x: np.ndarray) -> Any:
+        self._ensure_built(x)
+        assert self.kernel is not None
+        n, steps, features = x.shape
+        if self.go_backwards:
+            x = x[:, ::-1]
+        xmask = ctx.xmask = self._mask(ctx.training, (n, 1, features), self.dropout)
+        hmask = ctx.hmask = self._mask(ctx.training, (n, self.units), self.recurrent_dropout)
+        xin = ctx.xin = np.ascontiguousarray(x if xmask is None else x * xmask).reshape(n * steps, features)
+        xw = xin @ self.kernel.data
+        bias = self.input_bias()
+        if bias is not None:
+            xw += bias
+        hs, finals = self.run(ctx, np.ascontiguousarray(xw.reshape(n, steps, -1).transpose(1, 0, 2)), hmask)
+        ctx.hs, ctx.shape = hs, x.shape
+        out = hs.transpose(1, 0, 2).copy() if self.return_sequences else hs[-1].copy()
+        return [out, *finals] if self.return_state else out
+
+    def backward_call(self, ctx: Call, grad_out: Any) -> np.ndarray:
+        assert self.kernel is not None and self.recurrent_kernel is not None
+        grads = list(grad_out) if self.return_state else [grad_out]
+        n, steps, features = ctx.shape
+        hs = ctx.hs
+        dhs = np.zeros_like(hs)
+        if grads[0] is not None:
+            if self.return_sequences:
+                dhs += grads[0].transpose(1, 0, 2)
+            else:
+                dhs[-1] += grads[0]
+        dxw, drec = self.run_back(ctx, dhs, grads[1:], ctx.hmask)
+        # the recurrent kernel saw the states before each step (zeros before the first)
+        before = np.concatenate([np.zeros_like(hs[:1]), hs[:-1]])
+        if ctx.hmask is not None:
+            before *= ctx.hmask
+        width = drec.shape[2]
+        self.recurrent_kernel.add_matmul(before.reshape(-1, self.units).T, drec.reshape(-1, width))
+        flat = np.ascontiguousarray(dxw.transpose(1, 0, 2)).reshape(n * steps, width)
+        self.kernel.add_matmul(ctx.xin.T, flat)
+        if self.bias is not None:
+            self.add_input_bias_grad(flat.sum(axis=0))
+        if not ctx.input_grad:
+            return None  # type: ignore[return-value]
+        dx = (flat @ self.kernel.data.T).reshape(n, steps, features)
+        if ctx.xmask is not None:
+            dx *= ctx.xmask
+        return dx[:, ::-1] if self.go_backwards else dx
+
+    def get_config(self) -> dict[str, Any]:
+        return {"units": self.units, "activation": self.activation, "use_bias": self.use_bias,
+                "kernel_initializer": initializers.serialize(self.kernel_initializer),
+                "recurrent_initializer": initializers.serialize(self.recurrent_initializer),
+                "bias_initializer": initializers.serialize(self.bias_initializer),
+                "dropout": self.dropout, "recurrent_dropout": self.recurrent_dropout,
+                "return_sequences": self.return_sequences, "return_state": self.return_state,
+                "go_backwards": self.go_backwards, "unroll": self.unroll}
+
+
+class SimpleRNN(Recurrent):
+    """``h_t = activation(x_t @ kernel + h_{t-1} @ recurrent_kernel + bias)`` (Keras's ``SimpleRNN``)."""
+
+    gates = 1
+
+    def run(self, ctx: Call, xw: np.ndarray, hmask: np.ndarray | None) -> tuple[np.ndarray, list[np.ndarray]]:
+        hs = np.empty((len(xw), xw.shape[1], self.units), self.dtype)
+        h = np.zeros((xw.shape[1], self.units), self.dtype)
+        for t in range(len(xw)):
+            h = hs[t] = self.act(xw[t] + self.state_products(h, hmask))
+        return hs, [h]
+
+    def run_back(self, ctx: Call, dhs: np.ndarray, dfinal: list[np.ndarray | None],
+                 hmask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        hs = ctx.hs
+        dz = np.empty_like(hs)
+        dh_next = dfinal[0] if dfinal and dfinal[0] is not None else np.zeros_like(hs[0])
+        for t in range(len(hs) - 1, -1, -1):
+            dz[t] = (dhs[t] + dh_next) * self.act_grad(hs[t])
+            dh_next = self.state_grad(dz[t], hmask)
+        return dz, dz
