@@ -147,3 +147,29 @@ def test_a_model_of_them_saves_and_learns(tmp_path) -> None:
 def test_bad_arguments(make, error, match) -> None:
     with pytest.raises(error, match=match):
         make()
+
+
+@pytest.mark.parametrize("make", [
+    lambda: nn.SimpleRNN(6, activation="relu", return_sequences=True, go_backwards=True),
+    lambda: nn.LSTM(5), lambda: nn.LSTM(5, return_sequences=True, go_backwards=True),
+    lambda: nn.LSTM(3, return_state=True), lambda: nn.GRU(4, go_backwards=True, use_bias=False),
+    lambda: nn.GRU(3, return_state=True, return_sequences=True),
+], ids=["SimpleRNN", "LSTM", "LSTM-sequences-backwards", "LSTM-state", "GRU-backwards", "GRU-state"])
+def test_onnx_export_runs_the_same(make, tmp_path) -> None:
+    ort = pytest.importorskip("onnxruntime", reason="onnxruntime is an optional extra")
+    x = X.astype(np.float32)
+    inputs = nn.Input((5, 4))
+    model = nn.Model(inputs, make()(inputs), seed=0)
+    session = ort.InferenceSession(str(model.export(tmp_path / "rnn.onnx")))
+    got = session.run(None, {session.get_inputs()[0].name: x})
+    expected = model.predict(x)
+    for a, b in zip(got, expected if isinstance(expected, list) else [expected]):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_onnx_refuses_a_linear_recurrent_activation(tmp_path) -> None:
+    pytest.importorskip("onnx", reason="onnx is an optional extra")
+    model = nn.Sequential([nn.Input((5, 4)), nn.SimpleRNN(3, activation=None)])
+    with pytest.raises(InvalidValueError, match="with the 'linear' activation: ONNX's recurrent ops take tanh"):
+        model.export(tmp_path / "never.onnx")
+    assert not (tmp_path / "never.onnx").exists()

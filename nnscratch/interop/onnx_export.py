@@ -26,7 +26,11 @@ from ..core.graph import Graph
 from ..core.tensor import SymbolicTensor
 from ..io.atomic import atomic_write
 from ..io.extras import require
-from . import onnx_image_converters, onnx_sequence_converters  # noqa: F401  (register their converters)
+from . import (  # noqa: F401  (register their converters)
+    onnx_image_converters,
+    onnx_recurrent_converters,
+    onnx_sequence_converters,
+)
 from .onnx_converters import CONVERTERS, Value, converter_for
 
 OPSET = 17
@@ -94,9 +98,14 @@ class OnnxBuilder:
 
     def node(self, op: str, inputs: list[str], hint: str = "", **attributes: Any) -> str:
         """Add an ONNX node ``op`` reading ``inputs`` (tensor names); returns its output's name."""
-        out = self.fresh(f"{hint}/{op}" if hint else op)
-        self.nodes.append(self.helper.make_node(op, inputs, [out], name=out, **attributes))
-        return out
+        return self.node_outputs(op, inputs, 1, hint, **attributes)[0]
+
+    def node_outputs(self, op: str, inputs: list[str], count: int, hint: str = "", **attributes: Any) -> list[str]:
+        """An ONNX node ``op`` with ``count`` outputs (an ``LSTM``'s sequence and final states); their names."""
+        first = self.fresh(f"{hint}/{op}" if hint else op)
+        outs = [first] + [self.fresh(f"{first}/{k}") for k in range(1, count)]
+        self.nodes.append(self.helper.make_node(op, inputs, outs, name=first, **attributes))
+        return outs
 
     # ------------------------------------------------------------------ initializers
     def weight(self, param: Any, hint: str, transform: Callable[[np.ndarray], np.ndarray] | None = None) -> str:
