@@ -51,6 +51,7 @@ if TYPE_CHECKING:  # the names below load lazily (``__getattr__``); these import
         AvgPool1D,
         AvgPool2D,
         BatchNorm,
+        Bidirectional,
         Concatenate,
         Conv1D,
         Conv2D,
@@ -148,7 +149,7 @@ _LAZY: dict[str, tuple[str, str]] = {
         "ELU", "GELU", "Activation", "Add", "Average", "AveragePooling1D", "AvgPool1D", "AvgPool2D", "BatchNorm",
         "Concatenate", "Conv1D", "Conv2D", "Conv2DTranspose", "Cropping2D", "Dense", "DepthwiseConv2D", "Dropout",
         "Embedding", "SeparableConv2D", "GaussianNoise", "Permute", "PReLU", "RepeatVector", "SpatialDropout1D",
-        "SpatialDropout2D", "SimpleRNN", "LSTM", "GRU",
+        "SpatialDropout2D", "SimpleRNN", "LSTM", "GRU", "Bidirectional",
         "Flatten", "GlobalAveragePooling1D", "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalMaxPool1D",
         "GlobalMaxPool2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D", "Identity", "Lambda", "LayerNormalization",
         "LeakyReLU", "Maximum", "MaxPool1D", "MaxPool2D", "MaxPooling1D", "Minimum", "Multiply", "Normalization",
@@ -200,5 +201,5 @@ __all__ = [
     "LayerNormalization", "MaxPool1D", "MaxPooling1D", "UpSampling2D", "ZeroPadding2D", "Rescaling",
     "RandomBrightness", "RandomContrast", "RandomRotation", "RandomTranslation", "RandomZoom", "Resizing",
     "DepthwiseConv2D", "SeparableConv2D", "Adagrad", "Adamax", "Nadam", "GaussianNoise", "Permute", "PReLU",
-    "RepeatVector", "SpatialDropout1D", "SpatialDropout2D", "SimpleRNN", "LSTM", "GRU",
+    "RepeatVector", "SpatialDropout1D", "SpatialDropout2D", "SimpleRNN", "LSTM", "GRU", "Bidirectional",
 ]

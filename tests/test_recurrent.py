@@ -173,3 +173,56 @@ def test_onnx_refuses_a_linear_recurrent_activation(tmp_path) -> None:
     with pytest.raises(InvalidValueError, match="with the 'linear' activation: ONNX's recurrent ops take tanh"):
         model.export(tmp_path / "never.onnx")
     assert not (tmp_path / "never.onnx").exists()
+
+
+BIDIRECTIONAL = {
+    "LSTM-concat": lambda: nn.Bidirectional(nn.LSTM(3)),
+    "GRU-sequences-sum": lambda: nn.Bidirectional(nn.GRU(3, return_sequences=True), merge_mode="sum"),
+    "SimpleRNN-sequences-mul": lambda: nn.Bidirectional(nn.SimpleRNN(3, return_sequences=True), merge_mode="mul"),
+    "LSTM-states-ave": lambda: nn.Bidirectional(nn.LSTM(2, return_sequences=True, return_state=True),
+                                                merge_mode="ave"),
+    "GRU-none": lambda: nn.Bidirectional(nn.GRU(2), merge_mode=None),
+}
+
+
+@pytest.mark.parametrize("make", BIDIRECTIONAL.values(), ids=BIDIRECTIONAL.keys())
+def test_bidirectional_gradients_and_onnx(make, tmp_path) -> None:
+    errors = check_module(make(), X, training=True)
+    assert {"forward_layer.kernel", "backward_layer.kernel", "input"} <= set(errors)
+    assert max(errors.values()) < 1e-7, errors
+    ort = pytest.importorskip("onnxruntime", reason="onnxruntime is an optional extra")
+    inputs = nn.Input((5, 4))
+    model = nn.Model(inputs, make()(inputs), seed=0)
+    session = ort.InferenceSession(str(model.export(tmp_path / "bi.onnx")))
+    got = session.run(None, {session.get_inputs()[0].name: X.astype(np.float32)})
+    expected = model.predict(X.astype(np.float32))
+    for a, b in zip(got, expected if isinstance(expected, list) else [expected]):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_bidirectional_lstm_against_pytorch() -> None:
+    torch = pytest.importorskip("torch", reason="PyTorch is the oracle of this test (optional)")
+    layer = nn.Bidirectional(nn.LSTM(4, return_sequences=True)).set_dtype(np.float64)
+    out = layer.forward(X)
+    ref = torch.nn.LSTM(4, 4, batch_first=True, bidirectional=True).double()
+    with torch.no_grad():
+        for half, suffix in ((layer.forward_layer, ""), (layer.backward_layer, "_reverse")):
+            getattr(ref, f"weight_ih_l0{suffix}").copy_(torch.from_numpy(half.kernel.data.T.copy()))
+            getattr(ref, f"weight_hh_l0{suffix}").copy_(torch.from_numpy(half.recurrent_kernel.data.T.copy()))
+            getattr(ref, f"bias_ih_l0{suffix}").copy_(torch.from_numpy(half.bias.data.copy()))
+            getattr(ref, f"bias_hh_l0{suffix}").zero_()
+        theirs, _ = ref(torch.from_numpy(X.copy()))
+    np.testing.assert_allclose(out, theirs.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_bidirectional_in_keras_spelling_saves_and_refuses_other_layers(tmp_path) -> None:
+    model = keras.Sequential([keras.Input((5, 4)), keras.layers.Bidirectional(keras.layers.GRU(3)),
+                              keras.layers.Dense(1)])
+    assert [w.shape for w in model.layers[0].get_weights()] == [(4, 9), (3, 9), (2, 9)] * 2
+    model.save(tmp_path / "bi.npz")
+    x = X.astype(np.float32)
+    np.testing.assert_array_equal(nn.load_model(tmp_path / "bi.npz").predict(x), model.predict(x))
+    with pytest.raises(nn.InvalidTypeError, match="Bidirectional layer must be a recurrent layer .*got Dense"):
+        nn.Bidirectional(nn.Dense(3))
+    with pytest.raises(InvalidValueError, match="merge_mode must be one of"):
+        nn.Bidirectional(nn.LSTM(3), merge_mode="max")

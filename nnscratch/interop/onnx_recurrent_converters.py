@@ -1,4 +1,5 @@
-"""ONNX converters for the recurrent layers: ``SimpleRNN`` -> ``RNN``, ``LSTM`` -> ``LSTM``, ``GRU`` -> ``GRU``.
+"""ONNX converters for the recurrent layers: ``SimpleRNN`` -> ``RNN``, ``LSTM`` -> ``LSTM``, ``GRU`` -> ``GRU``;
+``Bidirectional`` as its two halves and the merge.
 
 ONNX's recurrent ops read ``(T, N, F)`` (time first: batch-first ``layout=1`` is not run by every runtime),
 so the sequence is transposed in, and the outputs back to nnscratch's ``(N, T, units)`` / ``(N, units)``.
@@ -16,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..core.errors import InvalidValueError
+from ..layers.bidirectional import Bidirectional
 from ..layers.gru import GRU
 from ..layers.lstm import LSTM
 from ..layers.recurrent import SimpleRNN
@@ -55,15 +57,45 @@ def _recurrent(ex: Any, layer: Any, inputs: list[Value]) -> Value | list[Value]:
               for s in outs[1:]]
     if layer.return_sequences:
         y = ex.node("Squeeze", [outs[0], ex.constant(np.array([1], np.int64), "axis1")], hint=layer.name)
-        y = ex.node("Transpose", [y], hint=layer.name, perm=[1, 0, 2])
+        out = Value(ex.node("Transpose", [y], hint=layer.name, perm=[1, 0, 2]), (steps, u))
         if layer.go_backwards:
-            y = ex.node("Slice", [y, *(ex.constant(np.array([v], np.int64), f"slice{v}")
-                                       for v in (-1, -(2**62), 1, -1))], hint=layer.name)
-        out = Value(y, (steps, u))
+            out = _reversed_steps(ex, out, layer.name)
     else:
         out = states[0]
     return [out, *states] if layer.return_state else out
 
 
+def _reversed_steps(ex: Any, v: Value, hint: str) -> Value:
+    """``v`` ``(N, T, ...)`` with its steps in reverse order."""
+    bounds = [ex.constant(np.array([k], np.int64), f"slice{k}") for k in (-1, -(2**62), 1, -1)]
+    return Value(ex.node("Slice", [v.name, *bounds], hint=hint), v.shape)
+
+
+def _bidirectional(ex: Any, layer: Any, inputs: list[Value]) -> Value | list[Value]:
+    """Both recurrent halves, the backward one's sequence put back in input order, merged as the layer does."""
+    halves = []
+    for sub in (layer.forward_layer, layer.backward_layer):
+        out = ex.convert(sub, inputs)
+        halves.append(out if isinstance(out, list) else [out])
+    (f, *f_states), (b, *b_states) = halves
+    if layer.forward_layer.return_sequences:
+        b = _reversed_steps(ex, b, layer.name)
+    mode, hint = layer.merge_mode, layer.name
+    if mode is None:
+        merged = [f, b]
+    elif mode == "concat":
+        merged = [Value(ex.node("Concat", [f.name, b.name], hint=hint, axis=-1),
+                        (*f.shape[:-1], f.shape[-1] + b.shape[-1]))]
+    else:
+        op = {"sum": "Add", "mul": "Mul", "ave": "Add"}[mode]
+        y = ex.node(op, [f.name, b.name], hint=hint)
+        if mode == "ave":
+            y = ex.node("Mul", [y, ex.scalar(0.5, "half")], hint=hint)
+        merged = [Value(y, f.shape)]
+    outs = [*merged, *f_states, *b_states]
+    return outs if len(outs) > 1 else outs[0]
+
+
 for _cls in _OPS:
     register_onnx_converter(_cls, _recurrent)
+register_onnx_converter(Bidirectional, _bidirectional)

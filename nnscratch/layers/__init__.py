@@ -3,6 +3,7 @@
 from .activations import ELU, GELU, Activation, Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from .augment import RandomFlip, RandomShift
 from .batchnorm import BatchNorm
+from .bidirectional import Bidirectional
 from .conv import Conv2D
 from .conv1d import Conv1D
 from .conv_transpose import Conv2DTranspose
@@ -49,5 +50,5 @@ __all__ = [
     "LayerNormalization", "AveragePooling1D", "AvgPool1D", "MaxPool1D", "MaxPooling1D", "UpSampling2D",
     "Rescaling", "RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast", "RandomBrightness",
     "Resizing", "DepthwiseConv2D", "SeparableConv2D", "SpatialDropout1D", "SpatialDropout2D", "GaussianNoise",
-    "PReLU", "Permute", "RepeatVector", "SimpleRNN", "LSTM", "GRU",
+    "PReLU", "Permute", "RepeatVector", "SimpleRNN", "LSTM", "GRU", "Bidirectional",
 ]

@@ -1,0 +1,116 @@
+"""``Bidirectional``: a recurrent layer run over the sequence twice, from its start and from its end, the two
+outputs merged (Keras's wrapper).
+
+The backward copy is the layer's configuration with ``go_backwards`` flipped (or ``backward_layer``); its
+output sequence, in reading order, is reversed back so that step ``t`` of both halves looks at input step
+``t``. ``merge_mode``: ``"concat"`` (last axis), ``"sum"``, ``"mul"``, ``"ave"``, or ``None`` (both
+outputs, a list). With ``return_state`` the outputs are the merged output, then the forward layer's final
+states, then the backward layer's.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..core.call import Call
+from ..core.errors import InvalidTypeError, InvalidValueError
+from ..core.layer import Layer
+from ..core.registry import from_config, to_config
+from .recurrent import Recurrent
+
+MERGE_MODES = ("concat", "sum", "mul", "ave", None)
+
+
+def _recurrent(layer: Any, what: str) -> Recurrent:
+    layer = from_config(layer) if isinstance(layer, dict) else layer
+    if not isinstance(layer, Recurrent):
+        raise InvalidTypeError(f"Bidirectional {what} must be a recurrent layer (SimpleRNN, LSTM, GRU), got "
+                               f"{type(layer).__name__}")
+    return layer
+
+
+class Bidirectional(Layer):
+    """``(N, T, F)`` -> the forward and backward outputs of ``layer``, merged by ``merge_mode``."""
+
+    per_sample = True
+
+    def __init__(self, layer: Any, merge_mode: str | None = "concat", backward_layer: Any = None,
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.forward_layer = _recurrent(layer, "layer")
+        if backward_layer is None:
+            spec = to_config(self.forward_layer)
+            spec["config"]["go_backwards"] = not self.forward_layer.go_backwards
+            spec["name"] = f"backward_{self.forward_layer.name}"
+            backward_layer = spec
+        self.backward_layer = _recurrent(backward_layer, "backward_layer")
+        f, b = self.forward_layer, self.backward_layer
+        if (f.return_sequences, f.return_state) != (b.return_sequences, b.return_state):
+            raise InvalidValueError("Bidirectional layer and backward_layer must agree on return_sequences and "
+                                    "return_state")
+        if merge_mode not in MERGE_MODES:
+            raise InvalidValueError(f"Bidirectional merge_mode must be one of {MERGE_MODES}, got {merge_mode!r}")
+        self.merge_mode = merge_mode
+
+    def _halves(self, ctx: Call, x: np.ndarray) -> tuple[Any, Any, list[np.ndarray]]:
+        f = self.forward_layer.forward_call(ctx.sub("forward"), x)
+        b = self.backward_layer.forward_call(ctx.sub("backward"), x)
+        states: list[np.ndarray] = []
+        if self.forward_layer.return_state:
+            (f, *fs), (b, *bs) = f, b
+            states = [*fs, *bs]
+        if self.forward_layer.return_sequences:
+            b = b[:, ::-1]
+        return f, b, states
+
+    def forward_call(self, ctx: Call, x: np.ndarray) -> Any:
+        self._ensure_built(x)
+        f, b, states = self._halves(ctx, x)
+        ctx.f, ctx.b = f, b
+        mode = self.merge_mode
+        if mode is None:
+            merged: list[np.ndarray] = [f, b]
+        elif mode == "concat":
+            merged = [np.concatenate([f, b], axis=-1)]
+        elif mode == "sum":
+            merged = [f + b]
+        elif mode == "mul":
+            merged = [f * b]
+        else:
+            merged = [(f + b) * f.dtype.type(0.5)]
+        outs = [*merged, *states]
+        return outs if len(outs) > 1 else outs[0]
+
+    def backward_call(self, ctx: Call, grad_out: Any) -> np.ndarray:
+        grads = list(grad_out) if isinstance(grad_out, (list, tuple)) else [grad_out]
+        f, b = ctx.f, ctx.b
+        n_merged = 2 if self.merge_mode is None else 1
+        g, states = grads[:n_merged], grads[n_merged:]
+        if self.merge_mode is None:
+            df, db = (d if d is not None else np.zeros_like(v) for d, v in zip(g, (f, b)))
+        elif g[0] is None:
+            df, db = np.zeros_like(f), np.zeros_like(b)
+        elif self.merge_mode == "concat":
+            df, db = g[0][..., :f.shape[-1]], g[0][..., f.shape[-1]:]
+        elif self.merge_mode == "sum":
+            df = db = g[0]
+        elif self.merge_mode == "mul":
+            df, db = g[0] * b, g[0] * f
+        else:
+            df = db = g[0] * g[0].dtype.type(0.5)
+        if self.forward_layer.return_sequences:
+            db = db[:, ::-1]
+        half = len(states) // 2
+        dx_f = self.forward_layer.backward_call(ctx.recorded("forward"),
+                                                [df, *states[:half]] if states else df)
+        dx_b = self.backward_layer.backward_call(ctx.recorded("backward"),
+                                                 [db, *states[half:]] if states else db)
+        if dx_f is None or dx_b is None:
+            return None
+        return dx_f + dx_b
+
+    def get_config(self) -> dict[str, Any]:
+        return {"layer": to_config(self.forward_layer), "merge_mode": self.merge_mode,
+                "backward_layer": to_config(self.backward_layer)}
