@@ -79,6 +79,7 @@ if TYPE_CHECKING:  # the names below load lazily (``__getattr__``); these import
         MaxPool2D,
         MaxPooling1D,
         Minimum,
+        MultiHeadAttention,
         Multiply,
         Normalization,
         Permute,
@@ -149,7 +150,7 @@ _LAZY: dict[str, tuple[str, str]] = {
         "ELU", "GELU", "Activation", "Add", "Average", "AveragePooling1D", "AvgPool1D", "AvgPool2D", "BatchNorm",
         "Concatenate", "Conv1D", "Conv2D", "Conv2DTranspose", "Cropping2D", "Dense", "DepthwiseConv2D", "Dropout",
         "Embedding", "SeparableConv2D", "GaussianNoise", "Permute", "PReLU", "RepeatVector", "SpatialDropout1D",
-        "SpatialDropout2D", "SimpleRNN", "LSTM", "GRU", "Bidirectional",
+        "SpatialDropout2D", "SimpleRNN", "LSTM", "GRU", "Bidirectional", "MultiHeadAttention",
         "Flatten", "GlobalAveragePooling1D", "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalMaxPool1D",
         "GlobalMaxPool2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D", "Identity", "Lambda", "LayerNormalization",
         "LeakyReLU", "Maximum", "MaxPool1D", "MaxPool2D", "MaxPooling1D", "Minimum", "Multiply", "Normalization",
@@ -202,4 +203,5 @@ __all__ = [
     "RandomBrightness", "RandomContrast", "RandomRotation", "RandomTranslation", "RandomZoom", "Resizing",
     "DepthwiseConv2D", "SeparableConv2D", "Adagrad", "Adamax", "Nadam", "GaussianNoise", "Permute", "PReLU",
     "RepeatVector", "SpatialDropout1D", "SpatialDropout2D", "SimpleRNN", "LSTM", "GRU", "Bidirectional",
+    "MultiHeadAttention",
 ]

@@ -77,8 +77,8 @@ MODEL_FILES = {
                                  r"'layers.0.weight' has shape \(3, 1\) in the file, the model expects \(2, 1\)"),
     "extra-weight": (lambda f: np.savez(f, __config__=record(), **WEIGHTS, **{"layers.1.weight": np.zeros(2)}),
                      "'layers.1.weight' the model does not have"),
-    "architecture-cannot-take-input": (lambda f: np.savez(f, __config__=record(input_shape=[2, 2])),
-                                       r"cannot take inputs of shape \(2, 2\).*add a Flatten layer"),
+    "architecture-cannot-take-input": (lambda f: np.savez(f, __config__=record(input_shape=[])),
+                                       r"cannot take inputs of shape \(\).*one number per sample"),
     "compressed-and-corrupt": (corrupt_compressed, "Bad CRC-32|corrupt|truncated"),
 }
 

@@ -28,6 +28,20 @@ def test_dense_with_activation(activation):
     _assert_close(errors)
 
 
+@pytest.mark.parametrize("activation", [None, "softmax"])
+def test_dense_maps_the_last_axis_of_sequences(activation):
+    """Keras's Dense on (N, T, F): the same map at every step, (N, T, units)."""
+    layer = nn.Dense(4, activation=activation).set_dtype(np.float64)
+    x = _x(3, 5, 2, 6)
+    out = layer.forward(x)
+    assert out.shape == (3, 5, 2, 4)
+    flat = nn.Dense(4, activation=activation).set_dtype(np.float64)
+    flat.build((6,))
+    flat.set_weights(layer.get_weights())
+    np.testing.assert_allclose(out.reshape(-1, 4), flat.forward(x.reshape(-1, 6)), rtol=1e-14)
+    _assert_close(check_module(layer, x))
+
+
 def test_dense_without_bias():
     errors = check_module(nn.Dense(3, use_bias=False), _x(4, 6))
     assert set(errors) == {"input", "weight"}

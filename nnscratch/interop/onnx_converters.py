@@ -129,13 +129,17 @@ def _gelu(ex: Any, layer: Any, inputs: list[Value]) -> Value:
 # ---------------------------------------------------------------- layers with weights
 @_register(Dense)
 def _dense(ex: Any, layer: Any, inputs: list[Value]) -> Value:
-    """``Gemm(x, W, b)``: the weight ``(in, units)`` is already ONNX's B; then the activation."""
-    x = ex.native(inputs[0])
-    names = [x, ex.weight(layer.weight, f"{layer.name}.weight")]
-    if layer.bias is not None:
-        names.append(ex.weight(layer.bias, f"{layer.name}.bias"))
-    z = Value(ex.node("Gemm", names, hint=layer.name), (layer.units,))
-    return ex.convert(layer.activation, [z])
+    """``Gemm(x, W, b)``: the weight ``(in, units)`` is already ONNX's B; then the activation. On sequences
+    ``(N, ..., in)``: ``MatMul`` (which maps the last axis) and ``Add``."""
+    v = inputs[0]
+    x, w = ex.native(v), ex.weight(layer.weight, f"{layer.name}.weight")
+    b = ex.weight(layer.bias, f"{layer.name}.bias") if layer.bias is not None else None
+    if len(v.shape) == 1:
+        z = ex.node("Gemm", [x, w] + ([b] if b is not None else []), hint=layer.name)
+    else:
+        z = ex.node("MatMul", [x, w], hint=layer.name)
+        z = ex.node("Add", [z, b], hint=layer.name) if b is not None else z
+    return ex.convert(layer.activation, [Value(z, (*v.shape[:-1], layer.units))])
 
 
 @_register(Conv2D)

@@ -1,4 +1,6 @@
-"""ONNX converters for sequence layers: ``Embedding``, ``Conv1D``, 1-D pooling, ``LayerNormalization``.
+"""ONNX converters for sequence layers: ``Embedding``, ``Conv1D``, 1-D pooling, ``LayerNormalization``,
+``MultiHeadAttention`` (its products as ``MatMul`` over (sample, head), the softmax, the causal mask as an
+added constant).
 
 A sequence is ``(N, L, C)`` in nnscratch; ONNX's ``Conv`` and pooling ops want ``(N, C, L)``, so those
 converters transpose in and back out (sequence values always stay in nnscratch's layout). Registered in
@@ -11,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from ..layers.attention import MultiHeadAttention
 from ..layers.conv1d import Conv1D
 from ..layers.embedding import Embedding
 from ..layers.global_pooling import GlobalAvgPool1D, GlobalMaxPool1D
@@ -88,6 +91,39 @@ def _layer_norm(ex: Any, layer: Any, inputs: list[Value]) -> Value:
     return Value(y, v.shape)
 
 
+def _attention(ex: Any, layer: Any, inputs: list[Value]) -> Value:
+    h, heads = layer.name, layer.num_heads
+
+    def project(v: Value, kernel: Any, bias: Any, dim: int) -> str:
+        y = ex.node("MatMul", [ex.native(v), ex.weight(kernel, f"{h}.kernel", lambda k: k.reshape(k.shape[0], -1))],
+                    hint=h)
+        if bias is not None:
+            y = ex.node("Add", [y, ex.weight(bias, f"{h}.bias", lambda b: b.reshape(-1))], hint=h)
+        y = ex.node("Reshape", [y, ex.constant(np.array([0, 0, heads, dim], np.int64), f"{h}.heads")], hint=h)
+        return ex.node("Transpose", [y], hint=h, perm=[0, 2, 1, 3])  # (N, H, T, dim)
+
+    query, value = inputs[0], inputs[1]
+    key = inputs[2] if len(inputs) == 3 else value
+    q = project(query, layer.query_kernel, layer.query_bias, layer.key_dim)
+    k = project(key, layer.key_kernel, layer.key_bias, layer.key_dim)
+    v = project(value, layer.value_kernel, layer.value_bias, layer.value_dim)
+    scores = ex.node("MatMul", [q, ex.node("Transpose", [k], hint=h, perm=[0, 1, 3, 2])], hint=h)
+    scores = ex.node("Mul", [scores, ex.scalar(1.0 / np.sqrt(layer.key_dim), f"{h}.scale")], hint=h)
+    if layer.use_causal_mask:
+        steps = (query.shape[0], value.shape[0])
+        blocked = np.where(np.triu(np.ones(steps, bool), k=1), -1e9, 0.0).astype(ex.dtype)
+        scores = ex.node("Add", [scores, ex.constant(blocked, f"{h}.causal")], hint=h)
+    context = ex.node("MatMul", [ex.node("Softmax", [scores], hint=h, axis=-1), v], hint=h)
+    context = ex.node("Transpose", [context], hint=h, perm=[0, 2, 1, 3])
+    context = ex.node("Reshape", [context, ex.constant(np.array([0, 0, -1], np.int64), f"{h}.merge")], hint=h)
+    out = ex.node("MatMul", [context, ex.weight(layer.output_kernel, f"{h}.output_kernel",
+                                                lambda k: k.reshape(-1, k.shape[-1]))], hint=h)
+    if layer.output_bias is not None:
+        out = ex.node("Add", [out, ex.weight(layer.output_bias, f"{h}.output_bias")], hint=h)
+    return Value(out, (query.shape[0], layer.output_kernel.shape[-1]))
+
+
+register_onnx_converter(MultiHeadAttention, _attention)
 register_onnx_converter(Embedding, _embedding)
 register_onnx_converter(Conv1D, _conv1d)
 register_onnx_converter(MaxPool1D, _pool1d("MaxPool"))  # padded steps never win

@@ -61,7 +61,7 @@ REFUSED = {
     **dict.fromkeys(["CategoryEncoding", "Discretization"], _TF_DATA),
     **dict.fromkeys(["CenterCrop", "RandomCrop"], _SIZE),
     **dict.fromkeys(["RNN", "ConvLSTM2D", "TimeDistributed",
-                     "MultiHeadAttention", "Attention", "Conv3D",
+                     "Attention", "AdditiveAttention", "Conv3D",
                      "GroupNormalization"], _NOT_YET),
     "TFSMLayer": "it loads TensorFlow SavedModels; nnscratch runs NumPy only",
 }

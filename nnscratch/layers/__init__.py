@@ -1,6 +1,7 @@
 """Layers: each a ``Layer`` with ``forward_call(ctx, x)`` and ``backward_call(ctx, grad_out)``."""
 
 from .activations import ELU, GELU, Activation, Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
+from .attention import MultiHeadAttention
 from .augment import RandomFlip, RandomShift
 from .batchnorm import BatchNorm
 from .bidirectional import Bidirectional
@@ -50,5 +51,5 @@ __all__ = [
     "LayerNormalization", "AveragePooling1D", "AvgPool1D", "MaxPool1D", "MaxPooling1D", "UpSampling2D",
     "Rescaling", "RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast", "RandomBrightness",
     "Resizing", "DepthwiseConv2D", "SeparableConv2D", "SpatialDropout1D", "SpatialDropout2D", "GaussianNoise",
-    "PReLU", "Permute", "RepeatVector", "SimpleRNN", "LSTM", "GRU", "Bidirectional",
+    "PReLU", "Permute", "RepeatVector", "SimpleRNN", "LSTM", "GRU", "Bidirectional", "MultiHeadAttention",
 ]

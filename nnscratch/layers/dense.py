@@ -49,29 +49,35 @@ class Dense(Penalized, Activated):
         if len(input_shape) == 0:
             raise ShapeError("Dense expects inputs of shape (batch, features), got (batch,): one number per sample; "
                              "reshape it to (batch, 1) with x.reshape(-1, 1)")
-        if len(input_shape) != 1:
-            raise ShapeError("Dense expects inputs of shape (batch, features), got (batch, "
-                             f"{', '.join(map(str, input_shape))}); add a Flatten layer first")
         super().build(input_shape)
-        self.draw_weights((self.units, input_shape[0]), (1, 0), self.units)
+        self.draw_weights((self.units, input_shape[-1]), (1, 0), self.units)
 
     def forward_linear(self, ctx: Call, x: np.ndarray) -> np.ndarray:
-        """``x @ W + b`` ``(batch, units)``, before the activation."""
+        """``x @ W + b`` ``(batch, units)``, before the activation; on ``(batch, ..., features)`` the same map
+        of the last axis, as in Keras (``(batch, ..., units)``)."""
         self._ensure_built(x)
-        ctx.x = x
         assert self.weight is not None  # built
+        ctx.shape = x.shape if x.ndim > 2 else None
+        if ctx.shape is not None:
+            x = x.reshape(-1, x.shape[-1])
+        ctx.x = x
         z = np.dot(x, self.weight.data)
         if self.bias is not None:
             z += self.bias.data
-        return z
+        return z if ctx.shape is None else z.reshape(*ctx.shape[:-1], self.units)
 
     def backward_linear(self, ctx: Call, g: np.ndarray) -> np.ndarray | None:
         """From dL/d(x @ W + b): the weight gradients (added), and dL/dx when ``ctx.input_grad``."""
         assert self.weight is not None  # built
+        if ctx.shape is not None:
+            g = g.reshape(-1, self.units)
         self.weight.add_matmul(ctx.x.T, g)
         if self.bias is not None:
             self.bias.add_sum(g)
-        return np.dot(g, self.weight.data.T) if ctx.input_grad else None
+        if not ctx.input_grad:
+            return None
+        dx = np.dot(g, self.weight.data.T)
+        return dx if ctx.shape is None else dx.reshape(ctx.shape)
 
     def get_config(self) -> dict[str, Any]:
         return {
