@@ -104,6 +104,7 @@ if TYPE_CHECKING:  # the names below load lazily (``__getattr__``); these import
         SpatialDropout2D,
         Subtract,
         Tanh,
+        TimeDistributed,
         UpSampling2D,
         ZeroPadding2D,
     )
@@ -151,7 +152,7 @@ _LAZY: dict[str, tuple[str, str]] = {
         "Concatenate", "Conv1D", "Conv2D", "Conv2DTranspose", "Cropping2D", "Dense", "DepthwiseConv2D", "Dropout",
         "Embedding", "SeparableConv2D", "GaussianNoise", "Permute", "PReLU", "RepeatVector", "SpatialDropout1D",
         "SpatialDropout2D", "SimpleRNN", "LSTM", "GRU", "Bidirectional", "MultiHeadAttention",
-        "Flatten", "GlobalAveragePooling1D", "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalMaxPool1D",
+        "TimeDistributed", "Flatten", "GlobalAveragePooling1D", "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalMaxPool1D",
         "GlobalMaxPool2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D", "Identity", "Lambda", "LayerNormalization",
         "LeakyReLU", "Maximum", "MaxPool1D", "MaxPool2D", "MaxPooling1D", "Minimum", "Multiply", "Normalization",
         "RandomBrightness", "RandomContrast", "RandomFlip", "RandomRotation", "RandomShift", "RandomTranslation",
@@ -203,5 +204,5 @@ __all__ = [
     "RandomBrightness", "RandomContrast", "RandomRotation", "RandomTranslation", "RandomZoom", "Resizing",
     "DepthwiseConv2D", "SeparableConv2D", "Adagrad", "Adamax", "Nadam", "GaussianNoise", "Permute", "PReLU",
     "RepeatVector", "SpatialDropout1D", "SpatialDropout2D", "SimpleRNN", "LSTM", "GRU", "Bidirectional",
-    "MultiHeadAttention",
+    "MultiHeadAttention", "TimeDistributed",
 ]

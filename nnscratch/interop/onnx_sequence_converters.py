@@ -20,6 +20,7 @@ from ..layers.global_pooling import GlobalAvgPool1D, GlobalMaxPool1D
 from ..layers.im2col import pad_amounts
 from ..layers.layer_norm import LayerNormalization
 from ..layers.pooling1d import AvgPool1D, MaxPool1D
+from ..layers.time_distributed import TimeDistributed
 from .onnx_converters import Converter, Value, register_onnx_converter
 
 _SWAP = [0, 2, 1]  # (N, L, C) <-> (N, C, L)
@@ -123,6 +124,18 @@ def _attention(ex: Any, layer: Any, inputs: list[Value]) -> Value:
     return Value(out, (query.shape[0], layer.output_kernel.shape[-1]))
 
 
+def _time_distributed(ex: Any, layer: Any, inputs: list[Value]) -> Value:
+    """The wrapped layer's converter on ``(N*T, ...)``, between two ``Reshape`` nodes."""
+    v, h = inputs[0], layer.name
+    steps, inner = v.shape[0], v.shape[1:]
+    flat = ex.node("Reshape", [ex.native(v), ex.constant(np.array([-1, *inner], np.int64), f"{h}.steps_in")], hint=h)
+    y = ex.convert(layer.layer, [Value(flat, inner)])
+    assert isinstance(y, Value)  # the wrapped layer has one output
+    shape = np.array([-1, steps, *y.shape], np.int64)
+    return Value(ex.node("Reshape", [ex.native(y), ex.constant(shape, f"{h}.steps_out")], hint=h), (steps, *y.shape))
+
+
+register_onnx_converter(TimeDistributed, _time_distributed)
 register_onnx_converter(MultiHeadAttention, _attention)
 register_onnx_converter(Embedding, _embedding)
 register_onnx_converter(Conv1D, _conv1d)

@@ -60,7 +60,7 @@ REFUSED = {
     **dict.fromkeys(["TextVectorization", "StringLookup", "IntegerLookup", "Hashing", "HashedCrossing"], _TEXT),
     **dict.fromkeys(["CategoryEncoding", "Discretization"], _TF_DATA),
     **dict.fromkeys(["CenterCrop", "RandomCrop"], _SIZE),
-    **dict.fromkeys(["RNN", "ConvLSTM2D", "TimeDistributed",
+    **dict.fromkeys(["RNN", "ConvLSTM2D",
                      "Attention", "AdditiveAttention", "Conv3D",
                      "GroupNormalization"], _NOT_YET),
     "TFSMLayer": "it loads TensorFlow SavedModels; nnscratch runs NumPy only",

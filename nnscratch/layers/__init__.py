@@ -39,6 +39,7 @@ from .rescaling import Rescaling
 from .reshape import Flatten, Permute, RepeatVector, Reshape
 from .resizing import Resizing
 from .separable_conv import SeparableConv2D
+from .time_distributed import TimeDistributed
 from .upsampling import UpSampling2D
 
 __all__ = [
@@ -52,4 +53,5 @@ __all__ = [
     "Rescaling", "RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast", "RandomBrightness",
     "Resizing", "DepthwiseConv2D", "SeparableConv2D", "SpatialDropout1D", "SpatialDropout2D", "GaussianNoise",
     "PReLU", "Permute", "RepeatVector", "SimpleRNN", "LSTM", "GRU", "Bidirectional", "MultiHeadAttention",
+    "TimeDistributed",
 ]
