@@ -1,5 +1,6 @@
 """ONNX converters for the image layers that came with Keras's image tutorials: ``DepthwiseConv2D`` and
-``SeparableConv2D`` (ONNX ``Conv`` with one group per channel, then a 1x1 ``Conv``) and ``Resizing`` (``Resize``).
+``SeparableConv2D`` (ONNX ``Conv`` with one group per channel, then a 1x1 ``Conv``), ``Resizing`` (``Resize``)
+and ``GroupNormalization`` (its statistics over a ``(N, S, groups, C / groups)`` view, as the layer takes them).
 Registered in ``nnscratch.interop.onnx_converters``'s registry when the exporter imports this module.
 """
 
@@ -10,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from ..layers.depthwise_conv import DepthwiseConv2D
+from ..layers.group_norm import GroupNormalization
 from ..layers.resizing import Resizing
 from ..layers.separable_conv import SeparableConv2D
 from .onnx_converters import Value, onnx_pads, register_onnx_converter
@@ -58,6 +60,24 @@ def _resizing(ex: Any, layer: Any, inputs: list[Value]) -> Value:
     return Value(y, (layer.height, layer.width, c), v.channels_first)
 
 
+def _group_norm(ex: Any, layer: Any, inputs: list[Value]) -> Value:
+    v, h = inputs[0], layer.name
+    channels = v.shape[-1]
+    view = np.array([0, -1, layer.groups, channels // layer.groups], np.int64)
+    x = ex.node("Reshape", [ex.native(v), ex.constant(view, f"{h}.groups")], hint=h)
+    centred = ex.node("Sub", [x, ex.node("ReduceMean", [x], hint=h, axes=[1, 3], keepdims=1)], hint=h)
+    var = ex.node("ReduceMean", [ex.node("Mul", [centred, centred], hint=h)], hint=h, axes=[1, 3], keepdims=1)
+    std = ex.node("Sqrt", [ex.node("Add", [var, ex.scalar(layer.epsilon, f"{h}.epsilon")], hint=h)], hint=h)
+    y = ex.node("Mul", [centred, ex.node("Reciprocal", [std], hint=h)], hint=h)
+    y = ex.node("Reshape", [y, ex.constant(np.array([-1, *v.shape], np.int64), f"{h}.shape")], hint=h)
+    if layer.gamma is not None:
+        y = ex.node("Mul", [y, ex.weight(layer.gamma, f"{h}.gamma")], hint=h)
+    if layer.beta is not None:
+        y = ex.node("Add", [y, ex.weight(layer.beta, f"{h}.beta")], hint=h)
+    return Value(y, v.shape)
+
+
+register_onnx_converter(GroupNormalization, _group_norm)
 register_onnx_converter(DepthwiseConv2D, _depthwise)
 register_onnx_converter(SeparableConv2D, _separable)
 register_onnx_converter(Resizing, _resizing)

@@ -61,8 +61,7 @@ REFUSED = {
     **dict.fromkeys(["CategoryEncoding", "Discretization"], _TF_DATA),
     **dict.fromkeys(["CenterCrop", "RandomCrop"], _SIZE),
     **dict.fromkeys(["RNN", "ConvLSTM2D",
-                     "Attention", "AdditiveAttention", "Conv3D",
-                     "GroupNormalization"], _NOT_YET),
+                     "Attention", "AdditiveAttention", "Conv3D"], _NOT_YET),
     "TFSMLayer": "it loads TensorFlow SavedModels; nnscratch runs NumPy only",
 }
 

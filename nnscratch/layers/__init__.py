@@ -23,6 +23,7 @@ from .global_pooling import (
     GlobalMaxPooling1D,
     GlobalMaxPooling2D,
 )
+from .group_norm import GroupNormalization
 from .gru import GRU
 from .lambda_layer import Lambda
 from .layer_norm import LayerNormalization
@@ -53,5 +54,5 @@ __all__ = [
     "Rescaling", "RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast", "RandomBrightness",
     "Resizing", "DepthwiseConv2D", "SeparableConv2D", "SpatialDropout1D", "SpatialDropout2D", "GaussianNoise",
     "PReLU", "Permute", "RepeatVector", "SimpleRNN", "LSTM", "GRU", "Bidirectional", "MultiHeadAttention",
-    "TimeDistributed",
+    "TimeDistributed", "GroupNormalization",
 ]
