@@ -59,7 +59,7 @@ def test_defaults_are_stored_verbatim():
     assert NNClassifier().get_params() == NNRegressor().get_params() == {
         "hidden_layer_sizes": (100,), "activation": "relu", "optimizer": "adam", "learning_rate": 1e-3,
         "epochs": 200, "batch_size": 32, "early_stopping": False, "validation_fraction": 0.1, "patience": 10,
-        "random_state": None, "model_fn": None, "verbose": 0}
+        "random_state": None, "model_fn": None, "verbose": 0, "warm_start": False}
     bad = NNClassifier(epochs=0, hidden_layer_sizes="x", batch_size="big")  # __init__ checks nothing
     assert bad.epochs == 0 and bad.hidden_layer_sizes == "x"
 
@@ -237,3 +237,23 @@ def test_sample_weight_weighs_each_samples_loss_also_through_a_pipeline():
     assert len(stopped.history_["val_loss"]) == stopped.n_iter_
     with pytest.raises(ValueError, match="sample_weight"):
         NNClassifier(**SMALL).fit(x, y, sample_weight=np.ones(5))
+
+
+def test_warm_start_continues_the_fitted_model() -> None:
+    """fit with warm_start: the weights, optimizer state and history go on, as one longer fit would."""
+    x, y = blobs()
+    warm = NNClassifier(hidden_layer_sizes=(8,), epochs=3, batch_size=16, random_state=0, warm_start=True)
+    warm.fit(x, y)
+    warm.fit(x, y)
+    once = NNClassifier(hidden_layer_sizes=(8,), epochs=6, batch_size=16, random_state=0).fit(x, y)
+    assert warm.n_iter_ == 6 and len(warm.history_["loss"]) == 6
+    np.testing.assert_allclose(warm.history_["loss"][3:], once.history_["loss"][3:], rtol=1e-5)
+    cold = NNClassifier(hidden_layer_sizes=(8,), epochs=3, batch_size=16, random_state=0).fit(x, y).fit(x, y)
+    assert cold.n_iter_ == 3  # without warm_start every fit starts anew
+    with pytest.raises(nn.InvalidValueError, match="warm_start=True: y has classes"):
+        warm.fit(x[y != y.max()], y[y != y.max()])
+    with pytest.raises(ValueError, match="features"):
+        warm.fit(x[:, :1], y)
+    reg = NNRegressor(hidden_layer_sizes=(4,), epochs=2, random_state=0, warm_start=True).fit(x, x[:, 0])
+    with pytest.raises(nn.ShapeError, match="warm_start=True: y has 2 target"):
+        reg.fit(x, x[:, :2])

@@ -47,6 +47,9 @@ class NNEstimatorBase(BaseEstimator):
         model must output ``(samples, n_outputs)``; if it is not compiled the estimator compiles it with
         the task's loss and ``optimizer``. With a ``random_state`` its generator is reseeded.
     verbose: 0 silent, 1 nnscratch's progress display.
+    warm_start: ``fit`` goes on training the fitted model (its weights, optimizer state, ``history_`` and
+        ``n_iter_``) for ``epochs`` more epochs instead of starting anew; the data must have the same
+        features and the same classes (or targets) as before.
     """
 
     model_: Model  # learned by fit (class-level annotations only: unset until then)
@@ -57,7 +60,7 @@ class NNEstimatorBase(BaseEstimator):
                  learning_rate: float = 1e-3, epochs: int = 200, batch_size: int | str = 32,
                  early_stopping: bool = False, validation_fraction: float = 0.1, patience: int = 10,
                  random_state: Any = None, model_fn: Callable[[int, int], Model] | None = None,
-                 verbose: int = 0) -> None:
+                 verbose: int = 0, warm_start: bool = False) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.optimizer = optimizer
@@ -70,6 +73,13 @@ class NNEstimatorBase(BaseEstimator):
         self.random_state = random_state
         self.model_fn = model_fn
         self.verbose = verbose
+        self.warm_start = warm_start
+
+    def _warm(self) -> bool:
+        """Whether ``fit`` continues the fitted model (``warm_start`` and a model to continue)."""
+        if not isinstance(self.warm_start, (bool, np.bool_)):
+            raise InvalidTypeError(f"warm_start must be True or False, got {self.warm_start!r}")
+        return bool(self.warm_start) and hasattr(self, "model_")
 
     # ------------------------------------------------------------ task hooks (subclasses)
     def _loss(self, n_outputs: int) -> str:
@@ -156,10 +166,11 @@ class NNEstimatorBase(BaseEstimator):
     def _train(self, x: np.ndarray, y: np.ndarray, n_outputs: int, incremental: bool,
                sample_weight: Any = None) -> None:
         """Train on ``x`` ``(samples, features)`` float32 and encoded targets ``y``: a new model for ``fit``
-        (``epochs`` epochs), one more epoch of the current model for ``partial_fit``. ``sample_weight``
+        (``epochs`` epochs; the fitted one with ``warm_start``), one more epoch of the current model for
+        ``partial_fit``. ``sample_weight``
         ``(samples,)`` weighs each sample's loss (scikit-learn's checks; None: all 1)."""
         weights = None if sample_weight is None else _check_sample_weight(sample_weight, x, dtype=x.dtype)
-        first = not incremental or not hasattr(self, "model_")
+        first = not hasattr(self, "model_") or not (incremental or self._warm())
         epochs = 1 if incremental else _count(self.epochs, "epochs", 1)
         batch_size, verbose = self._batch_size(len(x)), self._verbose()
         if not incremental and not isinstance(self.early_stopping, (bool, np.bool_)):

@@ -57,9 +57,13 @@ class NNClassifier(ClassifierMixin, NNEstimatorBase):
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> NNClassifier:
         """Train a new model on ``X`` ``(samples, features)`` and labels ``y`` ``(samples,)``, each sample's loss
         weighed by ``sample_weight`` ``(samples,)`` when given; returns self."""
-        X, y = validate_data(self, X, y, dtype=np.float32)
+        warm = self._warm()
+        X, y = validate_data(self, X, y, dtype=np.float32, reset=not warm)
         check_classification_targets(y)
         classes = self._checked_classes(y)
+        if warm and not np.array_equal(classes, self.classes_):
+            raise InvalidValueError(f"warm_start=True: y has classes {classes.tolist()}, the fitted model was trained "
+                                    f"on classes_ {self.classes_.tolist()}; set warm_start=False to start anew")
         self._train(X, self._encode(y, classes), self._n_outputs(classes), incremental=False,
                     sample_weight=sample_weight)
         self.classes_ = classes  # set once training succeeded

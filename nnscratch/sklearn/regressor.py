@@ -41,8 +41,12 @@ class NNRegressor(RegressorMixin, NNEstimatorBase):
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> NNRegressor:
         """Train a new model on ``X`` ``(samples, features)`` and ``y`` ``(samples,)``/``(samples, targets)``,
         each sample's loss weighed by ``sample_weight`` ``(samples,)`` when given."""
-        X, y = self._targets(X, y, reset=True)
+        warm = self._warm()
+        X, y = self._targets(X, y, reset=not warm)
         n_outputs = 1 if y.ndim == 1 else y.shape[1]
+        if warm and n_outputs != self.n_outputs_:
+            raise ShapeError(f"warm_start=True: y has {n_outputs} target(s) per sample, the fitted model "
+                             f"{self.n_outputs_}; set warm_start=False to start anew")
         self._train(X, y.reshape(len(y), n_outputs), n_outputs, incremental=False, sample_weight=sample_weight)
         self._y_1d, self.n_outputs_ = y.ndim == 1, n_outputs  # set once training succeeded
         return self
