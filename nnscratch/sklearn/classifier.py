@@ -23,6 +23,8 @@ class NNClassifier(ClassifierMixin, NNEstimatorBase):
     ``n_iter_`` (epochs trained).
     """
 
+    classes_: np.ndarray  # learned by fit
+
     def _loss(self, n_outputs: int) -> str:
         return "binary_crossentropy" if n_outputs == 1 else "categorical_crossentropy"
 

@@ -20,6 +20,8 @@ class NNRegressor(RegressorMixin, NNEstimatorBase):
     ``feature_names_in_`` for a DataFrame), ``n_outputs_``, ``model_``, ``history_``, ``n_iter_``.
     """
 
+    n_outputs_: int  # learned by fit
+
     def _loss(self, n_outputs: int) -> str:
         return "mse"
 
