@@ -257,3 +257,24 @@ def test_warm_start_continues_the_fitted_model() -> None:
     reg = NNRegressor(hidden_layer_sizes=(4,), epochs=2, random_state=0, warm_start=True).fit(x, x[:, 0])
     with pytest.raises(nn.ShapeError, match="warm_start=True: y has 2 target"):
         reg.fit(x, x[:, :2])
+
+
+def test_multilabel_indicator_targets() -> None:
+    """y a 0/1 matrix: one sigmoid per label; predict gives the matrix, predict_proba each label's probability."""
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(300, 4)).astype(np.float32)
+    y = np.stack([x[:, 0] > 0, x[:, 1] + x[:, 2] > 0, x[:, 3] < -0.5], axis=1).astype(np.int64)
+    clf = NNClassifier(hidden_layer_sizes=(16,), epochs=60, learning_rate=1e-2, random_state=0).fit(x, y)
+    assert clf.multilabel_ and clf.classes_.tolist() == [0, 1, 2]
+    assert clf.model_.layers[-1].activation.__class__.__name__ == "Sigmoid"
+    predicted, probs = clf.predict(x), clf.predict_proba(x)
+    assert predicted.shape == probs.shape == (300, 3) and set(np.unique(predicted)) <= {0, 1}
+    np.testing.assert_array_equal(predicted, (probs >= 0.5).astype(int))
+    assert (predicted == y).mean() > 0.95 and clf.score(x, y) > 0.85  # score: every label of a sample right
+    warm = NNClassifier(hidden_layer_sizes=(8,), epochs=2, random_state=0, warm_start=True).fit(x, y)
+    warm.fit(x, y)
+    assert warm.n_iter_ == 4
+    with pytest.raises(nn.InvalidValueError, match="the fitted model is multilabel, y is not"):
+        warm.fit(x, y[:, 0])
+    with pytest.raises(nn.InvalidValueError, match="partial_fit is for binary and multiclass labels"):
+        NNClassifier().partial_fit(x, y, classes=[0, 1])

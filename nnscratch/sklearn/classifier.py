@@ -1,4 +1,5 @@
-"""``NNClassifier``: a scikit-learn classifier trained by nnscratch (binary and multiclass, any labels)."""
+"""``NNClassifier``: a scikit-learn classifier trained by nnscratch (binary, multiclass with any labels, and
+multilabel with a 0/1 indicator matrix)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,8 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import ClassifierMixin
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from ..core.errors import InvalidValueError
 from .base import NNEstimatorBase
@@ -18,21 +19,45 @@ class NNClassifier(ClassifierMixin, NNEstimatorBase):
 
     Labels may be any sortable values (ints, strings); they are encoded as indices into ``classes_``.
     Two classes: one sigmoid output and binary cross-entropy; more: a softmax output and categorical
-    cross-entropy. Learned: ``classes_``, ``n_features_in_`` (and ``feature_names_in_`` for a
-    DataFrame), ``model_`` (the nnscratch model), ``history_`` (per-epoch ``loss``, ``val_loss``...),
-    ``n_iter_`` (epochs trained).
+    cross-entropy. Multilabel (``y`` a ``(samples, labels)`` matrix of 0 and 1, scikit-learn's
+    "multilabel-indicator"): one sigmoid output per label, binary cross-entropy; ``predict`` gives the 0/1
+    matrix (probability >= 0.5), ``predict_proba`` each label's probability, ``classes_`` the label indices.
+    Learned: ``classes_``, ``n_features_in_`` (and ``feature_names_in_`` for a DataFrame), ``model_`` (the
+    nnscratch model), ``history_`` (per-epoch ``loss``, ``val_loss``...), ``n_iter_`` (epochs trained).
     """
 
     classes_: np.ndarray  # learned by fit
+    multilabel_: bool = False
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
 
     def _loss(self, n_outputs: int) -> str:
-        return "binary_crossentropy" if n_outputs == 1 else "categorical_crossentropy"
+        return "binary_crossentropy" if n_outputs == 1 or self._multilabel_fit else "categorical_crossentropy"
 
     def _output_activation(self, n_outputs: int) -> str:
-        return "sigmoid" if n_outputs == 1 else "softmax"
+        return "sigmoid" if n_outputs == 1 or self._multilabel_fit else "softmax"
 
-    def _stratify(self, y: np.ndarray) -> np.ndarray:
-        return y.reshape(len(y))  # the encoded labels: (samples, 1) or (samples,)
+    def _stratify(self, y: np.ndarray) -> np.ndarray | None:
+        return None if self._multilabel_fit else y.reshape(len(y))  # the encoded labels: (samples, 1) or (samples,)
+
+    _multilabel_fit = False  # the fit under way trains a multilabel model
+
+    def _fit_multilabel(self, X: Any, y: Any, sample_weight: Any, warm: bool) -> NNClassifier:
+        """``fit`` on a 0/1 indicator matrix ``y`` ``(samples, labels)``."""
+        labels = np.arange(y.shape[1])
+        if warm and (not self.multilabel_ or not np.array_equal(labels, self.classes_)):
+            raise InvalidValueError(f"warm_start=True: y has {len(labels)} labels, the fitted model was trained on "
+                                    f"classes_ {self.classes_.tolist()}; set warm_start=False to start anew")
+        self._multilabel_fit = True
+        try:
+            self._train(X, y.astype(np.float32), len(labels), incremental=False, sample_weight=sample_weight)
+        finally:
+            self._multilabel_fit = False
+        self.classes_, self.multilabel_ = labels, True
+        return self
 
     @staticmethod
     def _checked_classes(classes: Any) -> np.ndarray:
@@ -60,15 +85,20 @@ class NNClassifier(ClassifierMixin, NNEstimatorBase):
         """Train a new model on ``X`` ``(samples, features)`` and labels ``y`` ``(samples,)``, each sample's loss
         weighed by ``sample_weight`` ``(samples,)`` when given; returns self."""
         warm = self._warm()
-        X, y = validate_data(self, X, y, dtype=np.float32, reset=not warm)
+        X, y = validate_data(self, X, y, dtype=np.float32, reset=not warm, multi_output=True)
         check_classification_targets(y)
+        if type_of_target(y) == "multilabel-indicator":
+            return self._fit_multilabel(X, y, sample_weight, warm)
+        y = column_or_1d(y, warn=True)
+        if warm and self.multilabel_:
+            raise InvalidValueError("warm_start=True: the fitted model is multilabel, y is not; set warm_start=False")
         classes = self._checked_classes(y)
         if warm and not np.array_equal(classes, self.classes_):
             raise InvalidValueError(f"warm_start=True: y has classes {classes.tolist()}, the fitted model was trained "
                                     f"on classes_ {self.classes_.tolist()}; set warm_start=False to start anew")
         self._train(X, self._encode(y, classes), self._n_outputs(classes), incremental=False,
                     sample_weight=sample_weight)
-        self.classes_ = classes  # set once training succeeded
+        self.classes_, self.multilabel_ = classes, False  # set once training succeeded
         return self
 
     def partial_fit(self, X: Any, y: Any, classes: Any = None, sample_weight: Any = None) -> NNClassifier:
@@ -78,8 +108,12 @@ class NNClassifier(ClassifierMixin, NNEstimatorBase):
         if first and classes is None:
             raise InvalidValueError("classes must be passed on the first call to partial_fit: every label the "
                                     "classifier will see, e.g. classes=np.unique(y_all)")
-        X, y = validate_data(self, X, y, dtype=np.float32, reset=first)
+        X, y = validate_data(self, X, y, dtype=np.float32, reset=first, multi_output=True)
         check_classification_targets(y)
+        if type_of_target(y) == "multilabel-indicator" or self.multilabel_:
+            raise InvalidValueError("partial_fit is for binary and multiclass labels; fit a multilabel classifier "
+                                    "with fit (warm_start=True continues it)")
+        y = column_or_1d(y, warn=True)
         if first:
             known = self._checked_classes(classes)
         else:
@@ -92,15 +126,19 @@ class NNClassifier(ClassifierMixin, NNEstimatorBase):
         return self
 
     def predict_proba(self, X: Any) -> np.ndarray:
-        """Class probabilities ``(samples, len(classes_))`` (float64), columns in the order of ``classes_``."""
+        """Class probabilities ``(samples, len(classes_))`` (float64), columns in the order of ``classes_``
+        (multilabel: each label's own probability)."""
         check_is_fitted(self)
         X = validate_data(self, X, dtype=np.float32, reset=False)
         probs = np.asarray(self.model_.predict_proba(X), dtype=np.float64).reshape(len(X), -1)
-        if len(self.classes_) == 2:
+        if len(self.classes_) == 2 and not self.multilabel_:
             return np.hstack([1.0 - probs[:, :1], probs[:, :1]])
         return probs
 
     def predict(self, X: Any) -> np.ndarray:
-        """The most probable class of each sample ``(samples,)``, as values of ``classes_``."""
+        """The most probable class of each sample ``(samples,)``, as values of ``classes_`` (multilabel: the
+        0/1 matrix ``(samples, labels)``)."""
         probs = self.predict_proba(X)  # checks that the classifier is fitted, before classes_ is read
+        if self.multilabel_:
+            return (probs >= 0.5).astype(np.int64)
         return self.classes_[np.argmax(probs, axis=1)]
