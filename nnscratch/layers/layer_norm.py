@@ -7,15 +7,12 @@ from typing import Any
 
 import numpy as np
 
-from ..core import initializers
 from ..core.call import Call
 from ..core.errors import InvalidValueError, ShapeError
-from ..core.layer import Layer
-from ..core.parameter import Parameter
-from ..core.validation import real_number
+from .standardize import AffineNormalization, standardize, standardize_grad
 
 
-class LayerNormalization(Layer):
+class LayerNormalization(AffineNormalization):
     """``y = gamma * (x - mean) / sqrt(var + epsilon) + beta``, mean and (biased) variance taken per sample
     over ``axis`` (an int or a list of them; ``-1``: the last axis). Any input rank ``(N, ...)``.
 
@@ -23,22 +20,12 @@ class LayerNormalization(Layer):
     ``scale=False`` drops ``gamma``). Training and inference compute the same thing.
     """
 
-    per_sample = True
-
-    def __init__(self, axis: int | list[int] | tuple[int, ...] = -1, epsilon: float = 1e-3, center: bool = True,
-                 scale: bool = True, beta_initializer: Any = "zeros", gamma_initializer: Any = "ones",
-                 **kwargs: Any) -> None:
+    def __init__(self, axis: int | list[int] | tuple[int, ...] = -1, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         axes = list(axis) if isinstance(axis, (list, tuple)) else [axis]
         if not axes or not all(isinstance(a, numbers.Integral) and not isinstance(a, bool) for a in axes):
             raise InvalidValueError(f"LayerNormalization axis must be an integer or a list of them, got {axis!r}")
         self.axis = [int(a) for a in axes] if isinstance(axis, (list, tuple)) else int(axis)
-        self.epsilon = real_number(epsilon, "LayerNormalization epsilon", "a number > 0", lambda v: v > 0)
-        self.center, self.scale = bool(center), bool(scale)
-        self.beta_initializer = initializers.get(beta_initializer)
-        self.gamma_initializer = initializers.get(gamma_initializer)
-        self.gamma: Parameter | None = None
-        self.beta: Parameter | None = None
 
     def build(self, input_shape: tuple[int, ...]) -> None:
         rank = len(input_shape) + 1
@@ -53,17 +40,11 @@ class LayerNormalization(Layer):
         self._others = tuple(a for a in range(rank) if a not in full)
         param_shape = tuple(input_shape[a - 1] for a in full)
         self._broadcast = tuple(input_shape[a - 1] if a in full else 1 for a in range(1, rank))
-        if self.scale:
-            self.gamma = Parameter(self.gamma_initializer(param_shape, self.rng, self.dtype))
-        if self.center:
-            self.beta = Parameter(self.beta_initializer(param_shape, self.rng, self.dtype))
+        self.build_affine(param_shape)
 
     def forward_call(self, ctx: Call, x: np.ndarray) -> np.ndarray:
         self._ensure_built(x)
-        xhat = x - x.mean(axis=self._axes, keepdims=True)
-        var = np.square(xhat).mean(axis=self._axes, keepdims=True)
-        inv_std = ctx.inv_std = 1 / np.sqrt(var + self.dtype.type(self.epsilon))
-        xhat *= inv_std
+        xhat, ctx.inv_std = standardize(x, self._axes, self.epsilon)
         ctx.xhat = xhat
         y = xhat * self.gamma.data.reshape(self._broadcast) if self.gamma is not None else xhat.copy()
         if self.beta is not None:
@@ -79,14 +60,7 @@ class LayerNormalization(Layer):
         if not ctx.input_grad:
             return None
         g = grad_out * self.gamma.data.reshape(self._broadcast) if self.gamma is not None else grad_out
-        # dx = (g - mean(g) - xhat * mean(g * xhat)) / std, means over the normalized axes
-        dx = xhat * (g * xhat).mean(axis=self._axes, keepdims=True)
-        dx += g.mean(axis=self._axes, keepdims=True)
-        np.subtract(g, dx, out=dx)
-        dx *= ctx.inv_std
-        return dx
+        return standardize_grad(g, xhat, ctx.inv_std, self._axes)
 
     def get_config(self) -> dict[str, Any]:
-        return {"axis": self.axis, "epsilon": self.epsilon, "center": self.center, "scale": self.scale,
-                "beta_initializer": initializers.serialize(self.beta_initializer),
-                "gamma_initializer": initializers.serialize(self.gamma_initializer)}
+        return {"axis": self.axis, **self.affine_config()}
