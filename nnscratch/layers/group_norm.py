@@ -23,8 +23,10 @@ _GROUPED = (1, 3)  # the statistics' axes in the (N, S, groups, C / groups) view
 class GroupNormalization(AffineNormalization):
     """``(N, ..., C) -> (N, ..., C)``, normalized per sample and group of ``C / groups`` channels."""
 
-    def __init__(self, groups: int = 32, axis: int = -1, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+    def __init__(self, groups: int = 32, axis: int = -1, epsilon: float = 1e-3, center: bool = True,
+                 scale: bool = True, beta_initializer: Any = "zeros", gamma_initializer: Any = "ones",
+                 **kwargs: Any) -> None:
+        super().__init__(epsilon, center, scale, beta_initializer, gamma_initializer, **kwargs)
         self.groups = positive_int(groups, "GroupNormalization groups")
         if axis != -1:
             raise InvalidValueError(f"GroupNormalization axis must be -1 (channels last), got {axis!r}")

@@ -20,8 +20,10 @@ class LayerNormalization(AffineNormalization):
     ``scale=False`` drops ``gamma``). Training and inference compute the same thing.
     """
 
-    def __init__(self, axis: int | list[int] | tuple[int, ...] = -1, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+    def __init__(self, axis: int | list[int] | tuple[int, ...] = -1, epsilon: float = 1e-3, center: bool = True,
+                 scale: bool = True, beta_initializer: Any = "zeros", gamma_initializer: Any = "ones",
+                 **kwargs: Any) -> None:
+        super().__init__(epsilon, center, scale, beta_initializer, gamma_initializer, **kwargs)
         axes = list(axis) if isinstance(axis, (list, tuple)) else [axis]
         if not axes or not all(isinstance(a, numbers.Integral) and not isinstance(a, bool) for a in axes):
             raise InvalidValueError(f"LayerNormalization axis must be an integer or a list of them, got {axis!r}")
