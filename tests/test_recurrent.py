@@ -226,3 +226,19 @@ def test_bidirectional_in_keras_spelling_saves_and_refuses_other_layers(tmp_path
         nn.Bidirectional(nn.Dense(3))
     with pytest.raises(InvalidValueError, match="merge_mode must be one of"):
         nn.Bidirectional(nn.LSTM(3), merge_mode="max")
+
+
+def test_models_with_recurrent_layers_stay_off_the_thread_split() -> None:
+    """They may draw dropout masks, which the data-parallel step's replicas would draw twice alike."""
+    from nnscratch.training.parallel import DataParallel
+
+    def model(*layers):
+        return nn.Sequential([nn.Input((8, 3)), nn.Conv1D(4, 3, padding="same"), *layers, nn.Dense(1)])
+
+    assert DataParallel.eligible(model(nn.GlobalMaxPool1D()))
+    assert not DataParallel.eligible(model(nn.LSTM(4, dropout=0.2)))
+    assert not DataParallel.eligible(model(nn.Bidirectional(nn.GRU(2))))
+    inputs = nn.Input((8, 3))
+    features = nn.Conv1D(4, 3)(inputs)
+    attended = nn.MultiHeadAttention(2, 2, dropout=0.1)(features, features)
+    assert not DataParallel.eligible(nn.Model(inputs, nn.GlobalMaxPool1D()(attended)))

@@ -35,7 +35,7 @@ from ..core.validation import positive_int, real_number
 class MultiHeadAttention(Layer):
     """``[query (N, Tq, Dq), value (N, Tv, Dv)(, key (N, Tv, Dk))] -> (N, Tq, output_dim)``."""
 
-    per_sample = True
+    per_sample = False  # may draw dropout masks on the attention weights: no data-parallel split
 
     def __init__(self, num_heads: int, key_dim: int, value_dim: int | None = None, dropout: float = 0.0,
                  use_bias: bool = True, output_shape: Any = None, attention_axes: Any = None,

@@ -67,7 +67,8 @@ class Recurrent(Layer):
     ``run_back``; ``(N, T, F) -> (N, units)`` (``(N, T, units)`` with ``return_sequences``)."""
 
     abstract = True
-    per_sample = True
+    per_sample = False  # may draw dropout masks; and a batch split across threads ran twice as slow (its steps'
+    # Python serializes), so a model with a recurrent layer never takes the data-parallel path
     gates: ClassVar[int] = 1
 
     def __init__(self, units: int, activation: Any = "tanh", use_bias: bool = True,
