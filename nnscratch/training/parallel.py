@@ -12,11 +12,11 @@ every time for a given thread count (to rounding, not bit for bit, against anoth
 
 Any model whose layers all treat samples independently and draw no random numbers takes this path
 (``Layer.per_sample``): ``Dense``, ``Conv2D``, the pooling layers, activations, ``Flatten``... A model with
-``Dropout``, ``BatchNorm`` or augmentation layers trains on one thread, as before. So does a model of
-``Dense`` layers alone (no layer that ``gains_from_threads``): its time goes to matrix products, which the
-BLAS already spreads over the cores, and split batches made an MNIST MLP epoch slower (1.1 s -> 1.7 s on
-2 cores; 0.7 s -> 1.0-1.1 s with the BLAS held to one thread per half), while the convolutional benchmark
-network gained 1.1-1.4x.
+``Dropout``, ``BatchNorm``, augmentation, recurrent or attention layers trains on one thread, as before. So
+does a model of ``Dense`` layers alone (no layer that ``gains_from_threads``): its time goes to matrix
+products, which the BLAS already spreads over the cores, and split batches made an MNIST MLP epoch slower
+(1.1 s -> 1.7 s on 2 cores; 0.7 s -> 1.0-1.1 s with the BLAS held to one thread per half), while the
+convolutional benchmark network gained 1.1-1.4x.
 
 The thread count, read when ``fit`` starts: ``set_num_threads(n)``, else the environment variable
 ``NNSCRATCH_NUM_THREADS``, else ``OMP_NUM_THREADS``, else the number of cores this process may use.
