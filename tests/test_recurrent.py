@@ -242,3 +242,31 @@ def test_models_with_recurrent_layers_stay_off_the_thread_split() -> None:
     features = nn.Conv1D(4, 3)(inputs)
     attended = nn.MultiHeadAttention(2, 2, dropout=0.1)(features, features)
     assert not DataParallel.eligible(nn.Model(inputs, nn.GlobalMaxPool1D()(attended)))
+
+
+def test_weight_penalties_and_refused_arguments() -> None:
+    """kernel_, recurrent_ and bias_regularizer add to the training loss as Dense's do; masks and constraints are
+    refused with a message (they were TypeErrors)."""
+    rng = np.random.default_rng(4)
+    x, y = rng.standard_normal((16, 5, 3)).astype(np.float32), rng.standard_normal((16, 1)).astype(np.float32)
+
+    def model(**penalties):
+        net = nn.Sequential([nn.Input((5, 3)), nn.LSTM(4, **penalties), nn.Dense(1)], seed=2)
+        return net.compile("mse", "sgd")
+
+    plain = model()
+    penalized = model(kernel_regularizer=keras.regularizers.L2(0.1), recurrent_regularizer="l1",
+                      bias_regularizer=keras.regularizers.L2(0.5))
+    penalized.set_weights(plain.get_weights())
+    lstm = penalized.layers[0]
+    expected = (0.1 * np.sum(lstm.kernel.data.astype(np.float64) ** 2)
+                + 0.01 * np.sum(np.abs(lstm.recurrent_kernel.data.astype(np.float64)))
+                + 0.5 * np.sum(lstm.bias.data.astype(np.float64) ** 2))
+    assert penalized.evaluate(x, y) - plain.evaluate(x, y) == pytest.approx(expected, rel=1e-4)
+    copy = nn.LSTM.from_config(lstm.get_config())
+    assert copy.get_config() == lstm.get_config() and copy.recurrent_regularizer is not None
+    with pytest.raises(InvalidValueError, match="weight constraints are not supported"):
+        keras.layers.GRU(3, kernel_constraint="max_norm")
+    with pytest.raises(InvalidValueError, match=r"Embedding\(mask_zero=True\) is not supported"):
+        keras.layers.Embedding(10, 4, mask_zero=True)
+    assert keras.layers.Embedding(10, 4, mask_zero=False).output_dim == 4

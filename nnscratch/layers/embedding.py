@@ -25,8 +25,12 @@ class Embedding(Layer):
     per_sample = True
     checks_dtype = False  # the input is indices, not values of the layer's dtype
 
-    def __init__(self, input_dim: int, output_dim: int, embeddings_initializer: Any = "uniform", **kwargs: Any) -> None:
+    def __init__(self, input_dim: int, output_dim: int, embeddings_initializer: Any = "uniform",
+                 mask_zero: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        if mask_zero:
+            raise InvalidValueError("Embedding(mask_zero=True) is not supported: nnscratch has no masks; pad the "
+                                    "sequences to one length and let index 0 be an ordinary token the model learns")
         self.input_dim = positive_int(input_dim, "Embedding input_dim")
         self.output_dim = positive_int(output_dim, "Embedding output_dim")
         self.embeddings_initializer = initializers.get(embeddings_initializer)

@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ..core import initializers
+from ..core import initializers, regularizers
 from ..core.call import Call
 from ..core.errors import InvalidValueError
 from ..core.layer import Layer
@@ -75,9 +75,19 @@ class Recurrent(Layer):
                  kernel_initializer: Any = "glorot_uniform", recurrent_initializer: Any = "orthogonal",
                  bias_initializer: Any = "zeros", dropout: float = 0.0, recurrent_dropout: float = 0.0,
                  return_sequences: bool = False, return_state: bool = False, go_backwards: bool = False,
-                 stateful: bool = False, unroll: bool = False, seed: Any = None, **kwargs: Any) -> None:
+                 stateful: bool = False, unroll: bool = False, seed: Any = None, kernel_regularizer: Any = None,
+                 recurrent_regularizer: Any = None, bias_regularizer: Any = None, activity_regularizer: Any = None,
+                 kernel_constraint: Any = None, recurrent_constraint: Any = None, bias_constraint: Any = None,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
         name = type(self).__name__
+        if activity_regularizer is not None or any(c is not None for c in (kernel_constraint, recurrent_constraint,
+                                                                            bias_constraint)):
+            raise InvalidValueError(f"{name}: activity_regularizer and weight constraints are not supported by "
+                                    "nnscratch (weight penalties are: kernel_, recurrent_ and bias_regularizer)")
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
         self.units = positive_int(units, f"{name} units")
         self.activation = activation_name(activation, f"{name} activation")
         self.use_bias = bool(use_bias)
@@ -112,6 +122,12 @@ class Recurrent(Layer):
         self.recurrent_kernel = Parameter(self.recurrent_initializer((width, self.units), self.rng, self.dtype).T)
         if self.use_bias:
             self.bias = Parameter(self.initial_bias())
+
+    def regularized_weights(self) -> list[tuple[Parameter, Any]]:
+        """``(parameter, regularizer)`` pairs the trainer adds to the loss (as ``Dense``'s)."""
+        pairs = ((self.kernel, self.kernel_regularizer), (self.recurrent_kernel, self.recurrent_regularizer),
+                 (self.bias, self.bias_regularizer))
+        return [(p, r) for p, r in pairs if p is not None and r is not None]
 
     def input_bias(self) -> np.ndarray | None:
         """The bias added to the input products (all of ``bias`` but for GRU's second row)."""
@@ -217,7 +233,12 @@ class Recurrent(Layer):
                 "bias_initializer": initializers.serialize(self.bias_initializer),
                 "dropout": self.dropout, "recurrent_dropout": self.recurrent_dropout,
                 "return_sequences": self.return_sequences, "return_state": self.return_state,
-                "go_backwards": self.go_backwards, "unroll": self.unroll}
+                "go_backwards": self.go_backwards, "unroll": self.unroll, **self._regularizer_config()}
+
+    def _regularizer_config(self) -> dict[str, Any]:
+        named = (("kernel_regularizer", self.kernel_regularizer), ("recurrent_regularizer", self.recurrent_regularizer),
+                 ("bias_regularizer", self.bias_regularizer))
+        return {key: reg.get_config() for key, reg in named if reg is not None}
 
 
 class SimpleRNN(Recurrent):
