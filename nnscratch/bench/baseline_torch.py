@@ -125,10 +125,36 @@ def train_cnn(x: np.ndarray, y: np.ndarray, *, epochs: int = 1, batch_size: int 
               seed: int = 0, shuffle: bool = True) -> Any:
     """Train a fresh ``build_cnn`` network with Adam and cross-entropy on NHWC float32 images ``x`` and
     integer labels ``y`` (converted to NCHW once, PyTorch's native layout); the same loop as ``train``."""
+    return train_classifier(build_cnn(seed), to_nchw(np.asarray(x, np.float32)), y, epochs=epochs,
+                            batch_size=batch_size, lr=lr, seed=seed, shuffle=shuffle)
+
+
+def build_lstm(features: int, units: int, classes: int, seed: int = 0) -> Any:
+    """``nn.LSTM`` (batch first) over ``(N, T, features)`` sequences, its last state through ``nn.Linear``."""
     import torch
 
-    net = build_cnn(seed)
-    X = torch.from_numpy(to_nchw(np.asarray(x, np.float32)))
+    torch.manual_seed(seed)
+
+    class LastState(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.lstm = torch.nn.LSTM(features, units, batch_first=True)
+            self.out = torch.nn.Linear(units, classes)
+
+        def forward(self, inputs: Any) -> Any:
+            _, (h, _) = self.lstm(inputs)
+            return self.out(h[0])
+
+    return LastState()
+
+
+def train_classifier(net: Any, x: np.ndarray, y: np.ndarray, *, epochs: int = 1, batch_size: int = 64,
+                     lr: float = 1e-3, seed: int = 0, shuffle: bool = True) -> Any:
+    """Train ``net`` with Adam and cross-entropy on float32 inputs ``x`` (already in its layout) and integer
+    labels ``y``, in shuffled mini-batches; returns ``net``."""
+    import torch
+
+    X = torch.from_numpy(np.ascontiguousarray(x, np.float32))
     Y = torch.from_numpy(np.asarray(y, np.int64))
     opt = torch.optim.Adam(net.parameters(), lr=lr, betas=(0.9, 0.999), eps=1e-8)
     n = len(X)

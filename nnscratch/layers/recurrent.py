@@ -208,12 +208,11 @@ class Recurrent(Layer):
             else:
                 dhs[-1] += grads[0]
         dxw, drec = self.run_back(ctx, dhs, grads[1:], ctx.hmask)
-        # the recurrent kernel saw the states before each step (zeros before the first)
-        before = np.concatenate([np.zeros_like(hs[:1]), hs[:-1]])
-        if ctx.hmask is not None:
-            before *= ctx.hmask
+        # the recurrent kernel saw the state before each step: zeros before the first (nothing to add), then
+        # hs[t - 1]; one product over steps 1..T-1
         width = drec.shape[2]
-        self.recurrent_kernel.add_matmul(before.reshape(-1, self.units).T, drec.reshape(-1, width))
+        before = hs[:-1] if ctx.hmask is None else hs[:-1] * ctx.hmask
+        self.recurrent_kernel.add_matmul(before.reshape(-1, self.units).T, drec[1:].reshape(-1, width))
         flat = dxw.reshape(steps * n, width)  # time-major, as the input products were
         self.kernel.add_matmul(ctx.xin.T, flat)
         if self.bias is not None:

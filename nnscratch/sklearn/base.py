@@ -82,10 +82,11 @@ class NNEstimatorBase(BaseEstimator):
         return bool(self.warm_start) and hasattr(self, "model_")
 
     # ------------------------------------------------------------ task hooks (subclasses)
-    def _loss(self, n_outputs: int) -> str:
+    def _loss(self, y: np.ndarray) -> str:
+        """The loss for the encoded targets ``y`` of this fit."""
         raise NotImplementedError
 
-    def _output_activation(self, n_outputs: int) -> str | None:
+    def _output_activation(self, y: np.ndarray) -> str | None:
         raise NotImplementedError
 
     def _stratify(self, y: np.ndarray) -> np.ndarray | None:
@@ -110,12 +111,13 @@ class NNEstimatorBase(BaseEstimator):
                                    f"{self.optimizer!r}")
         return optimizers.get(self.optimizer, lr=self.learning_rate)
 
-    def _make_model(self, x: np.ndarray, n_outputs: int, seed: int, seeded: bool) -> Model:
-        """A compiled model for inputs like ``x`` ``(samples, features)`` and ``n_outputs`` outputs."""
+    def _make_model(self, x: np.ndarray, y: np.ndarray, n_outputs: int, seed: int, seeded: bool) -> Model:
+        """A compiled model for inputs like ``x`` ``(samples, features)``, ``n_outputs`` outputs and encoded
+        targets like ``y``."""
         n_features = x.shape[1]
         if self.model_fn is None:
             layers = [Dense(units, activation=self.activation) for units in self._hidden_sizes()]
-            model: Model = Sequential([*layers, Dense(n_outputs, activation=self._output_activation(n_outputs))],
+            model: Model = Sequential([*layers, Dense(n_outputs, activation=self._output_activation(y))],
                                       seed=seed)
         else:
             if not callable(self.model_fn):
@@ -132,7 +134,7 @@ class NNEstimatorBase(BaseEstimator):
                 raise ShapeError(f"model_fn({n_features}, {n_outputs}) built a model with outputs of shape "
                                  f"(samples, {', '.join(map(str, shape))}); expected (samples, {n_outputs})")
         if getattr(model, "loss", None) is None:
-            model.compile(loss=self._loss(n_outputs), optimizer=self._make_optimizer())
+            model.compile(loss=self._loss(y), optimizer=self._make_optimizer())
         return model
 
     # ------------------------------------------------------------ training
@@ -178,7 +180,7 @@ class NNEstimatorBase(BaseEstimator):
         rng = check_random_state(self.random_state)
         if first:
             seed = int(rng.randint(_SEED_LIMIT))
-            model = self._make_model(x, n_outputs, seed, seeded=self.random_state is not None)
+            model = self._make_model(x, y, n_outputs, seed, seeded=self.random_state is not None)
         else:
             model = self.model_
         fit_args: dict[str, Any] = {}

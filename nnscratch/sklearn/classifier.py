@@ -34,16 +34,16 @@ class NNClassifier(ClassifierMixin, NNEstimatorBase):
         tags.classifier_tags.multi_label = True
         return tags
 
-    def _loss(self, n_outputs: int) -> str:
-        return "binary_crossentropy" if n_outputs == 1 or self._multilabel_fit else "categorical_crossentropy"
+    # Encoded targets (``_encode``): class indices ``(samples,)`` for several classes, a column of 0/1
+    # ``(samples, 1)`` for two, the 0/1 matrix ``(samples, labels)`` for multilabel.
+    def _loss(self, y: np.ndarray) -> str:
+        return "categorical_crossentropy" if y.ndim == 1 else "binary_crossentropy"
 
-    def _output_activation(self, n_outputs: int) -> str:
-        return "sigmoid" if n_outputs == 1 or self._multilabel_fit else "softmax"
+    def _output_activation(self, y: np.ndarray) -> str:
+        return "softmax" if y.ndim == 1 else "sigmoid"
 
     def _stratify(self, y: np.ndarray) -> np.ndarray | None:
-        return None if self._multilabel_fit else y.reshape(len(y))  # the encoded labels: (samples, 1) or (samples,)
-
-    _multilabel_fit = False  # the fit under way trains a multilabel model
+        return y.reshape(len(y)) if y.ndim == 1 or y.shape[1] == 1 else None  # multilabel: no strata
 
     def _fit_multilabel(self, X: Any, y: Any, sample_weight: Any, warm: bool) -> NNClassifier:
         """``fit`` on a 0/1 indicator matrix ``y`` ``(samples, labels)``."""
@@ -51,11 +51,7 @@ class NNClassifier(ClassifierMixin, NNEstimatorBase):
         if warm and (not self.multilabel_ or not np.array_equal(labels, self.classes_)):
             raise InvalidValueError(f"warm_start=True: y has {len(labels)} labels, the fitted model was trained on "
                                     f"classes_ {self.classes_.tolist()}; set warm_start=False to start anew")
-        self._multilabel_fit = True
-        try:
-            self._train(X, y.astype(np.float32), len(labels), incremental=False, sample_weight=sample_weight)
-        finally:
-            self._multilabel_fit = False
+        self._train(X, y.astype(np.float32), len(labels), incremental=False, sample_weight=sample_weight)
         self.classes_, self.multilabel_ = labels, True
         return self
 

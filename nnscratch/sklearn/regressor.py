@@ -22,10 +22,10 @@ class NNRegressor(RegressorMixin, NNEstimatorBase):
 
     n_outputs_: int  # learned by fit
 
-    def _loss(self, n_outputs: int) -> str:
+    def _loss(self, y: np.ndarray) -> str:
         return "mse"
 
-    def _output_activation(self, n_outputs: int) -> None:
+    def _output_activation(self, y: np.ndarray) -> None:
         return None
 
     def __sklearn_tags__(self) -> Any:

@@ -1,6 +1,6 @@
 """The ``mnist_lstm_epoch`` workload: MNIST images read row by row (28 steps of 28 pixels) by an LSTM(64),
 then a softmax Dense(10); one epoch, Adam, batch 128: nnscratch vs PyTorch's ``nn.LSTM`` (the same gate
-maths, its own fused kernels)."""
+maths, its own fused kernels; ``baseline_torch.build_lstm``, trained by the CNN's loop)."""
 
 from __future__ import annotations
 
@@ -33,34 +33,6 @@ def lstm_model(seed: int = 0) -> Any:
     return nn.Sequential([nn.LSTM(LSTM_UNITS), nn.Dense(10), nn.Softmax()], seed=seed)
 
 
-def train_torch_lstm(x: np.ndarray, y: np.ndarray, *, batch_size: int, lr: float, seed: int = 0) -> Any:
-    """The same network in PyTorch (``nn.LSTM`` batch-first, ``nn.Linear``), trained one epoch with Adam."""
-    import torch
-
-    torch.manual_seed(seed)
-
-    class Net(torch.nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.lstm = torch.nn.LSTM(FEATURES, LSTM_UNITS, batch_first=True)
-            self.out = torch.nn.Linear(LSTM_UNITS, 10)
-
-        def forward(self, inputs: Any) -> Any:
-            _, (h, _) = self.lstm(inputs)
-            return self.out(h[0])
-
-    net = Net()
-    X, Y = torch.from_numpy(np.ascontiguousarray(x)), torch.from_numpy(np.asarray(y, np.int64))
-    opt = torch.optim.Adam(net.parameters(), lr=lr)
-    order = torch.randperm(len(X), generator=torch.Generator().manual_seed(seed + 1))
-    for start in range(0, len(X), batch_size):
-        idx = order[start:start + batch_size]
-        opt.zero_grad(set_to_none=True)
-        torch.nn.functional.cross_entropy(net(X[idx]), Y[idx]).backward()
-        opt.step()
-    return net
-
-
 def mnist_lstm_epoch(ctx: Context) -> list[dict[str, Any]]:
     """One epoch of LSTM(64) over MNIST rows (60,000 images; --quick 4,000), batch 128, Adam, float32."""
     x_train, y_train, x_test, y_test = ctx.mnist()
@@ -78,8 +50,10 @@ def mnist_lstm_epoch(ctx: Context) -> list[dict[str, Any]]:
         return model
 
     cands: dict[str, Callable[[], Any]] = {OURS: ours}
-    if ctx.torch() is not None:
-        cands[TORCH] = lambda: train_torch_lstm(x, labels, batch_size=LSTM_BATCH, lr=LSTM_LR)
+    tb = ctx.torch()
+    if tb is not None:
+        cands[TORCH] = lambda: tb.train_classifier(tb.build_lstm(FEATURES, LSTM_UNITS, 10), x, labels,
+                                                   batch_size=LSTM_BATCH, lr=LSTM_LR)
     timed = interleaved(cands, ctx.reps_for(3, 2), ctx.warmup)
     xt = x_test.reshape(len(x_test), STEPS, FEATURES).astype(np.float32) / np.float32(255) if ctx.real_data else None
     rows = []
