@@ -200,8 +200,10 @@ CONFIG_CASES = {
                                 lambda: (lambda x: nn.Model({}, nn.Dense(1)(x)))(nn.Input((2,)))),
     "input-shape-zero": (ShapeError, r"Input shape must be a tuple of positive integers .*got \(0, 3\)$",
                          lambda: nn.Input(shape=(0, 3))),
-    "input-variable-length": (ShapeError, r"got \(None,\); axes of variable length \(None\) are not supported: pad",
-                              lambda: nn.Input(shape=(None,))),
+    "input-variable-length-flattened": (
+        ShapeError, r"dense_var \(Dense\) cannot take inputs of shape \(batch, None\), with an axis of variable "
+        r"size \(None\): .*Give the Input a fixed size there",
+        lambda: nn.Dense(2, name="dense_var")(nn.Flatten()(nn.Input(shape=(None, 3))))),
     "loss-int": (InvalidTypeError, r"loss must be a name.*got 123 \(int\)", lambda: classifier().compile(loss=123)),
     "loss-typo": (InvalidValueError, "unknown loss 'msee'; did you mean 'mse'", lambda: classifier().compile(loss="msee")),
     "loss-config-typo": (InvalidValueError, "unknown loss 'binary_crosentropy'; did you mean 'binary_crossentropy'",

@@ -170,7 +170,7 @@ def test_subclassing() -> None:
 
 def test_text_conv1d() -> None:
     g = run("text_conv1d.py")
-    assert g["accuracy"] >= 0.8
+    assert g["accuracy"] >= 0.8 and g["model"].input_shape == (None,)
 
 
 def test_image_classification_from_scratch() -> None:
@@ -209,6 +209,7 @@ def test_bidirectional_lstm() -> None:
     losses = g["multi_history"].history
     assert list(losses) == ["loss", "label_loss", "has_5_loss"] and losses["loss"][-1] < losses["loss"][0]
     assert set(g["predictions"]) == {"label", "has_5"} and g["predictions"]["label"].shape == (100, 1)
+    assert g["model"].input_shape == (None,) and g["short_predictions"].shape == (100, 1)
 
 
 def test_text_transformer() -> None:

@@ -25,6 +25,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from . import random as nn_random
+from . import shapes
 from .call import Call
 from .errors import DTypeError, InvalidTypeError, ModelFileError, NotBuiltError, ShapeError
 from .naming import snake_case, unique_name
@@ -187,13 +188,8 @@ class Layer:
         return node.inputs if node.several_inputs else node.inputs[0]
 
     def compute_output_shape(self, input_shape: Any) -> Any:
-        """Per-sample output shape(s) for per-sample input shape(s): one inference call on zeros (batch 1)."""
-        def zeros(shape: Any) -> Any:
-            if isinstance(shape, list):
-                return [zeros(s) for s in shape]
-            return np.zeros((1, *shape), self.dtype)
-        out = self.forward_call(Call(training=False, input_grad=False), zeros(input_shape))
-        return [o.shape[1:] for o in out] if isinstance(out, (list, tuple)) else out.shape[1:]
+        """Per-sample output shape(s) for per-sample input shape(s), ``None`` for an axis of variable size."""
+        return shapes.output_shape(self, input_shape)
 
     def build(self, input_shape: Any) -> None:
         """Create parameters for inputs of per-sample shape ``input_shape`` (no batch axis)."""
@@ -217,7 +213,7 @@ class Layer:
             )
         if self.input_shape is None:
             self.build(x.shape[1:])
-        elif x.shape[1:] != self.input_shape:
+        elif x.shape[1:] != self.input_shape and not shapes.fits(x.shape[1:], self.input_shape):
             raise ShapeError(
                 f"{type(self).__name__} was built for inputs of shape (batch, "
                 f"{', '.join(map(str, self.input_shape))}), "

@@ -14,15 +14,16 @@ from typing import Any
 
 import numpy as np
 
-from .errors import InvalidTypeError, InvalidValueError, NotBuiltError, ShapeError
+from . import shapes
+from .errors import InvalidTypeError, InvalidValueError, NotBuiltError
 
 
 class SymbolicTensor:
     """A placeholder for the arrays that will flow through a graph: ``shape`` is ``(None, *sample_shape)``."""
 
-    def __init__(self, sample_shape: tuple[int, ...], dtype: Any, node: Node | None = None, index: int = 0,
+    def __init__(self, sample_shape: tuple[int | None, ...], dtype: Any, node: Node | None = None, index: int = 0,
                  name: str | None = None) -> None:
-        self.sample_shape = tuple(int(d) for d in sample_shape)
+        self.sample_shape = tuple(None if d is None else int(d) for d in sample_shape)  # None: any size
         self.dtype = np.dtype(dtype)
         self.node = node  # the node that produces it; None for an Input
         self.index = index  # which output of that node
@@ -76,9 +77,11 @@ def latest_node(layer: Any, what: str = "output") -> Node:
 
 
 def accepts_batch_shape(build: Any) -> Any:
-    """``build`` taking Keras's batch-shaped ``(None, ...)`` as well as the per-sample shape."""
+    """``build`` taking Keras's batch-shaped ``(None, ...)`` as well as the per-sample shape (a ``SampleShape``
+    starting with ``None`` is per-sample: its first axis has a variable size)."""
     def wrapper(self: Any, input_shape: Any, *args: Any, **kwargs: Any) -> Any:
-        if isinstance(input_shape, (tuple, list)) and len(input_shape) > 0 and input_shape[0] is None:
+        if (isinstance(input_shape, (tuple, list)) and len(input_shape) > 0 and input_shape[0] is None
+                and not isinstance(input_shape, shapes.SampleShape)):
             input_shape = tuple(input_shape[1:])
         return build(self, input_shape, *args, **kwargs)
 
@@ -87,21 +90,14 @@ def accepts_batch_shape(build: Any) -> Any:
 
 def Input(shape: Any = None, dtype: Any = "float32", name: str | None = None,
           batch_size: int | None = None, **kwargs: Any) -> SymbolicTensor:  # noqa: N802 - Keras's name
-    """A graph input for samples of shape ``shape`` (without the batch axis): ``Input(shape=(784,))``."""
+    """A graph input for samples of shape ``shape`` (without the batch axis): ``Input(shape=(784,))``; ``None``
+    for an axis of variable size, e.g. ``Input(shape=(None,))`` for token sequences of any length."""
     global _input_count
     if "batch_shape" in kwargs and shape is None:
         shape = tuple(kwargs.pop("batch_shape"))[1:]
     if kwargs:
         raise InvalidValueError(f"Input got unexpected arguments {sorted(kwargs)}")
-    if isinstance(shape, (int, np.integer)) and not isinstance(shape, bool):
-        shape = (int(shape),)
-    if not isinstance(shape, (tuple, list)) or not all(
-            isinstance(d, (int, np.integer)) and not isinstance(d, bool) and d > 0 for d in shape):
-        variable = isinstance(shape, (tuple, list)) and None in shape
-        hint = ("; axes of variable length (None) are not supported: pad the sequences to one length, e.g. "
-                "shape=(maxlen,)") if variable else ""
-        raise ShapeError(f"Input shape must be a tuple of positive integers (one sample's shape, without the batch "
-                         f"axis), got {shape!r}{hint}")
+    shape = shapes.parse(shape, "Input shape")
     dtype = np.dtype(dtype)
     if dtype.kind in "iu":  # Keras's integer inputs (indices for an Embedding) are carried as float32: exact < 2**24
         dtype = np.dtype(np.float32)

@@ -11,10 +11,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import DTypeLike
 
+from . import shapes
 from .errors import DTypeError, InvalidTypeError, InvalidValueError, ShapeError
 
 
-def _shape(shape: tuple[int, ...]) -> str:
+def _shape(shape: tuple[int | None, ...]) -> str:
     """``(batch, 28, 28)`` for a per-sample shape ``(28, 28)``."""
     return "(batch" + "".join(f", {d}" for d in shape) + ")"
 
@@ -78,14 +79,16 @@ def as_targets(y: Any, name: str, n: int, dtype: np.dtype) -> np.ndarray:
     return arr
 
 
-def check_sample_shape(x: np.ndarray, name: str, input_shape: tuple[int, ...] | None, who: str = "the model") -> None:
-    """Raise ``ShapeError`` unless ``x`` is ``(samples, *input_shape)`` (no check when ``input_shape`` is None)."""
-    if input_shape is None or x.shape[1:] == tuple(input_shape):
+def check_sample_shape(x: np.ndarray, name: str, input_shape: tuple[int | None, ...] | None,
+                       who: str = "the model") -> None:
+    """Raise ``ShapeError`` unless ``x`` is ``(samples, *input_shape)`` (no check when ``input_shape`` is None; a
+    None axis of ``input_shape`` takes any size)."""
+    if input_shape is None or shapes.fits(x.shape[1:], tuple(input_shape)):
         return
     hint = ""
     if x.ndim == len(input_shape) and x.shape == tuple(input_shape):
         hint = f"; a single sample? add the batch axis: {name}[None]"
-    elif int(np.prod(x.shape[1:])) == int(np.prod(input_shape)):
+    elif None not in input_shape and int(np.prod(x.shape[1:])) == shapes.known_size(tuple(input_shape)):
         hint = f"; reshape it: {name}.reshape(len({name}), {', '.join(map(str, input_shape))})"
     raise ShapeError(f"{name} has shape {x.shape}, but {who} was built for inputs of shape "
                      f"{_shape(tuple(input_shape))}{hint}")

@@ -12,6 +12,7 @@ from typing import Any
 
 from ..core.errors import InvalidValueError, NNScratchError
 from ..core.registry import to_config
+from ..models.architecture import input_shape_of
 from ..models.loading import model_from_record
 
 
@@ -35,8 +36,7 @@ def replica_spec(model: Any) -> dict[str, Any]:
 def build_replica(spec: dict[str, Any]) -> Any:
     """A built, compiled (losses only) model from ``replica_spec`` output; weights as initialized (load them)."""
     model = model_from_record(spec, "the replica spec")
-    shape = spec["input_shape"]
-    model.build([tuple(s) for s in shape] if shape and isinstance(shape[0], list) else tuple(shape))
+    model.build(input_shape_of(spec["input_shape"]))
     model.rewrites = spec["rewrites"]
     model.compile(loss=spec["losses"], optimizer=None, loss_weights=spec["loss_weights"])
     assert model.trainer is not None  # set by compile

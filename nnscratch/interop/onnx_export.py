@@ -70,6 +70,17 @@ def export_onnx(model: Any, path: str | os.PathLike) -> Path:
     return atomic_write(path, write)
 
 
+def fixed_shape(t: SymbolicTensor) -> tuple[int, ...]:
+    """``t``'s per-sample shape; ``ShapeError`` for an axis of variable size (the converters need every size)."""
+    if None in t.sample_shape:
+        where = t.name or (t.node.layer.name if t.node is not None else "a tensor")
+        raise ShapeError(f"ONNX export needs fixed shapes, but {where} has shape (batch, "
+                         f"{', '.join(map(str, t.sample_shape))}) with an axis of variable size (None); rebuild the "
+                         "model with Input(shape=...) of fixed sizes and copy the weights over "
+                         "(new.set_weights(model.get_weights())) to export it")
+    return tuple(d for d in t.sample_shape if d is not None)
+
+
 class OnnxBuilder:
     """Collects the nodes, initializers, inputs and outputs of one ONNX graph; what converters call."""
 
@@ -192,7 +203,7 @@ class OnnxBuilder:
                 raise InvalidValueError(f"ONNX converter of layer '{node.layer.name}' ({type(node.layer).__name__}) "
                                         f"returned {len(outs)} outputs, the layer has {len(node.outputs)}")
             for t, v in zip(node.outputs, outs):
-                values[id(t)] = replace(v, shape=t.sample_shape)
+                values[id(t)] = replace(v, shape=fixed_shape(t))
         return [values[id(t)] for t in graph.outputs]
 
     # ------------------------------------------------------------------ the model
@@ -201,9 +212,10 @@ class OnnxBuilder:
 
     def graph_input(self, name: str, t: SymbolicTensor) -> Value:
         """A graph input of one sample's shape ``t.sample_shape``, batch dimension dynamic."""
+        shape = fixed_shape(t)
         name = self.fresh(name)
-        self.inputs.append(self._info(name, t.sample_shape))
-        return Value(name, t.sample_shape)
+        self.inputs.append(self._info(name, shape))
+        return Value(name, shape)
 
     def graph_outputs(self, names: list[str], values: list[Value]) -> None:
         """The graph outputs, channels-last, each named after its layer (an ``Identity`` gives the name)."""

@@ -16,7 +16,6 @@ and nothing else, ``MemoryError`` included.
 from __future__ import annotations
 
 import json
-import math
 import os
 import zipfile
 from pathlib import Path
@@ -26,6 +25,7 @@ import numpy as np
 
 from ..core.errors import InvalidTypeError, InvalidValueError, ModelFileError, NotBuiltError
 from ..core.registry import to_config
+from ..core.shapes import known_size
 from .atomic import atomic_write
 from .file_kind import describe_file
 from .json_record import parse_record
@@ -170,12 +170,12 @@ def _check_record(config: Any, path: Path) -> None:
     shape = config.get("input_shape")
     shapes: list[Any] = (shape if isinstance(shape, list) and shape and all(isinstance(s, list) for s in shape)
                          else [shape])
-    if not all(isinstance(s, list) and all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in s)
-               for s in shapes):
+    if not all(isinstance(s, list) and all(d is None or (isinstance(d, int) and not isinstance(d, bool) and d > 0)
+                                           for d in s) for s in shapes):
         raise ModelFileError(f"'{path}' has a bad input_shape {config.get('input_shape')!r}")
-    big = [s for s in shapes if math.prod(s) * 8 > MAX_TENSOR_BYTES]
+    big = [s for s in shapes if known_size(s) * 8 > MAX_TENSOR_BYTES]  # (a None axis: any size, counted as 1)
     if big:  # (the first too big input's shape: the whole input_shape of a model with one input)
-        raise ModelFileError(f"'{path}' has an input_shape {big[0]} of {math.prod(big[0])} values per sample, more "
+        raise ModelFileError(f"'{path}' has an input_shape {big[0]} of {known_size(big[0])} values per sample, more "
                              f"than the limit of {int(MAX_TENSOR_BYTES) // 8} "
                              "(nnscratch.io.model_file.MAX_TENSOR_BYTES)")
     if not isinstance(config.get("model"), dict):

@@ -29,6 +29,7 @@ from ..core.errors import InvalidTypeError, InvalidValueError, ShapeError
 from ..core.functional import softmax
 from ..core.layer import Layer
 from ..core.parameter import Parameter
+from ..core.shapes import fits
 from ..core.validation import positive_int, real_number
 
 
@@ -114,10 +115,14 @@ class MultiHeadAttention(Layer):
         shapes = [tuple(x.shape[1:]) for x in xs]
         if self.input_shape is None:
             self.build(shapes)
-        elif shapes != list(self.input_shape):
+        elif shapes != list(self.input_shape) and not (
+                len(shapes) == len(self.input_shape) and all(map(fits, shapes, self.input_shape))):
             raise ShapeError(f"MultiHeadAttention was built for inputs {self.input_shape}, got {shapes}")
         if len({x.shape[0] for x in xs}) > 1:
             raise ShapeError(f"MultiHeadAttention inputs have different batch sizes: {[x.shape for x in xs]}")
+        if len(xs) == 3 and xs[1].shape[1] != xs[2].shape[1]:
+            raise ShapeError(f"MultiHeadAttention key has {xs[2].shape[1]} steps, value {xs[1].shape[1]}; they must "
+                             "match")
 
     # ------------------------------------------------------------------ the call
     @staticmethod

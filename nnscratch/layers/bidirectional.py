@@ -54,6 +54,12 @@ class Bidirectional(Layer):
             raise InvalidValueError(f"Bidirectional merge_mode must be one of {MERGE_MODES}, got {merge_mode!r}")
         self.merge_mode = merge_mode
 
+    def build(self, input_shape: Any) -> None:
+        super().build(input_shape)
+        for layer in (self.forward_layer, self.backward_layer):  # for this shape, whose steps may be None
+            if not layer.built:
+                layer.build(input_shape)
+
     def _halves(self, ctx: Call, x: np.ndarray) -> tuple[Any, Any, list[np.ndarray]]:
         f = self.forward_layer.forward_call(ctx.sub("forward"), x)
         b = self.backward_layer.forward_call(ctx.sub("backward"), x)

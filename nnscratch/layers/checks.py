@@ -42,7 +42,7 @@ def channels_last(data_format: Any, layer: str) -> None:
                                 f"got data_format={data_format!r}; move the channels last with np.moveaxis")
 
 
-def sample_shape_error(layer: str, layout: str, input_shape: tuple[int, ...]) -> ShapeError:
+def sample_shape_error(layer: str, layout: str, input_shape: tuple[int | None, ...]) -> ShapeError:
     """The error for a per-sample ``input_shape`` of the wrong rank (raised from ``build``)."""
     return ShapeError(f"{layer} expects inputs of shape (batch, {layout}), "
                       f"got (batch{''.join(f', {d}' for d in input_shape)})")

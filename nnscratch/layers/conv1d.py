@@ -57,24 +57,36 @@ class Conv1D(Activated):
         self.padding = padding.lower()
         self.set_linear(activation, use_bias, kernel_initializer, bias_initializer)
 
-    def build(self, input_shape: tuple[int, ...]) -> None:
+    def build(self, input_shape: tuple[int | None, ...]) -> None:
         if len(input_shape) != 2:
             raise sample_shape_error("Conv1D", "steps, channels", input_shape)
         length, c = input_shape
-        span = self.dilation_rate * (self.kernel_size - 1) + 1
-        self.pads = ((span - 1, 0) if self.padding == "causal"
-                     else axis_pads(self.padding, length, self.kernel_size, self.strides, self.dilation_rate))
-        out = output_size(length, self.kernel_size, self.strides, self.dilation_rate, self.pads)
-        if out < 1:
-            raise ShapeError(f"Conv1D window of {span} steps is longer than its (padded) input of "
-                             f"{length + sum(self.pads)} steps (input shape (batch, {length}, {c}))")
+        if c is None:
+            raise ShapeError("Conv1D needs a fixed number of channels (the last axis), got None")
+        # (for a fixed length: checks that the window fits; ONNX export reads the pads)
+        self.pads: tuple[int, int] | None = None
+        out: int | None = None
+        if length is not None:
+            self.pads, out = self._layout(length, input_shape)
         super().build(input_shape)
         self.output_shape = (out, self.filters)
         self.draw_weights((self.filters, c, self.kernel_size), (2, 1, 0), self.filters)  # (K, C, filters)
 
-    def _geometry(self) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int], tuple[int, int]]:
+    def _layout(self, length: int, input_shape: tuple[int | None, ...]) -> tuple[tuple[int, int], int]:
+        """``((before, after), OL)``: the zero steps padded on each side of ``length`` steps and the output length;
+        ``ShapeError`` if the window does not fit."""
+        span = self.dilation_rate * (self.kernel_size - 1) + 1
+        pads = ((span - 1, 0) if self.padding == "causal"
+                else axis_pads(self.padding, length, self.kernel_size, self.strides, self.dilation_rate))
+        out = output_size(length, self.kernel_size, self.strides, self.dilation_rate, pads)
+        if out < 1:
+            raise ShapeError(f"Conv1D window of {span} steps is longer than its (padded) input of "
+                             f"{length + sum(pads)} steps (input shape (batch, {', '.join(map(str, input_shape))}))")
+        return pads, out
+
+    def _geometry(self, out: int) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int], tuple[int, int]]:
         """Kernel, stride, dilation and output size of the equivalent image convolution (height 1)."""
-        return (1, self.kernel_size), (1, self.strides), (1, self.dilation_rate), (1, self.output_shape[0])
+        return (1, self.kernel_size), (1, self.strides), (1, self.dilation_rate), (1, out)
 
     def forward_linear(self, ctx: Call, x: np.ndarray) -> np.ndarray:
         """The output before the activation ``(N, OL, filters)``; keeps the column matrix on ``ctx``."""
@@ -82,9 +94,10 @@ class Conv1D(Activated):
         ws = ctx.ws
         ws.use(x)
         n, length, c = x.shape
-        xp = padded(ws, x.reshape(n, 1, length, c), ((0, 0), self.pads), "padded")
-        out = self.output_shape[0]
-        cols = ctx.cols = columns(ws, "cols", xp, *self._geometry())
+        ctx.length = length
+        pads, out = ctx.layout = self._layout(length, x.shape[1:])  # (per call: the length may vary)
+        xp = padded(ws, x.reshape(n, 1, length, c), ((0, 0), pads), "padded")
+        cols = ctx.cols = columns(ws, "cols", xp, *self._geometry(out))
         assert self.weight is not None  # built
         y = blocked_matmul(cols, self.weight.data.reshape(-1, self.filters))
         if self.bias is not None:
@@ -102,8 +115,8 @@ class Conv1D(Activated):
         if not ctx.input_grad:
             return None
         # patch gradients g @ W.T, scatter-added back by col2im
-        length, (before, after) = self.input_shape[0], self.pads
-        dxp = scatter_products(ctx.ws, g, self.weight.data.transpose(0, 2, 1), *self._geometry(),
+        length, ((before, after), out) = ctx.length, ctx.layout
+        dxp = scatter_products(ctx.ws, g, self.weight.data.transpose(0, 2, 1), *self._geometry(out),
                                (1, length + before + after))
         return dxp[:, 0, before:before + length]
 

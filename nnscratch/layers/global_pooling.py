@@ -32,9 +32,10 @@ class _GlobalPool(Layer):
             raise sample_shape_error(type(self).__name__, self.layout, input_shape)
         super().build(input_shape)
 
-    def _flat(self, x: np.ndarray) -> np.ndarray:
-        """``x`` as ``(N, steps or pixels, C)`` (a free view)."""
+    def _flat(self, ctx: Call, x: np.ndarray) -> np.ndarray:
+        """``x`` as ``(N, steps or pixels, C)`` (a free view); its per-sample shape is kept on ``ctx``."""
         self._ensure_built(x)
+        ctx.shape = x.shape[1:]  # (the steps or pixels may vary from call to call: Input(shape=(None, C)))
         return x.reshape(len(x), -1, x.shape[-1])
 
     def _shaped(self, y: np.ndarray) -> np.ndarray:
@@ -51,15 +52,15 @@ class _GlobalMax(_GlobalPool):
     abstract = True
 
     def forward_call(self, ctx: Call, x: np.ndarray) -> np.ndarray:
-        flat = self._flat(x)
+        flat = self._flat(ctx, x)
         index = ctx.index = flat.argmax(axis=1)[:, None, :]  # (N, 1, C)
         return self._shaped(np.take_along_axis(flat, index, axis=1)[:, 0])
 
     def backward_call(self, ctx: Call, grad_out: np.ndarray) -> np.ndarray:
-        n, c = len(grad_out), self.input_shape[-1]
-        dx = np.zeros((n, int(np.prod(self.input_shape[:-1])), c), grad_out.dtype)
+        n, c = len(grad_out), ctx.shape[-1]
+        dx = np.zeros((n, int(np.prod(ctx.shape[:-1])), c), grad_out.dtype)
         np.put_along_axis(dx, ctx.index, grad_out.reshape(n, 1, c), axis=1)
-        return dx.reshape(n, *self.input_shape)
+        return dx.reshape(n, *ctx.shape)
 
 
 class GlobalMaxPool1D(_GlobalMax):
@@ -80,10 +81,10 @@ class GlobalAvgPool1D(_GlobalPool):
     layout = "steps, channels"
 
     def forward_call(self, ctx: Call, x: np.ndarray) -> np.ndarray:
-        return self._shaped(self._flat(x).mean(axis=1))
+        return self._shaped(self._flat(ctx, x).mean(axis=1))
 
     def backward_call(self, ctx: Call, grad_out: np.ndarray) -> np.ndarray:
-        n, (length, c) = len(grad_out), self.input_shape
+        n, (length, c) = len(grad_out), ctx.shape
         dx = np.empty((n, length, c), grad_out.dtype)
         dx[...] = (grad_out.reshape(n, 1, c) * grad_out.dtype.type(1 / length))
         return dx

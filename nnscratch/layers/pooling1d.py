@@ -1,7 +1,8 @@
 """``MaxPool1D`` and ``AvgPool1D`` (Keras: ``MaxPooling1D``, ``AveragePooling1D``) for channels-last sequences.
 
 A sequence ``(N, L, C)`` is an image of height 1: each layer runs a ``MaxPool2D`` / ``AvgPool2D`` with
-``1 x pool_size`` windows on the free view ``(N, 1, L, C)``, so ties, padding and speed are theirs.
+``1 x pool_size`` windows on the free view ``(N, 1, L, C)``, so ties, padding and speed are theirs (one
+for each sequence length, when the length varies: ``Input(shape=(None, C))``).
 """
 
 from __future__ import annotations
@@ -46,27 +47,43 @@ class _Pool1D(Layer):
             if self.padding >= self.pool_size:
                 raise InvalidValueError(f"{name} padding {padding!r} must be smaller than pool_size {self.pool_size} "
                                         "(a window must not lie entirely in the padding)")
-        pad2d = self.padding if isinstance(self.padding, str) else (0, self.padding)
-        self.pool = self.pool2d((1, self.pool_size), (1, self.strides), pad2d, name=f"{self.name}/2d")
+        self._pools: dict[int, MaxPool2D | AvgPool2D] = {}  # a 2-D pooling per sequence length seen
 
-    def build(self, input_shape: tuple[int, ...]) -> None:
-        name = type(self).__name__
+    def build(self, input_shape: tuple[int | None, ...]) -> None:
         if len(input_shape) != 2:
-            raise sample_shape_error(name, "steps, channels", input_shape)
+            raise sample_shape_error(type(self).__name__, "steps, channels", input_shape)
+        if input_shape[0] is not None:  # (a variable length is checked at each call)
+            self._check_length(input_shape)
+        super().build(input_shape)
+
+    def _check_length(self, input_shape: tuple[Any, ...]) -> None:
         length = input_shape[0]
         padding = self.padding if isinstance(self.padding, str) else (self.padding, self.padding)
         _, pads = pad_amounts(padding, (1, length), (1, self.pool_size), (1, self.strides), (1, 1))
         if output_size(length, self.pool_size, self.strides, 1, pads) < 1:
-            raise ShapeError(f"{name} window of {self.pool_size} steps is longer than its (padded) input of "
-                             f"{length + sum(pads)} steps (input shape (batch, {', '.join(map(str, input_shape))}))")
-        super().build(input_shape)
+            raise ShapeError(f"{type(self).__name__} window of {self.pool_size} steps is longer than its (padded) "
+                             f"input of {length + sum(pads)} steps (input shape (batch, "
+                             f"{', '.join(map(str, input_shape))}))")
+
+    def _pool(self, length: int, input_shape: tuple[int, ...]) -> MaxPool2D | AvgPool2D:
+        """The ``1 x pool_size`` image pooling for sequences of ``length`` steps (made on the first call of each
+        length; it has no weights)."""
+        pool = self._pools.get(length)
+        if pool is None or pool.dtype != self.dtype:
+            self._check_length(input_shape)
+            pad2d = self.padding if isinstance(self.padding, str) else (0, self.padding)
+            pool = self._pools[length] = self.pool2d((1, self.pool_size), (1, self.strides), pad2d,
+                                                     name=f"{self.name}/2d")
+            pool.set_dtype(self.dtype)
+        return pool
 
     def forward_call(self, ctx: Call, x: np.ndarray) -> np.ndarray:
         self._ensure_built(x)
-        return self.pool.forward_call(ctx, x[:, None])[:, 0]
+        pool = ctx.pool = self._pool(x.shape[1], x.shape[1:])
+        return pool.forward_call(ctx, x[:, None])[:, 0]
 
     def backward_call(self, ctx: Call, grad_out: np.ndarray) -> np.ndarray:
-        return self.pool.backward_call(ctx, grad_out[:, None])[:, 0]
+        return ctx.pool.backward_call(ctx, grad_out[:, None])[:, 0]
 
     def get_config(self) -> dict[str, Any]:
         return {"pool_size": self.pool_size, "strides": self.strides, "padding": self.padding}

@@ -8,14 +8,16 @@ import json
 from typing import Any
 
 from ..core.registry import to_config
+from ..core.shapes import SampleShape
 from ..io.model_file import input_shape_record
 
 
 def input_shape_of(value: Any) -> Any:
-    """The inverse of ``io.model_file.input_shape_record``: the input shape(s) of a record as tuples."""
+    """The inverse of ``io.model_file.input_shape_record``: the per-sample input shape(s) of a record (``None``
+    for an axis of variable size, never a batch axis)."""
     if value and isinstance(value[0], list):
-        return [tuple(v) for v in value]
-    return tuple(value)
+        return [SampleShape(v) for v in value]
+    return SampleShape(value)
 
 
 def to_json(model: Any, **kwargs: Any) -> str:

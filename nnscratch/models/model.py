@@ -24,6 +24,7 @@ from ..core.errors import InvalidValueError, NotBuiltError
 from ..core.graph import Graph
 from ..core.layer import Layer
 from ..core.random import layer_rng, make_rng
+from ..core.shapes import SampleShape
 from ..core.tensor import SymbolicTensor
 from ..core.validation import positive_int
 from ..training import loop, source_loop
@@ -154,8 +155,8 @@ class Model(Layer, ClassPredictions):
 
     def build(self, input_shape: Any) -> Model:  # type: ignore[override]  # returns self, for chaining
         """Create every parameter for samples of shape ``input_shape`` (a graph model is built already)."""
-        if self.graph is None and subclassed.runs_call(self):
-            subclassed.build(self, input_shape)
+        if self.graph is None and subclassed.runs_call(self):  # (a batch axis is gone: the rest is per sample)
+            subclassed.build(self, input_shape if isinstance(input_shape, list) else SampleShape(input_shape))
         if self.graph is None:
             raise NotBuiltError(f"{type(self).__name__} cannot be built from a shape alone")
         return self

@@ -6,27 +6,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-import numpy as np
-
+from ..core import shapes
 from ..core.call import Call
-from ..core.errors import InvalidTypeError, InvalidValueError
+from ..core.errors import InvalidTypeError, InvalidValueError, ShapeError
 from ..core.graph import Graph
 from ..core.layer import Layer
 from ..core.registry import from_config, to_config
 from ..core.tensor import Input, SymbolicTensor
-from ..core.validation import check_sample_shape
 from .model import Model
 
 
-def sample_shape(input_shape: Any) -> tuple[int, ...]:
-    """``input_shape`` (one sample's shape, without the batch axis) as a tuple of positive ints."""
-    if isinstance(input_shape, (int, np.integer)) and not isinstance(input_shape, bool):
-        input_shape = (int(input_shape),)
-    if not isinstance(input_shape, (tuple, list)) or not all(
-            isinstance(d, (int, np.integer)) and not isinstance(d, bool) and d > 0 for d in input_shape):
-        raise InvalidValueError(f"input_shape must be a tuple of positive integers (one sample's shape, "
-                                f"without the batch axis), got {input_shape!r}")
-    return tuple(int(d) for d in input_shape)
+def sample_shape(input_shape: Any) -> tuple[int | None, ...]:
+    """``input_shape`` (one sample's shape, without the batch axis; None: any size) as a tuple."""
+    return shapes.parse(input_shape, "input_shape", InvalidValueError)
 
 
 class Sequential(Model):
@@ -58,14 +50,14 @@ class Sequential(Model):
         if start is None and items and getattr(items[0], "declared_input_shape", None) is not None:
             start = Input(shape=sample_shape(items[0].declared_input_shape), dtype=self.dtype)  # Keras's input_shape=
         if start is not None:
-            self.build(start.sample_shape)
+            self.build(shapes.SampleShape(start.sample_shape))
         if not trainable:
             self.trainable = False
 
     def add(self, layer: Layer) -> Sequential:
         """Append a layer (a built model is rebuilt around its layers, which keep their weights)."""
         if isinstance(layer, SymbolicTensor) and not self.chain:
-            return self.build(layer.sample_shape) or self
+            return self.build(shapes.SampleShape(layer.sample_shape)) or self
         if not isinstance(layer, Layer):
             raise InvalidValueError(f"Sequential.add expects a layer, got {type(layer).__name__}")
         self.chain.append(layer.set_dtype(self.dtype).set_rng(self.rng))
@@ -73,7 +65,7 @@ class Sequential(Model):
         if self.graph is not None:
             self._build_chain(self.graph.inputs[0].sample_shape)
         elif len(self.chain) == 1 and getattr(layer, "declared_input_shape", None) is not None:
-            self.build(layer.declared_input_shape)
+            self.build(shapes.SampleShape(sample_shape(layer.declared_input_shape)))
         return self
 
     def pop(self) -> Layer:
@@ -93,12 +85,14 @@ class Sequential(Model):
         """Create every parameter for samples of shape ``input_shape`` (one pass of the layers' shapes)."""
         shape = sample_shape(input_shape)
         if self.graph is not None:
-            check_sample_shape(np.empty((0, *shape)), "input_shape (as a batch)", self.input_shape)
+            if shape != tuple(self.input_shape):
+                raise ShapeError(f"input_shape {shape} does not match the shape the model was built for, "
+                                 f"{tuple(self.input_shape)}")
             return self
         self._build_chain(shape)
         return self
 
-    def _build_chain(self, shape: tuple[int, ...]) -> None:
+    def _build_chain(self, shape: tuple[int | None, ...]) -> None:
         x = Input(shape=shape, dtype=self.dtype)
         y = x
         for layer in self.chain:

@@ -24,9 +24,10 @@ from typing import Any
 import numpy as np
 
 from ..core.call import Call
-from ..core.errors import NotBuiltError
+from ..core.errors import NotBuiltError, ShapeError
 from ..core.graph import Graph
 from ..core.layer import Layer
+from ..core.shapes import SampleShape
 from ..core.tensor import Input
 
 
@@ -79,9 +80,12 @@ def shapes_of(x: Any) -> Any:
     return tuple(x.shape[1:])
 
 
-def _sample(shape: Any) -> tuple[int, ...]:
-    shape = tuple(shape)
-    return tuple(int(d) for d in (shape[1:] if shape and shape[0] is None else shape))
+def _sample(shape: Any) -> tuple[int | None, ...]:
+    """A per-sample shape from Keras's batch shape ``(None, ...)`` or a per-sample one (a ``SampleShape`` is
+    taken as it is)."""
+    if not isinstance(shape, SampleShape) and len(shape) > 0 and shape[0] is None:
+        shape = shape[1:]
+    return tuple(None if d is None else int(d) for d in shape)
 
 
 def build(model: Any, input_shape: Any) -> None:
@@ -89,6 +93,10 @@ def build(model: Any, input_shape: Any) -> None:
     several inputs): the sub-layers build themselves, and the model gets its one-node graph."""
     several = isinstance(input_shape, list)
     shapes = [_sample(s) for s in (input_shape if several else [input_shape])]
+    if any(None in s for s in shapes):
+        raise ShapeError(f"{type(model).__name__} (a subclassed model) takes inputs of fixed shape, got "
+                         f"{', '.join(str(s) for s in shapes)} with an axis of variable size (None): its call builds "
+                         f"its layers for the sizes it first sees; give every size, e.g. build((None, maxlen))")
     inputs = [Input(shape=s, dtype=model.dtype) for s in shapes]
     node = CallNode(model, shapes if several else shapes[0])
     outputs = node(inputs if several else inputs[0])

@@ -53,6 +53,7 @@ def conv_bn(h: nn.SymbolicTensor, filters: int, relu: bool = True) -> nn.Symboli
 def residual_block(h: nn.SymbolicTensor) -> nn.SymbolicTensor:
     """``relu(h + bn(conv(relu(bn(conv(h))))))`` with an identity shortcut: ``(N, H, W, C) -> (N, H, W, C)``."""
     filters = h.sample_shape[-1]
+    assert filters is not None, "residual_block needs a fixed number of channels"
     branch = conv_bn(conv_bn(h, filters), filters, relu=False)
     return nn.ReLU()(nn.Add()([h, branch]))
 

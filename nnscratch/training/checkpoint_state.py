@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..core import shapes
 from ..core.errors import InvalidTypeError, InvalidValueError, ModelFileError, NNScratchError, NotBuiltError, ShapeError
 from ..core.registry import to_config
 from ..io.model_file import read_model_file, weights_of
@@ -129,7 +130,7 @@ class TrainingState:
 
     def check_input(self, x: np.ndarray) -> None:
         saved = tuple(self.config["input_shape"])
-        if x.shape[1:] != saved:
+        if not shapes.fits(x.shape[1:], saved):
             raise ShapeError(f"x has shape {x.shape}, but the checkpoint '{self.path}' was trained on inputs of shape "
                              f"(batch, {', '.join(map(str, saved))})")
 

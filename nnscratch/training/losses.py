@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from ..core import functional as F
+from ..core import shapes
 from ..core.errors import InvalidTypeError, InvalidValueError, ShapeError
 from ..core.rewrites import register_loss_fusion
 from ..core.validation import unknown_name
@@ -74,7 +75,7 @@ class Loss:
 
     def _check_same_shape(self, y: np.ndarray, output_shape: tuple[int, ...], name: str) -> None:
         """Raise ``ShapeError`` unless ``y`` is ``(samples, *output_shape)`` (or ``(samples,)`` for one output)."""
-        if y.shape[1:] == tuple(output_shape) or (y.ndim == 1 and tuple(output_shape) == (1,)):
+        if shapes.fits(y.shape[1:], tuple(output_shape)) or (y.ndim == 1 and tuple(output_shape) == (1,)):
             return
         expected = "(samples" + "".join(f", {d}" for d in output_shape) + ")"
         raise ShapeError(f"{name} has shape {y.shape}, but the model outputs {expected} and loss '{self.name}' "

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..core import shapes
 from ..core.call import Call
 from ..core.errors import InvalidTypeError, InvalidValueError, NotBuiltError
 from ..core.rewrites import find_loss_fusion
@@ -123,7 +124,7 @@ class Trainer:
             self.weights = [1.0 if w is None else float(w) for w in weights]
             self.output_shapes = [t.sample_shape for t in graph.outputs]
             specs = per_output(self.metric_names, names, "metrics")
-            self.metrics = [[metrics_mod.get(m, int(np.prod(shape))) for m in as_list(s)]
+            self.metrics = [[metrics_mod.get(m, shapes.known_size(shape)) for m in as_list(s)]
                             for s, shape in zip(specs, self.output_shapes)]
             for metrics in self.metrics:
                 logged = [m.name for m in metrics]

@@ -19,8 +19,8 @@ y_train = (first_5 < first_7).astype("float32")
 x_val, y_val = x_train[500:], y_train[500:]
 x_train, y_train = x_train[:500], y_train[:500]
 
-# Input for variable-length sequences of integers (here: of length maxlen)
-inputs = keras.Input(shape=(maxlen,), dtype="int32")
+# Input for variable-length sequences of integers
+inputs = keras.Input(shape=(None,), dtype="int32")
 # Embed each integer in a 16-dimensional vector
 x = layers.Embedding(max_features, 16)(inputs)
 # Add 2 bidirectional LSTMs
@@ -36,7 +36,7 @@ history = model.fit(x_train, y_train, batch_size=32, epochs=12, validation_data=
 
 # Two heads by name: the label, and whether token 5 occurs at all
 has_5 = (x_train == 5).any(axis=1).astype("float32")
-tokens = keras.Input(shape=(maxlen,), dtype="int32", name="tokens")
+tokens = keras.Input(shape=(None,), dtype="int32", name="tokens")
 features = layers.GRU(16)(layers.Embedding(max_features, 16)(tokens))
 multi = keras.Model(
     inputs={"tokens": tokens},
@@ -51,3 +51,5 @@ multi.compile(
 multi_history = multi.fit({"tokens": x_train}, {"label": y_train, "has_5": has_5}, epochs=8, batch_size=32,
                           verbose=0)
 predictions = multi.predict({"tokens": x_val})
+# Shorter sequences than the training ones: the first 12 tokens of each
+short_predictions = model.predict(x_val[:, :12])

@@ -1,5 +1,6 @@
 """Embedding, Conv1D and GlobalMaxPooling1D with LayerNormalization on integer sequences, in the style of
-keras-io's functional-API guide. Needs layers another part of nnscratch is adding."""
+keras-io's functional-API guide, on sequences of variable length as keras-io's "text classification from
+scratch" declares them (``Input(shape=(None,))``)."""
 
 import numpy as np
 
@@ -9,7 +10,7 @@ from nnscratch.keras import layers
 keras.utils.set_random_seed(9)
 tokens = np.random.randint(0, 50, size=(512, 20))
 labels = (tokens[:, :10].mean(axis=1) > tokens[:, 10:].mean(axis=1)).astype("float32")
-inputs = keras.Input(shape=(20,), dtype="int64")
+inputs = keras.Input(shape=(None,), dtype="int64")
 x = layers.Embedding(50, 16)(inputs)
 x = layers.Conv1D(16, 3, activation="relu")(x)
 x = layers.LayerNormalization()(x)

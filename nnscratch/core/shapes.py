@@ -1,0 +1,109 @@
+"""Per-sample shapes, with axes of variable size (``None``): parsing them, checking arrays against them, and
+a layer's output shape for them.
+
+``Input(shape=(None, 16))`` takes sequences of any length. A layer whose weights and calls do not depend on
+the size of that axis (``Embedding``, the recurrent layers, ``Conv1D``, ``Dense`` on the last axis, global
+pooling, attention, ...) is built for the shape with ``None`` in it and then called on arrays of any size
+there. One that needs the size (a ``Flatten`` before a ``Dense``, a ``Reshape``) gets one ``ShapeError``
+when the model is put together. The output shape comes from calls on zeros: one call for a fixed shape;
+for a variable one, calls with the ``None`` axes ``PROBE_SIZES[0]`` and ``PROBE_SIZES[1]`` long, and an
+output axis whose size differs between them is ``None`` too.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from .call import Call
+from .errors import InvalidValueError, ShapeError
+
+# Two sizes a variable axis takes when a layer's output shape is probed: one twice the other, so an output
+# size that depends on the input's (a convolution, strided pooling) differs between the two calls.
+PROBE_SIZES = (32, 64)
+
+Shape = tuple[int | None, ...]
+
+
+class SampleShape(tuple):
+    """A per-sample shape (no batch axis) whose axes may be ``None``. ``build`` takes a plain tuple that starts
+    with ``None`` for Keras's batch shape and drops that axis; it keeps a ``SampleShape`` as it is, so a layer
+    that builds its children for its own input shape passes it on unchanged (``Bidirectional``)."""
+
+
+def is_variable(shape: Any) -> bool:
+    """Whether ``shape`` (a tuple, or a list of them for several inputs) has an axis of variable size."""
+    if isinstance(shape, list):
+        return any(is_variable(s) for s in shape)
+    return None in shape
+
+
+def fits(actual: tuple[int, ...], expected: Shape) -> bool:
+    """Whether an array's per-sample shape ``actual`` matches ``expected``, where ``None`` takes any size."""
+    return len(actual) == len(expected) and all(e is None or a == e for a, e in zip(actual, expected))
+
+
+def known_size(shape: Shape) -> int:
+    """The number of values per sample, counting a variable axis as 1 (its size is unknown)."""
+    return math.prod(1 if d is None else d for d in shape)
+
+
+def parse(value: Any, what: str, error: type[Exception] = ShapeError) -> Shape:
+    """``value`` (an int, or a tuple/list of positive ints and ``None``) as a per-sample shape tuple; ``error``
+    otherwise."""
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        value = (int(value),)
+    if not isinstance(value, (tuple, list)) or not all(
+            d is None or (isinstance(d, (int, np.integer)) and not isinstance(d, bool) and d > 0) for d in value):
+        raise error(f"{what} must be a tuple of positive integers or None (one sample's shape, without the "
+                         f"batch axis; None: any size), got {value!r}")
+    return tuple(None if d is None else int(d) for d in value)
+
+
+def output_shape(layer: Any, input_shape: Any) -> Any:
+    """The per-sample output shape(s) of ``layer`` for per-sample input shape(s) ``input_shape``: calls on zeros
+    (batch 1). With variable axes, ``layer`` is built for ``input_shape`` itself first."""
+    if not is_variable(input_shape):
+        return _probe(layer, input_shape)
+    try:
+        if not layer.built:
+            layer.build([SampleShape(s) for s in input_shape] if isinstance(input_shape, list)
+                        else SampleShape(input_shape))
+        first, second = (_probe(layer, _sized(input_shape, size)) for size in PROBE_SIZES)
+    except (TypeError, ShapeError, InvalidValueError) as exc:
+        shown = (", ".join(_show(s) for s in input_shape) if isinstance(input_shape, list)
+                 else _show(input_shape))
+        why = ("it needs the size of every axis" if isinstance(exc, TypeError)  # (arithmetic on None)
+               else str(exc).rstrip("."))
+        raise ShapeError(f"{layer.name} ({type(layer).__name__}) cannot take inputs of shape {shown}, with an axis of "
+                         f"variable size (None): {why}. Give the Input a fixed size there (for sequences: pad them "
+                         f"to one length, shape=(maxlen, ...))") from None
+    if isinstance(first, list):
+        return [_merge(a, b) for a, b in zip(first, second)]
+    return _merge(first, second)
+
+
+def _probe(layer: Any, input_shape: Any) -> Any:
+    def zeros(shape: Any) -> Any:
+        if isinstance(shape, list):
+            return [zeros(s) for s in shape]
+        return np.zeros((1, *shape), layer.dtype)
+    out = layer.forward_call(Call(training=False, input_grad=False), zeros(input_shape))
+    return [o.shape[1:] for o in out] if isinstance(out, (list, tuple)) else out.shape[1:]
+
+
+def _sized(shape: Any, size: int) -> Any:
+    """``shape`` with every ``None`` axis ``size`` long."""
+    if isinstance(shape, list):
+        return [_sized(s, size) for s in shape]
+    return tuple(size if d is None else d for d in shape)
+
+
+def _merge(a: tuple[int, ...], b: tuple[int, ...]) -> Shape:
+    return tuple(x if x == y else None for x, y in zip(a, b))
+
+
+def _show(shape: Shape) -> str:
+    return "(batch, " + ", ".join(map(str, shape)) + ")"
