@@ -58,7 +58,7 @@ def parse(value: Any, what: str, error: type[Exception] = ShapeError) -> Shape:
     if not isinstance(value, (tuple, list)) or not all(
             d is None or (isinstance(d, (int, np.integer)) and not isinstance(d, bool) and d > 0) for d in value):
         raise error(f"{what} must be a tuple of positive integers or None (one sample's shape, without the "
-                         f"batch axis; None: any size), got {value!r}")
+                    f"batch axis; None: any size), got {value!r}")
     return tuple(None if d is None else int(d) for d in value)
 
 

@@ -40,6 +40,7 @@ from .rescaling import Rescaling
 from .reshape import Flatten, Permute, RepeatVector, Reshape
 from .resizing import Resizing
 from .separable_conv import SeparableConv2D
+from .sequence_shape import Cropping1D, UpSampling1D, ZeroPadding1D
 from .time_distributed import TimeDistributed
 from .upsampling import UpSampling2D
 
@@ -54,5 +55,5 @@ __all__ = [
     "Rescaling", "RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast", "RandomBrightness",
     "Resizing", "DepthwiseConv2D", "SeparableConv2D", "SpatialDropout1D", "SpatialDropout2D", "GaussianNoise",
     "PReLU", "Permute", "RepeatVector", "SimpleRNN", "LSTM", "GRU", "Bidirectional", "MultiHeadAttention",
-    "TimeDistributed", "GroupNormalization",
+    "TimeDistributed", "GroupNormalization", "UpSampling1D", "ZeroPadding1D", "Cropping1D",
 ]
