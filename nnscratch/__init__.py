@@ -46,6 +46,8 @@ if TYPE_CHECKING:  # the names below load lazily (``__getattr__``); these import
         LSTM,
         Activation,
         Add,
+        AdditiveAttention,
+        Attention,
         Average,
         AveragePooling1D,
         AvgPool1D,
@@ -156,6 +158,7 @@ _LAZY: dict[str, tuple[str, str]] = {
         "Concatenate", "Conv1D", "Conv2D", "Conv2DTranspose", "Cropping2D", "Dense", "DepthwiseConv2D", "Dropout",
         "Embedding", "SeparableConv2D", "GaussianNoise", "Permute", "PReLU", "RepeatVector", "SpatialDropout1D",
         "SpatialDropout2D", "SimpleRNN", "LSTM", "GRU", "Bidirectional", "MultiHeadAttention",
+        "Attention", "AdditiveAttention",
         "TimeDistributed", "GroupNormalization", "Flatten", "GlobalAveragePooling1D", "GlobalAvgPool1D",
         "GlobalAvgPool2D", "GlobalMaxPool1D",
         "GlobalMaxPool2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D", "Identity", "Lambda", "LayerNormalization",
@@ -210,5 +213,5 @@ __all__ = [
     "RandomBrightness", "RandomContrast", "RandomRotation", "RandomTranslation", "RandomZoom", "Resizing",
     "DepthwiseConv2D", "SeparableConv2D", "Adagrad", "Adamax", "Nadam", "GaussianNoise", "Permute", "PReLU",
     "RepeatVector", "SpatialDropout1D", "SpatialDropout2D", "SimpleRNN", "LSTM", "GRU", "Bidirectional",
-    "MultiHeadAttention", "TimeDistributed", "GroupNormalization",
+    "MultiHeadAttention", "TimeDistributed", "GroupNormalization", "Attention", "AdditiveAttention",
 ]

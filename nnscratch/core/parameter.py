@@ -21,7 +21,7 @@ class Parameter:
     __slots__ = ("data", "_grad", "trainable", "grad_is_zero", "name")
 
     def __init__(self, data: np.ndarray, trainable: bool = True, name: str | None = None) -> None:
-        self.data = np.ascontiguousarray(data)
+        self.data = np.asarray(data, order="C")  # (a 0-d weight stays 0-d: np.ascontiguousarray would make it 1-d)
         self._grad = np.zeros_like(self.data)
         self.trainable = trainable
         self.grad_is_zero = True

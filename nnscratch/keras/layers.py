@@ -60,8 +60,7 @@ REFUSED = {
     **dict.fromkeys(["TextVectorization", "StringLookup", "IntegerLookup", "Hashing", "HashedCrossing"], _TEXT),
     **dict.fromkeys(["CategoryEncoding", "Discretization"], _TF_DATA),
     **dict.fromkeys(["CenterCrop", "RandomCrop"], _SIZE),
-    **dict.fromkeys(["RNN", "ConvLSTM2D",
-                     "Attention", "AdditiveAttention", "Conv3D"], _NOT_YET),
+    **dict.fromkeys(["RNN", "ConvLSTM2D", "Conv3D"], _NOT_YET),
     "TFSMLayer": "it loads TensorFlow SavedModels; nnscratch runs NumPy only",
     "Masking": ("nnscratch has no masks; pad the sequences (each batch to one length: Input(shape=(None,)) takes "
                 "any) and let the pad value be an ordinary input the model learns"),

@@ -11,6 +11,7 @@ from .conv_transpose import Conv2DTranspose
 from .cropping import Cropping2D, ZeroPadding2D
 from .dense import Dense
 from .depthwise_conv import DepthwiseConv2D
+from .dot_attention import AdditiveAttention, Attention
 from .dropout import Dropout, SpatialDropout1D, SpatialDropout2D
 from .embedding import Embedding
 from .fusions import ReLUMaxPool2D
@@ -56,4 +57,5 @@ __all__ = [
     "Resizing", "DepthwiseConv2D", "SeparableConv2D", "SpatialDropout1D", "SpatialDropout2D", "GaussianNoise",
     "PReLU", "Permute", "RepeatVector", "SimpleRNN", "LSTM", "GRU", "Bidirectional", "MultiHeadAttention",
     "TimeDistributed", "GroupNormalization", "UpSampling1D", "ZeroPadding1D", "Cropping1D",
+    "Attention", "AdditiveAttention",
 ]
