@@ -32,6 +32,7 @@ from . import (  # noqa: F401  (register their converters)
     onnx_recurrent_converters,
     onnx_sequence_converters,
     onnx_sequence_shape_converters,
+    onnx_small_layer_converters,
 )
 from .onnx_converters import CONVERTERS, Value, converter_for
 

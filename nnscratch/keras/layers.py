@@ -35,6 +35,7 @@ from ..layers import (
     Softmax,
     Subtract,
 )
+from ..layers.dot import dot
 from ..layers.pooling import AvgPool2D, GlobalAvgPool2D, MaxPool2D
 from ._names import module_getattr
 
@@ -78,7 +79,7 @@ def _merge(cls: type[Layer]) -> Any:
 
 add, average, concatenate, maximum, minimum, multiply, subtract = (
     _merge(c) for c in (Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract))
-__all__ += ["add", "average", "concatenate", "maximum", "minimum", "multiply", "subtract"]
+__all__ += ["add", "average", "concatenate", "maximum", "minimum", "multiply", "subtract", "dot"]
 
 
 def _native_layer(name: str) -> Any:

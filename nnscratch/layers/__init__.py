@@ -1,6 +1,7 @@
 """Layers: each a ``Layer`` with ``forward_call(ctx, x)`` and ``backward_call(ctx, grad_out)``."""
 
 from .activations import ELU, GELU, Activation, Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
+from .activity_regularization import ActivityRegularization
 from .attention import MultiHeadAttention
 from .augment import RandomFlip, RandomShift
 from .batchnorm import BatchNorm
@@ -11,6 +12,7 @@ from .conv_transpose import Conv2DTranspose
 from .cropping import Cropping2D, ZeroPadding2D
 from .dense import Dense
 from .depthwise_conv import DepthwiseConv2D
+from .dot import Dot
 from .dot_attention import AdditiveAttention, Attention
 from .dropout import Dropout, SpatialDropout1D, SpatialDropout2D
 from .embedding import Embedding
@@ -30,6 +32,7 @@ from .lambda_layer import Lambda
 from .layer_norm import LayerNormalization
 from .lstm import LSTM
 from .merge import Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract
+from .noise_dropout import AlphaDropout, GaussianDropout
 from .normalization import Normalization
 from .pooling import AvgPool2D, GlobalAvgPool2D, MaxPool2D
 from .pooling1d import AveragePooling1D, AvgPool1D, MaxPool1D, MaxPooling1D
@@ -43,6 +46,7 @@ from .resizing import Resizing
 from .separable_conv import SeparableConv2D
 from .sequence_shape import Cropping1D, UpSampling1D, ZeroPadding1D
 from .time_distributed import TimeDistributed
+from .unit_norm import UnitNormalization
 from .upsampling import UpSampling2D
 
 __all__ = [
@@ -57,5 +61,6 @@ __all__ = [
     "Resizing", "DepthwiseConv2D", "SeparableConv2D", "SpatialDropout1D", "SpatialDropout2D", "GaussianNoise",
     "PReLU", "Permute", "RepeatVector", "SimpleRNN", "LSTM", "GRU", "Bidirectional", "MultiHeadAttention",
     "TimeDistributed", "GroupNormalization", "UpSampling1D", "ZeroPadding1D", "Cropping1D",
-    "Attention", "AdditiveAttention",
+    "Attention", "AdditiveAttention", "ActivityRegularization", "AlphaDropout", "Dot", "GaussianDropout",
+    "UnitNormalization",
 ]
