@@ -82,6 +82,7 @@ if TYPE_CHECKING:  # the names below load lazily (``__getattr__``); these import
         Lambda,
         LayerNormalization,
         LeakyReLU,
+        Masking,
         Maximum,
         MaxPool1D,
         MaxPool2D,
@@ -164,7 +165,7 @@ _LAZY: dict[str, tuple[str, str]] = {
         "Embedding", "SeparableConv2D", "GaussianNoise", "Permute", "PReLU", "RepeatVector", "SpatialDropout1D",
         "SpatialDropout2D", "SimpleRNN", "LSTM", "GRU", "Bidirectional", "MultiHeadAttention",
         "Attention", "AdditiveAttention", "ActivityRegularization", "AlphaDropout", "Dot", "GaussianDropout",
-        "UnitNormalization",
+        "UnitNormalization", "Masking",
         "TimeDistributed", "GroupNormalization", "Flatten", "GlobalAveragePooling1D", "GlobalAvgPool1D",
         "GlobalAvgPool2D", "GlobalMaxPool1D",
         "GlobalMaxPool2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D", "Identity", "Lambda", "LayerNormalization",
@@ -220,5 +221,5 @@ __all__ = [
     "DepthwiseConv2D", "SeparableConv2D", "Adagrad", "Adamax", "Nadam", "GaussianNoise", "Permute", "PReLU",
     "RepeatVector", "SpatialDropout1D", "SpatialDropout2D", "SimpleRNN", "LSTM", "GRU", "Bidirectional",
     "MultiHeadAttention", "TimeDistributed", "GroupNormalization", "Attention", "AdditiveAttention",
-    "ActivityRegularization", "AlphaDropout", "Dot", "GaussianDropout", "UnitNormalization",
+    "ActivityRegularization", "AlphaDropout", "Dot", "GaussianDropout", "UnitNormalization", "Masking",
 ]

@@ -267,6 +267,4 @@ def test_weight_penalties_and_refused_arguments() -> None:
     assert copy.get_config() == lstm.get_config() and copy.recurrent_regularizer is not None
     with pytest.raises(InvalidValueError, match="weight constraints are not supported"):
         keras.layers.GRU(3, kernel_constraint="max_norm")
-    with pytest.raises(InvalidValueError, match=r"Embedding\(mask_zero=True\) is not supported"):
-        keras.layers.Embedding(10, 4, mask_zero=True)
     assert keras.layers.Embedding(10, 4, mask_zero=False).output_dim == 4

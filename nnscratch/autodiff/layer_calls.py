@@ -85,14 +85,16 @@ def _own_weights(layer: Layer) -> list[tuple[str, Parameter]]:
     return [(n, p) for n, p in vars(layer).items() if isinstance(p, Parameter) and p.trainable]
 
 
-def _takes_training(layer: Layer) -> bool:
+def _takes(layer: Layer, argument: str) -> bool:
+    """Whether the traced layer's ``call`` takes ``argument`` (``training``, ``mask``), by name or ``**kwargs``."""
     cls = type(layer)
-    cached = cls.__dict__.get("_call_takes_training")
+    cached = cls.__dict__.get("_call_arguments")
     if cached is None:
         params = inspect.signature(cast(Any, cls).call).parameters  # a traced layer's class defines call
-        cached = "training" in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
-        cls._call_takes_training = cached  # type: ignore[attr-defined]
-    return bool(cached)
+        cached = (set(params), any(p.kind is p.VAR_KEYWORD for p in params.values()))
+        cls._call_arguments = cached  # type: ignore[attr-defined]
+    names, any_keyword = cached
+    return argument in names or any_keyword
 
 
 def _sample_shapes(x: Any) -> Any:
@@ -117,7 +119,9 @@ class CallEngine:
         """Run ``layer.call(x)`` on the tape (the layer is built); the backward is kept on ``ctx``."""
         weights = _own_weights(layer)
         names = [n for n, _ in weights]
-        kwargs = {"training": ctx.training} if _takes_training(layer) else {}
+        kwargs: dict[str, Any] = {"training": ctx.training} if _takes(layer, "training") else {}
+        if ctx.mask is not None and _takes(layer, "mask"):  # Keras passes the input's mask to call(mask=...)
+            kwargs["mask"] = ctx.mask
         frame_losses: list[Any] = []
 
         def fn(inputs: Any, token: Any, *params: Any) -> Any:

@@ -39,6 +39,9 @@ class Call:
         # and the factor their gradient gets in backward (the trainer's weight of this batch's loss).
         self.losses: list[float] = []
         self.loss_scale = 1.0
+        # The input's mask (N, T) (a list for several inputs), set by the graph before the call when the input
+        # carries one (nnscratch.core.masking); None otherwise.
+        self.mask: Any = None
 
     def sub(self, key: Any, input_grad: bool | None = None) -> Call:
         """The nested record ``key`` (created on first use), with this call's ``training`` mode."""

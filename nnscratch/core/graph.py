@@ -37,6 +37,7 @@ class Step:
     input_grad: bool = True
     fusion: str | None = None
     training: bool | None = None  # the node's pinned mode (``layer(x, training=False)``), None: the call's
+    masks: bool = False  # an input or output carries a mask (nnscratch.core.masking)
     simple: bool = field(init=False)  # one tensor in, one out
 
     def __post_init__(self) -> None:
@@ -82,9 +83,11 @@ class Graph:
         for k, node in enumerate(self.nodes):
             for t in node.outputs:
                 slot[id(t)] = len(slot)
+            masks = any(t.masked for t in (*node.inputs, *node.outputs))
             self.steps.append(Step(node.layer, [slot[id(t)] for t in node.inputs], [slot[id(t)] for t in node.outputs],
-                                   node.several_inputs, node.several_outputs, k, training=node.training))
+                                   node.several_inputs, node.several_outputs, k, training=node.training, masks=masks))
         self.n_slots = len(slot)
+        self.has_masks = any(step.masks for step in self.steps)
         self.input_slots = list(range(len(self.inputs)))
         self.output_slots = [slot[id(t)] for t in self.outputs]
         self.consumers = [0] * self.n_slots
@@ -158,7 +161,7 @@ class Graph:
             for s in step.out_slots:
                 needs[s] = wants or trains
             planned.append(Step(step.layer, step.in_slots, step.out_slots, step.several_inputs,
-                                step.several_outputs, step.key, wants, step.fusion, step.training))
+                                step.several_outputs, step.key, wants, step.fusion, step.training, step.masks))
         return Plan(planned, needs)
 
     def _fuse(self, steps: list[Step]) -> list[Step]:
@@ -170,7 +173,7 @@ class Graph:
             if id(step) in absorbed:
                 continue
             nxt = None
-            if not step.several_outputs and not step.several_inputs and len(step.out_slots) == 1:
+            if not step.several_outputs and not step.several_inputs and len(step.out_slots) == 1 and not step.masks:
                 s = step.out_slots[0]
                 if self.consumers[s] == 1 and s not in outputs:
                     nxt = by_input.get(s)
@@ -194,6 +197,8 @@ class Graph:
         plan = ctx.plan = self.plan(ctx.input_grad, use_rewrites)
         values: list[Any] = [None] * self.n_slots
         values[:len(xs)] = xs
+        if self.has_masks:
+            return self._forward_masked(ctx, plan, values)
         sub = ctx.sub
         for step in plan.steps:
             record = sub(step.key, step.input_grad)
@@ -209,6 +214,25 @@ class Graph:
                     values[s] = v
             else:
                 values[step.out_slots[0]] = y
+        return [values[s] for s in self.output_slots]
+
+    def _forward_masked(self, ctx: Call, plan: Plan, values: list[Any]) -> list[np.ndarray]:
+        """``forward`` with each tensor's mask beside its values: a step's input masks go on its record
+        (``record.mask``) and its ``compute_mask`` gives its outputs' masks."""
+        masks: list[Any] = [None] * self.n_slots
+        for step in plan.steps:
+            record = ctx.sub(step.key, step.input_grad)
+            if step.training is not None:
+                record.training = step.training
+            x = [values[s] for s in step.in_slots] if step.several_inputs else values[step.in_slots[0]]
+            mask = [masks[s] for s in step.in_slots] if step.several_inputs else masks[step.in_slots[0]]
+            record.mask = mask if step.masks else None
+            y = step.layer.forward_call(record, x)
+            out_masks = step.layer.compute_mask(x, mask) if step.masks else None
+            outs = list(y) if step.several_outputs else [y]
+            out_masks = list(out_masks) if isinstance(out_masks, (list, tuple)) else [out_masks] * len(outs)
+            for s, v, m in zip(step.out_slots, outs, out_masks):
+                values[s], masks[s] = v, m
         return [values[s] for s in self.output_slots]
 
     def backward(self, ctx: Call, grads: list[np.ndarray | None], from_logits: frozenset[int] = frozenset()

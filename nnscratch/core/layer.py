@@ -28,12 +28,13 @@ from . import random as nn_random
 from . import shapes
 from .call import Call
 from .errors import DTypeError, InvalidTypeError, ModelFileError, NotBuiltError, ShapeError
+from .masking import MaskSupport
 from .naming import snake_case, unique_name
 from .parameter import Parameter
 from .tensor import SymbolicTensor, accepts_batch_shape, connect, latest_node
 
 
-class Layer:
+class Layer(MaskSupport):
     """Base class: subclasses implement ``forward_call``/``backward_call`` (and ``build`` if they have weights)."""
 
     # Classes a model file may name: nnscratch's own concrete layers register themselves; a user's layer

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from . import shapes
+from . import masking, shapes
 from .errors import InvalidTypeError, InvalidValueError, NotBuiltError
 
 
@@ -24,6 +24,7 @@ class SymbolicTensor:
     def __init__(self, sample_shape: tuple[int | None, ...], dtype: Any, node: Node | None = None, index: int = 0,
                  name: str | None = None) -> None:
         self.sample_shape = tuple(None if d is None else int(d) for d in sample_shape)  # None: any size
+        self.masked = False  # whether it carries a mask (nnscratch.core.masking)
         self.dtype = np.dtype(dtype)
         self.node = node  # the node that produces it; None for an Input
         self.index = index  # which output of that node
@@ -125,6 +126,9 @@ def connect(layer: Any, x: Any, training: bool | None = None) -> Any:
     out_shapes = layer.compute_output_shape(shapes)
     several_outputs = isinstance(out_shapes, list)
     outputs = [SymbolicTensor(s, layer.dtype) for s in (out_shapes if several_outputs else [out_shapes])]
+    masked = masking.output_masked(layer, shapes, [t.masked for t in inputs] if several_inputs else inputs[0].masked)
+    for t, flag in zip(outputs, masked if isinstance(masked, list) else [masked] * len(outputs)):
+        t.masked = flag
     node = Node(layer, inputs, outputs, several_inputs, several_outputs, None if training is None else bool(training))
     for i, t in enumerate(outputs):
         t.node, t.index = node, i

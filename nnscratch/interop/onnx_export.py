@@ -196,6 +196,10 @@ class OnnxBuilder:
 
     def inline(self, graph: Graph, inputs: list[Value]) -> list[Value]:
         """The nodes of ``graph`` applied to ``inputs`` (one per graph input); returns one value per output."""
+        if graph.has_masks:
+            raise InvalidValueError("ONNX export of a model with masks (Embedding(mask_zero=True), Masking) is not "
+                                    "supported: the exported graph would read the padding steps; build the same model "
+                                    "without masks and copy the weights over to export it")
         if len(inputs) != len(graph.inputs):
             raise InvalidValueError(f"ONNX export: a graph of {len(graph.inputs)} inputs was given {len(inputs)}")
         values = {id(t): v for t, v in zip(graph.inputs, inputs)}

@@ -63,8 +63,6 @@ REFUSED = {
     **dict.fromkeys(["CenterCrop", "RandomCrop"], _SIZE),
     **dict.fromkeys(["RNN", "ConvLSTM2D", "Conv3D"], _NOT_YET),
     "TFSMLayer": "it loads TensorFlow SavedModels; nnscratch runs NumPy only",
-    "Masking": ("nnscratch has no masks; pad the sequences (each batch to one length: Input(shape=(None,)) takes "
-                "any) and let the pad value be an ordinary input the model learns"),
 }
 
 

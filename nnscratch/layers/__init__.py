@@ -31,6 +31,7 @@ from .gru import GRU
 from .lambda_layer import Lambda
 from .layer_norm import LayerNormalization
 from .lstm import LSTM
+from .masking import Masking
 from .merge import Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract
 from .noise_dropout import AlphaDropout, GaussianDropout
 from .normalization import Normalization
@@ -62,5 +63,5 @@ __all__ = [
     "PReLU", "Permute", "RepeatVector", "SimpleRNN", "LSTM", "GRU", "Bidirectional", "MultiHeadAttention",
     "TimeDistributed", "GroupNormalization", "UpSampling1D", "ZeroPadding1D", "Cropping1D",
     "Attention", "AdditiveAttention", "ActivityRegularization", "AlphaDropout", "Dot", "GaussianDropout",
-    "UnitNormalization",
+    "UnitNormalization", "Masking",
 ]

@@ -38,6 +38,8 @@ class Activation(Layer, metaclass=_ByName):
     reads (``nnscratch.core.rewrites``): softmax/sigmoid + cross-entropy start backward below it.
     ``Activation("relu")`` gives the ``ReLU`` layer (Keras's ``Activation`` layer)."""
 
+    supports_masking = True  # the mask of a masked input passes on (nnscratch.core.masking)
+
     abstract = True
     per_sample = True
 
@@ -154,6 +156,9 @@ class Tanh(Activation):
 
 class Softmax(Activation):
     """exp(x) / sum(exp(x)) over the last axis. With cross-entropy, training fuses the two."""
+
+    supports_masking = False
+    mask_refused = "Keras's Softmax takes the mask out of its normalization, which nnscratch does not"
 
     def forward_call(self, ctx: Call, x: np.ndarray) -> np.ndarray:
         ctx.x = x

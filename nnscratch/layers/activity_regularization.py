@@ -25,6 +25,8 @@ def _factor(value: Any, name: str) -> float:
 class ActivityRegularization(Layer):
     """``y = x`` for any shape ``(N, ...)``; adds ``(l1 * sum|x| + l2 * sum x**2) / N`` to the loss."""
 
+    supports_masking = True  # the mask of a masked input passes on (nnscratch.core.masking)
+
     checks_dtype = False
     # Samples stay apart and the penalty is a mean over the batch: a batch split across threads gives each chunk's
     # penalty the chunk's share, as it does the losses (nnscratch.training.parallel), so the sum is the batch's.

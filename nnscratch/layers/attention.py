@@ -14,6 +14,11 @@ product over (sample, head); backward is written by hand (softmax's Jacobian app
 
 Called as Keras calls it: ``mha(query, value)``, ``mha(query, value, key)``; inside a graph the inputs are a
 list ``[query, value(, key)]``. ``attention_mask`` and ``return_attention_scores`` are not supported.
+
+Keras masks (``Embedding(mask_zero=True)``, ``Masking``) come with the inputs through the graph (``ctx.mask``):
+query step i attends to key step j only where ``query_mask[i] & value_mask[j] & key_mask[j]`` (and j <= i with
+the causal mask); the other scores become -1e9 and their weights 0, so a query step that may attend to no key
+(a padding query) gets zero weights and the output bias (``attention_masks``). The output keeps the query's mask.
 """
 
 from __future__ import annotations
@@ -31,12 +36,14 @@ from ..core.layer import Layer
 from ..core.parameter import Parameter
 from ..core.shapes import fits
 from ..core.validation import positive_int, real_number
+from .attention_masks import attention_allowed, call_masks, masked_softmax, query_mask
 
 
 class MultiHeadAttention(Layer):
     """``[query (N, Tq, Dq), value (N, Tv, Dv)(, key (N, Tv, Dk))] -> (N, Tq, output_dim)``."""
 
     per_sample = False  # may draw dropout masks on the attention weights: no data-parallel split
+    supports_masking = True  # Keras's: the inputs' masks hide keys (and padding queries); the query's passes on
 
     def __init__(self, num_heads: int, key_dim: int, value_dim: int | None = None, dropout: float = 0.0,
                  use_bias: bool = True, output_shape: Any = None, attention_axes: Any = None,
@@ -66,7 +73,8 @@ class MultiHeadAttention(Layer):
         """Keras's call: ``mha(query, value, key=None, training=None, use_causal_mask=False)``."""
         if attention_mask is not None or return_attention_scores:
             raise InvalidValueError("MultiHeadAttention attention_mask and return_attention_scores are not "
-                                    "supported (use_causal_mask is)")
+                                    "supported (use_causal_mask is, and the Keras masks of the inputs, from "
+                                    "Embedding(mask_zero=True) or Masking, through the graph)")
         if use_causal_mask is not None and bool(use_causal_mask) != self.use_causal_mask:
             if self.built:
                 raise InvalidValueError(f"MultiHeadAttention '{self.name}' was called with use_causal_mask="
@@ -154,10 +162,14 @@ class MultiHeadAttention(Layer):
         v = self._project(value, self.value_kernel, self.value_bias)
         scores = q @ k.transpose(0, 1, 3, 2)
         scores *= scores.dtype.type(1.0 / math.sqrt(self.key_dim))
-        if self.use_causal_mask:
-            tq, tv = scores.shape[2:]
-            scores[..., np.triu(np.ones((tq, tv), bool), k=1)] = -np.inf  # key j > query i, as Keras
-        p = softmax(scores)
+        masks = call_masks(ctx, xs, "MultiHeadAttention")
+        tq, tv = scores.shape[2:]
+        if masks is not None:  # Keras's attention mask and masked softmax
+            p = masked_softmax(scores, attention_allowed(masks, tq, tv, self.use_causal_mask)[:, None])
+        else:
+            if self.use_causal_mask:
+                scores[..., np.triu(np.ones((tq, tv), bool), k=1)] = -np.inf  # key j > query i, as Keras
+            p = softmax(scores)
         mask = None
         if ctx.training and self.dropout > 0:
             mask = (self.rng.random(p.shape) >= self.dropout).astype(p.dtype)
@@ -198,6 +210,10 @@ class MultiHeadAttention(Layer):
             return [None] * len(xs)
         assert dvalue is not None and dkey is not None
         return [dquery, dvalue, dkey] if len(xs) == 3 else [dquery, dvalue + dkey]
+
+    def compute_mask(self, inputs: Any, mask: Any) -> np.ndarray | None:
+        """The output's mask ``(N, Tq)``: the query's (Keras sets it on the output), or None."""
+        return query_mask(mask, "MultiHeadAttention")
 
     def get_config(self) -> dict[str, Any]:
         return {"num_heads": self.num_heads, "key_dim": self.key_dim, "value_dim": self.value_dim,

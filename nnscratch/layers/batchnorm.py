@@ -30,6 +30,8 @@ class BatchNorm(Layer):
     (``ctx.ws``), reused from step to step.
     """
 
+    mask_refused = "Keras's BatchNormalization leaves the padding out of its statistics, which nnscratch does not"
+
     def __init__(self, momentum: float = 0.99, eps: float = 1e-3, axis: int = -1, epsilon: float | None = None,
                  center: bool = True, scale: bool = True, **kwargs: Any) -> None:
         super().__init__(**kwargs)

@@ -5,7 +5,8 @@ The backward copy is the layer's configuration with ``go_backwards`` flipped (or
 output sequence, in reading order, is reversed back so that step ``t`` of both halves looks at input step
 ``t``. ``merge_mode``: ``"concat"`` (last axis), ``"sum"``, ``"mul"``, ``"ave"``, or ``None`` (both
 outputs, a list). With ``return_state`` the outputs are the merged output, then the forward layer's final
-states, then the backward layer's.
+states, then the backward layer's. A mask (``ctx.mask``) goes to both layers, the backward one reading it
+from its end as it reads the inputs; ``compute_mask`` is Keras's.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from ..core.call import Call
 from ..core.errors import InvalidTypeError, InvalidValueError
 from ..core.layer import Layer
 from ..core.registry import from_config, to_config
+from ..core.shapes import SampleShape
 from .recurrent import Recurrent
 
 MERGE_MODES = ("concat", "sum", "mul", "ave", None)
@@ -35,6 +37,7 @@ class Bidirectional(Layer):
     """``(N, T, F)`` -> the forward and backward outputs of ``layer``, merged by ``merge_mode``."""
 
     per_sample = True
+    supports_masking = True  # both layers get the mask (Keras's)
 
     def __init__(self, layer: Any, merge_mode: str | None = "concat", backward_layer: Any = None,
                  **kwargs: Any) -> None:
@@ -57,12 +60,14 @@ class Bidirectional(Layer):
     def build(self, input_shape: Any) -> None:
         super().build(input_shape)
         for layer in (self.forward_layer, self.backward_layer):  # for this shape, whose steps may be None
-            if not layer.built:
-                layer.build(input_shape)
+            if not layer.built:  # (per-sample: a plain tuple starting with None would read as a batch shape)
+                layer.build(SampleShape(input_shape))
 
     def _halves(self, ctx: Call, x: np.ndarray) -> tuple[Any, Any, list[np.ndarray]]:
-        f = self.forward_layer.forward_call(ctx.sub("forward"), x)
-        b = self.backward_layer.forward_call(ctx.sub("backward"), x)
+        forward, backward = ctx.sub("forward"), ctx.sub("backward")
+        forward.mask = backward.mask = getattr(ctx, "mask", None)
+        f = self.forward_layer.forward_call(forward, x)
+        b = self.backward_layer.forward_call(backward, x)
         states: list[np.ndarray] = []
         if self.forward_layer.return_state:
             (f, *fs), (b, *bs) = f, b
@@ -116,6 +121,20 @@ class Bidirectional(Layer):
         if dx_f is None or dx_b is None:
             return None
         return dx_f + dx_b
+
+    def compute_mask(self, inputs: Any, mask: Any) -> Any:
+        """Keras's ``Bidirectional.compute_mask``: the input's mask for each merged output with
+        ``return_sequences`` (two with ``merge_mode=None``), else None; then None for each state.
+
+        Keras lists the states' masks only for a stateful layer; otherwise it returns the merged outputs'
+        masks alone, which its caller pairs with the first outputs, the states getting none: the same masks."""
+        if isinstance(mask, (list, tuple)):
+            mask = mask[0] if mask else None
+        out = mask if self.forward_layer.return_sequences else None
+        merged = [out, out] if self.merge_mode is None else [out]
+        if not self.forward_layer.return_state:
+            return merged if self.merge_mode is None else out
+        return [*merged, *[None] * (self.forward_layer.state_count + self.backward_layer.state_count)]
 
     def get_config(self) -> dict[str, Any]:
         return {"layer": to_config(self.forward_layer), "merge_mode": self.merge_mode,

@@ -24,6 +24,8 @@ class Dense(Penalized, Activated):
     ``x @ W`` and ``x.T @ g`` with this layout are the fastest BLAS calls for both passes.
     """
 
+    supports_masking = True  # the mask of a masked input passes on (nnscratch.core.masking)
+
     per_sample = True
 
     def __init__(

@@ -39,6 +39,8 @@ class Dot(Layer):
     int for both inputs, or one per input). ``(N, D)``, ``(N, D)`` -> ``(N, 1)``; ``(N, T1, D)``, ``(N, T2, D)``
     with ``axes=2`` -> ``(N, T1, T2)``."""
 
+    mask_refused = "Keras's Dot takes masks, which nnscratch does not"
+
     per_sample = True
     checks_dtype = False
 

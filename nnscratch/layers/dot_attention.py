@@ -16,8 +16,12 @@ backward is written by hand (through softmax, dropout and tanh).
 
 Called as Keras calls them: ``layer([query, value])``, ``layer([query, value, key])``, with the call options
 ``use_causal_mask``, ``return_attention_scores`` and ``training``. On arrays the options hold for that call;
-in a graph a layer keeps one setting (also constructor arguments, so model files keep them). Keras's
-``mask=`` is not supported.
+in a graph a layer keeps one setting (also constructor arguments, so model files keep them).
+
+Keras masks come with the inputs through the graph (``ctx.mask``; Keras's ``mask=[query_mask, value_mask]``, a
+``mask=`` argument is refused): 1e9 is taken off the scores of the keys the value mask hides (the causal mask's
+too, once), and the output rows of masked query steps are 0 (the attention scores' rows are not). The output
+keeps the query's mask (``attention_masks``).
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from ..core.parameter import Parameter
 from ..core.shapes import fits
 from ..core.tensor import SymbolicTensor
 from ..core.validation import real_number
+from .attention_masks import call_masks, query_mask
 
 MASKED = 1e9  # what Keras takes off the score of a masked key
 _OPTIONS = ("use_causal_mask", "return_attention_scores")
@@ -52,6 +57,8 @@ def causal_blocked(tq: int, tv: int) -> np.ndarray:
 
 class Attention(Layer):
     """``[query (N, Tq, D), value (N, Tv, Dv)(, key (N, Tv, D))] -> (N, Tq, Dv)`` (and the weights (N, Tq, Tv))."""
+
+    supports_masking = True  # Keras's: the value's mask hides keys, the query's zeroes rows and passes on
 
     def __init__(self, use_scale: bool = False, score_mode: str = "dot", dropout: float = 0.0, seed: Any = None,
                  use_causal_mask: bool = False, return_attention_scores: bool = False, **kwargs: Any) -> None:
@@ -80,8 +87,9 @@ class Attention(Layer):
         use_causal_mask=False)``; an option left out keeps the layer's setting."""
         cls = type(self).__name__
         if mask is not None:
-            raise InvalidValueError(f"{cls} mask= (Keras masks) is not supported in nnscratch: pad the sequences "
-                                    "and use use_causal_mask if steps must not see later ones")
+            raise InvalidValueError(f"{cls} mask= (Keras masks) is not supported in nnscratch as a call argument: "
+                                    "the masks of the inputs (Embedding(mask_zero=True), Masking) come through "
+                                    "the graph; use_causal_mask hides later steps")
         if not isinstance(inputs, (list, tuple)):
             raise InvalidTypeError(f"{cls} layer must be called on a list of inputs, namely [query, value] or "
                                    f"[query, value, key]; got a {type(inputs).__name__}")
@@ -206,7 +214,14 @@ class Attention(Layer):
         query, value = xs[0], xs[1]
         key = xs[2] if len(xs) == 3 else value
         scores, saved = self._scores(query, key)
-        if self.use_causal_mask:
+        masks = call_masks(ctx, xs, type(self).__name__)
+        q_mask, v_mask = (None, None) if masks is None else (masks[0], masks[1])  # a key's mask: unused, as Keras
+        if v_mask is not None:  # Keras's scores_mask: the value's mask and the causal one
+            hidden = ~v_mask[:, None, :]
+            if self.use_causal_mask:
+                hidden = hidden | causal_blocked(*scores.shape[1:])
+            np.subtract(scores, scores.dtype.type(MASKED), out=scores, where=hidden)
+        elif self.use_causal_mask:
             scores[:, causal_blocked(*scores.shape[1:])] -= scores.dtype.type(MASKED)
         p = softmax(scores)
         mask = None
@@ -215,12 +230,16 @@ class Attention(Layer):
             mask *= p.dtype.type(1.0 / (1.0 - self.dropout))
         pd = p if mask is None else p * mask
         out = pd @ value
-        ctx.saved = (xs, saved, p, mask, pd, self.return_attention_scores)
+        if q_mask is not None:  # Keras: where(query_mask, output, 0)
+            np.copyto(out, out.dtype.type(0), where=~q_mask[:, :, None])
+        ctx.saved = (xs, saved, p, mask, pd, self.return_attention_scores, q_mask)
         return [out, pd] if self.return_attention_scores else out
 
     def backward_call(self, ctx: Call, grad_out: Any) -> list[np.ndarray | None]:
-        xs, saved, p, mask, pd, with_scores = ctx.saved
+        xs, saved, p, mask, pd, with_scores, q_mask = ctx.saved
         d_out, d_weights = grad_out if with_scores else (grad_out, None)
+        if q_mask is not None and d_out is not None:  # the masked query rows of the output are constant 0
+            d_out = np.where(q_mask[:, :, None], d_out, d_out.dtype.type(0))
         if not ctx.input_grad and self.scale is None and self.concat_score_weight is None:
             return [None] * len(xs)
         query, value = xs[0], xs[1]
@@ -236,6 +255,11 @@ class Attention(Layer):
         if not ctx.input_grad:
             return [None] * len(xs)
         return [dquery, dvalue, dkey] if len(xs) == 3 else [dquery, dvalue + dkey]
+
+    def compute_mask(self, inputs: Any, mask: Any) -> Any:
+        """The output's mask: the query's ``(N, Tq)`` or None (``[that, None]`` with the attention scores)."""
+        out = query_mask(mask, type(self).__name__)
+        return [out, None] if self.return_attention_scores else out
 
     def get_config(self) -> dict[str, Any]:
         return {"use_scale": self.use_scale, "score_mode": self.score_mode, "dropout": self.dropout,

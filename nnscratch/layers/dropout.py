@@ -20,6 +20,8 @@ class Dropout(Layer):
     ``noise_shape`` (Keras's): the mask's shape, ``None`` entries taken from the input, 1 to share a draw along
     that axis (``(None, 1, None)`` drops whole steps' features alike)."""
 
+    supports_masking = True  # the mask of a masked input passes on (nnscratch.core.masking)
+
     def __init__(self, rate: float = 0.5, noise_shape: Any = None, seed: Any = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.use_seed(seed)
@@ -45,15 +47,15 @@ class Dropout(Layer):
 
     def forward_call(self, ctx: Call, x: np.ndarray) -> np.ndarray:
         if not ctx.training or self.rate == 0.0:
-            ctx.mask = None
+            ctx.keep = None
             return x
         keep = 1.0 - self.rate
-        mask = ctx.mask = (self.rng.random(self.mask_shape(x)) < keep).astype(x.dtype)
+        mask = ctx.keep = (self.rng.random(self.mask_shape(x)) < keep).astype(x.dtype)
         mask *= x.dtype.type(1.0 / keep)
         return x * mask
 
     def backward_call(self, ctx: Call, grad_out: np.ndarray) -> np.ndarray:
-        return grad_out if ctx.mask is None else grad_out * ctx.mask
+        return grad_out if ctx.keep is None else grad_out * ctx.keep
 
     def get_config(self) -> dict[str, Any]:
         return {"rate": self.rate, **({} if self.noise_shape is None else {"noise_shape": list(self.noise_shape)})}

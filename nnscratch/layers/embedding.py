@@ -19,7 +19,8 @@ class Embedding(Layer):
 
     The indices may be given as integers or as whole floats (what a model's float input holds). They are
     not differentiable: backward adds the output gradient into the rows it read (a row read twice gets
-    both) and returns no input gradient. ``embeddings`` is ``(input_dim, output_dim)``.
+    both) and returns no input gradient. ``embeddings`` is ``(input_dim, output_dim)``. ``mask_zero=True``
+    makes index 0 padding: the output carries the mask ``x != 0`` (``nnscratch.core.masking``).
     """
 
     per_sample = True
@@ -28,9 +29,8 @@ class Embedding(Layer):
     def __init__(self, input_dim: int, output_dim: int, embeddings_initializer: Any = "uniform",
                  mask_zero: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        if mask_zero:
-            raise InvalidValueError("Embedding(mask_zero=True) is not supported: nnscratch has no masks; pad the "
-                                    "sequences to one length and let index 0 be an ordinary token the model learns")
+        self.mask_zero = bool(mask_zero)
+        self.supports_masking = self.mask_zero  # (as Keras: its mask goes to the layers after it)
         self.input_dim = positive_int(input_dim, "Embedding input_dim")
         self.output_dim = positive_int(output_dim, "Embedding output_dim")
         self.embeddings_initializer = initializers.get(embeddings_initializer)
@@ -72,6 +72,11 @@ class Embedding(Layer):
         assert self.embeddings is not None  # built
         np.add.at(self.embeddings.grad, ctx.index.reshape(-1), grad_out.reshape(-1, self.output_dim))
 
+    def compute_mask(self, inputs: Any, mask: Any) -> Any:
+        """``inputs != 0`` with ``mask_zero``, else None."""
+        return np.not_equal(inputs, 0) if self.mask_zero else None
+
     def get_config(self) -> dict[str, Any]:
         return {"input_dim": self.input_dim, "output_dim": self.output_dim,
-                "embeddings_initializer": initializers.serialize(self.embeddings_initializer)}
+                "embeddings_initializer": initializers.serialize(self.embeddings_initializer),
+                **({"mask_zero": True} if self.mask_zero else {})}

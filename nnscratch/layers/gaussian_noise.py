@@ -15,6 +15,8 @@ from ..core.validation import real_number
 class GaussianNoise(Layer):
     """``x + N(0, stddev**2)`` element-wise during training; any shape ``(batch, ...)``."""
 
+    supports_masking = True  # the mask of a masked input passes on (nnscratch.core.masking)
+
     checks_dtype = False
 
     def __init__(self, stddev: float, seed: Any = None, **kwargs: Any) -> None:

@@ -80,14 +80,28 @@ class GlobalAvgPool1D(_GlobalPool):
 
     layout = "steps, channels"
 
+    supports_masking = True  # the mean of the real steps (a sample of padding alone gives 0); no mask after it
+
     def forward_call(self, ctx: Call, x: np.ndarray) -> np.ndarray:
-        return self._shaped(self._flat(ctx, x).mean(axis=1))
+        flat = self._flat(ctx, x)
+        if ctx.mask is None:
+            ctx.weights = None
+            return self._shaped(flat.mean(axis=1))
+        kept = np.asarray(ctx.mask, x.dtype)  # (N, L)
+        ctx.weights = weights = kept / np.maximum(kept.sum(axis=1, keepdims=True), 1)  # (N, L): 1/count or 0
+        return self._shaped(np.einsum("nl,nlc->nc", weights, flat))
 
     def backward_call(self, ctx: Call, grad_out: np.ndarray) -> np.ndarray:
         n, (length, c) = len(grad_out), ctx.shape
+        g = grad_out.reshape(n, 1, c)
+        if ctx.weights is not None:
+            return g * ctx.weights[:, :, None]
         dx = np.empty((n, length, c), grad_out.dtype)
-        dx[...] = (grad_out.reshape(n, 1, c) * grad_out.dtype.type(1 / length))
+        dx[...] = (g * grad_out.dtype.type(1 / length))
         return dx
+
+    def compute_mask(self, inputs: Any, mask: Any) -> Any:
+        return None
 
 
 GlobalMaxPooling1D = GlobalMaxPool1D

@@ -23,6 +23,8 @@ _GROUPED = (1, 3)  # the statistics' axes in the (N, S, groups, C / groups) view
 class GroupNormalization(AffineNormalization):
     """``(N, ..., C) -> (N, ..., C)``, normalized per sample and group of ``C / groups`` channels."""
 
+    mask_refused = "Keras's GroupNormalization takes masks, which nnscratch does not"
+
     def __init__(self, groups: int = 32, axis: int = -1, epsilon: float = 1e-3, center: bool = True,
                  scale: bool = True, beta_initializer: Any = "zeros", gamma_initializer: Any = "ones",
                  **kwargs: Any) -> None:

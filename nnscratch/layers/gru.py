@@ -7,7 +7,8 @@ Per step, with ``a = x_t @ kernel + b_in`` and ``r_h = h @ recurrent_kernel + b_
     h_t = z * h_{t-1} + (1 - z) * n
 
 Backward per step from dL/dh: ``dz = dh (h_{t-1} - n)``, ``dn = dh (1 - z)``; the candidate's
-pre-activation gradient goes to the input product as is and, times ``r``, to the recurrent product.
+pre-activation gradient goes to the input product as is and, times ``r``, to the recurrent product. At a
+padding step (a mask) ``h`` keeps its value.
 """
 
 from __future__ import annotations
@@ -46,7 +47,8 @@ class GRU(Recurrent):
         assert self.bias is not None
         self.bias.grad[0] += total
 
-    def run(self, ctx: Call, xw: np.ndarray, hmask: np.ndarray | None) -> tuple[np.ndarray, list[np.ndarray]]:
+    def run(self, ctx: Call, xw: np.ndarray, hmask: np.ndarray | None,
+            keep: np.ndarray | None) -> tuple[np.ndarray, list[np.ndarray]]:
         steps, n, u = len(xw), xw.shape[1], self.units
         rec = ACTIVATIONS[self.recurrent_activation][0]
         gates = ctx.gates = np.empty((steps, n, 3 * u), self.dtype)  # z, r, n after their activations
@@ -61,14 +63,18 @@ class GRU(Recurrent):
             g[:, :2 * u] = rec(xw[t][:, :2 * u] + r_h[:, :2 * u])
             rhh[t] = r_h[:, 2 * u:]
             g[:, 2 * u:] = self.act(xw[t][:, 2 * u:] + g[:, u:2 * u] * rhh[t])
-            h = hs[t] = g[:, :u] * h + (1 - g[:, :u]) * g[:, 2 * u:]
+            new = g[:, :u] * h + (1 - g[:, :u]) * g[:, 2 * u:]
+            if keep is not None:
+                new = np.where(keep[t], new, h)
+            h = hs[t] = new
         return hs, [h]
 
-    def run_back(self, ctx: Call, dhs: np.ndarray, dfinal: list[np.ndarray | None],
-                 hmask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    def run_back(self, ctx: Call, dhs: np.ndarray, dfinal: list[np.ndarray | None], hmask: np.ndarray | None,
+                 keep: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         u = self.units
         rec_grad = ACTIVATIONS[self.recurrent_activation][1]
         gates, rhh, hs = ctx.gates, ctx.rhh, ctx.hs
+        held = self.held(keep, gates.dtype)
         dxw, drec = np.empty_like(gates), np.empty_like(gates)
         dh_next = dfinal[0] if dfinal and dfinal[0] is not None else np.zeros_like(hs[0])
         for t in range(len(gates) - 1, -1, -1):
@@ -76,6 +82,8 @@ class GRU(Recurrent):
             z, r, cand = g[:, :u], g[:, u:2 * u], g[:, 2 * u:]
             h_before = hs[t - 1] if t > 0 else np.zeros_like(hs[0])
             dh = dhs[t] + dh_next
+            if held is not None:  # a held step passes dh on as is; its gates get nothing
+                dh, dh_held = dh * held[0][t], dh * held[1][t]
             da_h = dh * (1 - z) * self.act_grad(cand)
             dx, dr = dxw[t], drec[t]
             dx[:, :u] = dr[:, :u] = dh * (h_before - cand) * rec_grad(z)
@@ -83,6 +91,8 @@ class GRU(Recurrent):
             dx[:, 2 * u:] = da_h
             dr[:, 2 * u:] = da_h * r
             dh_next = dh * z + self.state_grad(dr, hmask)
+            if held is not None:
+                dh_next += dh_held
         if self.bias is not None:
             self.bias.grad[1] += drec.reshape(-1, 3 * u).sum(axis=0)
         return dxw, drec

@@ -20,6 +20,8 @@ class LayerNormalization(AffineNormalization):
     ``scale=False`` drops ``gamma``). Training and inference compute the same thing.
     """
 
+    supports_masking = True  # the mask of a masked input passes on (nnscratch.core.masking)
+
     def __init__(self, axis: int | list[int] | tuple[int, ...] = -1, epsilon: float = 1e-3, center: bool = True,
                  scale: bool = True, beta_initializer: Any = "zeros", gamma_initializer: Any = "ones",
                  **kwargs: Any) -> None:

@@ -7,7 +7,7 @@ Per step, with ``z = x_t @ kernel + h @ recurrent_kernel + bias`` split into fou
 
 ``unit_forget_bias`` starts the forget block of the bias at 1 (Keras's default). Backward per step, from
 dL/dh and the dL/dc carried from the step after: ``dc = dc_next + dh * o * act'(c)``, then each gate's
-pre-activation gradient; ``dc_{t-1} = dc * f``.
+pre-activation gradient; ``dc_{t-1} = dc * f``. At a padding step (a mask) ``h`` and ``c`` keep their values.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ class LSTM(Recurrent):
     ``(4 units,)``, blocks in the order i, f, c, o."""
 
     gates = 4
+    state_count = 2
 
     def __init__(self, units: int, activation: Any = "tanh", recurrent_activation: Any = "sigmoid",
                  use_bias: bool = True, unit_forget_bias: bool = True, **kwargs: Any) -> None:
@@ -39,7 +40,8 @@ class LSTM(Recurrent):
             bias[self.units: 2 * self.units] = 1.0
         return bias
 
-    def run(self, ctx: Call, xw: np.ndarray, hmask: np.ndarray | None) -> tuple[np.ndarray, list[np.ndarray]]:
+    def run(self, ctx: Call, xw: np.ndarray, hmask: np.ndarray | None,
+            keep: np.ndarray | None) -> tuple[np.ndarray, list[np.ndarray]]:
         steps, n, u = len(xw), xw.shape[1], self.units
         rec = ACTIVATIONS[self.recurrent_activation][0]
         gates = ctx.gates = np.empty((steps, n, 4 * u), self.dtype)  # i, f, g, o after their activations
@@ -53,16 +55,21 @@ class LSTM(Recurrent):
             g[:, :2 * u] = rec(z[:, :2 * u])
             g[:, 2 * u:3 * u] = self.act(z[:, 2 * u:3 * u])
             g[:, 3 * u:] = rec(z[:, 3 * u:])
-            c = cells[t] = g[:, u:2 * u] * c + g[:, :u] * g[:, 2 * u:3 * u]
-            act_cells[t] = self.act(c)
-            h = hs[t] = g[:, 3 * u:] * act_cells[t]
+            new_c = g[:, u:2 * u] * c + g[:, :u] * g[:, 2 * u:3 * u]
+            act_cells[t] = self.act(new_c)  # of the step's own cell, held or not: its backward needs that
+            new_h = g[:, 3 * u:] * act_cells[t]
+            if keep is not None:
+                new_c, new_h = np.where(keep[t], new_c, c), np.where(keep[t], new_h, h)
+            c = cells[t] = new_c
+            h = hs[t] = new_h
         return hs, [h, c]
 
-    def run_back(self, ctx: Call, dhs: np.ndarray, dfinal: list[np.ndarray | None],
-                 hmask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    def run_back(self, ctx: Call, dhs: np.ndarray, dfinal: list[np.ndarray | None], hmask: np.ndarray | None,
+                 keep: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         u = self.units
         rec_grad = ACTIVATIONS[self.recurrent_activation][1]
         gates, cells, act_cells = ctx.gates, ctx.cells, ctx.act_cells
+        held = self.held(keep, gates.dtype)
         dz = np.empty_like(gates)
         dh_next = dfinal[0] if len(dfinal) > 0 and dfinal[0] is not None else np.zeros_like(cells[0])
         dc_next = dfinal[1] if len(dfinal) > 1 and dfinal[1] is not None else np.zeros_like(cells[0])
@@ -70,6 +77,9 @@ class LSTM(Recurrent):
             g = gates[t]
             i, f, gg, o = g[:, :u], g[:, u:2 * u], g[:, 2 * u:3 * u], g[:, 3 * u:]
             dh = dhs[t] + dh_next
+            if held is not None:  # a held step passes dh and dc on as they are; its gates get nothing
+                dh, dh_held = dh * held[0][t], dh * held[1][t]
+                dc_next, dc_held = dc_next * held[0][t], dc_next * held[1][t]
             ac = act_cells[t]
             dc = dc_next + dh * o * self.act_grad(ac)
             c_before = cells[t - 1] if t > 0 else np.zeros_like(cells[0])
@@ -80,6 +90,9 @@ class LSTM(Recurrent):
             d[:, 3 * u:] = dh * ac * rec_grad(o)
             dc_next = dc * f
             dh_next = self.state_grad(d, hmask)
+            if held is not None:
+                dc_next += dc_held
+                dh_next += dh_held
         return dz, dz
 
     def get_config(self) -> dict[str, Any]:

@@ -23,6 +23,8 @@ _Compare = Callable[[np.ndarray, np.ndarray], np.ndarray]
 class _Merge(Layer):
     """Shared checks: a list of at least ``min_inputs`` arrays of one per-sample shape and dtype."""
 
+    mask_refused = "Keras merges the masks of merged inputs, which nnscratch does not"
+
     per_sample = True
     checks_dtype = False
     min_inputs = 2

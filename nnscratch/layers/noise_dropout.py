@@ -38,6 +38,8 @@ class GaussianDropout(Layer):
     """``x * noise``, ``noise ~ N(1, stddev**2)`` per element with ``stddev = sqrt(rate / (1 - rate))``, in
     training; the identity at inference. Any shape ``(N, ...)`` -> the same shape."""
 
+    supports_masking = True  # the mask of a masked input passes on (nnscratch.core.masking)
+
     checks_dtype = False
 
     def __init__(self, rate: float, seed: Any = None, **kwargs: Any) -> None:
@@ -95,13 +97,13 @@ class AlphaDropout(Dropout):
 
     def forward_call(self, ctx: Call, x: np.ndarray) -> np.ndarray:
         if not ctx.training or self.rate == 0.0:
-            ctx.mask = None
+            ctx.keep = None
             return x
         a, b = self.affine()
         kept = self.rng.random(self.mask_shape(x)) >= self.rate  # Keras: uniform >= rate keeps
         dtype = x.dtype.type
-        ctx.mask = np.where(kept, dtype(a), dtype(0.0)).astype(x.dtype, copy=False)  # dy/dx: a where kept
+        ctx.keep = np.where(kept, dtype(a), dtype(0.0)).astype(x.dtype, copy=False)  # dy/dx: a where kept
         shift = np.where(kept, dtype(b), dtype(a * ALPHA_P + b)).astype(x.dtype, copy=False)
-        out = x * ctx.mask
+        out = x * ctx.keep
         out += shift
         return out

@@ -28,6 +28,8 @@ class Normalization(Layer):
     the layer refuses to run.
     """
 
+    supports_masking = True  # the mask of a masked input passes on (nnscratch.core.masking)
+
     per_sample = True
 
     def __init__(self, mean: Sequence[float] | None = None, std: Sequence[float] | None = None,

@@ -20,6 +20,8 @@ class PReLU(Penalized, Layer):
     (1-based axes of the input, as in Keras: ``shared_axes=[1, 2]`` shares it over an image's height and
     width)."""
 
+    supports_masking = True  # the mask of a masked input passes on (nnscratch.core.masking)
+
     per_sample = True
 
     def __init__(self, alpha_initializer: Any = "zeros", alpha_regularizer: Any = None, alpha_constraint: Any = None,

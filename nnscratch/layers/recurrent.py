@@ -11,6 +11,11 @@ Keras's arguments and weight layout (``get_weights``: kernel, recurrent kernel, 
 (outputs ``[output, *final states]``), ``go_backwards`` (the sequence read from its end; the returned
 sequence is in that reading order, as in Keras), ``dropout`` on the inputs and ``recurrent_dropout`` on
 the state, each one mask per sample that holds over all the steps. Every sequence starts from zero states.
+
+Masks (Keras's): ``ctx.mask`` ``(N, T)`` (True: a real step) makes every state keep its value over a padding
+step, whose output is then the previous step's (zeros before the first real step); with ``go_backwards`` it
+is read from its end too. Backward passes the gradient of a held state back to the step that made it. Without
+a mask (or with one whose steps are all real) the loops run as they would without masking.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import numpy as np
 
 from ..core import initializers, regularizers
 from ..core.call import Call
-from ..core.errors import InvalidValueError
+from ..core.errors import InvalidValueError, ShapeError
 from ..core.layer import Layer
 from ..core.parameter import Parameter
 from ..core.validation import positive_int, real_number
@@ -70,6 +75,8 @@ class Recurrent(Layer):
     per_sample = False  # may draw dropout masks; and a batch split across threads ran twice as slow (its steps'
     # Python serializes), so a model with a recurrent layer never takes the data-parallel path
     gates: ClassVar[int] = 1
+    state_count: ClassVar[int] = 1  # the final states ``return_state`` adds (LSTM: h and c)
+    supports_masking = True  # Keras's: a padding step keeps the states (``ctx.mask``); see ``compute_mask``
 
     def __init__(self, units: int, activation: Any = "tanh", use_bias: bool = True,
                  kernel_initializer: Any = "glorot_uniform", recurrent_initializer: Any = "orthogonal",
@@ -138,16 +145,47 @@ class Recurrent(Layer):
         self.bias.grad += total
 
     # ------------------------------------------------------------------ the steps (subclasses)
-    def run(self, ctx: Call, xw: np.ndarray, hmask: np.ndarray | None) -> tuple[np.ndarray, list[np.ndarray]]:
+    def run(self, ctx: Call, xw: np.ndarray, hmask: np.ndarray | None,
+            keep: np.ndarray | None) -> tuple[np.ndarray, list[np.ndarray]]:
         """From the input products ``xw`` ``(T, N, G*units)``: the states ``h`` of every step ``(T, N, units)``
-        and the final states (``[h]``, or ``[h, c]``); what backward needs goes on ``ctx``."""
+        and the final states (``[h]``, or ``[h, c]``); what backward needs goes on ``ctx``. ``keep`` ``(T, N, 1)``
+        (``steps_kept``): where False, every state keeps its previous value."""
         raise NotImplementedError
 
-    def run_back(self, ctx: Call, dhs: np.ndarray, dfinal: list[np.ndarray | None],
-                 hmask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    def run_back(self, ctx: Call, dhs: np.ndarray, dfinal: list[np.ndarray | None], hmask: np.ndarray | None,
+                 keep: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         """From dL/dh of every step ``(T, N, units)`` (outputs only) and of the final states: dL/d(input
-        products) and dL/d(recurrent products), each ``(T, N, G*units)``."""
+        products) and dL/d(recurrent products), each ``(T, N, G*units)`` (zero at the steps ``keep`` skips)."""
         raise NotImplementedError
+
+    def steps_kept(self, mask: Any, n: int, steps: int) -> np.ndarray | None:
+        """The mask ``(N, T)`` as the loop reads it: ``(T, N, 1)`` booleans in reading order (reversed with
+        ``go_backwards``); None without a mask or when every step is real (the same numbers, unmasked)."""
+        if mask is None:
+            return None
+        keep = np.asarray(mask, dtype=bool)
+        if keep.shape != (n, steps):
+            raise ShapeError(f"{type(self).__name__}: the mask must have shape (batch, steps) = {(n, steps)}, "
+                             f"got {keep.shape}")
+        if keep.all():
+            return None
+        return np.ascontiguousarray((keep[:, ::-1] if self.go_backwards else keep).T)[:, :, None]
+
+    @staticmethod
+    def held(keep: np.ndarray | None, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray] | None:
+        """For backward: ``keep`` as 1/0 ``(T, N, 1)``, and its complement (the steps whose states are held)."""
+        if keep is None:
+            return None
+        kept = keep.astype(dtype)
+        return kept, 1 - kept
+
+    def compute_mask(self, inputs: Any, mask: Any) -> Any:
+        """Keras's ``RNN.compute_mask``: the input's mask with ``return_sequences`` (as is, even with
+        ``go_backwards``), else None; with ``return_state`` a list, None for each state."""
+        if isinstance(mask, (list, tuple)):
+            mask = mask[0] if mask else None
+        out = mask if self.return_sequences else None
+        return [out, *[None] * self.state_count] if self.return_state else out
 
     def state_products(self, h: np.ndarray, hmask: np.ndarray | None) -> np.ndarray:
         """``h @ recurrent_kernel`` (``h`` masked by recurrent dropout first)."""
@@ -183,6 +221,7 @@ class Recurrent(Layer):
             x = x[:, ::-1]
         xmask = ctx.xmask = self._mask(ctx.training, (1, n, features), self.dropout)
         hmask = ctx.hmask = self._mask(ctx.training, (n, self.units), self.recurrent_dropout)
+        keep = ctx.keep = self.steps_kept(getattr(ctx, "mask", None), n, steps)
         xt = np.ascontiguousarray(x.transpose(1, 0, 2))  # time-major (T, N, F): each step's rows together
         if xmask is not None:
             xt *= xmask
@@ -191,7 +230,7 @@ class Recurrent(Layer):
         bias = self.input_bias()
         if bias is not None:
             xw += bias
-        hs, finals = self.run(ctx, xw.reshape(steps, n, -1), hmask)
+        hs, finals = self.run(ctx, xw.reshape(steps, n, -1), hmask, keep)
         ctx.hs, ctx.shape = hs, x.shape
         out = hs.transpose(1, 0, 2).copy() if self.return_sequences else hs[-1].copy()
         return [out, *finals] if self.return_state else out
@@ -207,7 +246,7 @@ class Recurrent(Layer):
                 dhs += grads[0].transpose(1, 0, 2)
             else:
                 dhs[-1] += grads[0]
-        dxw, drec = self.run_back(ctx, dhs, grads[1:], ctx.hmask)
+        dxw, drec = self.run_back(ctx, dhs, grads[1:], ctx.hmask, ctx.keep)
         # the recurrent kernel saw the state before each step: zeros before the first (nothing to add), then
         # hs[t - 1]; one product over steps 1..T-1
         width = drec.shape[2]
@@ -245,19 +284,28 @@ class SimpleRNN(Recurrent):
 
     gates = 1
 
-    def run(self, ctx: Call, xw: np.ndarray, hmask: np.ndarray | None) -> tuple[np.ndarray, list[np.ndarray]]:
+    def run(self, ctx: Call, xw: np.ndarray, hmask: np.ndarray | None,
+            keep: np.ndarray | None) -> tuple[np.ndarray, list[np.ndarray]]:
         hs = np.empty((len(xw), xw.shape[1], self.units), self.dtype)
         h = np.zeros((xw.shape[1], self.units), self.dtype)
         for t in range(len(xw)):
-            h = hs[t] = self.act(xw[t] + self.state_products(h, hmask))
+            new = self.act(xw[t] + self.state_products(h, hmask))
+            if keep is not None:
+                new = np.where(keep[t], new, h)
+            h = hs[t] = new
         return hs, [h]
 
-    def run_back(self, ctx: Call, dhs: np.ndarray, dfinal: list[np.ndarray | None],
-                 hmask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-        hs = ctx.hs
+    def run_back(self, ctx: Call, dhs: np.ndarray, dfinal: list[np.ndarray | None], hmask: np.ndarray | None,
+                 keep: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        hs, held = ctx.hs, self.held(keep, ctx.hs.dtype)
         dz = np.empty_like(hs)
         dh_next = dfinal[0] if dfinal and dfinal[0] is not None else np.zeros_like(hs[0])
         for t in range(len(hs) - 1, -1, -1):
-            dz[t] = (dhs[t] + dh_next) * self.act_grad(hs[t])
+            dh = dhs[t] + dh_next
+            if held is not None:  # a held step passes dh on as is; its own activation gets nothing
+                dh, dh_held = dh * held[0][t], dh * held[1][t]
+            dz[t] = dh * self.act_grad(hs[t])
             dh_next = self.state_grad(dz[t], hmask)
+            if held is not None:
+                dh_next += dh_held
         return dz, dz

@@ -28,6 +28,8 @@ class Rescaling(Layer):
     """``x * scale + offset``: ``Rescaling(1 / 255)`` maps pixels to 0..1, ``Rescaling(1 / 127.5, offset=-1)``
     to -1..1. Nothing is learned; training and inference compute the same."""
 
+    supports_masking = True  # the mask of a masked input passes on (nnscratch.core.masking)
+
     per_sample = True
 
     def __init__(self, scale: float | Sequence[float], offset: float | Sequence[float] = 0.0, **kwargs: Any) -> None:

@@ -56,6 +56,8 @@ class UnitNormalization(Layer):
     """``x / max(||x||, 1e-12)``, the L2 norm taken per sample over ``axis`` (an int or a list of them, never the
     batch axis 0; default the last). Any shape ``(N, ...)`` -> the same shape; no weights."""
 
+    supports_masking = True  # the mask of a masked input passes on (nnscratch.core.masking)
+
     checks_dtype = False
     per_sample = True
 

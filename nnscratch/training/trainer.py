@@ -123,6 +123,12 @@ class Trainer:
             weights = per_output(1.0 if self.loss_weights is None else self.loss_weights, names, "loss_weights")
             self.weights = [1.0 if w is None else float(w) for w in weights]
             self.output_shapes = [t.sample_shape for t in graph.outputs]
+            masked = [name for name, t in zip(names, graph.outputs) if t.masked]
+            if masked:
+                raise InvalidValueError(f"model output {masked[0]!r} carries a mask (Embedding(mask_zero=True) or "
+                                        "Masking upstream, passed on to the output): Keras leaves the padding steps "
+                                        "out of the loss, which nnscratch does not; end the model with a layer that "
+                                        "drops the mask (an RNN without return_sequences, GlobalAveragePooling1D)")
             specs = per_output(self.metric_names, names, "metrics")
             self.metrics = [[metrics_mod.get(m, shapes.known_size(shape)) for m in as_list(s)]
                             for s, shape in zip(specs, self.output_shapes)]
