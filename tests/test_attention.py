@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from torch_oracles import torch_multihead_attention
 
 import nnscratch as nn
 from nnscratch import keras
@@ -64,14 +65,7 @@ def test_against_pytorch(causal) -> None:
     out = layer.forward([x, x])
     g = RNG.standard_normal(out.shape)
     dq, dv = layer.backward(g)
-    ref = torch.nn.MultiheadAttention(6, 2, batch_first=True).double()
-    w = [layer.query_kernel, layer.key_kernel, layer.value_kernel]
-    b = [layer.query_bias, layer.key_bias, layer.value_bias]
-    with torch.no_grad():
-        ref.in_proj_weight.copy_(torch.from_numpy(np.concatenate([p.data.reshape(6, 6).T for p in w])))
-        ref.in_proj_bias.copy_(torch.from_numpy(np.concatenate([p.data.reshape(6) for p in b])))
-        ref.out_proj.weight.copy_(torch.from_numpy(layer.output_kernel.data.reshape(6, 6).T.copy()))
-        ref.out_proj.bias.copy_(torch.from_numpy(layer.output_bias.data.copy()))
+    ref = torch_multihead_attention(torch, layer)
     xt = torch.from_numpy(x.copy()).requires_grad_(True)
     mask = torch.from_numpy(np.triu(np.ones((5, 5), bool), k=1)) if causal else None
     theirs, _ = ref(xt, xt, xt, attn_mask=mask, need_weights=False)

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from torch_oracles import torch_multihead_attention
 
 import nnscratch as nn
 from nnscratch.core.call import Call
@@ -244,14 +245,7 @@ def test_mha_key_padding_against_pytorch() -> None:
     out = wrapper.forward([x, x])
     g = RNG.standard_normal(out.shape) * VM[:, :, None]  # the padding queries' outputs are not compared
     dq, dv = wrapper.backward(g)
-    ref = torch.nn.MultiheadAttention(6, 2, batch_first=True).double()
-    w = [layer.query_kernel, layer.key_kernel, layer.value_kernel]
-    b = [layer.query_bias, layer.key_bias, layer.value_bias]
-    with torch.no_grad():
-        ref.in_proj_weight.copy_(torch.from_numpy(np.concatenate([p.data.reshape(6, 6).T for p in w])))
-        ref.in_proj_bias.copy_(torch.from_numpy(np.concatenate([p.data.reshape(6) for p in b])))
-        ref.out_proj.weight.copy_(torch.from_numpy(layer.output_kernel.data.reshape(6, 6).T.copy()))
-        ref.out_proj.bias.copy_(torch.from_numpy(layer.output_bias.data.copy()))
+    ref = torch_multihead_attention(torch, layer)
     xt = torch.from_numpy(x.copy()).requires_grad_(True)
     theirs, _ = ref(xt, xt, xt, key_padding_mask=torch.from_numpy(~VM), need_weights=False)
     theirs.backward(torch.from_numpy(g))

@@ -74,14 +74,15 @@ def test_the_seed_survives_json_and_files(make, tmp_path) -> None:
         np.testing.assert_array_equal(other.forward(x, training=True), reference)
 
 
-def test_a_resumed_run_continues_the_layer_draws(tmp_path) -> None:
+@pytest.mark.parametrize("make", [lambda: nn.Dropout(0.4, seed=9), lambda: nn.GaussianDropout(0.4, seed=9),
+                                  lambda: nn.AlphaDropout(0.2, seed=9)], ids=["dropout", "gaussian", "alpha"])
+def test_a_resumed_run_continues_the_layer_draws(make, tmp_path) -> None:
     rng = np.random.default_rng(0)
     x = rng.standard_normal((64, 5)).astype(np.float32)
     y = rng.integers(0, 3, 64)
 
     def model() -> nn.Sequential:
-        net = nn.Sequential([nn.Dense(16, activation="relu"), nn.Dropout(0.4, seed=9), nn.Dense(3), nn.Softmax()],
-                            seed=1)
+        net = nn.Sequential([nn.Dense(16, activation="relu"), make(), nn.Dense(3), nn.Softmax()], seed=1)
         return net.compile("categorical_crossentropy", nn.Adam(lr=0.01))
 
     straight = model()

@@ -253,24 +253,7 @@ def test_a_seed_repeats_the_draws(make: Callable[[int], Any]) -> None:
     np.testing.assert_array_equal(models[0].forward(x, training=True), models[1].forward(x, training=True))
 
 
-@pytest.mark.parametrize("make", [lambda: GaussianDropout(0.4, seed=9), lambda: AlphaDropout(0.2, seed=9)],
-                         ids=["gaussian", "alpha"])
-def test_a_resumed_run_continues_the_draws(make: Callable[[], Any], tmp_path: Path) -> None:
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal((48, 5)).astype(np.float32)
-    y = rng.integers(0, 3, 48)
-
-    def model() -> nn.Sequential:
-        net = nn.Sequential([nn.Dense(8, activation="elu"), make(), nn.Dense(3), nn.Softmax()], seed=1)
-        return net.compile("categorical_crossentropy", nn.Adam(lr=0.01))
-
-    straight = model()
-    straight.fit(x, y, epochs=4, batch_size=16, verbose=0)
-    model().fit(x, y, epochs=2, batch_size=16, verbose=0, callbacks=[nn.Checkpoint(tmp_path)])
-    resumed = model()
-    resumed.fit(x, y, epochs=4, batch_size=16, verbose=0, callbacks=[nn.Checkpoint(tmp_path)], resume_from=tmp_path)
-    for name, value in straight.state_dict().items():
-        np.testing.assert_array_equal(resumed.state_dict()[name], value, err_msg=name)
+# (a resumed run continues their draws: tests/test_layer_seed.py)
 
 
 # ---------------------------------------------------------------- sequences of any length

@@ -39,6 +39,16 @@ from ..core.validation import positive_int, real_number
 from .attention_masks import attention_allowed, call_masks, masked_softmax, query_mask
 
 
+def weights_dropout(rng: Any, p: np.ndarray, rate: float) -> tuple[np.ndarray, np.ndarray | None]:
+    """Attention weights ``p`` after dropout at ``rate`` (0: none) and the scaled keep mask backward multiplies
+    by (None without dropout)."""
+    if rate <= 0:
+        return p, None
+    mask = (rng.random(p.shape) >= rate).astype(p.dtype)
+    mask *= p.dtype.type(1.0 / (1.0 - rate))
+    return p * mask, mask
+
+
 class MultiHeadAttention(Layer):
     """``[query (N, Tq, Dq), value (N, Tv, Dv)(, key (N, Tv, Dk))] -> (N, Tq, output_dim)``."""
 
@@ -170,11 +180,7 @@ class MultiHeadAttention(Layer):
             if self.use_causal_mask:
                 scores[..., np.triu(np.ones((tq, tv), bool), k=1)] = -np.inf  # key j > query i, as Keras
             p = softmax(scores)
-        mask = None
-        if ctx.training and self.dropout > 0:
-            mask = (self.rng.random(p.shape) >= self.dropout).astype(p.dtype)
-            mask *= p.dtype.type(1.0 / (1.0 - self.dropout))
-        pd = p if mask is None else p * mask
+        pd, mask = weights_dropout(self.rng, p, self.dropout if ctx.training else 0.0)
         context = (pd @ v).transpose(0, 2, 1, 3)  # (N, Tq, H, value_dim)
         n, tq = context.shape[:2]
         flat = context.reshape(n * tq, -1)

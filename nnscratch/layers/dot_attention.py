@@ -39,6 +39,7 @@ from ..core.parameter import Parameter
 from ..core.shapes import fits
 from ..core.tensor import SymbolicTensor
 from ..core.validation import real_number
+from .attention import weights_dropout
 from .attention_masks import call_masks, query_mask
 
 MASKED = 1e9  # what Keras takes off the score of a masked key
@@ -224,11 +225,7 @@ class Attention(Layer):
         elif self.use_causal_mask:
             scores[:, causal_blocked(*scores.shape[1:])] -= scores.dtype.type(MASKED)
         p = softmax(scores)
-        mask = None
-        if ctx.training and self.dropout > 0:
-            mask = (self.rng.random(p.shape) >= self.dropout).astype(p.dtype)
-            mask *= p.dtype.type(1.0 / (1.0 - self.dropout))
-        pd = p if mask is None else p * mask
+        pd, mask = weights_dropout(self.rng, p, self.dropout if ctx.training else 0.0)
         out = pd @ value
         if q_mask is not None:  # Keras: where(query_mask, output, 0)
             np.copyto(out, out.dtype.type(0), where=~q_mask[:, :, None])
