@@ -94,7 +94,7 @@ class Dot(Layer):
         x, y = xs
         if not all(isinstance(a, np.ndarray) and a.dtype.kind == "f" for a in (x, y)):
             raise DTypeError(f"Dot inputs must be float arrays, got "
-                                   f"{', '.join(str(getattr(a, 'dtype', type(a).__name__)) for a in (x, y))}")
+                             f"{', '.join(str(getattr(a, 'dtype', type(a).__name__)) for a in (x, y))}")
         if x.dtype != y.dtype:
             raise DTypeError(f"Dot inputs have different dtypes: {x.dtype}, {y.dtype}; cast one to the other's")
         if x.ndim < 2 or y.ndim < 2:
