@@ -113,13 +113,29 @@ def test_layers_that_would_use_the_mask_differently_refuse_it(make, match) -> No
         make(embedded)
 
 
-def test_a_masked_output_is_refused_by_fit_not_by_predict() -> None:
+def test_a_masked_output_leaves_the_padding_out_of_fit_and_predict_keeps_it() -> None:
     inputs = keras.Input(shape=(None,), dtype="int32")
     model = keras.Model(inputs, layers.Dense(2)(layers.Embedding(10, 4, mask_zero=True)(inputs)))
-    assert model.predict(TOKENS).shape == (3, 5, 2)
+    pred = model.predict(TOKENS)
+    assert pred.shape == (3, 5, 2)  # predict gives every step, padding included
     model.compile(optimizer="adam", loss="mse")
+    real = TOKENS != 0
+    step_losses = np.square(pred).mean(axis=-1)  # against zero targets
+    assert model.evaluate(TOKENS, np.zeros((3, 5, 2)), verbose=0) == pytest.approx(
+        step_losses[real].mean(), rel=1e-6)  # Keras: the mean over the real steps
+    assert step_losses[real].mean() != pytest.approx(step_losses.mean(), rel=1e-3)  # (the padding would change it)
+
+
+def test_a_masked_output_refuses_a_loss_that_takes_no_mask() -> None:
+    class Plain(nn.training.losses.Loss):
+        def forward(self, pred: Any, target: Any) -> float:
+            return 0.0
+
+    inputs = keras.Input(shape=(None,), dtype="int32")
+    model = keras.Model(inputs, layers.Dense(2)(layers.Embedding(10, 4, mask_zero=True)(inputs)))
+    model.compile(optimizer="adam", loss=Plain())
     with pytest.raises(InvalidValueError, match=r"model output 'dense\w*' carries a mask .*leaves the padding steps "
-                                                r"out of the loss"):
+                                                r"out of the loss, and loss 'loss' \(Plain\) takes no mask"):
         model.fit(TOKENS, np.zeros((3, 5, 2)), verbose=0)
 
 

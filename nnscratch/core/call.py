@@ -42,6 +42,10 @@ class Call:
         # The input's mask (N, T) (a list for several inputs), set by the graph before the call when the input
         # carries one (nnscratch.core.masking); None otherwise.
         self.mask: Any = None
+        # After a graph's forward on this record (a model's call): the masks (N, T) of its outputs, one per output
+        # (None for an output without one), or None when no tensor of the graph carries a mask. The trainer weighs
+        # the losses and metrics of a masked output with it.
+        self.output_masks: list[Any] | None = None
 
     def sub(self, key: Any, input_grad: bool | None = None) -> Call:
         """The nested record ``key`` (created on first use), with this call's ``training`` mode."""

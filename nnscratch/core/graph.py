@@ -193,12 +193,14 @@ class Graph:
 
     # ------------------------------------------------------------------ running
     def forward(self, ctx: Call, xs: list[np.ndarray], use_rewrites: bool = True) -> list[np.ndarray]:
-        """The outputs for the input arrays ``xs``; each node's record goes under ``ctx``."""
+        """The outputs for the input arrays ``xs``; each node's record goes under ``ctx``, and the outputs' masks
+        on ``ctx.output_masks`` (None when the graph has no masks)."""
         plan = ctx.plan = self.plan(ctx.input_grad, use_rewrites)
         values: list[Any] = [None] * self.n_slots
         values[:len(xs)] = xs
         if self.has_masks:
             return self._forward_masked(ctx, plan, values)
+        ctx.output_masks = None
         sub = ctx.sub
         for step in plan.steps:
             record = sub(step.key, step.input_grad)
@@ -218,7 +220,8 @@ class Graph:
 
     def _forward_masked(self, ctx: Call, plan: Plan, values: list[Any]) -> list[np.ndarray]:
         """``forward`` with each tensor's mask beside its values: a step's input masks go on its record
-        (``record.mask``) and its ``compute_mask`` gives its outputs' masks."""
+        (``record.mask``), its ``compute_mask`` gives its outputs' masks, and the graph outputs' masks go on
+        ``ctx.output_masks`` (one per output, None where it has none)."""
         masks: list[Any] = [None] * self.n_slots
         for step in plan.steps:
             record = ctx.sub(step.key, step.input_grad)
@@ -233,6 +236,7 @@ class Graph:
             out_masks = list(out_masks) if isinstance(out_masks, (list, tuple)) else [out_masks] * len(outs)
             for s, v, m in zip(step.out_slots, outs, out_masks):
                 values[s], masks[s] = v, m
+        ctx.output_masks = [masks[s] for s in self.output_slots]
         return [values[s] for s in self.output_slots]
 
     def backward(self, ctx: Call, grads: list[np.ndarray | None], from_logits: frozenset[int] = frozenset()

@@ -59,6 +59,11 @@ class RayTrainer:
         if not isinstance(cpus_per_worker, (int, float)) or not cpus_per_worker >= 0:
             raise InvalidValueError(f"cpus_per_worker must be a number >= 0, got {cpus_per_worker!r}")
         self.model, self.trainer = model, model._compiled()
+        masked = [name for name, t in zip(model.output_names, model._graph().outputs) if t.masked]
+        if masked:
+            raise InvalidValueError(f"model output {masked[0]!r} carries a mask: its loss is the mean over the real "
+                                    "steps of the whole batch, which the workers' shares do not add up to; train it "
+                                    "with fit in one process")
         self.xs, self.ys = xs, ys
         self.address, self.runtime_env, self.start_timeout = address, runtime_env, start_timeout
         self.cpus_per_worker = float(cpus_per_worker)

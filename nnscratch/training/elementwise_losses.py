@@ -3,7 +3,8 @@
 
 Each is a function ``v(pred, target)`` of one element with its derivative in ``pred``. As in Keras, a
 sample's loss is the mean of ``v`` over the last axis (the sum, for ``KLDivergence``), and the batch loss
-the mean over the samples (and any axes between). Targets have the model output's shape.
+the mean over the samples (and any axes between; a mask ``(N, T)`` leaves padding steps out, ``loss_base``).
+Targets have the model output's shape.
 """
 
 from __future__ import annotations
@@ -29,11 +30,15 @@ class ElementwiseLoss(losses.Loss):
     def derivative(self, pred: np.ndarray, target: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
-    def forward(self, pred: np.ndarray, target: np.ndarray) -> float:
+    def forward(self, pred: np.ndarray, target: np.ndarray, mask: np.ndarray | None = None) -> float:
         target = losses._as_target(pred, target, self.name).reshape(pred.shape)
         self.pred, self.target = pred, target
         v = self.values(pred, target)
         rows = v.sum(axis=-1) if self.sum_last_axis and v.ndim > 1 else (v.mean(axis=-1) if v.ndim > 1 else v)
+        if mask is not None:
+            value, self.sample_losses = self._masked_mean(rows, mask)
+            return value
+        self.step_weights = None
         self.sample_losses = rows.reshape(len(pred), -1).mean(axis=1)
         return float(np.mean(rows))
 
@@ -41,7 +46,7 @@ class ElementwiseLoss(losses.Loss):
         pred = self.pred
         per_row = pred.shape[-1] if pred.ndim > 1 else 1
         scale = (1.0 if self.sum_last_axis else 1.0 / per_row) / (pred.size // per_row)
-        return (self.derivative(pred, self.target) * scale).astype(pred.dtype, copy=False)
+        return self._weigh((self.derivative(pred, self.target) * scale).astype(pred.dtype, copy=False))
 
 
 class LogCosh(ElementwiseLoss):

@@ -109,7 +109,7 @@ def fit_with(make_step: StepMaker | None, model: Any, x: Any, y: Any, epochs: in
     ys = target_arrays(model, y, len(xs[0]))
     if class_weight is not None and len(ys) > 1:
         raise InvalidValueError("class_weight is for models with one output; pass sample_weight instead")
-    weights = sample_weights(ys[0], len(ys[0]), sample_weight, class_weight)
+    weights = sample_weights(ys[0], len(ys[0]), sample_weight, class_weight, model.graph.outputs[0].sample_shape)
     if weights is not None:
         ys = [*ys, weights]  # travels with the targets (shuffling, validation split); the trainer takes it off
     val_weights = None

@@ -13,6 +13,7 @@ import numpy as np
 
 from ..core import initializers
 from ..core.errors import InvalidTypeError
+from .masked_mean import metric_terms
 from .metric_variable import MetricVariable
 
 
@@ -28,6 +29,9 @@ class Metric:
 
     name = "metric"
     stateful = False
+    # A stateful metric that takes a masked output's mask (N, T) as ``update_state``'s ``sample_weight`` (Keras's
+    # ``MeanMetricWrapper``). Other stateful metrics never see the mask, as in Keras (precision, recall, AUC, RMSE).
+    uses_mask = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -72,6 +76,17 @@ class Metric:
             self.update_state(target, probs)
             return self.result()
         raise NotImplementedError(f"{type(self).__name__} must implement __call__(target, probs)")
+
+    def step_values(self, target: np.ndarray, probs: np.ndarray) -> np.ndarray:
+        """The metric at each step ``(N, T, ...)`` of an output ``(N, T, ..., C)`` (Keras's per-element values, the
+        last axis reduced), which a mask on the output weighs; the built-in per-batch metrics define it."""
+        raise NotImplementedError(f"{type(self).__name__} cannot leave out the padding steps of a masked model output: "
+                                  "define step_values(target, probs) -> one value per step (N, T)")
+
+    def masked_totals(self, target: np.ndarray, probs: np.ndarray, mask: np.ndarray) -> tuple[float, float]:
+        """``(total, count)`` of one batch whose output carries ``mask`` ``(N, T)``, for the running mean
+        ``sum(totals) / sum(counts)`` (Keras's mask as sample weight: ``masked_mean.metric_terms``)."""
+        return metric_terms(self.step_values(target, probs), mask)
 
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
         """Add a batch: ``y_true`` the targets, ``y_pred`` the model's outputs ``(batch, ...)``."""

@@ -68,7 +68,10 @@ class Mean(Metric):
 
 
 class MeanMetricWrapper(Mean):
-    """The running mean of ``fn(y_true, y_pred, **kwargs)`` (one value per sample), named ``name``."""
+    """The running mean of ``fn(y_true, y_pred, **kwargs)`` (one value per sample), named ``name``. On a masked
+    model output ``fit`` passes the mask ``(N, T)`` as ``sample_weight`` (``fn`` then returns one value per step)."""
+
+    uses_mask = True
 
     def __init__(self, fn: Callable[..., Any], name: str | None = None, dtype: Any = None, **kwargs: Any) -> None:
         super().__init__(name or getattr(fn, "__name__", "mean_metric_wrapper"), dtype)

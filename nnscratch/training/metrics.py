@@ -5,7 +5,9 @@ of outputs), ``"binary_accuracy"``, ``"categorical_accuracy"``, ``"sparse_catego
 ``"mse"``, ``"mae"``, ``"rmse"``/``"root_mean_squared_error"``, ``"top_k_categorical_accuracy"``,
 ``"sparse_top_k_categorical_accuracy"``, ``"precision"``, ``"recall"``, ``"auc"``; a ``Metric`` instance; or a function
 ``fn(y_true, y_pred)`` returning one value per sample (or a number), named by its ``__name__``.
-Metrics see probabilities: a ``from_logits`` loss's outputs pass through its sigmoid/softmax first.
+Metrics see probabilities: a ``from_logits`` loss's outputs pass through its sigmoid/softmax first. On an output
+``(N, T, C)`` a metric is Keras's: the mean of its value at each of the ``N * T`` steps (``step_values``); a mask on
+the output weighs the steps (``Metric.masked_totals``).
 """
 
 from __future__ import annotations
@@ -30,6 +32,20 @@ def _fraction(hits: np.ndarray) -> float:
     return np.count_nonzero(hits) / hits.size
 
 
+def _class_labels(target: Any, probs: np.ndarray) -> np.ndarray:
+    """The class index of each row of ``probs`` ``(N, ..., C)``: ``target``'s (class indices ``(N, ...)`` or
+    ``(N, ..., 1)``, or one-hot rows of ``probs``'s shape, whose arg-max counts)."""
+    target = np.asarray(target)
+    if target.shape == probs.shape and probs.shape[-1] > 1:
+        return target.argmax(axis=-1)
+    return target.reshape(probs.shape[:-1])
+
+
+def _rows(probs: np.ndarray) -> np.ndarray:
+    """``probs`` with a class axis: ``(N,)`` outputs as ``(N, 1)``."""
+    return probs if probs.ndim > 1 else probs.reshape(-1, 1)
+
+
 class BinaryAccuracy(Metric):
     """Fraction of ``probs > threshold`` equal to the 0/1 ``target``."""
 
@@ -43,16 +59,27 @@ class BinaryAccuracy(Metric):
         predicted = probs.reshape(len(probs), -1) > self.threshold
         return _fraction(predicted == (np.asarray(target).reshape(predicted.shape) > 0.5))
 
+    def step_values(self, target: np.ndarray, probs: np.ndarray) -> np.ndarray:
+        probs = _rows(probs)
+        return ((probs > self.threshold) == (np.asarray(target).reshape(probs.shape) > 0.5)).mean(axis=-1)
+
 
 class CategoricalAccuracy(Metric):
-    """Fraction of rows whose arg-max equals the class index (or the one-hot target's arg-max)."""
+    """Fraction of rows (of ``probs`` ``(N, ..., C)``) whose arg-max equals the class index (or the one-hot
+    target's arg-max)."""
 
     name = "accuracy"
 
     def __call__(self, target: np.ndarray, probs: np.ndarray) -> float:
-        target = np.asarray(target)
+        if probs.ndim != 2:
+            return _fraction(self.step_values(target, probs))
+        target = np.asarray(target)  # (N, C): the common case, kept cheap
         labels = target.argmax(axis=1) if target.ndim == 2 and target.shape[1] > 1 else target.reshape(-1)
-        return _fraction(probs.reshape(len(probs), -1).argmax(axis=1) == labels)
+        return _fraction(probs.argmax(axis=1) == labels)
+
+    def step_values(self, target: np.ndarray, probs: np.ndarray) -> np.ndarray:
+        probs = _rows(probs)
+        return probs.argmax(axis=-1) == _class_labels(target, probs)
 
 
 class SparseCategoricalAccuracy(CategoricalAccuracy):
@@ -69,6 +96,10 @@ class Accuracy(Metric):
     def __call__(self, target: np.ndarray, probs: np.ndarray) -> float:
         return _fraction(np.asarray(probs).reshape(len(probs), -1) == np.asarray(target).reshape(len(probs), -1))
 
+    def step_values(self, target: np.ndarray, probs: np.ndarray) -> np.ndarray:
+        probs = _rows(np.asarray(probs))
+        return (probs == np.asarray(target).reshape(probs.shape)).mean(axis=-1)
+
 
 class MeanSquaredError(Metric):
     name = "mean_squared_error"
@@ -76,12 +107,20 @@ class MeanSquaredError(Metric):
     def __call__(self, target: np.ndarray, probs: np.ndarray) -> float:
         return float(np.mean(np.square(probs.reshape(len(probs), -1) - np.asarray(target).reshape(len(probs), -1))))
 
+    def step_values(self, target: np.ndarray, probs: np.ndarray) -> np.ndarray:
+        probs = _rows(probs)
+        return np.square(probs - np.asarray(target).reshape(probs.shape)).mean(axis=-1)
+
 
 class MeanAbsoluteError(Metric):
     name = "mean_absolute_error"
 
     def __call__(self, target: np.ndarray, probs: np.ndarray) -> float:
         return float(np.mean(np.abs(probs.reshape(len(probs), -1) - np.asarray(target).reshape(len(probs), -1))))
+
+    def step_values(self, target: np.ndarray, probs: np.ndarray) -> np.ndarray:
+        probs = _rows(probs)
+        return np.abs(probs - np.asarray(target).reshape(probs.shape)).mean(axis=-1)
 
 
 class RootMeanSquaredError(Metric):
@@ -102,8 +141,8 @@ class RootMeanSquaredError(Metric):
 
 
 class TopKCategoricalAccuracy(Metric):
-    """Fraction of rows whose target class (its index, or the one-hot row's arg-max) is among the ``k``
-    largest outputs."""
+    """Fraction of rows (of ``probs`` ``(N, ..., C)``) whose target class (its index, or the one-hot row's arg-max)
+    is among the ``k`` largest outputs."""
 
     name = "top_k_categorical_accuracy"
 
@@ -112,11 +151,18 @@ class TopKCategoricalAccuracy(Metric):
         super().__init__(name, dtype)
 
     def __call__(self, target: np.ndarray, probs: np.ndarray) -> float:
-        scores = probs.reshape(len(probs), -1)
-        target = np.asarray(target)
+        if probs.ndim != 2:
+            return _fraction(self.step_values(target, probs))
+        target = np.asarray(target)  # (N, C), as it always was
         labels = target.argmax(axis=1) if target.ndim == 2 and target.shape[1] > 1 else target.reshape(-1)
-        mine = np.take_along_axis(scores, labels.astype(np.int64)[:, None], axis=1)
-        return _fraction((scores > mine).sum(axis=1) < self.k)  # fewer than k outputs beat the target's
+        mine = np.take_along_axis(probs, labels.astype(np.int64)[:, None], axis=1)
+        return _fraction((probs > mine).sum(axis=1) < self.k)  # fewer than k outputs beat the target's
+
+    def step_values(self, target: np.ndarray, probs: np.ndarray) -> np.ndarray:
+        scores = _rows(probs)
+        labels = _class_labels(target, scores)
+        mine = np.take_along_axis(scores, labels.astype(np.int64)[..., None], axis=-1)
+        return (scores > mine).sum(axis=-1) < self.k  # fewer than k outputs beat the target's
 
 
 class SparseTopKCategoricalAccuracy(TopKCategoricalAccuracy):
@@ -135,10 +181,13 @@ class FunctionMetric(Metric):
     def __call__(self, target: np.ndarray, probs: np.ndarray) -> float:
         return float(np.mean(np.asarray(self.fn(target, probs), dtype=np.float64)))
 
+    def step_values(self, target: np.ndarray, probs: np.ndarray) -> np.ndarray:
+        return np.asarray(self.fn(target, probs), dtype=np.float64)  # with a mask: one value per step (N, T)
+
 
 def accuracy(target: np.ndarray, probs: np.ndarray) -> float:
-    """Binary accuracy for one output column, categorical accuracy for several."""
-    metric = BinaryAccuracy() if probs.ndim == 1 or probs.shape[1] == 1 else CategoricalAccuracy()
+    """Binary accuracy for outputs whose last axis has one value, categorical accuracy for several."""
+    metric = BinaryAccuracy() if probs.ndim == 1 or probs.shape[-1] == 1 else CategoricalAccuracy()
     return metric(target, probs)
 
 
@@ -156,7 +205,8 @@ NAMES: dict[str, Callable[[], Metric]] = {
 
 
 def get(metric: str | Metric | Callable[[Any, Any], Any], outputs: int) -> Metric:
-    """Resolve a name (see the module doc), a Metric instance or class, or a function ``fn(y_true, y_pred)``."""
+    """Resolve a name (see the module doc), a Metric instance or class, or a function ``fn(y_true, y_pred)``.
+    ``outputs``: the size of the model output's last axis, which picks ``"accuracy"`` as Keras does (1: binary)."""
     if isinstance(metric, Metric):
         return metric
     if isinstance(metric, type) and issubclass(metric, Metric):

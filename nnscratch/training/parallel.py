@@ -12,7 +12,7 @@ every time for a given thread count (to rounding, not bit for bit, against anoth
 
 Any model whose layers all treat samples independently and draw no random numbers takes this path
 (``Layer.per_sample``): ``Dense``, ``Conv2D``, the pooling layers, activations, ``Flatten``... A model with
-``Dropout``, ``BatchNorm``, augmentation, recurrent or attention layers trains on one thread, as before. So
+``Dropout``, ``BatchNorm``, augmentation, recurrent or attention layers, or a masked output, trains on one thread. So
 does a model of ``Dense`` layers alone (no layer that ``gains_from_threads``): its time goes to matrix
 products, which the BLAS already spreads over the cores, and split batches made an MNIST MLP epoch slower
 (1.1 s -> 1.7 s on 2 cores; 0.7 s -> 1.0-1.1 s with the BLAS held to one thread per half), while the
@@ -113,7 +113,11 @@ class DataParallel:
 
     @staticmethod
     def eligible(model: Any) -> bool:
-        """Every layer of the model (and inside it) is ``per_sample``, and at least one ``gains_from_threads``."""
+        """Every layer of the model (and inside it) is ``per_sample``, at least one ``gains_from_threads``, and no
+        output carries a mask (its loss is normalised by the real steps of the whole batch, not of a chunk)."""
+        graph = getattr(model, "graph", None)
+        if graph is not None and any(t.masked for t in graph.outputs):
+            return False
         modules = list(model.modules())[1:]
         return all(m.per_sample for m in modules) and any(m.gains_from_threads for m in modules)
 

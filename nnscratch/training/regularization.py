@@ -44,9 +44,15 @@ def weighted_value(loss: Any, weights: np.ndarray) -> float:
     return float(np.mean(weights * values))
 
 
-def sample_weights(y: np.ndarray, n: int, sample_weight: Any = None, class_weight: Any = None) -> np.ndarray | None:
+def sample_weights(y: np.ndarray, n: int, sample_weight: Any = None, class_weight: Any = None,
+                   output_shape: tuple[int | None, ...] | None = None) -> np.ndarray | None:
     """One weight per sample from ``sample_weight`` ``(n,)`` and/or ``class_weight`` ``{class: weight}``
-    (a class is the target's index, its one-hot arg-max, or its 0/1 value); None when neither is given."""
+    (a class is the target's index, its one-hot arg-max, or its 0/1 value); None when neither is given.
+    ``class_weight`` needs a model output (per-sample ``output_shape``) of one class per sample, ``(samples, C)``."""
+    if class_weight is not None and output_shape is not None and len(output_shape) > 1:
+        raise InvalidValueError(f"class_weight weighs each sample by its one class, but the model outputs (samples, "
+                                f"{', '.join(map(str, output_shape))}): a class per step; pass sample_weight (one "
+                                "weight per sample) instead")
     w = None
     if sample_weight is not None:
         w = np.asarray(sample_weight, dtype=np.float64).reshape(-1)

@@ -1,5 +1,6 @@
 """Keras's losses of whole rows (the last axis): ``CosineSimilarity`` and ``CategoricalHinge``. A sample's
-loss is one value per row, the batch loss their mean; targets have the model output's shape."""
+loss is one value per row, the batch loss their mean (a mask ``(N, T)`` leaves padding rows out, ``loss_base``);
+targets have the model output's shape."""
 
 from __future__ import annotations
 
@@ -24,16 +25,20 @@ class RowLoss(losses.Loss):
     def row_gradient(self) -> np.ndarray:
         raise NotImplementedError
 
-    def forward(self, pred: np.ndarray, target: np.ndarray) -> float:
+    def forward(self, pred: np.ndarray, target: np.ndarray, mask: np.ndarray | None = None) -> float:
         target = losses._as_target(pred, target, self.name).reshape(pred.shape)
         values = self.rows(pred, target)
         self.count = values.size
+        if mask is not None:
+            value, self.sample_losses = self._masked_mean(values, mask)
+            return value
+        self.step_weights = None
         self.sample_losses = values.reshape(len(pred), -1).mean(axis=1)
         return float(np.mean(values))
 
     def backward(self) -> np.ndarray:
         g = self.row_gradient()
-        return (g / self.count).astype(g.dtype, copy=False)
+        return self._weigh((g / self.count).astype(g.dtype, copy=False))
 
 
 class CosineSimilarity(RowLoss):

@@ -44,7 +44,7 @@ def checked(model: Any, source: BatchSource, rng: np.random.Generator | None = N
         xs = input_arrays(model, x, f"the inputs of {where}")
         ys = target_arrays(model, y, len(xs[0]), f"the targets of {where}")
         trainer.check_targets(ys, f"the targets of {where}")
-        yield xs, ys, sample_weights(ys[0], len(ys[0]), sw, class_weight)
+        yield xs, ys, sample_weights(ys[0], len(ys[0]), sw, class_weight, trainer.output_shapes[0])
 
 
 def fit_source(model: Any, x: Any, y: Any = None, epochs: int = 1, steps_per_epoch: int | None = None,

@@ -8,17 +8,22 @@ optimizer, the metrics and their running totals. The loop (``nnscratch.training.
 Loss fusion: where an output comes from an activation whose pairing with the loss is registered
 (``nnscratch.core.rewrites``: softmax or sigmoid + cross-entropy), the loss is computed from the
 activation's input, exactly, and backward starts there.
+
+Masks, as in Keras: where a model output carries a mask ``(N, T)`` (``Embedding(mask_zero=True)`` or ``Masking``
+upstream), the graph leaves it on the call record (``ctx.output_masks``) and the output's loss leaves the padding
+steps out (``loss.forward(pred, y, mask=mask)``: ``sum(loss_t * mask_t * w) / sum(mask)`` with sample weights ``w``),
+its per-batch metrics weigh their steps by it, and ``MeanMetricWrapper`` metrics get it as ``sample_weight``.
 """
 
 from __future__ import annotations
 
 import copy
+import inspect
 import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..core import shapes
 from ..core.call import Call
 from ..core.errors import InvalidTypeError, InvalidValueError, NotBuiltError
 from ..core.rewrites import find_loss_fusion
@@ -30,6 +35,9 @@ from .regularization import add_penalty_gradients, penalized, penalty, weighted_
 
 if TYPE_CHECKING:
     from .guards import Snapshots
+
+# The modules of the built-in losses whose check_targets validates the target values before training.
+BUILT_IN = (losses_mod.__name__, losses_mod.CategoricalCrossEntropy.__module__)
 
 
 def per_output(spec: Any, names: list[str], what: str) -> list[Any]:
@@ -92,6 +100,7 @@ class Trainer:
         self.penalties: list[tuple[Any, Any]] = []  # (weight, regularizer) pairs, from prepare
         self.sample_weight: np.ndarray | None = None  # the current batch's weights (set by the fit loop)
         self.weighted = False
+        self.output_masks: list[Any] | None = None  # the last forward_loss's output masks (ctx.output_masks)
         self.reset_metrics()
 
     # ------------------------------------------------------------------ set-up
@@ -123,15 +132,12 @@ class Trainer:
             weights = per_output(1.0 if self.loss_weights is None else self.loss_weights, names, "loss_weights")
             self.weights = [1.0 if w is None else float(w) for w in weights]
             self.output_shapes = [t.sample_shape for t in graph.outputs]
-            masked = [name for name, t in zip(names, graph.outputs) if t.masked]
-            if masked:
-                raise InvalidValueError(f"model output {masked[0]!r} carries a mask (Embedding(mask_zero=True) or "
-                                        "Masking upstream, passed on to the output): Keras leaves the padding steps "
-                                        "out of the loss, which nnscratch does not; end the model with a layer that "
-                                        "drops the mask (an RNN without return_sequences, GlobalAveragePooling1D)")
+            self.any_masked = any(t.masked for t in graph.outputs)
             specs = per_output(self.metric_names, names, "metrics")
-            self.metrics = [[metrics_mod.get(m, shapes.known_size(shape)) for m in as_list(s)]
-                            for s, shape in zip(specs, self.output_shapes)]
+            self.metrics = [[metrics_mod.get(m, (shape[-1] or 0) if shape else 1) for m in as_list(s)]
+                            for s, shape in zip(specs, self.output_shapes)]  # "accuracy": Keras's, by the last axis
+            if self.any_masked:
+                self._check_masked(graph.outputs)
             for metrics in self.metrics:
                 logged = [m.name for m in metrics]
                 twice = sorted({n for n in logged if logged.count(n) > 1 or n == "loss"})
@@ -146,8 +152,8 @@ class Trainer:
                 fused_loss = find_loss_fusion(act, loss) if fusable else None
                 if fused_loss is not None:
                     fused.add(i)
-                train_loss = fused_loss or (copy.copy(loss) if type(loss).__module__ == losses_mod.__name__ else loss)
-                if type(train_loss).__module__ == losses_mod.__name__:
+                train_loss = fused_loss or (copy.copy(loss) if type(loss).__module__ in BUILT_IN else loss)
+                if type(train_loss).__module__ in BUILT_IN:
                     train_loss.validate_values = False  # fit/evaluate check the whole target array up front
                 self.train_losses.append(train_loss)
             self.fused = frozenset(fused)
@@ -163,7 +169,26 @@ class Trainer:
             self.optimizer.attach(model.parameters())
             attached = {id(p) for p in self.optimizer.params}
             self.unattached = [p for p in model.weights if id(p) not in attached]  # frozen, running statistics
-            self.parallel = DataParallel(self) if DataParallel.eligible(model) else None
+            self.parallel = DataParallel(self) if DataParallel.eligible(model) else None  # (never with masks)
+
+    def _check_masked(self, outputs: list[Any]) -> None:
+        """One clear error where a masked output's loss or metrics cannot leave its padding steps out."""
+        for name, t, loss, metrics in zip(self.model.output_names, outputs, self.losses, self.metrics):
+            if not t.masked:
+                continue
+            where = f"model output {name!r} carries a mask (N, T) (Embedding(mask_zero=True) or Masking upstream)"
+            if len(t.sample_shape) < 2:
+                raise InvalidValueError(f"{where}, but has shape (samples, {t.sample_shape[0]}): a loss reduces its "
+                                        "last axis, so the mask needs an output (samples, steps, ..., last)")
+            if "mask" not in inspect.signature(loss.forward).parameters:
+                raise InvalidValueError(f"{where}: Keras leaves the padding steps out of the loss, and loss "
+                                        f"{loss.name!r} ({type(loss).__name__}) takes no mask; give its forward a "
+                                        "mask=None argument (see nnscratch.training.loss_base) or define call()")
+            for metric in metrics:
+                if not metric.stateful and type(metric).step_values is metrics_mod.Metric.step_values:
+                    raise InvalidValueError(f"{where}: metric {metric.name!r} ({type(metric).__name__}) cannot leave "
+                                            "the padding steps out; define step_values(target, probs) (one value per "
+                                            "step) or update_state")
 
     def check_targets(self, ys: list[np.ndarray], name: str = "y") -> None:
         for i, (y, loss, shape) in enumerate(zip(ys, self.losses, self.output_shapes)):
@@ -171,15 +196,20 @@ class Trainer:
 
     # ------------------------------------------------------------------ one batch
     def forward_loss(self, ctx: Call, xs: list[np.ndarray], ys: list[np.ndarray]) -> tuple[float, list[np.ndarray]]:
-        """The weighted total loss of a batch and the outputs; the call is recorded in ``ctx``."""
+        """The weighted total loss of a batch and the outputs; the call is recorded in ``ctx`` (a masked output's
+        loss leaves its padding steps out; the masks are kept in ``output_masks`` for the metrics)."""
         model = self.model
         ctx.losses.clear()
         outs = model.run(ctx, xs)
         total = float(sum(ctx.losses))  # what layers added with add_loss
         self.output_losses = []
+        masks = self.output_masks = ctx.output_masks if self.any_masked else None
         for i, (loss, weight) in enumerate(zip(self.train_losses, self.weights)):
             pred = model.graph.output_logits(ctx, i) if i in self.fused else outs[i]
-            value = loss.forward(pred, ys[i])
+            if masks is not None and masks[i] is not None:
+                value = loss.forward(pred, ys[i], mask=masks[i])
+            else:
+                value = loss.forward(pred, ys[i])
             if self.sample_weight is not None:
                 value = weighted_value(loss, self.sample_weight)
             self.output_losses.append(value)
@@ -235,12 +265,12 @@ class Trainer:
         if math.isfinite(value):
             self.optimizer.step()
         self.last_outputs = outs
-        self.update_metrics(ys, outs, value)
+        self.update_metrics(ys, outs, value, self.output_masks)
         return self.logs(value)
 
     def test_step(self, xs: list[np.ndarray], ys: list[np.ndarray]) -> dict[str, float]:
         value, outs = self.forward_loss(self.eval_ctx, xs, ys)
-        self.update_metrics(ys, outs, value)
+        self.update_metrics(ys, outs, value, self.output_masks)
         return self.logs(value)
 
     # ------------------------------------------------------------------ metrics
@@ -248,6 +278,7 @@ class Trainer:
         """Start new running means of the losses and metrics (stateful metrics: ``reset_state``)."""
         self.seen = 0
         self.totals: dict[str, float] = {}
+        self.counts: dict[str, float] = {}  # a masked output's metrics: the total weight of their steps
         self.tracked: set[str] = set()  # the keys update_metrics keeps
         for metrics in getattr(self, "metrics", ()):
             for metric in metrics:
@@ -259,15 +290,18 @@ class Trainer:
 
     def save_metrics(self) -> Any:
         """The running totals and stateful metrics' states (``evaluate`` inside ``fit`` keeps them apart)."""
-        return self.seen, dict(self.totals), set(self.tracked), [copy.deepcopy(vars(m)) for m in self._stateful()]
+        return (self.seen, dict(self.totals), dict(self.counts), set(self.tracked),
+                [copy.deepcopy(vars(m)) for m in self._stateful()])
 
     def restore_metrics(self, saved: Any) -> None:
-        self.seen, self.totals, self.tracked, states = saved
+        self.seen, self.totals, self.counts, self.tracked, states = saved
         for metric, state in zip(self._stateful(), states):
             vars(metric).update(state)
 
-    def update_metrics(self, ys: list[np.ndarray], outs: list[np.ndarray], value: float) -> None:
-        """Add a batch's losses and metrics to the running means (stateful metrics: ``update_state``)."""
+    def update_metrics(self, ys: list[np.ndarray], outs: list[np.ndarray], value: float,
+                       masks: list[Any] | None = None) -> None:
+        """Add a batch's losses and metrics to the running means (stateful metrics: ``update_state``); ``masks``:
+        the outputs' masks ``(N, T)`` (or None), which weigh the steps of their metrics as in Keras."""
         n = len(ys[0])
         self.seen += n
         totals = self.totals
@@ -284,12 +318,20 @@ class Trainer:
             if not metrics:
                 continue
             probs = self.losses[i].to_probabilities(outs[i])
+            mask = masks[i] if masks is not None else None
             for metric in metrics:
                 key = f"{self.names[i]}_{metric.name}" if several else metric.name
                 self.tracked.add(key)
                 if metric.stateful:
-                    metric.update_state(ys[i], probs)
+                    if mask is not None and metric.uses_mask:
+                        metric.update_state(ys[i], probs, sample_weight=mask)
+                    else:
+                        metric.update_state(ys[i], probs)
                     totals.setdefault(key, 0.0)  # its place in the logs; the value is metric.result()
+                elif mask is not None:  # Keras: the mean over the real steps of every batch so far
+                    total, count = metric.masked_totals(ys[i], probs, mask)
+                    totals[key] = totals.get(key, 0.0) + total
+                    self.counts[key] = self.counts.get(key, 0.0) + count
                 else:
                     totals[key] = totals.get(key, 0.0) + float(metric(ys[i], probs)) * n
 
@@ -303,7 +345,10 @@ class Trainer:
             return {}
         stateful = {(f"{self.names[i]}_{m.name}" if len(self.metrics) > 1 else m.name): m
                     for i, metrics in enumerate(self.metrics) for m in metrics if m.stateful}
-        return {k: float(stateful[k].result()) if k in stateful else v / self.seen for k, v in self.totals.items()}
+        counts = self.counts
+        return {k: float(stateful[k].result()) if k in stateful else
+                v / self.seen if k not in counts else (v / counts[k] if counts[k] else 0.0)
+                for k, v in self.totals.items()}
 
     def logs(self, value: float) -> dict[str, float]:
         return {"loss": value}

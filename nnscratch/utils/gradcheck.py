@@ -86,9 +86,14 @@ def check_training(model: Any, x: Any, y: Any, eps: float = 1e-6, seed: int = 0)
     return {name: relative_error(grads[name], numeric_gradient(f, p.data, eps)) for name, p in params.items()}
 
 
-def check_loss(loss: Loss, pred: np.ndarray, target: Any, eps: float = 1e-6) -> float:
-    """Relative error of ``loss.backward()`` against central differences of ``loss.forward``."""
+def check_loss(loss: Loss, pred: np.ndarray, target: Any, eps: float = 1e-6, mask: np.ndarray | None = None) -> float:
+    """Relative error of ``loss.backward()`` against central differences of ``loss.forward`` (with ``mask``
+    ``(N, T)`` on an output ``(N, T, ...)``: of the masked loss)."""
     pred = np.array(pred, dtype=np.float64)
-    loss.forward(pred, target)
+
+    def value() -> float:
+        return loss.forward(pred, target) if mask is None else loss.forward(pred, target, mask=mask)
+
+    value()
     analytic = loss.backward().copy()
-    return relative_error(analytic, numeric_gradient(lambda: loss.forward(pred, target), pred, eps))
+    return relative_error(analytic, numeric_gradient(value, pred, eps))
