@@ -17,6 +17,8 @@ ARGUMENTS = {  # the required constructor arguments of each registered class; th
     "RandomTranslation": {"height_factor": 0.1, "width_factor": 0.2}, "RandomContrast": {"factor": 0.2},
     "RandomBrightness": {"factor": 0.2}, "Resizing": {"height": 4, "width": 3},
     "DepthwiseConv2D": {"kernel_size": 3}, "SeparableConv2D": {"filters": 2, "kernel_size": 3},
+    "DepthwiseConv1D": {"kernel_size": 3}, "SeparableConv1D": {"filters": 2, "kernel_size": 3},
+    "Conv1DTranspose": {"filters": 2, "kernel_size": 3},
     "GaussianNoise": {"stddev": 0.1}, "Permute": {"dims": (2, 1)}, "RepeatVector": {"n": 2},
     "SimpleRNN": {"units": 3}, "LSTM": {"units": 3, "return_sequences": True}, "GRU": {"units": 3, "dropout": 0.1},
     "Bidirectional": {"layer": nn.LSTM(2), "merge_mode": "sum"}, "MultiHeadAttention": {"num_heads": 2, "key_dim": 3},

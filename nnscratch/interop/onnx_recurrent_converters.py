@@ -5,7 +5,8 @@ ONNX's recurrent ops read ``(T, N, F)`` (time first: batch-first ``layout=1`` is
 so the sequence is transposed in, and the outputs back to nnscratch's ``(N, T, units)`` / ``(N, units)``.
 Weights go in ONNX's layout: ``W`` ``(1, G*units, F)``, ``R`` ``(1, G*units, units)``, ``B`` the input and
 the recurrent bias ``(1, 2*G*units)``; ONNX orders an LSTM's gates i, o, f, c where Keras has i, f, c, o
-(a GRU's z, r, h are the same, and Keras's ``reset_after`` is ONNX's ``linear_before_reset=1``).
+(a GRU's z, r, h are the same; Keras's ``reset_after=True`` is ONNX's ``linear_before_reset=1``, and
+``reset_after=False``, whose one bias is the input bias, ``linear_before_reset=0`` with a zero recurrent bias).
 ``go_backwards`` is ``direction="reverse"``; ONNX returns that sequence in input order, Keras in reading
 order, so it is reversed back.
 """
@@ -48,7 +49,7 @@ def _recurrent(ex: Any, layer: Any, inputs: list[Value]) -> Value | list[Value]:
     if cls is not SimpleRNN:
         recurrent = _onnx_activation(layer, layer.recurrent_activation)
         activations = [recurrent, *activations, *activations[-1:]] if cls is LSTM else [recurrent, *activations]
-    extra = {"linear_before_reset": 1} if cls is GRU else {}
+    extra = {"linear_before_reset": int(layer.reset_after)} if cls is GRU else {}
     outs = ex.node_outputs(_OPS[cls], names, 3 if cls is LSTM else 2, hint=layer.name, hidden_size=u,
                            direction="reverse" if layer.go_backwards else "forward", activations=activations,
                            **extra)

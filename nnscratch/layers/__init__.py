@@ -8,10 +8,12 @@ from .batchnorm import BatchNorm
 from .bidirectional import Bidirectional
 from .conv import Conv2D
 from .conv1d import Conv1D
+from .conv1d_transpose import Conv1DTranspose
 from .conv_transpose import Conv2DTranspose
 from .cropping import Cropping2D, ZeroPadding2D
 from .dense import Dense
 from .depthwise_conv import DepthwiseConv2D
+from .depthwise_conv1d import DepthwiseConv1D
 from .dot import Dot
 from .dot_attention import AdditiveAttention, Attention
 from .dropout import Dropout, SpatialDropout1D, SpatialDropout2D
@@ -45,6 +47,7 @@ from .rescaling import Rescaling
 from .reshape import Flatten, Permute, RepeatVector, Reshape
 from .resizing import Resizing
 from .separable_conv import SeparableConv2D
+from .separable_conv1d import SeparableConv1D
 from .sequence_shape import Cropping1D, UpSampling1D, ZeroPadding1D
 from .time_distributed import TimeDistributed
 from .unit_norm import UnitNormalization
@@ -63,5 +66,5 @@ __all__ = [
     "PReLU", "Permute", "RepeatVector", "SimpleRNN", "LSTM", "GRU", "Bidirectional", "MultiHeadAttention",
     "TimeDistributed", "GroupNormalization", "UpSampling1D", "ZeroPadding1D", "Cropping1D",
     "Attention", "AdditiveAttention", "ActivityRegularization", "AlphaDropout", "Dot", "GaussianDropout",
-    "UnitNormalization", "Masking",
+    "UnitNormalization", "Masking", "DepthwiseConv1D", "SeparableConv1D", "Conv1DTranspose",
 ]

@@ -46,3 +46,13 @@ def sample_shape_error(layer: str, layout: str, input_shape: tuple[int | None, .
     """The error for a per-sample ``input_shape`` of the wrong rank (raised from ``build``)."""
     return ShapeError(f"{layer} expects inputs of shape (batch, {layout}), "
                       f"got (batch{''.join(f', {d}' for d in input_shape)})")
+
+
+def valid_or_same(value: Any, layer: str, hint: str = "") -> str:
+    """``"valid"`` or ``"same"`` (any case), the only paddings Keras 3 takes for ``layer``; anything else (``"causal"``,
+    explicit amounts) is one ``InvalidValueError`` naming the layer, with ``hint`` after it."""
+    if isinstance(value, str) and value.lower() in ("valid", "same"):
+        return value.lower()
+    causal = isinstance(value, str) and value.lower() == "causal"
+    raise InvalidValueError(f"{layer} padding must be 'valid' or 'same' (as in Keras 3), got {value!r}"
+                            + (f"; {hint}" if hint and causal else ""))
