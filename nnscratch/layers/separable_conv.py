@@ -22,7 +22,26 @@ from .conv import Conv2D
 from .depthwise_conv import DepthwiseConv2D
 
 
-class SeparableConv2D(Layer):
+class Separable(Layer):
+    """A depthwise convolution (``self.depthwise``), then a pointwise one of kernel 1 (``self.pointwise``): the
+    forward and backward of ``SeparableConv2D`` and ``SeparableConv1D``."""
+
+    abstract = True
+    depthwise: Any
+    pointwise: Any
+
+    def forward_call(self, ctx: Call, x: np.ndarray) -> np.ndarray:
+        self._ensure_built(x)
+        h = self.depthwise.forward_call(ctx.sub("depthwise"), x)
+        return self.pointwise.forward_call(ctx.sub("pointwise", input_grad=True), h)  # dL/dh feeds the depthwise
+
+    def backward_call(self, ctx: Call, grad_out: np.ndarray) -> np.ndarray | None:
+        grad = self.pointwise.backward_call(ctx.recorded("pointwise"), grad_out)
+        assert grad is not None  # the pointwise call was recorded with input_grad=True
+        return self.depthwise.backward_call(ctx.recorded("depthwise"), grad)
+
+
+class SeparableConv2D(Separable):
     """Depthwise-separable 2-D convolution; weights in Keras's order: ``depthwise_kernel`` ``(KH, KW, C,
     depth_multiplier)``, ``pointwise_kernel`` ``(1, 1, C*depth_multiplier, filters)``, ``bias``."""
 
@@ -65,16 +84,6 @@ class SeparableConv2D(Layer):
         self.depthwise.build(input_shape)
         self.pointwise.build(self.depthwise.output_shape)
         self.output_shape = self.pointwise.output_shape
-
-    def forward_call(self, ctx: Call, x: np.ndarray) -> np.ndarray:
-        self._ensure_built(x)
-        h = self.depthwise.forward_call(ctx.sub("depthwise"), x)
-        return self.pointwise.forward_call(ctx.sub("pointwise", input_grad=True), h)  # dL/dh feeds the depthwise
-
-    def backward_call(self, ctx: Call, grad_out: np.ndarray) -> np.ndarray | None:
-        grad = self.pointwise.backward_call(ctx.recorded("pointwise"), grad_out)
-        assert grad is not None  # the pointwise call was recorded with input_grad=True
-        return self.depthwise.backward_call(ctx.recorded("depthwise"), grad)
 
     def get_config(self) -> dict[str, Any]:
         d, p = self.depthwise, self.pointwise

@@ -10,10 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from ..core import initializers, regularizers
-from ..core.call import Call
 from ..core.errors import InvalidValueError
 from ..core.layer import Layer
 from ..core.parameter import Parameter
@@ -23,9 +20,10 @@ from ..core.validation import positive_int
 from .checks import channels_last, single, valid_or_same
 from .conv1d import Conv1D
 from .depthwise_conv1d import CAUSAL_HINT, DepthwiseConv1D
+from .separable_conv import Separable
 
 
-class SeparableConv1D(Layer):
+class SeparableConv1D(Separable):
     """Depthwise-separable 1-D convolution; weights in Keras's order: ``depthwise_kernel`` ``(K, C,
     depth_multiplier)``, ``pointwise_kernel`` ``(1, C*depth_multiplier, filters)``, ``bias`` ``(filters,)``.
     Padding ``"valid"``/``"same"``, strides and dilation as ``DepthwiseConv1D``."""
@@ -87,16 +85,6 @@ class SeparableConv1D(Layer):
         super().build(input_shape)
         self.pointwise.build(SampleShape(self.depthwise.output_shape))
         self.output_shape = self.pointwise.output_shape
-
-    def forward_call(self, ctx: Call, x: np.ndarray) -> np.ndarray:
-        self._ensure_built(x)
-        h = self.depthwise.forward_call(ctx.sub("depthwise"), x)
-        return self.pointwise.forward_call(ctx.sub("pointwise", input_grad=True), h)  # dL/dh feeds the depthwise
-
-    def backward_call(self, ctx: Call, grad_out: np.ndarray) -> np.ndarray | None:
-        grad = self.pointwise.backward_call(ctx.recorded("pointwise"), grad_out)
-        assert grad is not None  # the pointwise call was recorded with input_grad=True
-        return self.depthwise.backward_call(ctx.recorded("depthwise"), grad)
 
     def get_config(self) -> dict[str, Any]:
         d, p = self.depthwise, self.pointwise
