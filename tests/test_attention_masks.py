@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from masked_call import Masked
 from torch_oracles import torch_multihead_attention
 
 import nnscratch as nn
@@ -25,22 +26,6 @@ KM = np.array([[True, False, True, True, True], [True, True, True, True, True]])
 LEFT = np.array([[False, True, True, True], [True, True, True, True]])  # causal: sample 0's query 0 sees no key
 
 
-class WithMasks(nn.Layer):
-    """Test only: runs ``inner`` with ``masks`` on its call record, as a graph does for masked inputs."""
-
-    def __init__(self, inner: nn.Layer, masks: Any) -> None:
-        super().__init__()
-        self.inner, self.masks = inner, masks
-
-    def forward_call(self, ctx: Call, xs: Any) -> Any:
-        sub = ctx.sub("inner")
-        sub.mask = self.masks
-        return self.inner.forward_call(sub, xs)
-
-    def backward_call(self, ctx: Call, grad_out: Any) -> Any:
-        return self.inner.backward_call(ctx.recorded("inner"), grad_out)
-
-
 def built(layer: nn.Layer, xs: list[np.ndarray]) -> Any:
     """``layer`` in float64, built for ``xs``, its weights moved off their initial values (biases non-zero)."""
     layer.set_dtype(np.float64).build([x.shape[1:] for x in xs])
@@ -49,7 +34,7 @@ def built(layer: nn.Layer, xs: list[np.ndarray]) -> Any:
 
 
 def run(layer: nn.Layer, xs: list[np.ndarray], masks: Any, training: bool = False) -> Any:
-    return WithMasks(layer, masks).set_dtype(layer.dtype).forward(xs, training)
+    return Masked(layer, masks).set_dtype(layer.dtype).forward(xs, training)
 
 
 # ---------------------------------------------------------------------------------------------- gradients
@@ -77,7 +62,7 @@ GRAD_CASES: dict[str, tuple[Any, list[np.ndarray], list[Any]]] = {
 def test_gradients(name: str) -> None:
     make, xs, masks = GRAD_CASES[name]
     inner = built(make(), xs)
-    errors = check_module(WithMasks(inner, masks), xs, training=True)
+    errors = check_module(Masked(inner, masks), xs, training=True)
     assert len(errors) == len(xs) + len(inner.weights)
     # MultiHeadAttention's key bias shifts a row's scores alike, which softmax ignores: a zero gradient
     key_bias = errors.pop("inner.key_bias", None)
@@ -241,7 +226,7 @@ def test_mha_key_padding_against_pytorch() -> None:
     x = RNG.standard_normal((2, 5, 6))
     layer = built(nn.MultiHeadAttention(2, 3), [x, x])
     masks = [VM, VM]  # self-attention: the padding steps are queries and keys
-    wrapper = WithMasks(layer, masks).set_dtype(np.float64)
+    wrapper = Masked(layer, masks).set_dtype(np.float64)
     out = wrapper.forward([x, x])
     g = RNG.standard_normal(out.shape) * VM[:, :, None]  # the padding queries' outputs are not compared
     dq, dv = wrapper.backward(g)
@@ -261,7 +246,7 @@ def test_attention_key_padding_against_pytorch_sdpa(causal: bool) -> None:
     xs = [Q, V, K] if not causal else [Q, Q]
     masks = [QM, VM, None] if not causal else [QM, QM]
     layer = built(Attention(use_scale=True, use_causal_mask=causal), xs)
-    wrapper = WithMasks(layer, masks).set_dtype(np.float64)
+    wrapper = Masked(layer, masks).set_dtype(np.float64)
     out = wrapper.forward(xs)
     g = RNG.standard_normal(out.shape)
     grads = wrapper.backward(g)
@@ -283,7 +268,7 @@ def test_attention_key_padding_against_pytorch_sdpa(causal: bool) -> None:
 def test_additive_key_padding_against_pytorch_autograd() -> None:
     torch = pytest.importorskip("torch", reason="PyTorch is the oracle of this test (optional)")
     layer = built(AdditiveAttention(), [Q, V])
-    wrapper = WithMasks(layer, [QM, VM]).set_dtype(np.float64)
+    wrapper = Masked(layer, [QM, VM]).set_dtype(np.float64)
     out = wrapper.forward([Q, V])
     g = RNG.standard_normal(out.shape)
     layer.scale.zero_grad()

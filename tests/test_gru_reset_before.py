@@ -9,10 +9,10 @@ from typing import Any
 
 import numpy as np
 import pytest
+from masked_call import Masked
 
 import nnscratch as nn
 from nnscratch import keras
-from nnscratch.core.call import Call
 from nnscratch.core.functional import sigmoid
 from nnscratch.utils.gradcheck import check_module
 
@@ -29,25 +29,6 @@ def gru(units: int = 3, **kwargs: Any) -> nn.GRU:
     if layer.bias is not None:
         layer.bias.data[...] = np.random.default_rng(7).standard_normal(layer.bias.shape) * 0.5
     return layer
-
-
-class Masked(nn.Layer):
-    """Test-only: runs ``inner`` with ``step_mask`` on its call record, as a graph does for a masked input."""
-
-    checks_dtype = False
-
-    def __init__(self, inner: nn.Layer, step_mask: np.ndarray | None) -> None:
-        super().__init__()
-        self.inner, self.step_mask = inner, step_mask
-
-    def forward_call(self, ctx: Call, x: np.ndarray) -> Any:
-        self._ensure_built(x)
-        record = ctx.sub("inner")
-        record.mask = self.step_mask
-        return self.inner.forward_call(record, x)
-
-    def backward_call(self, ctx: Call, grad_out: Any) -> Any:
-        return self.inner.backward_call(ctx.recorded("inner"), grad_out)
 
 
 def reference(layer: nn.GRU, x: np.ndarray, xmask: np.ndarray | None = None, hmask: np.ndarray | None = None,

@@ -9,9 +9,9 @@ from typing import Any
 
 import numpy as np
 import pytest
+from masked_call import Masked
 
 import nnscratch as nn
-from nnscratch.core.call import Call
 from nnscratch.core.errors import ShapeError
 from nnscratch.utils.gradcheck import check_module
 
@@ -21,25 +21,6 @@ MASK = np.array([[1, 1, 1, 1, 0, 0],  # padding at the end
                  [1, 1, 0, 0, 1, 1],  # in the middle
                  [1, 0, 1, 0, 1, 0],  # every other step
                  [0, 0, 0, 0, 0, 0]], bool)  # padding alone
-
-
-class Masked(nn.Layer):
-    """Test-only: runs ``inner`` with ``step_mask`` on its call record, as a graph does for a masked input."""
-
-    checks_dtype = False  # inner checks
-
-    def __init__(self, inner: nn.Layer, step_mask: np.ndarray | None) -> None:
-        super().__init__()
-        self.inner, self.step_mask = inner, step_mask
-
-    def forward_call(self, ctx: Call, x: np.ndarray) -> Any:
-        self._ensure_built(x)
-        record = ctx.sub("inner")
-        record.mask = self.step_mask
-        return self.inner.forward_call(record, x)
-
-    def backward_call(self, ctx: Call, grad_out: Any) -> Any:
-        return self.inner.backward_call(ctx.recorded("inner"), grad_out)
 
 
 def float64(layer: nn.Layer, steps: int | None = None, features: int = 3) -> Any:
