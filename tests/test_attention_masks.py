@@ -12,7 +12,6 @@ from masked_call import Masked
 from torch_oracles import torch_multihead_attention
 
 import nnscratch as nn
-from nnscratch.core.call import Call
 from nnscratch.core.errors import InvalidTypeError, InvalidValueError, ShapeError
 from nnscratch.layers.dot_attention import AdditiveAttention, Attention
 from nnscratch.utils.gradcheck import check_module
@@ -300,7 +299,6 @@ def test_compute_mask_is_the_query_s() -> None:
     assert scores.compute_mask([Q, V], [None, VM]) == [None, None]
 
 
-@pytest.mark.skipif("mask" not in vars(Call()), reason="the graph does not carry masks yet")
 def test_in_a_graph_with_an_embedding_that_masks_zeros() -> None:
     tokens = nn.Input((5,))
     embedding, mha, att = nn.Embedding(10, 6, mask_zero=True), nn.MultiHeadAttention(2, 3), Attention()

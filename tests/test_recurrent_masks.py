@@ -258,8 +258,6 @@ def test_compute_mask_is_keras() -> None:
 
 def test_a_model_carries_the_mask_through_stacked_layers() -> None:
     """Masking -> LSTM(return_sequences) -> GRU: each sample as if its zero-padded steps were not there."""
-    if not hasattr(nn, "Masking"):
-        pytest.skip("the graph's masks (nnscratch.core.masking) are not in this tree")
     x = np.random.default_rng(5).standard_normal((4, 6, 3)).astype(np.float32)
     x[np.arange(6) >= LENGTHS[:, None]] = 0.0
     inputs = nn.Input((None, 3))

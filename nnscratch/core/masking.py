@@ -24,6 +24,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .errors import InvalidValueError
+from .shapes import PROBE_SIZES
 
 
 class MaskSupport:
@@ -55,7 +56,7 @@ def output_masked(layer: Any, input_shape: Any, masked: Any) -> Any:
         return False  # (nothing to pass on, and the layer makes no mask of its own)
     shapes = input_shape if several else [input_shape]
     flags = masked if several else [masked]
-    xs = [np.zeros((1, *(8 if d is None else d for d in s)), layer.dtype) for s in shapes]
+    xs = [np.zeros((1, *(PROBE_SIZES[0] if d is None else d for d in s)), layer.dtype) for s in shapes]
     masks = [np.ones(x.shape[:2], bool) if flag and x.ndim >= 2 else None for x, flag in zip(xs, flags)]
     out = layer.compute_mask(xs if several else xs[0], masks if several else masks[0])
     if isinstance(out, (list, tuple)):

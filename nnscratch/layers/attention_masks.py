@@ -31,7 +31,7 @@ SOFTMAX_MASKED = -1e9  # what keras.layers.Softmax puts in place of a masked sco
 def call_masks(ctx: Call, xs: Sequence[np.ndarray], cls: str) -> list[np.ndarray | None] | None:
     """The masks of this call's inputs (``ctx.mask``), checked against the inputs ``xs``: one ``(N, T_i)``
     boolean array or None per input; None when no input has a mask."""
-    masks = getattr(ctx, "mask", None)
+    masks = ctx.mask
     if masks is None:
         return None
     if not isinstance(masks, (list, tuple)) or len(masks) != len(xs):

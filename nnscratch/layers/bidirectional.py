@@ -65,7 +65,7 @@ class Bidirectional(Layer):
 
     def _halves(self, ctx: Call, x: np.ndarray) -> tuple[Any, Any, list[np.ndarray]]:
         forward, backward = ctx.sub("forward"), ctx.sub("backward")
-        forward.mask = backward.mask = getattr(ctx, "mask", None)
+        forward.mask = backward.mask = ctx.mask
         f = self.forward_layer.forward_call(forward, x)
         b = self.backward_layer.forward_call(backward, x)
         states: list[np.ndarray] = []

@@ -137,15 +137,15 @@ class GRU(Recurrent):
 
     def run_back_reset_before(self, ctx: Call, dhs: np.ndarray, dfinal: list[np.ndarray | None],
                               hmask: np.ndarray | None, keep: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-        """``run_back`` of ``run_reset_before``. ``U_h``'s gradient (``sum_t (r h)_t^T da_h``) is added here; the
-        candidate block of the returned recurrent-product gradient is zero, so the base adds nothing to it."""
+        """``run_back`` of ``run_reset_before``; the candidate block of the returned recurrent-product gradient is
+        dL/d((r h) U_h), which ``add_recurrent_kernel_grad`` multiplies by ``r h``."""
         assert self.recurrent_kernel is not None
         u = self.units
         rec_grad = ACTIVATIONS[self.recurrent_activation][1]
         uzr, uh = self.recurrent_kernel.data[:, :2 * u], self.recurrent_kernel.data[:, 2 * u:]
-        gates, rh, hs = ctx.gates, ctx.rh, ctx.hs
+        gates, hs = ctx.gates, ctx.hs
         held = self.held(keep, gates.dtype)
-        dxw, drec = np.empty_like(gates), np.zeros_like(gates)
+        dxw, drec = np.empty_like(gates), np.empty_like(gates)
         dh_next = dfinal[0] if dfinal and dfinal[0] is not None else np.zeros_like(hs[0])
         for t in range(len(gates) - 1, -1, -1):
             g = gates[t]
@@ -156,7 +156,7 @@ class GRU(Recurrent):
             if held is not None:  # a held step passes dh on as is; its gates get nothing
                 dh, dh_held = dh * held[0][t], dh * held[1][t]
             dx, dr = dxw[t], drec[t]
-            da_h = dx[:, 2 * u:] = dh * (1 - z) * self.act_grad(cand)
+            da_h = dx[:, 2 * u:] = dr[:, 2 * u:] = dh * (1 - z) * self.act_grad(cand)
             drh = da_h @ uh.T  # dL/d(r * hm)
             dx[:, :u] = dr[:, :u] = dh * (h_before - cand) * rec_grad(z)
             dx[:, u:2 * u] = dr[:, u:2 * u] = drh * hm * rec_grad(r)
@@ -164,8 +164,18 @@ class GRU(Recurrent):
             dh_next = dh * z + (dhm if hmask is None else dhm * hmask)
             if held is not None:
                 dh_next += dh_held
-        self.recurrent_kernel.grad[:, 2 * u:] += rh[1:].reshape(-1, u).T @ dxw[1:, :, 2 * u:].reshape(-1, u)
         return dxw, drec
+
+    def add_recurrent_kernel_grad(self, ctx: Call, drec: np.ndarray) -> None:
+        """With ``reset_after=False`` the candidate's block ``U_h`` multiplies ``r * h``, not ``h``."""
+        if self.reset_after:
+            return super().add_recurrent_kernel_grad(ctx, drec)
+        assert self.recurrent_kernel is not None
+        u = self.units
+        before = ctx.hs[:-1] if ctx.hmask is None else ctx.hs[:-1] * ctx.hmask
+        grad = self.recurrent_kernel.grad
+        grad[:, :2 * u] += before.reshape(-1, u).T @ drec[1:, :, :2 * u].reshape(-1, 2 * u)
+        grad[:, 2 * u:] += ctx.rh[1:].reshape(-1, u).T @ drec[1:, :, 2 * u:].reshape(-1, u)
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "recurrent_activation": self.recurrent_activation,

@@ -187,6 +187,14 @@ class Recurrent(Layer):
         out = mask if self.return_sequences else None
         return [out, *[None] * self.state_count] if self.return_state else out
 
+    def add_recurrent_kernel_grad(self, ctx: Call, drec: np.ndarray) -> None:
+        """Add dL/d(recurrent_kernel) from dL/d(recurrent products) ``drec`` ``(T, N, G*units)``: the kernel saw the
+        state before each step (zeros before the first: nothing to add), then ``hs[t - 1]`` (times the recurrent
+        dropout mask); one product over steps 1..T-1."""
+        assert self.recurrent_kernel is not None
+        before = ctx.hs[:-1] if ctx.hmask is None else ctx.hs[:-1] * ctx.hmask
+        self.recurrent_kernel.add_matmul(before.reshape(-1, self.units).T, drec[1:].reshape(-1, drec.shape[2]))
+
     def state_products(self, h: np.ndarray, hmask: np.ndarray | None) -> np.ndarray:
         """``h @ recurrent_kernel`` (``h`` masked by recurrent dropout first)."""
         assert self.recurrent_kernel is not None
@@ -221,7 +229,7 @@ class Recurrent(Layer):
             x = x[:, ::-1]
         xmask = ctx.xmask = self._mask(ctx.training, (1, n, features), self.dropout)
         hmask = ctx.hmask = self._mask(ctx.training, (n, self.units), self.recurrent_dropout)
-        keep = ctx.keep = self.steps_kept(getattr(ctx, "mask", None), n, steps)
+        keep = ctx.keep = self.steps_kept(ctx.mask, n, steps)
         xt = np.ascontiguousarray(x.transpose(1, 0, 2))  # time-major (T, N, F): each step's rows together
         if xmask is not None:
             xt *= xmask
@@ -247,12 +255,8 @@ class Recurrent(Layer):
             else:
                 dhs[-1] += grads[0]
         dxw, drec = self.run_back(ctx, dhs, grads[1:], ctx.hmask, ctx.keep)
-        # the recurrent kernel saw the state before each step: zeros before the first (nothing to add), then
-        # hs[t - 1]; one product over steps 1..T-1
-        width = drec.shape[2]
-        before = hs[:-1] if ctx.hmask is None else hs[:-1] * ctx.hmask
-        self.recurrent_kernel.add_matmul(before.reshape(-1, self.units).T, drec[1:].reshape(-1, width))
-        flat = dxw.reshape(steps * n, width)  # time-major, as the input products were
+        self.add_recurrent_kernel_grad(ctx, drec)
+        flat = dxw.reshape(steps * n, drec.shape[2])  # time-major, as the input products were
         self.kernel.add_matmul(ctx.xin.T, flat)
         if self.bias is not None:
             self.add_input_bias_grad(flat.sum(axis=0))
