@@ -124,6 +124,7 @@ if TYPE_CHECKING:  # the names below load lazily (``__getattr__``); these import
         ZeroPadding2D,
     )
     from .models.ensemble import Ensemble
+    from .models.input_layer import InputLayer
     from .models.loading import load_model
     from .models.loading import load_model as load
     from .models.model import Model
@@ -181,6 +182,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "load": (".models.loading", "load_model"),
     "Model": (".models.model", "Model"),
     "Sequential": (".models.sequential", "Sequential"),
+    "InputLayer": (".models.input_layer", "InputLayer"),
     **{name: (f".training.{name}", "") for name in (
         "callbacks", "checkpoint", "losses", "metrics", "optimizers", "parallel", "schedules")},
     **{name: (".training.callbacks", name) for name in (
@@ -208,7 +210,8 @@ __all__ = [
     "Activation", "Adam", "AdamW", "Add", "Average", "AvgPool2D", "BatchNorm", "BinaryCrossEntropy", "Call",
     "Callback", "CategoricalCrossEntropy", "Checkpoint", "Concatenate", "Conv2D", "DTypeError", "DatasetError",
     "Dense", "Dropout", "ELU", "EarlyStopping", "Ensemble", "Flatten", "GELU", "GlobalAvgPool2D", "History",
-    "Identity", "ImageError", "Input", "Lambda", "InvalidTypeError", "InvalidValueError", "Layer", "LeakyReLU",
+    "Identity", "ImageError", "Input", "InputLayer", "Lambda", "InvalidTypeError", "InvalidValueError", "Layer",
+    "LeakyReLU",
     "LearningRateScheduler", "Loss", "MaxPool2D", "Maximum", "MeanAbsoluteError", "MeanSquaredError", "Minimum",
     "Model", "ModelCheckpoint", "ModelFileError", "Module", "Multiply", "NNScratchError", "Normalization",
     "NotBuiltError", "Optimizer", "Parameter", "ProgressBar", "PyDataset", "RMSprop", "RandomFlip", "RandomShift",

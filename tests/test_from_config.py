@@ -24,6 +24,7 @@ ARGUMENTS = {  # the required constructor arguments of each registered class; th
     "Bidirectional": {"layer": nn.LSTM(2), "merge_mode": "sum"}, "MultiHeadAttention": {"num_heads": 2, "key_dim": 3},
     "TimeDistributed": {"layer": nn.Conv2D(2, 3)}, "GroupNormalization": {"groups": 2},
     "AlphaDropout": {"rate": 0.2}, "GaussianDropout": {"rate": 0.2}, "Dot": {"axes": 1}, "Masking": {"mask_value": -1.0},
+    "InputLayer": {"shape": (3,)},
 }
 CONTAINERS = {"Model", "Sequential", "Ensemble"}
 

@@ -69,7 +69,8 @@ def test_functional_api(mnist_available: None) -> None:
     assert accuracy >= 0.955 and loss < 0.16
     assert g["reloaded_predictions"].shape == (100, 10)
     np.testing.assert_allclose(g["ensemble_out"], g["members_mean"], rtol=1e-5, atol=1e-6)
-    assert [f.shape for f in g["features"]] == [(5, 64), (5, 64), (5, 10)]
+    # as in Keras, a functional model's layers start with its InputLayer, whose output is the input itself
+    assert [f.shape for f in g["features"]] == [(5, 784), (5, 64), (5, 64), (5, 10)]
 
 
 @pytest.mark.slow

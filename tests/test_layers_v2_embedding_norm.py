@@ -121,3 +121,24 @@ def test_layer_norm_is_per_sample() -> None:
     x = np.random.default_rng(3).standard_normal((5, 3, 4)).astype(np.float32)
     layer = nn.LayerNormalization()
     np.testing.assert_allclose(layer.forward(x)[2:3], layer.forward(x[2:3]), rtol=1e-6)
+
+
+def test_embedding_regularizer_penalizes_the_whole_table_in_training() -> None:
+    from nnscratch import keras
+    from nnscratch.training.regularization import penalized
+
+    layer = keras.layers.Embedding(7, 3, embeddings_regularizer=keras.regularizers.l2(0.1))
+    model = keras.Sequential([keras.Input((2,)), layer, keras.layers.Flatten(), keras.layers.Dense(1)])
+    table = layer.embeddings.data
+    assert len(list(penalized(model))) == 1
+    np.testing.assert_allclose(layer.losses, [0.1 * np.sum(table.astype(np.float64) ** 2)], rtol=1e-6)
+    model.compile(optimizer="sgd", loss="mse")
+    x, y = np.array([[1, 2]]), np.zeros((1, 1), np.float32)
+    no_penalty = float(np.mean(model.predict(x, verbose=0) ** 2))
+    assert model.evaluate(x, y, verbose=0) == pytest.approx(no_penalty + layer.losses[0], rel=1e-5)
+    copy = keras.layers.Embedding.from_config(layer.get_config())
+    assert copy.embeddings_regularizer.get_config() == {"l1": 0.0, "l2": 0.1}
+    with pytest.warns(UserWarning, match="input_length"):
+        keras.layers.Embedding(7, 3, input_length=5)
+    with pytest.raises(InvalidValueError, match="constraints are not supported"):
+        keras.layers.Embedding(7, 3, embeddings_constraint="non_neg")

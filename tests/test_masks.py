@@ -33,8 +33,8 @@ def test_padding_does_not_change_a_masked_average() -> None:
     padded = np.concatenate([TOKENS, np.zeros((3, 6), int)], axis=1)
     np.testing.assert_allclose(model.predict(TOKENS), model.predict(padded), rtol=0, atol=1e-6)
     # the formula: the Dense(3) outputs averaged over the real steps only
-    table = model.layers[0].embeddings.data
-    dense = model.layers[1]
+    table = model.layers[1].embeddings.data  # (layers[0]: the InputLayer, as in Keras)
+    dense = model.layers[2]
     h = np.tanh(table[TOKENS] @ dense.weight.data + dense.bias.data)
     real = (TOKENS != 0)[:, :, None]
     mean = (h * real).sum(axis=1) / real.sum(axis=1)
@@ -173,7 +173,7 @@ def test_training_and_saving_with_masks(tmp_path) -> None:
     assert model.evaluate(tokens, labels, return_dict=True, verbose=0)["accuracy"] > 0.9
     model.save(tmp_path / "masked.keras")
     loaded = nn.load_model(tmp_path / "masked.keras")
-    assert loaded.layers[0].mask_zero and loaded.layers[0].get_config()["mask_zero"]
+    assert loaded.layers[1].mask_zero and loaded.layers[1].get_config()["mask_zero"]
     np.testing.assert_array_equal(loaded.predict(tokens[:20]), model.predict(tokens[:20]))
 
 

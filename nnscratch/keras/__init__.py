@@ -52,7 +52,8 @@ _PRECISION = "nnscratch computes in float32 (or float64: Sequential(..., dtype='
 __getattr__ = module_getattr("keras", globals(), {
     "mixed_precision": _PRECISION,
     "distribution": "nnscratch runs on the CPU of one machine (it splits a batch across threads by itself)",
-    "preprocessing": "Keras's preprocessing utilities build tf.data pipelines; preprocess NumPy arrays yourself",
+    "preprocessing": ("Keras's preprocessing utilities build tf.data pipelines; preprocess NumPy arrays "
+                      "yourself (keras.utils.pad_sequences pads token lists)"),
     "applications": "no pretrained models are bundled; build the model from keras.layers",
     "config": "nnscratch has no global configuration: float32 and channels-last throughout",
     "export": "nnscratch models are saved with model.save and read with keras.models.load_model",

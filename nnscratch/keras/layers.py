@@ -37,13 +37,13 @@ from ..layers import (
 )
 from ..layers.dot import dot
 from ..layers.pooling import AvgPool2D, GlobalAvgPool2D, MaxPool2D
+from ..models.input_layer import InputLayer
 from ._names import module_getattr
 
 MaxPooling2D = MaxPool2D
 AveragePooling2D = AvgPool2D
 GlobalAveragePooling2D = GlobalAvgPool2D
 BatchNormalization = BatchNorm
-InputLayer = Input
 
 __all__ = [
     "Activation", "Add", "AveragePooling2D", "Average", "BatchNormalization", "Concatenate", "Conv2D", "Dense",

@@ -1,5 +1,5 @@
-"""``keras.utils``: ``to_categorical``, ``set_random_seed``, ``normalize``, ``clear_session``, ``PyDataset``
-(``Sequence``), ``image_dataset_from_directory``, ``load_img``, ``img_to_array``."""
+"""``keras.utils``: ``to_categorical``, ``pad_sequences``, ``set_random_seed``, ``normalize``, ``clear_session``,
+``PyDataset`` (``Sequence``), ``image_dataset_from_directory``, ``load_img``, ``img_to_array``."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import numpy as np
 
 from ..core.errors import InvalidValueError
 from ..core.random import set_random_seed
+from ..data.sequences import pad_sequences
 from ..training.batch_source import PyDataset
 from ._names import module_getattr
 from .backend import clear_session
@@ -16,7 +17,7 @@ from .backend import clear_session
 Sequence = PyDataset  # Keras 2's name
 
 __all__ = ["PyDataset", "Sequence", "clear_session", "image_dataset_from_directory", "img_to_array", "load_img",
-           "normalize", "set_random_seed", "to_categorical"]
+           "normalize", "pad_sequences", "set_random_seed", "to_categorical"]
 
 _RESAMPLE = ("nearest", "bilinear", "bicubic", "lanczos", "box", "hamming")  # Pillow's filters, by Keras's names
 
@@ -91,7 +92,6 @@ _TF_DATA = "it builds a tf.data pipeline; load the files into NumPy arrays (nnsc
 __getattr__ = module_getattr("keras.utils", globals(), {
     **dict.fromkeys(["text_dataset_from_directory", "audio_dataset_from_directory",
                      "timeseries_dataset_from_array", "split_dataset"], _TF_DATA),
-    "pad_sequences": "text preprocessing is outside nnscratch; pad integer arrays with numpy",
     "plot_model": "nnscratch draws no model graphs; model.summary() prints the layers",
     "get_file": "nnscratch downloads only its own verified files (python -m nnscratch.datasets fetch)",
     "custom_object_scope": "pass custom_objects= to load_model", "register_keras_serializable":

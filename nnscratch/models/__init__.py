@@ -2,4 +2,4 @@
 
 # every built-in layer and model class registers itself on import, so a model file can name it
 from .. import layers  # noqa: F401
-from . import ensemble, model, sequential  # noqa: F401
+from . import ensemble, input_layer, model, sequential  # noqa: F401

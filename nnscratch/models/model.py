@@ -35,6 +35,7 @@ from ..training.data import check_data_arguments
 from ..training.history import History
 from . import architecture, structure, subclassed
 from .class_predictions import ClassPredictions
+from .input_layer import InputLayer
 from .summary import summary_text
 
 
@@ -83,15 +84,18 @@ class Model(Layer, ClassPredictions):
         shapes = [t.sample_shape for t in graph.inputs]
         self.input_shape = shapes if several_inputs else shapes[0]
         if self._seeded:
-            for layer in self.layers:
+            for layer in self._layers:
                 layer.set_rng(self.rng)
 
     # ------------------------------------------------------------------ graph
     @property
     def layers(self) -> list[Layer]:
-        """The model's layers (a subclassed model's: its layer attributes, in assignment order)."""
+        """The model's layers; a graph model's start with an ``InputLayer`` per input (as Keras's functional
+        models); a subclassed model's: its layer attributes, in assignment order."""
         if subclassed.runs_call(self):
             return [layer for _, layer in subclassed.sub_layers(self)]
+        if self.functional and self.graph is not None:
+            return [*map(InputLayer.of, self.graph.inputs), *self._layers]
         return self._layers
 
     @layers.setter

@@ -13,6 +13,7 @@ from ..core.graph import Graph
 from ..core.layer import Layer
 from ..core.registry import from_config, to_config
 from ..core.tensor import Input, SymbolicTensor
+from .input_layer import InputLayer
 from .model import Model
 
 
@@ -35,7 +36,9 @@ class Sequential(Model):
         if isinstance(layers, Layer) or not isinstance(layers, Iterable) or isinstance(layers, (str, bytes, dict)):
             raise InvalidTypeError(f"Sequential takes a list of layers, got {type(layers).__name__}; "
                                    f"e.g. Sequential([Dense(64, activation='relu'), Dense(1)])")
-        items = [from_config(layer) if isinstance(layer, dict) else layer for layer in layers]
+        items: list[Any] = [from_config(layer) if isinstance(layer, dict) else layer for layer in layers]
+        if items and isinstance(items[0], InputLayer):  # Keras's Sequential([InputLayer(shape=...), ...])
+            items[0] = items[0].output
         start = None
         if items and isinstance(items[0], SymbolicTensor):
             start, items = items.pop(0), items
@@ -55,9 +58,11 @@ class Sequential(Model):
             self.trainable = False
 
     def add(self, layer: Layer) -> Sequential:
-        """Append a layer (a built model is rebuilt around its layers, which keep their weights)."""
-        if isinstance(layer, SymbolicTensor) and not self.chain:
-            return self.build(shapes.SampleShape(layer.sample_shape)) or self
+        """Append a layer (a built model is rebuilt around its layers, which keep their weights); an ``Input``
+        or ``InputLayer`` first gives the model its input shape."""
+        start = layer.output if isinstance(layer, InputLayer) else layer
+        if isinstance(start, SymbolicTensor) and not self.chain:
+            return self.build(shapes.SampleShape(start.sample_shape)) or self
         if not isinstance(layer, Layer):
             raise InvalidValueError(f"Sequential.add expects a layer, got {type(layer).__name__}")
         self.chain.append(layer.set_dtype(self.dtype).set_rng(self.rng))
