@@ -8,7 +8,9 @@ the recurrent bias ``(1, 2*G*units)``; ONNX orders an LSTM's gates i, o, f, c wh
 (a GRU's z, r, h are the same; Keras's ``reset_after=True`` is ONNX's ``linear_before_reset=1``, and
 ``reset_after=False``, whose one bias is the input bias, ``linear_before_reset=0`` with a zero recurrent bias).
 ``go_backwards`` is ``direction="reverse"``; ONNX returns that sequence in input order, Keras in reading
-order, so it is reversed back.
+order, so it is reversed back. A layer called with initial states (Keras's ``initial_state``) gives them to
+the op's ``initial_h`` (and an LSTM's ``initial_c``), each ``(N, units)`` unsqueezed to ONNX's
+``(num_directions = 1, N, units)``; ``Bidirectional`` gives each half its own.
 """
 
 from __future__ import annotations
@@ -45,6 +47,11 @@ def _recurrent(ex: Any, layer: Any, inputs: list[Value]) -> Value | list[Value]:
     if layer.bias is not None:
         names.append(ex.weight(layer.bias, f"{layer.name}.B", lambda b: (
             b[:, order].reshape(1, -1) if b.ndim == 2 else np.concatenate([b[order], np.zeros_like(b)])[None])))
+    if len(inputs) > 1:  # initial states: the op's inputs 5 (initial_h) and 6 (initial_c), after B and sequence_lens
+        if layer.bias is None:
+            names.append(ex.constant(np.zeros((1, 2 * layer.gates * u), ex.dtype), f"{layer.name}.B"))
+        axis0 = ex.constant(np.array([0], np.int64), "axis0")
+        names += ["", *(ex.node("Unsqueeze", [ex.native(s), axis0], hint=layer.name) for s in inputs[1:])]
     activations = [_onnx_activation(layer, layer.activation)]
     if cls is not SimpleRNN:
         recurrent = _onnx_activation(layer, layer.recurrent_activation)
@@ -74,9 +81,9 @@ def _reversed_steps(ex: Any, v: Value, hint: str) -> Value:
 
 def _bidirectional(ex: Any, layer: Any, inputs: list[Value]) -> Value | list[Value]:
     """Both recurrent halves, the backward one's sequence put back in input order, merged as the layer does."""
-    halves = []
-    for sub in (layer.forward_layer, layer.backward_layer):
-        out = ex.convert(sub, inputs)
+    halves, (x, *states), k = [], inputs, layer.forward_layer.state_count
+    for sub, init in ((layer.forward_layer, states[:k]), (layer.backward_layer, states[k:])):
+        out = ex.convert(sub, [x, *init])
         halves.append(out if isinstance(out, list) else [out])
     (f, *f_states), (b, *b_states) = halves
     if layer.forward_layer.return_sequences:

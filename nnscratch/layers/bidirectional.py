@@ -7,6 +7,10 @@ output sequence, in reading order, is reversed back so that step ``t`` of both h
 outputs, a list). With ``return_state`` the outputs are the merged output, then the forward layer's final
 states, then the backward layer's. A mask (``ctx.mask``) goes to both layers, the backward one reading it
 from its end as it reads the inputs; ``compute_mask`` is Keras's.
+
+Keras's ``initial_state``: ``Bidirectional(LSTM(..))(x, initial_state=[fh, fc, bh, bc])`` (or the list form
+``[x, fh, fc, bh, bc]``): the forward layer's states, then the backward layer's (Keras's halves), each layer
+starting from its own (``recurrent_states``); backward returns ``[dx, *their gradients]``.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from ..core.layer import Layer
 from ..core.registry import from_config, to_config
 from ..core.shapes import SampleShape
 from .recurrent import Recurrent
+from .recurrent_states import call_inputs, checked_states, sequence_shape
 
 MERGE_MODES = ("concat", "sum", "mul", "ave", None)
 
@@ -57,17 +62,29 @@ class Bidirectional(Layer):
             raise InvalidValueError(f"Bidirectional merge_mode must be one of {MERGE_MODES}, got {merge_mode!r}")
         self.merge_mode = merge_mode
 
-    def build(self, input_shape: Any) -> None:
+    def state_widths(self) -> list[int]:
+        """The ``units`` of each initial state a call may take: the forward layer's states, then the backward's."""
+        return [*self.forward_layer.state_widths(), *self.backward_layer.state_widths()]
+
+    def __call__(self, inputs: Any, initial_state: Any = None, mask: Any = None,  # type: ignore[override]
+                 training: bool | None = None) -> Any:
+        """Keras's call: ``layer(x)``, ``layer(x, initial_state=[forward states..., backward states...])`` or the
+        list form ``layer([x, *states])``; ``mask=`` is refused (a sequence's mask comes through the graph)."""
+        return super().__call__(call_inputs(self, inputs, initial_state, mask, self.state_widths()), training)
+
+    def build(self, input_shape: Any, initial_state_shape: Any = None) -> None:
+        input_shape = sequence_shape(self, input_shape, initial_state_shape, self.state_widths())
         super().build(input_shape)
         for layer in (self.forward_layer, self.backward_layer):  # for this shape, whose steps may be None
             if not layer.built:  # (per-sample: a plain tuple starting with None would read as a batch shape)
                 layer.build(SampleShape(input_shape))
 
-    def _halves(self, ctx: Call, x: np.ndarray) -> tuple[Any, Any, list[np.ndarray]]:
+    def _halves(self, ctx: Call, x: np.ndarray, init: list[np.ndarray] | None) -> tuple[Any, Any, list[np.ndarray]]:
         forward, backward = ctx.sub("forward"), ctx.sub("backward")
-        forward.mask = backward.mask = ctx.mask
-        f = self.forward_layer.forward_call(forward, x)
-        b = self.backward_layer.forward_call(backward, x)
+        forward.mask = backward.mask = ctx.mask[0] if isinstance(ctx.mask, (list, tuple)) else ctx.mask
+        k = self.forward_layer.state_count
+        f = self.forward_layer.forward_call(forward, x if init is None else [x, *init[:k]])
+        b = self.backward_layer.forward_call(backward, x if init is None else [x, *init[k:]])
         states: list[np.ndarray] = []
         if self.forward_layer.return_state:
             (f, *fs), (b, *bs) = f, b
@@ -76,9 +93,13 @@ class Bidirectional(Layer):
             b = b[:, ::-1]
         return f, b, states
 
-    def forward_call(self, ctx: Call, x: np.ndarray) -> Any:
+    def forward_call(self, ctx: Call, x: Any) -> Any:
+        """``x`` ``(N, T, F)``, or ``[x, *initial states]`` (each ``(N, units)``)."""
+        x, init = (x[0], list(x[1:])) if isinstance(x, (list, tuple)) else (x, None)
         self._ensure_built(x)
-        f, b, states = self._halves(ctx, x)
+        if init is not None:
+            init = checked_states(self, x, init, self.state_widths())
+        f, b, states = self._halves(ctx, x, init)
         ctx.f, ctx.b = f, b
         mode = self.merge_mode
         if mode is None:
@@ -94,7 +115,7 @@ class Bidirectional(Layer):
         outs = [*merged, *states]
         return outs if len(outs) > 1 else outs[0]
 
-    def backward_call(self, ctx: Call, grad_out: Any) -> np.ndarray:
+    def backward_call(self, ctx: Call, grad_out: Any) -> Any:
         grads = list(grad_out) if isinstance(grad_out, (list, tuple)) else [grad_out]
         f, b = ctx.f, ctx.b
         n_merged = 2 if self.merge_mode is None else 1
@@ -120,6 +141,8 @@ class Bidirectional(Layer):
                                                  [db, *states[half:]] if states else db)
         if dx_f is None or dx_b is None:
             return None
+        if isinstance(dx_f, list):  # called with initial states: [dx, *forward states', *backward states']
+            return [dx_f[0] + dx_b[0], *dx_f[1:], *dx_b[1:]]
         return dx_f + dx_b
 
     def compute_mask(self, inputs: Any, mask: Any) -> Any:

@@ -16,7 +16,8 @@ Recurrent dropout masks ``h`` in every product (``(r * (h * mask)) @ U_h`` in th
 the mix ``z * h_{t-1}`` uses the unmasked state. Backward per step from dL/dh: ``dz = dh (h_{t-1} - n)``,
 ``dn = dh (1 - z)``; the candidate's pre-activation gradient goes to the input product as is and, times
 ``r``, to the recurrent product (after: ``r * (h U_h + b)``), or through ``U_h`` to ``r * h`` (before). At a
-padding step (a mask) ``h`` keeps its value.
+padding step (a mask) ``h`` keeps its value. ``h`` starts at zero, or at the call's initial state
+(``recurrent_states``).
 """
 
 from __future__ import annotations
@@ -57,16 +58,16 @@ class GRU(Recurrent):
         else:
             self.bias.grad += total
 
-    def run(self, ctx: Call, xw: np.ndarray, hmask: np.ndarray | None,
-            keep: np.ndarray | None) -> tuple[np.ndarray, list[np.ndarray]]:
+    def run(self, ctx: Call, xw: np.ndarray, hmask: np.ndarray | None, keep: np.ndarray | None,
+            init: list[np.ndarray] | None = None) -> tuple[np.ndarray, list[np.ndarray]]:
         if not self.reset_after:
-            return self.run_reset_before(ctx, xw, hmask, keep)
+            return self.run_reset_before(ctx, xw, hmask, keep, init)
         steps, n, u = len(xw), xw.shape[1], self.units
         rec = ACTIVATIONS[self.recurrent_activation][0]
         gates = ctx.gates = np.empty((steps, n, 3 * u), self.dtype)  # z, r, n after their activations
         rhh = ctx.rhh = np.empty((steps, n, u), self.dtype)  # the recurrent product of the candidate block
         hs = np.empty((steps, n, u), self.dtype)
-        h = np.zeros((n, u), self.dtype)
+        h = np.zeros((n, u), self.dtype) if init is None else init[0]
         for t in range(steps):
             r_h = self.state_products(h, hmask)
             if self.bias is not None:
@@ -82,7 +83,7 @@ class GRU(Recurrent):
         return hs, [h]
 
     def run_back(self, ctx: Call, dhs: np.ndarray, dfinal: list[np.ndarray | None], hmask: np.ndarray | None,
-                 keep: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+                 keep: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
         if not self.reset_after:
             return self.run_back_reset_before(ctx, dhs, dfinal, hmask, keep)
         u = self.units
@@ -91,10 +92,11 @@ class GRU(Recurrent):
         held = self.held(keep, gates.dtype)
         dxw, drec = np.empty_like(gates), np.empty_like(gates)
         dh_next = dfinal[0] if dfinal and dfinal[0] is not None else np.zeros_like(hs[0])
+        h_init = np.zeros_like(hs[0]) if ctx.init is None else ctx.init[0]
         for t in range(len(gates) - 1, -1, -1):
             g = gates[t]
             z, r, cand = g[:, :u], g[:, u:2 * u], g[:, 2 * u:]
-            h_before = hs[t - 1] if t > 0 else np.zeros_like(hs[0])
+            h_before = hs[t - 1] if t > 0 else h_init
             dh = dhs[t] + dh_next
             if held is not None:  # a held step passes dh on as is; its gates get nothing
                 dh, dh_held = dh * held[0][t], dh * held[1][t]
@@ -109,11 +111,11 @@ class GRU(Recurrent):
                 dh_next += dh_held
         if self.bias is not None:
             self.bias.grad[1] += drec.reshape(-1, 3 * u).sum(axis=0)
-        return dxw, drec
+        return dxw, drec, [dh_next]
 
     # ------------------------------------------------------------------ reset_after=False
-    def run_reset_before(self, ctx: Call, xw: np.ndarray, hmask: np.ndarray | None,
-                         keep: np.ndarray | None) -> tuple[np.ndarray, list[np.ndarray]]:
+    def run_reset_before(self, ctx: Call, xw: np.ndarray, hmask: np.ndarray | None, keep: np.ndarray | None,
+                         init: list[np.ndarray] | None = None) -> tuple[np.ndarray, list[np.ndarray]]:
         """``run`` with the reset gate applied to the state before the candidate's recurrent product."""
         assert self.recurrent_kernel is not None
         steps, n, u = len(xw), xw.shape[1], self.units
@@ -122,7 +124,7 @@ class GRU(Recurrent):
         gates = ctx.gates = np.empty((steps, n, 3 * u), self.dtype)  # z, r, n after their activations
         rh = ctx.rh = np.empty((steps, n, u), self.dtype)  # r * (h * mask): what U_h multiplies
         hs = np.empty((steps, n, u), self.dtype)
-        h = np.zeros((n, u), self.dtype)
+        h = np.zeros((n, u), self.dtype) if init is None else init[0]
         for t in range(steps):
             hm = h if hmask is None else h * hmask
             g = gates[t]
@@ -136,7 +138,8 @@ class GRU(Recurrent):
         return hs, [h]
 
     def run_back_reset_before(self, ctx: Call, dhs: np.ndarray, dfinal: list[np.ndarray | None],
-                              hmask: np.ndarray | None, keep: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+                              hmask: np.ndarray | None, keep: np.ndarray | None
+                              ) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
         """``run_back`` of ``run_reset_before``; the candidate block of the returned recurrent-product gradient is
         dL/d((r h) U_h), which ``add_recurrent_kernel_grad`` multiplies by ``r h``."""
         assert self.recurrent_kernel is not None
@@ -147,10 +150,11 @@ class GRU(Recurrent):
         held = self.held(keep, gates.dtype)
         dxw, drec = np.empty_like(gates), np.empty_like(gates)
         dh_next = dfinal[0] if dfinal and dfinal[0] is not None else np.zeros_like(hs[0])
+        h_init = np.zeros_like(hs[0]) if ctx.init is None else ctx.init[0]
         for t in range(len(gates) - 1, -1, -1):
             g = gates[t]
             z, r, cand = g[:, :u], g[:, u:2 * u], g[:, 2 * u:]
-            h_before = hs[t - 1] if t > 0 else np.zeros_like(hs[0])
+            h_before = hs[t - 1] if t > 0 else h_init
             hm = h_before if hmask is None else h_before * hmask
             dh = dhs[t] + dh_next
             if held is not None:  # a held step passes dh on as is; its gates get nothing
@@ -164,7 +168,7 @@ class GRU(Recurrent):
             dh_next = dh * z + (dhm if hmask is None else dhm * hmask)
             if held is not None:
                 dh_next += dh_held
-        return dxw, drec
+        return dxw, drec, [dh_next]
 
     def add_recurrent_kernel_grad(self, ctx: Call, drec: np.ndarray) -> None:
         """With ``reset_after=False`` the candidate's block ``U_h`` multiplies ``r * h``, not ``h``."""
@@ -176,6 +180,9 @@ class GRU(Recurrent):
         grad = self.recurrent_kernel.grad
         grad[:, :2 * u] += before.reshape(-1, u).T @ drec[1:, :, :2 * u].reshape(-1, 2 * u)
         grad[:, 2 * u:] += ctx.rh[1:].reshape(-1, u).T @ drec[1:, :, 2 * u:].reshape(-1, u)
+        if ctx.init is not None:  # the step-0 products with the initial state (rh[0] = r * initial h)
+            grad[:, :2 * u] += self.initial_h(ctx).T @ drec[0, :, :2 * u]
+            grad[:, 2 * u:] += ctx.rh[0].T @ drec[0, :, 2 * u:]
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "recurrent_activation": self.recurrent_activation,

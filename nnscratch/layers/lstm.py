@@ -8,6 +8,7 @@ Per step, with ``z = x_t @ kernel + h @ recurrent_kernel + bias`` split into fou
 ``unit_forget_bias`` starts the forget block of the bias at 1 (Keras's default). Backward per step, from
 dL/dh and the dL/dc carried from the step after: ``dc = dc_next + dh * o * act'(c)``, then each gate's
 pre-activation gradient; ``dc_{t-1} = dc * f``. At a padding step (a mask) ``h`` and ``c`` keep their values.
+``h`` and ``c`` start at zero, or at the call's initial states (``recurrent_states``).
 """
 
 from __future__ import annotations
@@ -40,15 +41,15 @@ class LSTM(Recurrent):
             bias[self.units: 2 * self.units] = 1.0
         return bias
 
-    def run(self, ctx: Call, xw: np.ndarray, hmask: np.ndarray | None,
-            keep: np.ndarray | None) -> tuple[np.ndarray, list[np.ndarray]]:
+    def run(self, ctx: Call, xw: np.ndarray, hmask: np.ndarray | None, keep: np.ndarray | None,
+            init: list[np.ndarray] | None = None) -> tuple[np.ndarray, list[np.ndarray]]:
         steps, n, u = len(xw), xw.shape[1], self.units
         rec = ACTIVATIONS[self.recurrent_activation][0]
         gates = ctx.gates = np.empty((steps, n, 4 * u), self.dtype)  # i, f, g, o after their activations
         cells = ctx.cells = np.empty((steps, n, u), self.dtype)
         act_cells = ctx.act_cells = np.empty((steps, n, u), self.dtype)  # act(c), for backward too
         hs = np.empty((steps, n, u), self.dtype)
-        h, c = np.zeros((n, u), self.dtype), np.zeros((n, u), self.dtype)
+        h, c = (np.zeros((n, u), self.dtype), np.zeros((n, u), self.dtype)) if init is None else init
         for t in range(steps):
             z = xw[t] + self.state_products(h, hmask)
             g = gates[t]
@@ -65,7 +66,7 @@ class LSTM(Recurrent):
         return hs, [h, c]
 
     def run_back(self, ctx: Call, dhs: np.ndarray, dfinal: list[np.ndarray | None], hmask: np.ndarray | None,
-                 keep: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+                 keep: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
         u = self.units
         rec_grad = ACTIVATIONS[self.recurrent_activation][1]
         gates, cells, act_cells = ctx.gates, ctx.cells, ctx.act_cells
@@ -73,6 +74,7 @@ class LSTM(Recurrent):
         dz = np.empty_like(gates)
         dh_next = dfinal[0] if len(dfinal) > 0 and dfinal[0] is not None else np.zeros_like(cells[0])
         dc_next = dfinal[1] if len(dfinal) > 1 and dfinal[1] is not None else np.zeros_like(cells[0])
+        c_init = np.zeros_like(cells[0]) if ctx.init is None else ctx.init[1]
         for t in range(len(gates) - 1, -1, -1):
             g = gates[t]
             i, f, gg, o = g[:, :u], g[:, u:2 * u], g[:, 2 * u:3 * u], g[:, 3 * u:]
@@ -82,7 +84,7 @@ class LSTM(Recurrent):
                 dc_next, dc_held = dc_next * held[0][t], dc_next * held[1][t]
             ac = act_cells[t]
             dc = dc_next + dh * o * self.act_grad(ac)
-            c_before = cells[t - 1] if t > 0 else np.zeros_like(cells[0])
+            c_before = cells[t - 1] if t > 0 else c_init
             d = dz[t]
             d[:, :u] = dc * gg * rec_grad(i)
             d[:, u:2 * u] = dc * c_before * rec_grad(f)
@@ -93,7 +95,7 @@ class LSTM(Recurrent):
             if held is not None:
                 dc_next += dc_held
                 dh_next += dh_held
-        return dz, dz
+        return dz, dz, [dh_next, dc_next]
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "recurrent_activation": self.recurrent_activation,

@@ -10,12 +10,15 @@ Keras's arguments and weight layout (``get_weights``: kernel, recurrent kernel, 
 (``glorot_uniform`` kernel, ``orthogonal`` recurrent kernel), ``return_sequences``, ``return_state``
 (outputs ``[output, *final states]``), ``go_backwards`` (the sequence read from its end; the returned
 sequence is in that reading order, as in Keras), ``dropout`` on the inputs and ``recurrent_dropout`` on
-the state, each one mask per sample that holds over all the steps. Every sequence starts from zero states.
+the state, each one mask per sample that holds over all the steps. A sequence starts from zero states, or
+from Keras's ``initial_state`` (``layer(x, initial_state=[h(, c)])`` or ``layer([x, h(, c)])``; see
+``recurrent_states``), whose gradients backward returns beside dL/dx: ``[dx, dh0(, dc0)]``.
 
 Masks (Keras's): ``ctx.mask`` ``(N, T)`` (True: a real step) makes every state keep its value over a padding
 step, whose output is then the previous step's (zeros before the first real step); with ``go_backwards`` it
 is read from its end too. Backward passes the gradient of a held state back to the step that made it. Without
-a mask (or with one whose steps are all real) the loops run as they would without masking.
+a mask (or with one whose steps are all real) the loops run as they would without masking. With initial states
+the output at the padding steps before a sample's first real step is zero, as Keras's (``recurrent_states``).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from ..core.layer import Layer
 from ..core.parameter import Parameter
 from ..core.validation import positive_int, real_number
 from .checks import sample_shape_error
+from .recurrent_states import call_inputs, checked_states, leading_padding, sequence_shape
 
 
 def gate_sigmoid(z: np.ndarray) -> np.ndarray:
@@ -106,7 +110,8 @@ class Recurrent(Layer):
         self.return_sequences, self.return_state = bool(return_sequences), bool(return_state)
         self.go_backwards, self.unroll = bool(go_backwards), bool(unroll)  # unroll: the same numbers either way
         if stateful:
-            raise InvalidValueError(f"{name}(stateful=True) is not supported: each sequence starts from zero states")
+            raise InvalidValueError(f"{name}(stateful=True) is not supported: each sequence starts from zero "
+                                    "states, or from the states of the call (initial_state=)")
         self.use_seed(seed)
         self.kernel: Parameter | None = None
         self.recurrent_kernel: Parameter | None = None
@@ -119,7 +124,13 @@ class Recurrent(Layer):
     def initial_bias(self) -> np.ndarray:
         return self.bias_initializer(self.bias_shape(), self.rng, self.dtype)
 
-    def build(self, input_shape: tuple[int, ...]) -> None:
+    def state_widths(self) -> list[int]:
+        """The ``units`` of each initial state a call may take (``[units]``, an LSTM's ``[units, units]``)."""
+        return [self.units] * self.state_count
+
+    def build(self, input_shape: Any, initial_state_shape: Any = None) -> None:
+        """For the sequence's ``(T, F)`` (a list of shapes: the sequence's, then the initial states' ``(units,)``)."""
+        input_shape = sequence_shape(self, input_shape, initial_state_shape, self.state_widths())
         if len(input_shape) != 2:
             raise sample_shape_error(type(self).__name__, "steps, features", input_shape)
         super().build(input_shape)
@@ -145,17 +156,19 @@ class Recurrent(Layer):
         self.bias.grad += total
 
     # ------------------------------------------------------------------ the steps (subclasses)
-    def run(self, ctx: Call, xw: np.ndarray, hmask: np.ndarray | None,
-            keep: np.ndarray | None) -> tuple[np.ndarray, list[np.ndarray]]:
+    def run(self, ctx: Call, xw: np.ndarray, hmask: np.ndarray | None, keep: np.ndarray | None,
+            init: list[np.ndarray] | None = None) -> tuple[np.ndarray, list[np.ndarray]]:
         """From the input products ``xw`` ``(T, N, G*units)``: the states ``h`` of every step ``(T, N, units)``
         and the final states (``[h]``, or ``[h, c]``); what backward needs goes on ``ctx``. ``keep`` ``(T, N, 1)``
-        (``steps_kept``): where False, every state keeps its previous value."""
+        (``steps_kept``): where False, every state keeps its previous value. ``init``: the states before the
+        first step, each ``(N, units)`` (None: zeros; backward finds them on ``ctx.init``)."""
         raise NotImplementedError
 
     def run_back(self, ctx: Call, dhs: np.ndarray, dfinal: list[np.ndarray | None], hmask: np.ndarray | None,
-                 keep: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+                 keep: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
         """From dL/dh of every step ``(T, N, units)`` (outputs only) and of the final states: dL/d(input
-        products) and dL/d(recurrent products), each ``(T, N, G*units)`` (zero at the steps ``keep`` skips)."""
+        products) and dL/d(recurrent products), each ``(T, N, G*units)`` (zero at the steps ``keep`` skips), and
+        dL/d(the states before the first step) (``[dh0]`` or ``[dh0, dc0]``, each ``(N, units)``)."""
         raise NotImplementedError
 
     def steps_kept(self, mask: Any, n: int, steps: int) -> np.ndarray | None:
@@ -189,11 +202,18 @@ class Recurrent(Layer):
 
     def add_recurrent_kernel_grad(self, ctx: Call, drec: np.ndarray) -> None:
         """Add dL/d(recurrent_kernel) from dL/d(recurrent products) ``drec`` ``(T, N, G*units)``: the kernel saw the
-        state before each step (zeros before the first: nothing to add), then ``hs[t - 1]`` (times the recurrent
-        dropout mask); one product over steps 1..T-1."""
+        state before each step (times the recurrent dropout mask): ``hs[t - 1]``, one product over steps 1..T-1,
+        and before the first the initial state (zeros without one: nothing to add)."""
         assert self.recurrent_kernel is not None
         before = ctx.hs[:-1] if ctx.hmask is None else ctx.hs[:-1] * ctx.hmask
         self.recurrent_kernel.add_matmul(before.reshape(-1, self.units).T, drec[1:].reshape(-1, drec.shape[2]))
+        if ctx.init is not None:
+            self.recurrent_kernel.add_matmul(self.initial_h(ctx).T, drec[0])
+
+    @staticmethod
+    def initial_h(ctx: Call) -> np.ndarray:
+        """The initial ``h`` ``(N, units)`` of the call in ``ctx`` as the recurrent kernel saw it (dropout-masked)."""
+        return ctx.init[0] if ctx.hmask is None else ctx.init[0] * ctx.hmask
 
     def state_products(self, h: np.ndarray, hmask: np.ndarray | None) -> np.ndarray:
         """``h @ recurrent_kernel`` (``h`` masked by recurrent dropout first)."""
@@ -221,15 +241,27 @@ class Recurrent(Layer):
         mask *= self.dtype.type(1.0 / keep)
         return mask
 
-    def forward_call(self, ctx: Call, x: np.ndarray) -> Any:
+    def __call__(self, inputs: Any, initial_state: Any = None, mask: Any = None,  # type: ignore[override]
+                 training: bool | None = None) -> Any:
+        """Keras's call: ``layer(x)``, ``layer(x, initial_state=[h(, c)])`` or ``layer([x, h(, c)])``, each state
+        ``(batch, units)``; on symbolic tensors one graph node, on arrays the outputs. ``mask=`` is refused: a
+        sequence's mask comes through the graph."""
+        return super().__call__(call_inputs(self, inputs, initial_state, mask, self.state_widths()), training)
+
+    def forward_call(self, ctx: Call, x: Any) -> Any:
+        """``x`` ``(N, T, F)``, or ``[x, *initial states]`` (each ``(N, units)``)."""
+        x, init = (x[0], list(x[1:])) if isinstance(x, (list, tuple)) else (x, None)
         self._ensure_built(x)
         assert self.kernel is not None
+        if init is not None:
+            init = checked_states(self, x, init, self.state_widths())
         n, steps, features = x.shape
         if self.go_backwards:
             x = x[:, ::-1]
         xmask = ctx.xmask = self._mask(ctx.training, (1, n, features), self.dropout)
         hmask = ctx.hmask = self._mask(ctx.training, (n, self.units), self.recurrent_dropout)
-        keep = ctx.keep = self.steps_kept(ctx.mask, n, steps)
+        mask = ctx.mask[0] if isinstance(ctx.mask, (list, tuple)) else ctx.mask  # the sequence's
+        keep = ctx.keep = self.steps_kept(mask, n, steps)
         xt = np.ascontiguousarray(x.transpose(1, 0, 2))  # time-major (T, N, F): each step's rows together
         if xmask is not None:
             xt *= xmask
@@ -238,12 +270,17 @@ class Recurrent(Layer):
         bias = self.input_bias()
         if bias is not None:
             xw += bias
-        hs, finals = self.run(ctx, xw.reshape(steps, n, -1), hmask, keep)
+        ctx.init = init
+        hs, finals = self.run(ctx, xw.reshape(steps, n, -1), hmask, keep, init)
         ctx.hs, ctx.shape = hs, x.shape
         out = hs.transpose(1, 0, 2).copy() if self.return_sequences else hs[-1].copy()
+        lead = ctx.lead = None if init is None or keep is None else leading_padding(keep)
+        if lead is not None:  # Keras's output there: zeros (the held states are the initial ones)
+            np.copyto(out, out.dtype.type(0), where=lead.transpose(1, 0, 2) if self.return_sequences else lead[-1])
         return [out, *finals] if self.return_state else out
 
-    def backward_call(self, ctx: Call, grad_out: Any) -> np.ndarray:
+    def backward_call(self, ctx: Call, grad_out: Any) -> Any:
+        """dL/dx ``(N, T, F)``; with initial states ``[dx, dh0(, dc0)]``."""
         assert self.kernel is not None and self.recurrent_kernel is not None
         grads = list(grad_out) if self.return_state else [grad_out]
         n, steps, features = ctx.shape
@@ -254,19 +291,22 @@ class Recurrent(Layer):
                 dhs += grads[0].transpose(1, 0, 2)
             else:
                 dhs[-1] += grads[0]
-        dxw, drec = self.run_back(ctx, dhs, grads[1:], ctx.hmask, ctx.keep)
+            if ctx.lead is not None:  # the zeros emitted at leading padding steps depend on nothing
+                np.copyto(dhs, dhs.dtype.type(0), where=ctx.lead)
+        dxw, drec, dinit = self.run_back(ctx, dhs, grads[1:], ctx.hmask, ctx.keep)
         self.add_recurrent_kernel_grad(ctx, drec)
         flat = dxw.reshape(steps * n, drec.shape[2])  # time-major, as the input products were
         self.kernel.add_matmul(ctx.xin.T, flat)
         if self.bias is not None:
             self.add_input_bias_grad(flat.sum(axis=0))
         if not ctx.input_grad:
-            return None  # type: ignore[return-value]
+            return None
         dx = (flat @ self.kernel.data.T).reshape(steps, n, features)
         if ctx.xmask is not None:
             dx *= ctx.xmask
         dx = dx.transpose(1, 0, 2)
-        return np.ascontiguousarray(dx[:, ::-1] if self.go_backwards else dx)
+        dx = np.ascontiguousarray(dx[:, ::-1] if self.go_backwards else dx)
+        return dx if ctx.init is None else [dx, *dinit]
 
     def get_config(self) -> dict[str, Any]:
         return {"units": self.units, "activation": self.activation, "use_bias": self.use_bias,
@@ -288,10 +328,10 @@ class SimpleRNN(Recurrent):
 
     gates = 1
 
-    def run(self, ctx: Call, xw: np.ndarray, hmask: np.ndarray | None,
-            keep: np.ndarray | None) -> tuple[np.ndarray, list[np.ndarray]]:
+    def run(self, ctx: Call, xw: np.ndarray, hmask: np.ndarray | None, keep: np.ndarray | None,
+            init: list[np.ndarray] | None = None) -> tuple[np.ndarray, list[np.ndarray]]:
         hs = np.empty((len(xw), xw.shape[1], self.units), self.dtype)
-        h = np.zeros((xw.shape[1], self.units), self.dtype)
+        h = np.zeros((xw.shape[1], self.units), self.dtype) if init is None else init[0]
         for t in range(len(xw)):
             new = self.act(xw[t] + self.state_products(h, hmask))
             if keep is not None:
@@ -300,7 +340,7 @@ class SimpleRNN(Recurrent):
         return hs, [h]
 
     def run_back(self, ctx: Call, dhs: np.ndarray, dfinal: list[np.ndarray | None], hmask: np.ndarray | None,
-                 keep: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+                 keep: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
         hs, held = ctx.hs, self.held(keep, ctx.hs.dtype)
         dz = np.empty_like(hs)
         dh_next = dfinal[0] if dfinal and dfinal[0] is not None else np.zeros_like(hs[0])
@@ -312,4 +352,4 @@ class SimpleRNN(Recurrent):
             dh_next = self.state_grad(dz[t], hmask)
             if held is not None:
                 dh_next += dh_held
-        return dz, dz
+        return dz, dz, [dh_next]

@@ -1,0 +1,143 @@
+"""Initial states of the recurrent layers (Keras's ``initial_state``): the forms of the call, their checks, and
+the padding steps a mask puts before a sample's first real step.
+
+``layer(x, initial_state=[h])`` (``[h, c]`` for an ``LSTM``; a single tensor for a one-state layer) and
+``layer([x, *states])`` are the same call: one graph node of 1 + ``state_count`` inputs (the list form is
+how a saved graph is rebuilt). Each state is ``(N, units)``; ``Bidirectional`` takes the forward layer's
+states, then the backward layer's. The steps start from the given states instead of zeros (the states
+before the first step *read*: with ``go_backwards``, before the last input step); without them a call runs
+exactly as before. The layer's ``input_shape`` stays the sequence's ``(T, F)`` either way, so one layer may
+be called with states at one place and without at another (a seq2seq decoder at training and inference).
+
+Masks (the sequence's, the first of the inputs' masks): a padding step keeps every state. Keras's output
+there is the previous step's *output*, which starts at zeros (the TensorFlow and PyTorch backends; any
+backend's unrolled loop), so at the padding steps before a sample's first real step the output is zero
+while the states held there are the initial ones (``leading_padding``), and a sample that is all padding
+outputs zeros while its ``return_state`` states are the initial ones. (Keras's NumPy and JAX backends
+repeat the first state there instead; with zero initial states the two agree.)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..core.errors import DTypeError, InvalidTypeError, InvalidValueError, ShapeError
+from ..core.shapes import SampleShape
+from ..core.tensor import SymbolicTensor
+
+STATE_NAMES = ("h", "c")
+
+
+def _who(layer: Any) -> str:
+    return f"{type(layer).__name__} '{layer.name}'"
+
+
+def state_labels(layer: Any) -> list[str]:
+    """The names of ``layer``'s initial states in call order: ``["h"]``, ``["h", "c"]``, or a
+    ``Bidirectional``'s forward ones then its backward ones."""
+    if hasattr(layer, "forward_layer"):
+        halves = layer.forward_layer, layer.backward_layer
+        return [f"{side} {name}" for side, half in zip(("forward", "backward"), halves)
+                for name in STATE_NAMES[:half.state_count]]
+    return list(STATE_NAMES[:layer.state_count])
+
+
+def _count_error(layer: Any, got: int, widths: list[int]) -> InvalidValueError:
+    labels = state_labels(layer)
+    shapes = ", ".join(f"{n} (batch, {w})" for n, w in zip(labels, widths))
+    return InvalidValueError(f"{_who(layer)} takes {len(widths)} initial state{'s' if len(widths) > 1 else ''}: "
+                             f"{shapes}; got {got}")
+
+
+def call_inputs(layer: Any, inputs: Any, initial_state: Any, mask: Any, widths: list[int]) -> Any:
+    """What ``Layer.__call__`` gets for Keras's ``layer(inputs, initial_state=..., mask=...)``: the sequence
+    alone, or ``[x, *states]`` (``widths``: each state's ``units``). Arrays of another real dtype are cast to
+    the layer's (Keras's autocast); symbolic states are checked against ``(batch, units)`` here."""
+    who = _who(layer)
+    if mask is not None:
+        raise InvalidValueError(f"{who}: mask= (Keras masks) is not supported in nnscratch as a call argument: the "
+                                "mask of the sequence (Embedding(mask_zero=True), Masking) comes through the graph")
+    if isinstance(inputs, (list, tuple)):
+        if initial_state is not None:
+            raise InvalidValueError(f"{who} was given its initial states twice: in the list [x, *states] and as "
+                                    "initial_state=; give them one way")
+        if not inputs:
+            raise InvalidValueError(f"{who} was called on an empty list; expected a sequence (batch, steps, features)")
+        x, states = inputs[0], list(inputs[1:])
+    else:
+        x = inputs
+        states = ([] if initial_state is None else list(initial_state) if isinstance(initial_state, (list, tuple))
+                  else [initial_state])
+    if not states:
+        return x
+    if len(states) != len(widths):
+        raise _count_error(layer, len(states), widths)
+    labels = state_labels(layer)
+    for i, (s, w) in enumerate(zip(states, widths)):
+        if isinstance(s, SymbolicTensor) and s.sample_shape != (w,):
+            raise ShapeError(f"{who}: initial state {i} ({labels[i]}) must have shape (batch, {w}) (batch, units), "
+                             f"got (batch, {', '.join(map(str, s.sample_shape))})")
+    items = [x, *states]
+    if not any(isinstance(t, SymbolicTensor) for t in items):
+        items = [a.astype(layer.dtype) if type(a) is np.ndarray and a.dtype != layer.dtype and a.dtype.kind in "biuf"
+                 else a for a in items]
+    return items
+
+
+def checked_states(layer: Any, x: np.ndarray, states: list[Any], widths: list[int]) -> list[np.ndarray] | None:
+    """``states`` (arrays, after the sequence ``x`` ``(N, T, F)`` of a call's list) checked against ``widths``:
+    each ``(N, units)`` in the layer's dtype; None when there are none."""
+    if not states:
+        return None
+    if len(states) != len(widths):
+        raise _count_error(layer, len(states), widths)
+    who, labels, n = _who(layer), state_labels(layer), x.shape[0]
+    for i, (s, w) in enumerate(zip(states, widths)):
+        if not isinstance(s, np.ndarray):
+            raise InvalidTypeError(f"{who}: initial state {i} ({labels[i]}) must be a numpy array of shape (batch, "
+                                   f"{w}), got {type(s).__name__}")
+        if s.dtype != layer.dtype:
+            raise DTypeError(f"{who}: initial state {i} ({labels[i]}) is {s.dtype}, the layer {layer.dtype}; cast "
+                             f"it with .astype('{layer.dtype}')")
+        if s.shape != (n, w):
+            raise ShapeError(f"{who}: initial state {i} ({labels[i]}) must have shape (batch, units) = ({n}, {w}) "
+                             f"(batch: the sequence's, {x.shape}), got {s.shape}")
+    return states
+
+
+def _per_sample(shape: Any, rank: int) -> tuple[Any, ...]:
+    """``shape`` without Keras's batch axis (a plain tuple one axis longer than ``rank`` starting with None)."""
+    shape = shape if isinstance(shape, SampleShape) else tuple(shape)
+    if len(shape) == rank + 1 and shape[0] is None and not isinstance(shape, SampleShape):
+        return tuple(shape[1:])
+    return tuple(shape)
+
+
+def sequence_shape(layer: Any, input_shape: Any, state_shapes: Any, widths: list[int]) -> Any:
+    """For ``build``: the sequence's per-sample shape ``(T, F)`` from ``input_shape`` (a list of shapes: the
+    sequence's, then the states'; or the sequence's with ``state_shapes`` beside it), the states' shapes
+    checked to be ``(units,)``."""
+    if (isinstance(input_shape, (list, tuple)) and input_shape
+            and all(isinstance(s, (list, tuple)) for s in input_shape)):
+        input_shape, *rest = input_shape
+        state_shapes = rest or state_shapes
+        input_shape = _per_sample(input_shape, 2)
+    if state_shapes:
+        shapes = [_per_sample(s, 1) for s in state_shapes]
+        if len(shapes) != len(widths):
+            raise _count_error(layer, len(shapes), widths)
+        for i, (s, w) in enumerate(zip(shapes, widths)):
+            if s != (w,):
+                raise ShapeError(f"{_who(layer)}: initial state {i} ({state_labels(layer)[i]}) must have shape "
+                                 f"(batch, {w}), got (batch, {', '.join(map(str, s))})")
+    return input_shape
+
+
+def leading_padding(keep: np.ndarray) -> np.ndarray | None:
+    """From the loop's mask ``keep`` ``(T, N, 1)`` (reading order): True at the padding steps before each sample's
+    first real step (all of a sample that is all padding), where the output is zero though the states held
+    are the initial ones; None when there are none."""
+    lead = ~np.logical_or.accumulate(keep, axis=0)
+    return lead if lead.any() else None
