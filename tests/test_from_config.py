@@ -25,12 +25,15 @@ ARGUMENTS = {  # the required constructor arguments of each registered class; th
     "TimeDistributed": {"layer": nn.Conv2D(2, 3)}, "GroupNormalization": {"groups": 2},
     "AlphaDropout": {"rate": 0.2}, "GaussianDropout": {"rate": 0.2}, "Dot": {"axes": 1}, "Masking": {"mask_value": -1.0},
     "InputLayer": {"shape": (3,)},
+    "Operation": {"op": "getitem", "args": [{"__tensor__": 0}, {"__tuple__": [{"__slice__": [None, None, None]},
+                                                                              {"__ellipsis__": True}, 0]}]},
 }
 CONTAINERS = {"Model", "Sequential", "Ensemble"}
 
 
 BUILT_IN = sorted(name for name, cls in Layer.registry.items()  # (tests and the benchmarks define layers of their own)
-                  if cls.__module__.startswith(("nnscratch.layers.", "nnscratch.models.")) and name not in CONTAINERS)
+                  if cls.__module__.startswith(("nnscratch.layers.", "nnscratch.models.", "nnscratch.autodiff."))
+                  and name not in CONTAINERS)
 
 
 @pytest.mark.parametrize("name", BUILT_IN)

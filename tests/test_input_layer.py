@@ -13,13 +13,13 @@ from nnscratch.core.errors import InvalidValueError
 
 def two_input_model() -> keras.Model:
     a, b = keras.Input((3,), name="left"), keras.Input((4,), name="right")
-    merged = keras.layers.Add()([keras.layers.Dense(2, name="da")(a), keras.layers.Dense(2, name="db")(b)])
+    merged = keras.layers.Add(name="sum")([keras.layers.Dense(2, name="da")(a), keras.layers.Dense(2, name="db")(b)])
     return keras.Model([a, b], keras.layers.Dense(1, name="head")(merged))
 
 
 def test_graph_models_list_their_inputs_first() -> None:
     model = two_input_model()
-    assert [layer.name for layer in model.layers] == ["left", "right", "da", "db", "add", "head"]
+    assert [layer.name for layer in model.layers] == ["left", "right", "da", "db", "sum", "head"]
     first = model.layers[0]
     assert isinstance(first, keras.layers.InputLayer) and first.output is model.inputs[0] is first.input
     assert first.weights == [] and first.count_params() == 0 and first.batch_shape == (None, 3)

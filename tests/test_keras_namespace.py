@@ -228,3 +228,12 @@ def test_metrics_names_and_epsilon() -> None:
     model.fit(x, y, verbose=0)
     assert model.metrics_names == ["loss", "accuracy"]
     assert keras.backend.epsilon() == 1e-7
+
+
+def test_ops_nn_and_ops_numpy_group_the_same_functions() -> None:
+    from nnscratch.keras import ops
+
+    assert ops.nn.sigmoid is ops.sigmoid and ops.nn.softmax is ops.softmax and ops.numpy.mean is ops.mean
+    assert not hasattr(ops.nn, "mean") and not hasattr(ops.numpy, "relu")  # Keras's grouping
+    x = np.array([-2.0, 0.0, 3.0])
+    np.testing.assert_allclose(ops.nn.relu(x), [0.0, 0.0, 3.0])

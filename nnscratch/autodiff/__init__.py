@@ -36,6 +36,7 @@ gradient is not itself differentiable (no second derivatives). ``docs/ops.md`` e
 
 from . import (
     layer_calls,  # noqa: F401  (installs Layer.call_engine)
+    operation,  # noqa: F401  (installs SymbolicTensor.operation_hook: ops on symbolic tensors make graph nodes)
     operators,
 )
 from .gradients import GradientTape, Tape, record, vjp

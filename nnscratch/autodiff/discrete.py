@@ -1,4 +1,5 @@
-"""Ops without a gradient: comparisons, logical ops, ``sign``, rounding, ``argmax``/``argmin``, ``one_hot``.
+"""Ops without a gradient: comparisons, logical ops, ``sign``, rounding, ``floor_divide``, ``argmax``/``argmin``,
+``one_hot``.
 
 Their outputs are piecewise constant (or integers/booleans), so nothing flows back through them, as in
 PyTorch and Keras. On Tensors they return constant Tensors (``requires_grad=False``).
@@ -45,6 +46,7 @@ sign = _constant("sign", np.sign, "-1, 0 or 1 by the sign of x (no gradient).", 
 floor = _constant("floor", np.floor, "Largest integer <= x, as a float (no gradient).", 1)
 ceil = _constant("ceil", np.ceil, "Smallest integer >= x, as a float (no gradient).", 1)
 round = _constant("round", np.round, "x rounded to the nearest integer, halves to even (no gradient).", 1)
+floor_divide = _constant("floor_divide", np.floor_divide, "floor(x / y) element-wise (``x // y``; no gradient).", 2)
 
 
 def argmax(x: Any, axis: int | None = None, keepdims: bool = False) -> Any:

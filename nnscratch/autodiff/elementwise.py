@@ -57,6 +57,9 @@ divide = _binary("divide", np.true_divide,
                  lambda g, n, x, y, o: (g / y if n[0] else None, -g * o / y if n[1] else None),
                  "x / y (true division).")
 true_divide = divide
+mod = _binary("mod", np.mod,
+              lambda g, n, x, y, o: (g if n[0] else None, -g * np.floor_divide(x, y) if n[1] else None),
+              "x - floor(x / y) * y (``x % y``: the remainder has the sign of y, as in Python and NumPy).")
 
 
 def _power_rule(g: Any, n: tuple, x: Any, y: Any, out: Any) -> tuple:

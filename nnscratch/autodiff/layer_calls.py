@@ -141,9 +141,15 @@ class CallEngine:
         if frame_losses:
             out, added = out
             ctx.losses.append(float(np.asarray(added)))
-        return _plain(out)
+        out = _plain(out)
+        # several outputs: the graph gives None as the gradient of one that nothing reads; backward makes it zeros
+        ctx.output_specs = [(o.shape, o.dtype) for o in out] if isinstance(out, list) else None
+        return out
 
     def backward(self, layer: Layer, ctx: Call, grad_out: Any) -> Any:
+        if ctx.output_specs is not None and any(g is None for g in grad_out):  # (vjp would read None as ones)
+            grad_out = [np.zeros(shape, dtype) if g is None else g for g, (shape, dtype) in zip(grad_out,
+                                                                                                 ctx.output_specs)]
         seed = (grad_out, np.asarray(ctx.loss_scale)) if ctx.has_loss else grad_out
         grads = ctx.back(seed)
         for p, g in zip(ctx.weights, grads[2:]):  # after the input and the token

@@ -1,5 +1,6 @@
-"""Operator overloading on ``Tensor``: ``a + b``, ``a @ b``, ``-a``, ``a ** 2``, ``a[..., 0]``, ``a < b``, ``a.T``,
-``a.sum(axis)``..., each the matching op (so ``2 * t`` and ``ndarray + t`` work too, with broadcasting).
+"""Operator overloading on ``Tensor``: ``a + b``, ``a @ b``, ``-a``, ``a ** 2``, ``a // b``, ``a % b``, ``a[..., 0]``,
+``a < b``, ``a.T``, ``a.sum(axis)``..., each the matching op (so ``2 * t`` and ``ndarray + t`` work too, with
+broadcasting).
 
 Importing ``nnscratch.autodiff`` installs them; they live here, not in ``tape.py``, because they call the
 op modules, which themselves import ``Tensor``.
@@ -33,6 +34,10 @@ def install() -> None:
     t.__rmul__ = lambda a, b: ew.multiply(b, a)
     t.__truediv__ = lambda a, b: ew.divide(a, b)
     t.__rtruediv__ = lambda a, b: ew.divide(b, a)
+    t.__floordiv__ = lambda a, b: discrete.floor_divide(a, b)
+    t.__rfloordiv__ = lambda a, b: discrete.floor_divide(b, a)
+    t.__mod__ = lambda a, b: ew.mod(a, b)
+    t.__rmod__ = lambda a, b: ew.mod(b, a)
     t.__pow__ = lambda a, b: ew.power(a, b)
     t.__rpow__ = lambda a, b: ew.power(b, a)
     t.__matmul__ = lambda a, b: linalg.matmul(a, b)

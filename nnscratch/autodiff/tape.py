@@ -75,7 +75,7 @@ class Tensor:
 
     ``Tensor(data, requires_grad=False, dtype=None)``: ``data`` is kept as an ndarray (not copied when it
     already is one; Python floats become float32). ``requires_grad=True`` makes it a leaf whose gradient
-    ``backward()`` accumulates into ``.grad``. Operators (``+ - * / ** @``, comparisons, ``[...]``, ``.T``)
+    ``backward()`` accumulates into ``.grad``. Operators (``+ - * / // % ** @``, comparisons, ``[...]``, ``.T``)
     and ``.shape``, ``.ndim``, ``.dtype``, ``.size`` work as on arrays, with NumPy broadcasting.
     """
 
@@ -91,6 +91,10 @@ class Tensor:
     __rmul__: Callable[..., Tensor]
     __truediv__: Callable[..., Tensor]
     __rtruediv__: Callable[..., Tensor]
+    __floordiv__: Callable[..., Tensor]
+    __rfloordiv__: Callable[..., Tensor]
+    __mod__: Callable[..., Tensor]
+    __rmod__: Callable[..., Tensor]
     __pow__: Callable[..., Tensor]
     __rpow__: Callable[..., Tensor]
     __matmul__: Callable[..., Tensor]

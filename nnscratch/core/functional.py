@@ -32,14 +32,14 @@ def log_sigmoid(x: np.ndarray) -> np.ndarray:
     return -np.logaddexp(0, -x)
 
 
-def log_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
+def log_softmax(x: np.ndarray, axis: int | tuple[int, ...] = -1) -> np.ndarray:
     """x - logsumexp(x) along ``axis``, with the max subtracted first."""
     shifted = x - np.maximum.reduce(x, axis=axis, keepdims=True)  # the ufuncs' reduce: no Python-level wrapper
     shifted -= np.log(np.add.reduce(np.exp(shifted), axis=axis, keepdims=True))
     return shifted
 
 
-def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
+def softmax(x: np.ndarray, axis: int | tuple[int, ...] = -1) -> np.ndarray:
     """exp(x) / sum(exp(x)) along ``axis``, with the max subtracted first (rows sum to 1, no overflow)."""
     e = x - np.maximum.reduce(x, axis=axis, keepdims=True)
     np.exp(e, out=e)

@@ -5,12 +5,17 @@ Calling a layer on symbolic tensors builds the layer for those shapes and record
 layer, its input tensors, its output tensors); the outputs are new symbolic tensors. ``Model(inputs,
 outputs)`` then walks the nodes back from the outputs (``nnscratch.core.graph``). A layer called at two
 places has two nodes: one set of weights, two calls.
+
+Operators and ``nnscratch.ops`` functions on symbolic tensors (``x + inputs``, ``x[:, 0]``, ``ops.mean(x,
+axis=1)``) record nodes too, of an ``Operation`` layer applying that op: ``nnscratch.autodiff.operation`` makes
+them, through ``SymbolicTensor.operation_hook`` (the core does not import autodiff).
 """
 
 from __future__ import annotations
 
 import weakref
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -18,8 +23,32 @@ from . import masking, shapes
 from .errors import InvalidTypeError, InvalidValueError, NotBuiltError
 
 
+def _operation(name: str, *args: Any) -> Any:
+    hook = SymbolicTensor.operation_hook
+    if hook is None:
+        raise NotImplementedError("operators on symbolic tensors need nnscratch's autodiff engine: import nnscratch")
+    return hook(name, args)
+
+
+def _operator(name: str, reflected: bool = False) -> Callable[[SymbolicTensor, Any], Any]:
+    """The method ``x <op> other`` (``other <op> x`` when ``reflected``): a node applying the public op ``name``."""
+    if reflected:
+        return lambda self, other: _operation(name, other, self)
+    return lambda self, other: _operation(name, self, other)
+
+
 class SymbolicTensor:
-    """A placeholder for the arrays that will flow through a graph: ``shape`` is ``(None, *sample_shape)``."""
+    """A placeholder for the arrays that will flow through a graph: ``shape`` is ``(None, *sample_shape)``.
+
+    Operators make nodes, as on Keras's KerasTensor: ``+ - * / // % ** @`` (and reflected), unary ``-``,
+    ``abs()``, ``x[...]``, ``< <= > >=``, ``& | ^ ~``; ``==`` and ``!=`` keep Python's identity meaning (graphs
+    look tensors up by it). NumPy broadcasting applies, as in ``keras.ops``.
+    """
+
+    # ``operation_hook(name, args)``: the output(s) of a new node applying the public op ``name`` (a function of
+    # ``nnscratch.ops``) to ``args``. Installed by ``nnscratch.autodiff.operation``, which the core does not import.
+    operation_hook: ClassVar[Callable[[str, tuple], Any] | None] = None
+    __array_ufunc__ = None  # ``array + x`` hands over to ``x.__radd__`` rather than converting ``x``
 
     def __init__(self, sample_shape: tuple[int | None, ...], dtype: Any, node: Node | None = None, index: int = 0,
                  name: str | None = None) -> None:
@@ -45,6 +74,37 @@ class SymbolicTensor:
     def __array__(self, *args: Any, **kwargs: Any) -> np.ndarray:
         raise InvalidTypeError("a symbolic tensor (from nn.Input) has no values: build a Model from it and call "
                                "model.predict(x) on arrays")
+
+    def __iter__(self) -> Any:
+        raise InvalidTypeError("a symbolic tensor cannot be iterated (its batch size is not known): index it, "
+                               "x[:, i], or split it with ops.split")
+
+    __add__, __radd__ = _operator("add"), _operator("add", reflected=True)
+    __sub__, __rsub__ = _operator("subtract"), _operator("subtract", reflected=True)
+    __mul__, __rmul__ = _operator("multiply"), _operator("multiply", reflected=True)
+    __truediv__, __rtruediv__ = _operator("divide"), _operator("divide", reflected=True)
+    __floordiv__, __rfloordiv__ = _operator("floor_divide"), _operator("floor_divide", reflected=True)
+    __mod__, __rmod__ = _operator("mod"), _operator("mod", reflected=True)
+    __pow__, __rpow__ = _operator("power"), _operator("power", reflected=True)
+    __matmul__, __rmatmul__ = _operator("matmul"), _operator("matmul", reflected=True)
+    __and__, __rand__ = _operator("logical_and"), _operator("logical_and", reflected=True)
+    __or__, __ror__ = _operator("logical_or"), _operator("logical_or", reflected=True)
+    __xor__, __rxor__ = _operator("logical_xor"), _operator("logical_xor", reflected=True)
+    __lt__, __le__ = _operator("less"), _operator("less_equal")
+    __gt__, __ge__ = _operator("greater"), _operator("greater_equal")
+    __getitem__ = _operator("getitem")
+
+    def __neg__(self) -> Any:
+        return _operation("negative", self)
+
+    def __pos__(self) -> SymbolicTensor:
+        return self
+
+    def __abs__(self) -> Any:
+        return _operation("absolute", self)
+
+    def __invert__(self) -> Any:
+        return _operation("logical_not", self)
 
 
 class Node:

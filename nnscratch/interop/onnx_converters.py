@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from ..core.errors import InvalidTypeError, NotBuiltError
-from ..layers.activations import ELU, GELU, Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
+from ..layers.activations import ELU, GELU, Identity, LeakyReLU, Sigmoid, Tanh
 from ..layers.augment import RandomFlip, RandomShift
 from ..layers.batchnorm import BatchNorm
 from ..layers.conv import Conv2D
@@ -92,7 +92,7 @@ def _identity(ex: Any, layer: Any, inputs: list[Value]) -> Value:
     return inputs[0]
 
 
-def _unary(op: str, **attributes: Callable[[Any], Any]) -> Converter:
+def unary(op: str, **attributes: Callable[[Any], Any]) -> Converter:
     """A converter to the element-wise ``op``; each attribute's value is read from the layer."""
     def convert(ex: Any, layer: Any, inputs: list[Value]) -> Value:
         v = inputs[0]
@@ -101,17 +101,10 @@ def _unary(op: str, **attributes: Callable[[Any], Any]) -> Converter:
     return convert
 
 
-register_onnx_converter(ReLU, _unary("Relu"))
-register_onnx_converter(Sigmoid, _unary("Sigmoid"))
-register_onnx_converter(Tanh, _unary("Tanh"))
-register_onnx_converter(LeakyReLU, _unary("LeakyRelu", alpha=lambda layer: float(layer.alpha)))
-register_onnx_converter(ELU, _unary("Elu", alpha=lambda layer: float(layer.alpha)))
-
-
-@_register(Softmax)
-def _softmax(ex: Any, layer: Any, inputs: list[Value]) -> Value:
-    v = inputs[0]
-    return v.renamed(ex.node("Softmax", [v.name], hint=layer.name, axis=ex.axis(v, -1)))
+register_onnx_converter(Sigmoid, unary("Sigmoid"))
+register_onnx_converter(Tanh, unary("Tanh"))
+register_onnx_converter(LeakyReLU, unary("LeakyRelu", alpha=lambda layer: float(layer.alpha)))
+register_onnx_converter(ELU, unary("Elu", alpha=lambda layer: float(layer.alpha)))
 
 
 @_register(GELU)

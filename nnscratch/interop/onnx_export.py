@@ -27,9 +27,11 @@ from ..core.tensor import SymbolicTensor
 from ..io.atomic import atomic_write
 from ..io.extras import require
 from . import (  # noqa: F401  (register their converters)
+    onnx_activation_converters,
     onnx_conv1d_variant_converters,
     onnx_dot_attention_converters,
     onnx_image_converters,
+    onnx_operation_converters,
     onnx_recurrent_converters,
     onnx_sequence_converters,
     onnx_sequence_shape_converters,

@@ -37,6 +37,7 @@ from .masking import Masking
 from .merge import Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract
 from .noise_dropout import AlphaDropout, GaussianDropout
 from .normalization import Normalization
+from .piecewise_activations import HardShrink, HardSigmoid, HardSiLU, HardSwish, HardTanh, SoftShrink, SparsePlus
 from .pooling import AvgPool2D, GlobalAvgPool2D, MaxPool2D
 from .pooling1d import AveragePooling1D, AvgPool1D, MaxPool1D, MaxPooling1D
 from .prelu import PReLU
@@ -49,6 +50,20 @@ from .resizing import Resizing
 from .separable_conv import SeparableConv2D
 from .separable_conv1d import SeparableConv1D
 from .sequence_shape import Cropping1D, UpSampling1D, ZeroPadding1D
+from .smooth_activations import (
+    CELU,
+    SELU,
+    Exponential,
+    LogSigmoid,
+    LogSoftmax,
+    Mish,
+    SiLU,
+    Softplus,
+    Softsign,
+    Squareplus,
+    Swish,
+    TanhShrink,
+)
 from .time_distributed import TimeDistributed
 from .unit_norm import UnitNormalization
 from .upsampling import UpSampling2D
@@ -67,4 +82,7 @@ __all__ = [
     "TimeDistributed", "GroupNormalization", "UpSampling1D", "ZeroPadding1D", "Cropping1D",
     "Attention", "AdditiveAttention", "ActivityRegularization", "AlphaDropout", "Dot", "GaussianDropout",
     "UnitNormalization", "Masking", "DepthwiseConv1D", "SeparableConv1D", "Conv1DTranspose",
+    "SELU", "Swish", "SiLU", "Softplus", "Softsign", "Mish", "Exponential", "LogSoftmax", "LogSigmoid", "CELU",
+    "Squareplus", "TanhShrink", "HardSigmoid", "HardSwish", "HardSiLU", "HardTanh", "SparsePlus", "SoftShrink",
+    "HardShrink",
 ]

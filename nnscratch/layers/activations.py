@@ -6,13 +6,14 @@ its backward needs on the call record (``ctx``), so one activation layer may be 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from ..core import functional as F
 from ..core.call import Call
-from ..core.errors import InvalidTypeError, InvalidValueError
+from ..core.errors import InvalidTypeError, InvalidValueError, ShapeError
 from ..core.layer import Layer
 from ..core.validation import real_number, unknown_name
 
@@ -57,15 +58,56 @@ class Activation(Layer, metaclass=_ByName):
 
 
 class ReLU(Activation):
-    """max(x, 0). A ``MaxPool2D`` right after it may apply it instead (``nnscratch.layers.fusions``)."""
+    """max(x, 0); Keras's ``ReLU(max_value=None, negative_slope=0.0, threshold=0.0)``: ``min(x, max_value)`` for
+    x > threshold, ``negative_slope * (x - threshold)`` below it (0 at x = threshold, as Keras computes it).
+
+    The plain ``ReLU()`` is ``np.maximum(x, 0)``, and only it may be applied by a ``MaxPool2D`` right after it
+    (``nnscratch.layers.fusions``) or in place by a ``Conv2D``; ``"relu6"`` is ``ReLU(max_value=6)``.
+    """
+
+    def __init__(self, max_value: float | None = None, negative_slope: float = 0.0, threshold: float = 0.0,
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        at_least_0 = "a finite number >= 0"
+        self.max_value = None if max_value is None else real_number(max_value, "ReLU max_value", at_least_0,
+                                                                    lambda v: v >= 0)
+        self.negative_slope = real_number(negative_slope, "ReLU negative_slope", at_least_0, lambda v: v >= 0)
+        self.threshold = real_number(threshold, "ReLU threshold", at_least_0, lambda v: v >= 0)
+
+    @property
+    def plain(self) -> bool:
+        """max(x, 0): no ``max_value``, ``negative_slope`` or ``threshold``."""
+        return self.max_value is None and self.negative_slope == 0 and self.threshold == 0
 
     def forward_call(self, ctx: Call, x: np.ndarray) -> np.ndarray:
         ctx.x = x
-        ctx.y = y = np.maximum(x, 0)
+        if self.plain:
+            ctx.y = y = np.maximum(x, 0)
+            return y
+        ctx.y = None
+        t = x.dtype.type(self.threshold)
+        y = np.where(x > t, x, x.dtype.type(0)) if self.threshold else np.maximum(x, x.dtype.type(0))
+        if self.max_value is not None:
+            np.minimum(y, x.dtype.type(self.max_value), out=y)
+        if self.negative_slope:
+            y += x.dtype.type(self.negative_slope) * np.minimum(x - t, x.dtype.type(0))
         return y
 
     def backward_call(self, ctx: Call, grad_out: np.ndarray) -> np.ndarray:
-        return np.multiply(grad_out, ctx.y > 0, dtype=grad_out.dtype)
+        if ctx.y is not None:  # the plain ReLU
+            return np.multiply(grad_out, ctx.y > 0, dtype=grad_out.dtype)
+        x = ctx.x
+        t = x.dtype.type(self.threshold)
+        slope = x > t
+        if self.max_value is not None:
+            slope &= x < x.dtype.type(self.max_value)
+        d = slope.astype(grad_out.dtype)
+        if self.negative_slope:
+            d += np.multiply(x < t, grad_out.dtype.type(self.negative_slope), dtype=grad_out.dtype)
+        return grad_out * d
+
+    def get_config(self) -> dict[str, Any]:
+        return {"max_value": self.max_value, "negative_slope": self.negative_slope, "threshold": self.threshold}
 
 
 class LeakyReLU(Activation):
@@ -154,20 +196,52 @@ class Tanh(Activation):
         return grad_out * (1 - y * y)
 
 
+def softmax_axis(axis: Any, what: str) -> int | tuple[int, ...]:
+    """A softmax's ``axis``: an int, or a list/tuple of ints (normalized over all of them) that is not the batch
+    axis 0."""
+    several = isinstance(axis, (list, tuple))
+    axes = list(axis) if several else [axis]
+    if not axes or not all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in axes):
+        raise InvalidTypeError(f"{what} axis must be an int or a list of ints, got {axis!r}")
+    if 0 in axes:
+        raise InvalidValueError(f"{what} axis 0 is the batch axis (the samples); normalize over a sample's axes")
+    return tuple(int(a) for a in axes) if several else int(axes[0])
+
+
+def check_axis(x: np.ndarray, axis: int | tuple[int, ...], what: str) -> None:
+    """``ShapeError`` unless every axis of ``axis`` is an axis of ``x``."""
+    for a in axis if isinstance(axis, tuple) else (axis,):
+        if not -x.ndim <= a < x.ndim:
+            raise ShapeError(f"{what} axis {a} is out of range for an input of shape {x.shape}")
+
+
 class Softmax(Activation):
-    """exp(x) / sum(exp(x)) over the last axis. With cross-entropy, training fuses the two."""
+    """exp(x) / sum(exp(x)) over ``axis`` (the last by default; a list of axes normalizes over all of them).
+    With cross-entropy, training fuses the last-axis softmax and the loss."""
 
     supports_masking = False
     mask_refused = "Keras's Softmax takes the mask out of its normalization, which nnscratch does not"
 
+    def __init__(self, axis: int | tuple[int, ...] | list[int] = -1, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.axis = softmax_axis(axis, "Softmax")
+
     def forward_call(self, ctx: Call, x: np.ndarray) -> np.ndarray:
         ctx.x = x
-        ctx.y = y = F.softmax(x, axis=-1)
+        if self.axis != -1:
+            check_axis(x, self.axis, "Softmax")
+        ctx.y = y = F.softmax(x, axis=self.axis)
         return y
 
     def backward_call(self, ctx: Call, grad_out: np.ndarray) -> np.ndarray:
         y = ctx.y
-        return y * (grad_out - (grad_out * y).sum(axis=-1, keepdims=True))
+        return y * (grad_out - (grad_out * y).sum(axis=self.axis, keepdims=True))
+
+    def output_activation(self) -> Layer | None:
+        return self if self.axis == -1 else None  # the fused cross-entropy normalizes the last axis
+
+    def get_config(self) -> dict[str, Any]:
+        return {"axis": list(self.axis) if isinstance(self.axis, tuple) else self.axis}
 
 
 class Identity(Activation):
@@ -184,8 +258,12 @@ class Identity(Activation):
         return None
 
 
-ACTIVATIONS: dict[str, type[Activation]] = {
+# Activation names (``activation="relu"``, ``Activation("relu")``) -> a function making the layer; the modules of
+# the other activations (``smooth_activations``, ``piecewise_activations``) add theirs when imported (the package
+# ``nnscratch.layers`` imports them all).
+ACTIVATIONS: dict[str, Callable[[], Activation]] = {
     "relu": ReLU,
+    "relu6": lambda: ReLU(max_value=6.0),
     "leaky_relu": LeakyReLU,
     "elu": ELU,
     "gelu": GELU,

@@ -85,7 +85,8 @@ class Conv2D(Penalized, Activated):
         self.padding = check_padding(padding)
         self.dilation = pair(dilation, "Conv2D dilation")
         self.set_linear(activation, use_bias, kernel_initializer, bias_initializer)
-        self.relu = type(self.activation) is activations.ReLU  # applied in place on the product
+        act = self.activation  # the plain ReLU (no max_value, slope or threshold) is applied in place on the product
+        self.relu = type(act) is activations.ReLU and act.plain
 
     def build(self, input_shape: tuple[int, ...]) -> None:
         self.pads, (oh, ow) = conv_geometry("Conv2D", tuple(input_shape), self.kernel_size, self.strides,

@@ -1,6 +1,6 @@
 """The layer fusions nnscratch registers (``nnscratch.core.rewrites``), each a named layer of its own.
 
-``ReLUMaxPool2D``: a ReLU (a ``ReLU`` layer, or the ``activation="relu"`` of a ``Conv2D``) followed by a
+``ReLUMaxPool2D``: a plain ReLU (a ``ReLU()`` layer, or the ``activation="relu"`` of a ``Conv2D``) followed by a
 ``MaxPool2D`` that alone reads its output. The pool applies ``max(., 0)`` to its 4x smaller output and,
 backward, the ReLU's mask to its own gradient: the same outputs and gradients, bit for bit, with one
 pass over the larger array fewer each way (``MaxPool2D.forward_relu_call``).
@@ -43,6 +43,7 @@ class ReLUMaxPool2D(Layer):
         return self.producer.backward_linear(ctx.sub(0), g) if self.producer is not None else g
 
 
-register_fusion(ReLU, MaxPool2D, lambda relu, pool: ReLUMaxPool2D(pool), name="relu+maxpool")
+register_fusion(ReLU, MaxPool2D, lambda relu, pool: ReLUMaxPool2D(pool), when=lambda relu, pool: relu.plain,
+                name="relu+maxpool")
 register_fusion(Conv2D, MaxPool2D, lambda conv, pool: ReLUMaxPool2D(pool, conv),
                 when=lambda conv, pool: conv.relu, name="conv_relu+maxpool")

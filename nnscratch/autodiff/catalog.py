@@ -1,0 +1,153 @@
+"""The public ops: every function ``nnscratch.ops`` exports (``keras.ops``), by the name it is exported under.
+
+``nnscratch.ops`` re-exports these (and makes each one record an ``Operation`` node when it is called on
+symbolic tensors, ``nnscratch.autodiff.symbolic_dispatch``); an ``Operation`` of a saved model names one of
+them (``nnscratch.autodiff.operation``). The list lives here, below ``nnscratch.ops``, so that the autodiff
+package, which ``import nnscratch`` loads, can rebuild an ``Operation`` without importing ``nnscratch.ops``.
+"""
+
+from .convert import (
+    cast,
+    convert_to_numpy,
+    convert_to_tensor,
+    ones_like,
+    shape,
+    stop_gradient,
+    zeros_like,
+)
+from .creation import (
+    arange,
+    eye,
+    full,
+    full_like,
+    ones,
+    zeros,
+)
+from .discrete import (
+    argmax,
+    argmin,
+    argsort,
+    ceil,
+    equal,
+    floor,
+    floor_divide,
+    greater,
+    greater_equal,
+    isfinite,
+    isinf,
+    isnan,
+    less,
+    less_equal,
+    logical_and,
+    logical_not,
+    logical_or,
+    logical_xor,
+    not_equal,
+    one_hot,
+    round,
+    sign,
+)
+from .elementwise import (
+    abs,
+    absolute,
+    add,
+    arccos,
+    arccosh,
+    arcsin,
+    arcsinh,
+    arctan,
+    arctan2,
+    arctanh,
+    clip,
+    cos,
+    cosh,
+    divide,
+    exp,
+    expm1,
+    log,
+    log1p,
+    log2,
+    log10,
+    maximum,
+    minimum,
+    mod,
+    multiply,
+    negative,
+    power,
+    reciprocal,
+    sin,
+    sinh,
+    sqrt,
+    square,
+    subtract,
+    tan,
+    tanh,
+    true_divide,
+    where,
+)
+from .indexing import (
+    getitem,
+    take,
+    take_along_axis,
+)
+from .linalg import (
+    dot,
+    einsum,
+    matmul,
+    outer,
+    tensordot,
+)
+from .nn import (
+    elu,
+    gelu,
+    leaky_relu,
+    log_sigmoid,
+    log_softmax,
+    logsumexp,
+    relu,
+    sigmoid,
+    silu,
+    softmax,
+    softplus,
+)
+from .reductions import (
+    cumsum,
+    max,
+    mean,
+    min,
+    norm,
+    prod,
+    std,
+    sum,
+    var,
+)
+from .shapes import (
+    broadcast_to,
+    concatenate,
+    expand_dims,
+    moveaxis,
+    pad,
+    ravel,
+    repeat,
+    reshape,
+    split,
+    squeeze,
+    stack,
+    swapaxes,
+    tile,
+    transpose,
+)
+
+__all__ = [
+    "abs", "absolute", "add", "arange", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh",
+    "argmax", "argmin", "argsort", "broadcast_to", "cast", "ceil", "clip", "concatenate", "convert_to_numpy",
+    "convert_to_tensor", "cos", "cosh", "cumsum", "divide", "dot", "einsum", "elu", "equal", "exp", "expand_dims",
+    "expm1", "eye", "floor", "floor_divide", "full", "full_like", "gelu", "getitem", "greater", "greater_equal",
+    "isfinite", "isinf", "isnan", "leaky_relu", "less", "less_equal", "log", "log10", "log1p", "log2", "log_sigmoid",
+    "log_softmax", "logical_and", "logical_not", "logical_or", "logical_xor", "logsumexp", "matmul", "max",
+    "maximum", "mean", "min", "minimum", "mod", "moveaxis", "multiply", "negative", "norm", "not_equal", "one_hot",
+    "ones", "ones_like", "outer", "pad", "power", "prod", "ravel", "reciprocal", "relu", "repeat", "reshape",
+    "round", "shape", "sigmoid", "sign", "silu", "sin", "sinh", "softmax", "softplus", "split", "sqrt", "square",
+    "squeeze", "stack", "std", "stop_gradient", "subtract", "sum", "swapaxes", "take", "take_along_axis", "tan",
+    "tanh", "tensordot", "tile", "transpose", "true_divide", "var", "where", "zeros", "zeros_like",
+]
