@@ -278,3 +278,15 @@ def test_add_weight_keeps_its_name() -> None:
     layer = Linear()
     layer(np.zeros((1, 3), np.float32))
     assert [w.name for w in layer.weights] == ["kernel"]
+
+
+def test_a_layer_called_on_a_list_of_arrays_casts_each_to_its_dtype() -> None:
+    """Keras's autocast, for several inputs as for one: float64 and integer arrays become the layer's float32."""
+    a, b = np.ones((2, 3), np.float64), np.arange(6).reshape(2, 3)
+    out = keras.layers.Add()([a, b])
+    assert out.dtype == np.float32
+    np.testing.assert_array_equal(out, a + b)
+    lstm = keras.layers.LSTM(4)
+    h, c = np.zeros((2, 4)), np.ones((2, 4))  # float64 states, as np.zeros makes them
+    y = lstm(np.ones((2, 5, 3)), initial_state=[h, c])
+    assert y.dtype == np.float32 and y.shape == (2, 4)

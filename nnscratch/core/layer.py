@@ -165,16 +165,18 @@ class Layer(MaskSupport):
     def __call__(self, x: Any, training: bool | None = None) -> Any:
         """On symbolic tensors (``nn.Input``): a node of a graph (``training=True``/``False`` pins that node's
         mode, Keras's ``base(x, training=False)``); on arrays: ``forward(x, training)``, a real array of
-        another dtype first cast to the layer's (Keras's autocast; ``forward`` itself is strict)."""
+        another dtype (each, for a list) first cast to the layer's (Keras's autocast; ``forward`` is strict)."""
         items = x if isinstance(x, (list, tuple)) else [x]
         if any(isinstance(t, SymbolicTensor) for t in items):
             return connect(self, x, training)
-        if type(x) is np.ndarray and x.dtype != self.dtype and x.dtype.kind in "biuf":
-            x = x.astype(self.dtype)
+        x = [self._autocast(a) for a in x] if isinstance(x, (list, tuple)) else self._autocast(x)
         engine = Layer.call_engine
         if engine is not None and engine.recording(items):  # inside another layer's call(), on traced tensors
             return engine.apply(self, x, training)
         return self.forward(x, bool(training))
+
+    def _autocast(self, a: Any) -> Any:
+        return a.astype(self.dtype) if type(a) is np.ndarray and a.dtype != self.dtype and a.dtype.kind in "biuf" else a
 
     @property
     def output(self) -> Any:

@@ -25,7 +25,7 @@ from ..core.layer import Layer
 from ..core.registry import from_config, to_config
 from ..core.shapes import SampleShape
 from .recurrent import Recurrent
-from .recurrent_states import call_inputs, checked_states, sequence_shape
+from .recurrent_states import call_inputs, checked_states, sequence_mask, sequence_shape
 
 MERGE_MODES = ("concat", "sum", "mul", "ave", None)
 
@@ -66,6 +66,11 @@ class Bidirectional(Layer):
         """The ``units`` of each initial state a call may take: the forward layer's states, then the backward's."""
         return [*self.forward_layer.state_widths(), *self.backward_layer.state_widths()]
 
+    def state_labels(self) -> list[str]:
+        """The names of those states, for messages: ``["forward h", "forward c", "backward h", ...]``."""
+        return [f"{side} {name}" for side, half in (("forward", self.forward_layer), ("backward", self.backward_layer))
+                for name in half.state_labels()]
+
     def __call__(self, inputs: Any, initial_state: Any = None, mask: Any = None,  # type: ignore[override]
                  training: bool | None = None) -> Any:
         """Keras's call: ``layer(x)``, ``layer(x, initial_state=[forward states..., backward states...])`` or the
@@ -81,7 +86,7 @@ class Bidirectional(Layer):
 
     def _halves(self, ctx: Call, x: np.ndarray, init: list[np.ndarray] | None) -> tuple[Any, Any, list[np.ndarray]]:
         forward, backward = ctx.sub("forward"), ctx.sub("backward")
-        forward.mask = backward.mask = ctx.mask[0] if isinstance(ctx.mask, (list, tuple)) else ctx.mask
+        forward.mask = backward.mask = sequence_mask(ctx.mask)
         k = self.forward_layer.state_count
         f = self.forward_layer.forward_call(forward, x if init is None else [x, *init[:k]])
         b = self.backward_layer.forward_call(backward, x if init is None else [x, *init[k:]])

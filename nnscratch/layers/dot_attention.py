@@ -106,9 +106,6 @@ class Attention(Layer):
                 if value != getattr(self, name):
                     raise InvalidValueError(f"{cls} '{self.name}' is in a graph with {name}={getattr(self, name)}; "
                                             "one layer keeps one setting there (make another layer)")
-        if not symbolic:  # Keras's autocast, as Layer.__call__ does for one array
-            items = [a.astype(self.dtype) if type(a) is np.ndarray and a.dtype != self.dtype
-                     and a.dtype.kind in "biuf" else a for a in items]
         kept = {name: getattr(self, name) for name in given}
         done = False
         try:  # on arrays the options hold for this call only; a graph node keeps them

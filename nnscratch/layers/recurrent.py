@@ -35,7 +35,7 @@ from ..core.layer import Layer
 from ..core.parameter import Parameter
 from ..core.validation import positive_int, real_number
 from .checks import sample_shape_error
-from .recurrent_states import call_inputs, checked_states, leading_padding, sequence_shape
+from .recurrent_states import STATE_NAMES, call_inputs, checked_states, leading_padding, sequence_mask, sequence_shape
 
 
 def gate_sigmoid(z: np.ndarray) -> np.ndarray:
@@ -127,6 +127,10 @@ class Recurrent(Layer):
     def state_widths(self) -> list[int]:
         """The ``units`` of each initial state a call may take (``[units]``, an LSTM's ``[units, units]``)."""
         return [self.units] * self.state_count
+
+    def state_labels(self) -> list[str]:
+        """The names of those states, for messages: ``["h"]``, an LSTM's ``["h", "c"]``."""
+        return list(STATE_NAMES[:self.state_count])
 
     def build(self, input_shape: Any, initial_state_shape: Any = None) -> None:
         """For the sequence's ``(T, F)`` (a list of shapes: the sequence's, then the initial states' ``(units,)``)."""
@@ -260,8 +264,7 @@ class Recurrent(Layer):
             x = x[:, ::-1]
         xmask = ctx.xmask = self._mask(ctx.training, (1, n, features), self.dropout)
         hmask = ctx.hmask = self._mask(ctx.training, (n, self.units), self.recurrent_dropout)
-        mask = ctx.mask[0] if isinstance(ctx.mask, (list, tuple)) else ctx.mask  # the sequence's
-        keep = ctx.keep = self.steps_kept(mask, n, steps)
+        keep = ctx.keep = self.steps_kept(sequence_mask(ctx.mask), n, steps)
         xt = np.ascontiguousarray(x.transpose(1, 0, 2))  # time-major (T, N, F): each step's rows together
         if xmask is not None:
             xt *= xmask

@@ -34,18 +34,13 @@ def _who(layer: Any) -> str:
     return f"{type(layer).__name__} '{layer.name}'"
 
 
-def state_labels(layer: Any) -> list[str]:
-    """The names of ``layer``'s initial states in call order: ``["h"]``, ``["h", "c"]``, or a
-    ``Bidirectional``'s forward ones then its backward ones."""
-    if hasattr(layer, "forward_layer"):
-        halves = layer.forward_layer, layer.backward_layer
-        return [f"{side} {name}" for side, half in zip(("forward", "backward"), halves)
-                for name in STATE_NAMES[:half.state_count]]
-    return list(STATE_NAMES[:layer.state_count])
+def sequence_mask(mask: Any) -> Any:
+    """The sequence's mask among a call's input masks (``ctx.mask``: a list when the call has initial states)."""
+    return mask[0] if isinstance(mask, (list, tuple)) else mask
 
 
 def _count_error(layer: Any, got: int, widths: list[int]) -> InvalidValueError:
-    labels = state_labels(layer)
+    labels = layer.state_labels()
     shapes = ", ".join(f"{n} (batch, {w})" for n, w in zip(labels, widths))
     return InvalidValueError(f"{_who(layer)} takes {len(widths)} initial state{'s' if len(widths) > 1 else ''}: "
                              f"{shapes}; got {got}")
@@ -53,8 +48,8 @@ def _count_error(layer: Any, got: int, widths: list[int]) -> InvalidValueError:
 
 def call_inputs(layer: Any, inputs: Any, initial_state: Any, mask: Any, widths: list[int]) -> Any:
     """What ``Layer.__call__`` gets for Keras's ``layer(inputs, initial_state=..., mask=...)``: the sequence
-    alone, or ``[x, *states]`` (``widths``: each state's ``units``). Arrays of another real dtype are cast to
-    the layer's (Keras's autocast); symbolic states are checked against ``(batch, units)`` here."""
+    alone, or ``[x, *states]`` (``widths``: each state's ``units``); symbolic states are checked against
+    ``(batch, units)`` here (``Layer.__call__`` casts arrays to the layer's dtype, Keras's autocast)."""
     who = _who(layer)
     if mask is not None:
         raise InvalidValueError(f"{who}: mask= (Keras masks) is not supported in nnscratch as a call argument: the "
@@ -74,16 +69,12 @@ def call_inputs(layer: Any, inputs: Any, initial_state: Any, mask: Any, widths: 
         return x
     if len(states) != len(widths):
         raise _count_error(layer, len(states), widths)
-    labels = state_labels(layer)
+    labels = layer.state_labels()
     for i, (s, w) in enumerate(zip(states, widths)):
         if isinstance(s, SymbolicTensor) and s.sample_shape != (w,):
             raise ShapeError(f"{who}: initial state {i} ({labels[i]}) must have shape (batch, {w}) (batch, units), "
                              f"got (batch, {', '.join(map(str, s.sample_shape))})")
-    items = [x, *states]
-    if not any(isinstance(t, SymbolicTensor) for t in items):
-        items = [a.astype(layer.dtype) if type(a) is np.ndarray and a.dtype != layer.dtype and a.dtype.kind in "biuf"
-                 else a for a in items]
-    return items
+    return [x, *states]
 
 
 def checked_states(layer: Any, x: np.ndarray, states: list[Any], widths: list[int]) -> list[np.ndarray] | None:
@@ -93,7 +84,7 @@ def checked_states(layer: Any, x: np.ndarray, states: list[Any], widths: list[in
         return None
     if len(states) != len(widths):
         raise _count_error(layer, len(states), widths)
-    who, labels, n = _who(layer), state_labels(layer), x.shape[0]
+    who, labels, n = _who(layer), layer.state_labels(), x.shape[0]
     for i, (s, w) in enumerate(zip(states, widths)):
         if not isinstance(s, np.ndarray):
             raise InvalidTypeError(f"{who}: initial state {i} ({labels[i]}) must be a numpy array of shape (batch, "
@@ -130,7 +121,7 @@ def sequence_shape(layer: Any, input_shape: Any, state_shapes: Any, widths: list
             raise _count_error(layer, len(shapes), widths)
         for i, (s, w) in enumerate(zip(shapes, widths)):
             if s != (w,):
-                raise ShapeError(f"{_who(layer)}: initial state {i} ({state_labels(layer)[i]}) must have shape "
+                raise ShapeError(f"{_who(layer)}: initial state {i} ({layer.state_labels()[i]}) must have shape "
                                  f"(batch, {w}), got (batch, {', '.join(map(str, s))})")
     return input_shape
 
