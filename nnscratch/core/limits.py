@@ -1,4 +1,4 @@
-"""A budget of weight elements while a model file is turned back into a model.
+"""Limits while a model file is turned back into a model: a budget of weight values, a ceiling on activations.
 
 Building an architecture allocates its weights; a hostile record (a ``Dense`` of 10**12 units) would
 allocate gigabytes before anything could be compared with the file. ``load_model`` builds inside
@@ -6,6 +6,12 @@ allocate gigabytes before anything could be compared with the file. ``load_model
 whose text holds no weights, within its ``max_weights``): each initializer
 claims its array's size first (``claim``), and the first claim past the budget ends the build with one
 clear error, nothing allocated.
+
+Building also runs each layer once on zeros for one sample, to learn its output shape (``core.shapes``). Within
+``activation_ceiling(nbytes)`` (``load_model``: ``io.model_file.MAX_TENSOR_BYTES``) every array of those runs,
+a layer's input before it is allocated and its output right after, must stay within ``nbytes``: an input
+shape, or a chain of layers that each enlarge their input, cannot grow past it. A single layer can still
+make one output larger than its input by its own factor (units, strides, repeats) before it is refused.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from contextvars import ContextVar
 from .errors import ModelFileError
 
 _budget: ContextVar[list | None] = ContextVar("nnscratch_weight_budget", default=None)  # [left, total, why]
+_ceiling: ContextVar[tuple[int, str] | None] = ContextVar("nnscratch_activation_ceiling", default=None)
 
 
 @contextmanager
@@ -40,3 +47,24 @@ def claim(shape: tuple[int, ...]) -> None:
         raise ModelFileError(f"the architecture asks for more weights than {budget[2]} ({budget[1]:,} values): "
                              f"a weight of shape {shape} ({n:,} values) is past the budget")
     budget[0] -= n
+
+
+@contextmanager
+def activation_ceiling(nbytes: int, named: str) -> Iterator[None]:
+    """Within, each array of a layer's shape probe may hold at most ``nbytes`` (``named``: the setting, in errors)."""
+    token = _ceiling.set((int(nbytes), named))
+    try:
+        yield
+    finally:
+        _ceiling.reset(token)
+
+
+def check_activation(shape: tuple[int, ...], itemsize: int, what: str) -> None:
+    """Refuse an activation of ``shape`` (``itemsize`` bytes a value) past the ceiling (none outside one)."""
+    ceiling = _ceiling.get()
+    if ceiling is None:
+        return
+    nbytes = math.prod(shape) * itemsize
+    if nbytes > ceiling[0]:
+        raise ModelFileError(f"the architecture makes {what} of shape {shape} ({nbytes:,} bytes for one sample), "
+                             f"more than the limit of {ceiling[0]:,} bytes ({ceiling[1]})")

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from . import limits
 from .call import Call
 from .errors import InvalidValueError, ShapeError
 
@@ -86,11 +87,17 @@ def output_shape(layer: Any, input_shape: Any) -> Any:
 
 
 def _probe(layer: Any, input_shape: Any) -> Any:
+    """The output shape(s) of one call on zeros; each array within the build's ``limits.activation_ceiling``."""
+    itemsize = np.dtype(layer.dtype).itemsize
+
     def zeros(shape: Any) -> Any:
         if isinstance(shape, list):
             return [zeros(s) for s in shape]
+        limits.check_activation((1, *shape), itemsize, f"an input of layer '{layer.name}'")
         return np.zeros((1, *shape), layer.dtype)
     out = layer.forward_call(Call(training=False, input_grad=False), zeros(input_shape))
+    for o in out if isinstance(out, (list, tuple)) else [out]:
+        limits.check_activation(o.shape, o.dtype.itemsize, f"an output of layer '{layer.name}'")
     return [o.shape[1:] for o in out] if isinstance(out, (list, tuple)) else out.shape[1:]
 
 

@@ -7,9 +7,10 @@ import os
 from typing import Any
 
 from ..core.errors import ModelFileError, NNScratchError
-from ..core.limits import weight_budget
+from ..core.limits import activation_ceiling, weight_budget
 from ..core.registry import from_config
 from ..core.validation import positive_int
+from ..io import model_file
 from ..io.model_file import read_model_file, weights_of
 from ..training import losses
 from .architecture import input_shape_of
@@ -58,17 +59,23 @@ def model_from_json(text: str, custom_objects: dict[str, Any] | None = None,
     """The model that ``model.to_json()`` text describes, built for its input shape, with fresh weights. Only
     registered layer classes (and those of ``custom_objects``) are created. The text holds no weights to bound
     the build by, so it may create at most ``max_weights`` weight values (400 MB in float32; ``None``: no
-    limit): a hostile text asking for more gets a ``ModelFileError`` before anything large is allocated."""
+    limit): a hostile text asking for more gets a ``ModelFileError`` before anything large is allocated. While it
+    is built, one sample's activations are held to ``io.model_file.MAX_TENSOR_BYTES`` each (``core.limits``)."""
     _register(custom_objects)
     if max_weights is None:
         return _model_from_json(text)
-    with weight_budget(positive_int(max_weights, "max_weights"), "max_weights allows"):
+    with weight_budget(positive_int(max_weights, "max_weights"), "max_weights allows"), _activations():
         try:
             return _model_from_json(text)
         except MemoryError:
             raise ModelFileError("not enough memory to build the model the JSON text describes") from None
         except RecursionError:
             raise ModelFileError("the JSON text has an invalid architecture record: nested too deeply") from None
+
+
+def _activations() -> Any:
+    """The ceiling on one sample's activations while a record is built (``MAX_TENSOR_BYTES``, read now)."""
+    return activation_ceiling(int(model_file.MAX_TENSOR_BYTES), "nnscratch.io.model_file.MAX_TENSOR_BYTES")
 
 
 def _model_from_json(text: str) -> Model:
@@ -88,7 +95,7 @@ def _load_model(path: str | os.PathLike, compile: bool) -> Model:
     config, arrays = read_model_file(path)
     weights = weights_of(arrays)
     # the architecture may create no more weight values than the file holds: checked before allocating
-    with weight_budget(sum(a.size for a in weights.values())):
+    with weight_budget(sum(a.size for a in weights.values())), _activations():
         model = model_from_record(config, path)
         _build(model, config, path)
     try:
