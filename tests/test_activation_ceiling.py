@@ -70,3 +70,27 @@ def test_there_is_no_ceiling_outside_a_build_from_a_record() -> None:
     with activation_ceiling(100, "a test"):  # a model built directly by its user: never limited
         pass
     assert upsampling_chain(3).predict(np.ones((1, 8, 1), np.float32)).shape == (1, 512, 1)
+
+
+class SamplesOnly(nn.Layer):
+    """A user's layer that cannot take an empty batch (NumPy refuses ``reshape(0, -1)``): built on one sample."""
+
+    def forward_call(self, ctx, x):
+        self._ensure_built(x)
+        return x.reshape(len(x), -1)
+
+    def backward_call(self, ctx, grad_out):
+        return grad_out.reshape(len(grad_out), *self.input_shape)
+
+
+def test_a_layer_that_needs_samples_is_built_on_one_whose_input_is_checked_first(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    x = nn.Input((8, 1))
+    model = nn.Model(x, SamplesOnly(name="mine")(nn.UpSampling1D(64, name="up")(x)))  # (512, 1) -> (512,)
+    path = model.save(tmp_path / "mine.npz")
+    assert nn.load_model(path, custom_objects={"SamplesOnly": SamplesOnly}).predict(np.ones((2, 8, 1))).shape == (2, 512)
+    monkeypatch.setattr(model_file, "MAX_TENSOR_BYTES", 1024)  # 256 float32 values: up's output is past it
+    with pytest.raises(ModelFileError, match=r"an output of layer 'up' of shape \(1, 512, 1\)"):
+        nn.load_model(path, custom_objects={"SamplesOnly": SamplesOnly})
+    with activation_ceiling(1024, "a test"), pytest.raises(ModelFileError, match="an input of layer 'mine'"):
+        SamplesOnly(name="mine").compute_output_shape((512, 1))  # checked before one sample is allocated

@@ -152,7 +152,7 @@ def test_global_avg_pool() -> None:
     assert y.shape == (3, 6)
     np.testing.assert_allclose(y, x.mean(axis=(1, 2)))
     assert check_module(GlobalAvgPool2D(), x)["input"] < 1e-6
-    assert GlobalAvgPool2D().get_config() == {}
+    assert GlobalAvgPool2D().get_config() == {"keepdims": False, "data_format": "channels_last"}
     x32 = x.astype(np.float32)
     pool32 = GlobalAvgPool2D()
     assert pool32.backward(pool32.forward(x32)).dtype == np.float32

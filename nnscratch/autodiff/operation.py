@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from ..core import shapes
+from ..core import limits, shapes
 from ..core.call import Call
 from ..core.errors import InvalidTypeError, InvalidValueError, ModelFileError, ShapeError
 from ..core.layer import Layer
@@ -90,24 +90,30 @@ class Operation(Layer):
         return out if dtype == self.dtype else cast(out, self.dtype)
 
     def compute_output_shape(self, input_shape: Any) -> Any:
-        """The shapes probed on zeros (``core.shapes``), once more at batch size 2: the op must keep the batch axis
-        first, the same size, and the rest of the output's shape whatever the batch size."""
+        """The shapes probed on zeros (``core.shapes``), once more for batches of 1 and 2 samples: the op must keep
+        the batch axis first, the same size, and the rest of the output's shape whatever the batch size (those
+        batches within the build's ``limits.activation_ceiling``)."""
         with np.errstate(all="ignore"):  # zeros through log, 1/x...: the probe reads the shapes only
             out = shapes.output_shape(self, input_shape)
-            sized = ([tuple(shapes.PROBE_SIZES[0] if d is None else d for d in s) for s in input_shape]
-                     if isinstance(input_shape, list) else
-                     tuple(shapes.PROBE_SIZES[0] if d is None else d for d in input_shape))
-            xs = ([np.zeros((2, *s), self.dtype) for s in sized] if isinstance(sized, list)
-                  else np.zeros((2, *sized), self.dtype))
-            ys = self.forward_call(Call(training=False, input_grad=False), xs)
+            for batch in (1, 2):
+                self._check_batch(input_shape, out, batch)
+        return out
+
+    def _check_batch(self, input_shape: Any, out: Any, batch: int) -> None:
+        sized = shapes.sized(input_shape, shapes.PROBE_SIZES[0])
+        for shape in (sized if isinstance(sized, list) else [sized]) + (out if isinstance(out, list) else [out]):
+            limits.check_activation((batch, *shapes.sized(shape, shapes.PROBE_SIZES[1])),
+                                    np.dtype(self.dtype).itemsize, f"a batch of {batch} through layer '{self.name}'")
+        xs = ([np.zeros((batch, *s), self.dtype) for s in sized] if isinstance(sized, list)
+              else np.zeros((batch, *sized), self.dtype))
+        ys = self.forward_call(Call(training=False, input_grad=False), xs)
         for y, expected in zip(ys if isinstance(ys, list) else [ys], out if isinstance(out, list) else [out]):
-            if y.ndim == 0 or y.shape[0] != 2 or not shapes.fits(y.shape[1:], expected):
+            if y.ndim == 0 or y.shape[0] != batch or not shapes.fits(y.shape[1:], expected):
                 raise ShapeError(
                     f"{self.name}: ops.{self.op} on symbolic tensors must keep the batch axis (axis 0, the samples) "
-                    f"first and act on each sample alike; with these arguments a batch of 2 samples of shape "
+                    f"first and act on each sample alike; with these arguments a batch of {batch} sample(s) of shape "
                     f"{input_shape} gives shape {y.shape}. Reduce, index, reshape or transpose the other axes "
                     f"(axis=1, x[:, 0], reshape(x, (-1, ...)))")
-        return out
 
     def get_config(self) -> dict[str, Any]:
         args, kwargs = encode_call(self.op_args, self.op_kwargs)

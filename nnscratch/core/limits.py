@@ -7,11 +7,10 @@ whose text holds no weights, within its ``max_weights``): each initializer
 claims its array's size first (``claim``), and the first claim past the budget ends the build with one
 clear error, nothing allocated.
 
-Building also runs each layer once on zeros for one sample, to learn its output shape (``core.shapes``). Within
-``activation_ceiling(nbytes)`` (``load_model``: ``io.model_file.MAX_TENSOR_BYTES``) every array of those runs,
-a layer's input before it is allocated and its output right after, must stay within ``nbytes``: an input
-shape, or a chain of layers that each enlarge their input, cannot grow past it. A single layer can still
-make one output larger than its input by its own factor (units, strides, repeats) before it is refused.
+Building also calls each layer on zeros to learn its output shape (``core.shapes``), for an empty batch, which
+allocates nothing. Within ``activation_ceiling(nbytes)`` (``load_model``: ``io.model_file.MAX_TENSOR_BYTES``)
+one sample's input and output of each layer must stay within ``nbytes``; a layer that cannot take an empty
+batch is called on one sample, its input checked before it is allocated.
 """
 
 from __future__ import annotations

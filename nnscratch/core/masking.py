@@ -56,7 +56,8 @@ def output_masked(layer: Any, input_shape: Any, masked: Any) -> Any:
         return False  # (nothing to pass on, and the layer makes no mask of its own)
     shapes = input_shape if several else [input_shape]
     flags = masked if several else [masked]
-    xs = [np.zeros((1, *(PROBE_SIZES[0] if d is None else d for d in s)), layer.dtype) for s in shapes]
+    # an empty batch, as the shape probes (core.shapes): nothing the size of an activation is allocated
+    xs = [np.zeros((0, *(PROBE_SIZES[0] if d is None else d for d in s)), layer.dtype) for s in shapes]
     masks = [np.ones(x.shape[:2], bool) if flag and x.ndim >= 2 else None for x, flag in zip(xs, flags)]
     out = layer.compute_mask(xs if several else xs[0], masks if several else masks[0])
     if isinstance(out, (list, tuple)):

@@ -5,21 +5,23 @@ a layer's output shape for them.
 the size of that axis (``Embedding``, the recurrent layers, ``Conv1D``, ``Dense`` on the last axis, global
 pooling, attention, ...) is built for the shape with ``None`` in it and then called on arrays of any size
 there. One that needs the size (a ``Flatten`` before a ``Dense``, a ``Reshape``) gets one ``ShapeError``
-when the model is put together. The output shape comes from calls on zeros: one call for a fixed shape;
-for a variable one, calls with the ``None`` axes ``PROBE_SIZES[0]`` and ``PROBE_SIZES[1]`` long, and an
-output axis whose size differs between them is ``None`` too.
+when the model is put together. The output shape comes from calls on zeros for an empty batch, shape
+``(0, ...)``, which allocate nothing the size of an activation: one call for a fixed shape; for a variable
+one, calls with the ``None`` axes ``PROBE_SIZES[0]`` and ``PROBE_SIZES[1]`` long, and an output axis whose size
+differs between them is ``None`` too.
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import numpy as np
 
 from . import limits
 from .call import Call
-from .errors import InvalidValueError, ShapeError
+from .errors import InvalidValueError, NNScratchError, ShapeError
 
 # Two sizes a variable axis takes when a layer's output shape is probed: one twice the other, so an output
 # size that depends on the input's (a convolution, strided pooling) differs between the two calls.
@@ -72,7 +74,7 @@ def output_shape(layer: Any, input_shape: Any) -> Any:
         if not layer.built:
             layer.build([SampleShape(s) for s in input_shape] if isinstance(input_shape, list)
                         else SampleShape(input_shape))
-        first, second = (_probe(layer, _sized(input_shape, size)) for size in PROBE_SIZES)
+        first, second = (_probe(layer, sized(input_shape, size)) for size in PROBE_SIZES)
     except (TypeError, ShapeError, InvalidValueError) as exc:
         shown = (", ".join(_show(s) for s in input_shape) if isinstance(input_shape, list)
                  else _show(input_shape))
@@ -87,24 +89,51 @@ def output_shape(layer: Any, input_shape: Any) -> Any:
 
 
 def _probe(layer: Any, input_shape: Any) -> Any:
-    """The output shape(s) of one call on zeros; each array within the build's ``limits.activation_ceiling``."""
+    """The output shape(s) of one call on zeros for an empty batch, ``(0, *input_shape)``: no array the size of
+    an activation is allocated, however large the shapes. A layer that cannot take an empty batch (a NumPy error,
+    not one of nnscratch's own, which says what is wrong with the shapes) is called on one sample instead.
+    Within the build's ``limits.activation_ceiling``, one sample's input is checked before the call and its
+    output after (so before that one-sample call's output feeds another layer)."""
+    try:
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # a mean over no samples: the shapes are what we read
+            return call_on_zeros(layer, input_shape, 0)
+    except EmptyBatchError:
+        pass
+    except NNScratchError:
+        raise
+    except Exception:  # noqa: BLE001, S110  (the call on one sample below raises whatever is really wrong)
+        pass
+    return call_on_zeros(layer, input_shape, 1)
+
+
+class EmptyBatchError(ShapeError):
+    """A layer's output for an empty batch did not keep that batch axis (``call_on_zeros``)."""
+
+
+def call_on_zeros(layer: Any, input_shape: Any, batch: int) -> Any:
+    """The per-sample output shape(s) of ``layer`` called on zeros ``(batch, *input_shape)`` (one array per
+    shape of a list), within the build's ``limits.activation_ceiling`` (checked for one sample)."""
     itemsize = np.dtype(layer.dtype).itemsize
 
     def zeros(shape: Any) -> Any:
         if isinstance(shape, list):
             return [zeros(s) for s in shape]
         limits.check_activation((1, *shape), itemsize, f"an input of layer '{layer.name}'")
-        return np.zeros((1, *shape), layer.dtype)
+        return np.zeros((batch, *shape), layer.dtype)
     out = layer.forward_call(Call(training=False, input_grad=False), zeros(input_shape))
-    for o in out if isinstance(out, (list, tuple)) else [out]:
-        limits.check_activation(o.shape, o.dtype.itemsize, f"an output of layer '{layer.name}'")
-    return [o.shape[1:] for o in out] if isinstance(out, (list, tuple)) else out.shape[1:]
+    outs = out if isinstance(out, (list, tuple)) else [out]
+    for o in outs:
+        limits.check_activation((1, *o.shape[1:]), o.dtype.itemsize, f"an output of layer '{layer.name}'")
+        if batch == 0 and (o.ndim == 0 or o.shape[0] != 0):  # (one sample's output may lack the axis, as before)
+            raise EmptyBatchError(f"{layer.name} gave an output of shape {o.shape} for an empty batch")
+    return [o.shape[1:] for o in outs] if isinstance(out, (list, tuple)) else out.shape[1:]
 
 
-def _sized(shape: Any, size: int) -> Any:
+def sized(shape: Any, size: int) -> Any:
     """``shape`` with every ``None`` axis ``size`` long."""
     if isinstance(shape, list):
-        return [_sized(s, size) for s in shape]
+        return [sized(s, size) for s in shape]
     return tuple(size if d is None else d for d in shape)
 
 

@@ -33,10 +33,10 @@ from ..layers.cropping import Cropping2D, ZeroPadding2D
 from ..layers.dense import Dense
 from ..layers.dropout import Dropout, SpatialDropout1D, SpatialDropout2D
 from ..layers.gaussian_noise import GaussianNoise
-from ..layers.global_pooling import GlobalMaxPool2D
+from ..layers.global_pooling import GlobalAvgPool2D, GlobalMaxPool2D
 from ..layers.merge import Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract
 from ..layers.normalization import Normalization
-from ..layers.pooling import AvgPool2D, GlobalAvgPool2D, MaxPool2D
+from ..layers.pooling import AvgPool2D, MaxPool2D
 from ..layers.prelu import PReLU
 from ..layers.random_affine import RandomRotation, RandomTranslation, RandomZoom
 from ..layers.random_color import RandomBrightness, RandomContrast
@@ -230,8 +230,14 @@ register_onnx_converter(MaxPool2D, _pool("MaxPool"))  # padded cells never win (
 register_onnx_converter(AvgPool2D, _pool("AveragePool", count_include_pad=0))  # padded cells not counted
 
 
-def _global_pool(op: str) -> Converter:
+def _global_pool(op: str, reduce: str) -> Converter:
+    """``op`` on ONNX's NCHW layout; a layer with ``data_format="channels_first"`` holds ``(N, C, H, W)`` itself:
+    ``reduce`` (``ReduceMean``/``ReduceMax``) over axes 2 and 3 of it."""
     def convert(ex: Any, layer: Any, inputs: list[Value]) -> Value:
+        if getattr(layer, "data_format", "channels_last") == "channels_first":
+            v, keep = inputs[0], bool(getattr(layer, "keepdims", False))
+            y = ex.node(reduce, [ex.native(v)], hint=layer.name, axes=[2, 3], keepdims=int(keep))
+            return Value(y, (v.shape[0], 1, 1) if keep else (v.shape[0],))
         pooled = ex.node(op, [ex.channels_first(inputs[0])], hint=layer.name)  # (N, C, 1, 1)
         if getattr(layer, "keepdims", False):
             return Value(pooled, (1, 1, inputs[0].shape[-1]), True)
@@ -239,8 +245,8 @@ def _global_pool(op: str) -> Converter:
     return convert
 
 
-register_onnx_converter(GlobalAvgPool2D, _global_pool("GlobalAveragePool"))
-register_onnx_converter(GlobalMaxPool2D, _global_pool("GlobalMaxPool"))
+register_onnx_converter(GlobalAvgPool2D, _global_pool("GlobalAveragePool", "ReduceMean"))
+register_onnx_converter(GlobalMaxPool2D, _global_pool("GlobalMaxPool", "ReduceMax"))
 
 
 def _spatial(v: Value, values: tuple[int, int], fill: int) -> list[int]:

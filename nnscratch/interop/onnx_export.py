@@ -6,8 +6,10 @@ by name). A model used as a layer is inlined; a parameter becomes one initialize
 share it. The exported graph computes ``model.predict``: inference mode (dropout and augmentation
 are identities, ``BatchNorm`` uses its running statistics). Inputs and outputs keep nnscratch's
 layout (channels-last images) with a dynamic batch dimension ``"batch"``; the file is checked with
-``onnx.checker`` and written atomically. A float64 model exports as double tensors, which
-onnxruntime's CPU provider runs for dense layers but not for ``Conv`` or pooling.
+``onnx.checker`` and written atomically. A float64 model exports in double throughout (inputs, outputs,
+weights and constants); the ops onnxruntime runs in float32 only (``Conv``, ``AveragePool``, ``LSTM``, ``Elu``...)
+and those whose float attributes would round the model's numbers are then rewritten in ops it runs in double
+(``nnscratch.interop.onnx_double``); a float32 model's graph is never rewritten.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from . import (  # noqa: F401  (register their converters)
     onnx_activation_converters,
     onnx_conv1d_variant_converters,
     onnx_dot_attention_converters,
+    onnx_double,
     onnx_image_converters,
     onnx_operation_converters,
     onnx_recurrent_converters,
@@ -67,6 +70,8 @@ def export_onnx(model: Any, path: str | os.PathLike) -> Path:
     inputs = [ex.graph_input(name, t) for name, t in zip(model.input_names, graph.inputs)]
     ex.graph_outputs(model.output_names, ex.inline(graph, inputs))
     proto = ex.model_proto(model.name)
+    if ex.dtype != np.float32:
+        proto = onnx_double.lower(onnx, proto, ex.origins)
     onnx.checker.check_model(proto)
     data = proto.SerializeToString()
 
@@ -102,6 +107,9 @@ class OnnxBuilder:
         self._weights: dict[tuple[int, Any], tuple[Any, str]] = {}  # keeps the parameter alive: ids stay unique
         self._scalars: dict[float, str] = {}
         self._layouts: dict[tuple[str, bool], str] = {}
+        self._converting: list[Any] = []  # the layers whose converters are running, innermost last
+        # Each node's layer and attributes as given (floats unrounded), by node name: for the float64 rewrite.
+        self.origins: dict[str, tuple[Any, dict[str, Any]]] = {}
 
     # ------------------------------------------------------------------ names and nodes
     def fresh(self, hint: str) -> str:
@@ -122,6 +130,7 @@ class OnnxBuilder:
         first = self.fresh(f"{hint}/{op}" if hint else op)
         outs = [first] + [self.fresh(f"{first}/{k}") for k in range(1, count)]
         self.nodes.append(self.helper.make_node(op, inputs, outs, name=first, **attributes))
+        self.origins[first] = (self._converting[-1] if self._converting else None, attributes)
         return outs
 
     # ------------------------------------------------------------------ initializers
@@ -187,7 +196,11 @@ class OnnxBuilder:
         """``layer`` applied to ``inputs``, by its registered converter; a graph model is inlined."""
         fn = converter_for(layer)
         if fn is not None:
-            return fn(self, layer, inputs)
+            self._converting.append(layer)
+            try:
+                return fn(self, layer, inputs)
+            finally:
+                self._converting.pop()
         graph = getattr(layer, "graph", None)
         if isinstance(graph, Graph):
             return self.inline(graph, inputs)

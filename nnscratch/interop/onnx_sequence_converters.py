@@ -1,6 +1,7 @@
 """ONNX converters for sequence layers: ``Embedding``, ``Conv1D``, 1-D pooling, ``LayerNormalization``,
 ``MultiHeadAttention`` (its products as ``MatMul`` over (sample, head), the softmax, the causal mask as an
-added constant).
+added constant; an ``attention_mask`` input and the Keras masked softmax with ``Where``, the attention scores as a
+second output).
 
 A sequence is ``(N, L, C)`` in nnscratch; ONNX's ``Conv`` and pooling ops want ``(N, C, L)``, so those
 converters transpose in and back out (sequence values always stay in nnscratch's layout). Registered in
@@ -67,10 +68,13 @@ def _pool1d(op: str, **extra: Any) -> Converter:
 
 
 def _global1d(op: str) -> Converter:
+    """``op`` over the steps: axis 1, or axis 2 for ``data_format="channels_first"`` ``(N, C, L)``."""
     def convert(ex: Any, layer: Any, inputs: list[Value]) -> Value:
-        v = inputs[0]
-        shape = (1, v.shape[-1]) if layer.keepdims else (v.shape[-1],)
-        return Value(ex.node(op, [v.name], hint=layer.name, axes=[1], keepdims=int(layer.keepdims)), shape)
+        v, first = inputs[0], layer.data_format == "channels_first"
+        c = v.shape[0] if first else v.shape[-1]
+        shape = ((c, 1) if first else (1, c)) if layer.keepdims else (c,)
+        return Value(ex.node(op, [v.name], hint=layer.name, axes=[2 if first else 1], keepdims=int(layer.keepdims)),
+                     shape)
     return convert
 
 
@@ -92,7 +96,7 @@ def _layer_norm(ex: Any, layer: Any, inputs: list[Value]) -> Value:
     return Value(y, v.shape)
 
 
-def _attention(ex: Any, layer: Any, inputs: list[Value]) -> Value:
+def _attention(ex: Any, layer: Any, inputs: list[Value]) -> Value | list[Value]:
     h, heads = layer.name, layer.num_heads
 
     def project(v: Value, kernel: Any, bias: Any, dim: int) -> str:
@@ -104,24 +108,44 @@ def _attention(ex: Any, layer: Any, inputs: list[Value]) -> Value:
         return ex.node("Transpose", [y], hint=h, perm=[0, 2, 1, 3])  # (N, H, T, dim)
 
     query, value = inputs[0], inputs[1]
-    key = inputs[2] if len(inputs) == 3 else value
+    key = inputs[2] if len(inputs) >= 3 else value
     q = project(query, layer.query_kernel, layer.query_bias, layer.key_dim)
     k = project(key, layer.key_kernel, layer.key_bias, layer.key_dim)
     v = project(value, layer.value_kernel, layer.value_bias, layer.value_dim)
     scores = ex.node("MatMul", [q, ex.node("Transpose", [k], hint=h, perm=[0, 1, 3, 2])], hint=h)
     scores = ex.node("Mul", [scores, ex.scalar(1.0 / np.sqrt(layer.key_dim), f"{h}.scale")], hint=h)
-    if layer.use_causal_mask:
-        steps = (query.shape[0], value.shape[0])
-        blocked = np.where(np.triu(np.ones(steps, bool), k=1), -1e9, 0.0).astype(ex.dtype)
-        scores = ex.node("Add", [scores, ex.constant(blocked, f"{h}.causal")], hint=h)
-    context = ex.node("MatMul", [ex.node("Softmax", [scores], hint=h, axis=-1), v], hint=h)
+    steps = (query.shape[0], value.shape[0])
+    if len(inputs) == 4:
+        weights = _masked_softmax(ex, layer, scores, inputs[3], steps)
+    else:
+        if layer.use_causal_mask:
+            blocked = np.where(np.triu(np.ones(steps, bool), k=1), -1e9, 0.0).astype(ex.dtype)
+            scores = ex.node("Add", [scores, ex.constant(blocked, f"{h}.causal")], hint=h)
+        weights = ex.node("Softmax", [scores], hint=h, axis=-1)
+    context = ex.node("MatMul", [weights, v], hint=h)
     context = ex.node("Transpose", [context], hint=h, perm=[0, 2, 1, 3])
     context = ex.node("Reshape", [context, ex.constant(np.array([0, 0, -1], np.int64), f"{h}.merge")], hint=h)
     out = ex.node("MatMul", [context, ex.weight(layer.output_kernel, f"{h}.output_kernel",
                                                 lambda k: k.reshape(-1, k.shape[-1]))], hint=h)
     if layer.output_bias is not None:
         out = ex.node("Add", [out, ex.weight(layer.output_bias, f"{h}.output_bias")], hint=h)
-    return Value(out, (query.shape[0], layer.output_kernel.shape[-1]))
+    result = Value(out, (query.shape[0], layer.output_kernel.shape[-1]))
+    return [result, Value(weights, (heads, *steps))] if layer.return_attention_scores else result
+
+
+def _masked_softmax(ex: Any, layer: Any, scores: str, mask: Value, steps: tuple[int, int]) -> str:
+    """Keras's masked softmax of ``scores`` ``(N, H, Tq, Tv)`` where the attention mask input (non-zero: may
+    attend; ``(N, Tq, Tv)`` or broadcasting to it) and the causal mask allow: -1e9 in place of the other scores,
+    ``Softmax``, then 0 for their weights."""
+    h = layer.name
+    zero = ex.scalar(0.0, f"{h}.zero")
+    allowed = ex.node("Not", [ex.node("Equal", [ex.native(mask), zero], hint=h)], hint=h)
+    if layer.use_causal_mask:
+        allowed = ex.node("And", [allowed, ex.constant(np.tril(np.ones(steps, bool)), f"{h}.causal")], hint=h)
+    allowed = ex.node("Unsqueeze", [allowed, ex.constant(np.array([1], np.int64), f"{h}.heads_axis")], hint=h)
+    hidden = ex.scalar(-1e9, f"{h}.hidden")
+    weights = ex.node("Softmax", [ex.node("Where", [allowed, scores, hidden], hint=h)], hint=h, axis=-1)
+    return ex.node("Where", [allowed, weights, zero], hint=h)
 
 
 def _time_distributed(ex: Any, layer: Any, inputs: list[Value]) -> Value:

@@ -36,7 +36,8 @@ from ..layers import (
     Subtract,
 )
 from ..layers.dot import dot
-from ..layers.pooling import AvgPool2D, GlobalAvgPool2D, MaxPool2D
+from ..layers.global_pooling import GlobalAvgPool2D
+from ..layers.pooling import AvgPool2D, MaxPool2D
 from ..models.input_layer import InputLayer
 from ._names import module_getattr
 

@@ -23,6 +23,7 @@ from .gaussian_noise import GaussianNoise
 from .global_pooling import (
     GlobalAveragePooling1D,
     GlobalAvgPool1D,
+    GlobalAvgPool2D,
     GlobalMaxPool1D,
     GlobalMaxPool2D,
     GlobalMaxPooling1D,
@@ -38,7 +39,7 @@ from .merge import Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtra
 from .noise_dropout import AlphaDropout, GaussianDropout
 from .normalization import Normalization
 from .piecewise_activations import HardShrink, HardSigmoid, HardSiLU, HardSwish, HardTanh, SoftShrink, SparsePlus
-from .pooling import AvgPool2D, GlobalAvgPool2D, MaxPool2D
+from .pooling import AvgPool2D, MaxPool2D
 from .pooling1d import AveragePooling1D, AvgPool1D, MaxPool1D, MaxPooling1D
 from .prelu import PReLU
 from .random_affine import RandomRotation, RandomTranslation, RandomZoom

@@ -12,6 +12,9 @@ layers follow Keras 3 (``keras/src/layers/attention/``):
   value mask (or the causal mask) hides, with no zeroing after the softmax; the output rows of masked query
   steps are set to 0.
 - Both give their output the query's mask (``query_mask``, for ``compute_mask``).
+
+``MultiHeadAttention``'s own ``attention_mask`` argument (``attention_mask_array``) joins that AND as Keras's does
+(``attention_mask & auto_mask``): booleans or 0/1 numbers ``(N, Tq, Tv)``, or a shape that broadcasts to it.
 """
 
 from __future__ import annotations
@@ -28,16 +31,19 @@ from ..core.functional import softmax
 SOFTMAX_MASKED = -1e9  # what keras.layers.Softmax puts in place of a masked score (float32, float64)
 
 
-def call_masks(ctx: Call, xs: Sequence[np.ndarray], cls: str) -> list[np.ndarray | None] | None:
+def call_masks(ctx: Call, xs: Sequence[np.ndarray], cls: str, extra: int = 0) -> list[np.ndarray | None] | None:
     """The masks of this call's inputs (``ctx.mask``), checked against the inputs ``xs``: one ``(N, T_i)``
-    boolean array or None per input; None when no input has a mask."""
+    boolean array or None per input; None when no input has a mask. ``extra``: inputs after ``xs`` whose Keras
+    masks are ignored (``MultiHeadAttention``'s attention mask)."""
     masks = ctx.mask
     if masks is None:
         return None
-    if not isinstance(masks, (list, tuple)) or len(masks) != len(xs):
+    total = len(xs) + extra
+    if not isinstance(masks, (list, tuple)) or len(masks) != total:
         got = f"a list of {len(masks)}" if isinstance(masks, (list, tuple)) else f"a {type(masks).__name__}"
-        raise InvalidValueError(f"{cls} takes one mask (or None) per input [query, value(, key)]: {len(xs)} for "
-                                f"its {len(xs)} inputs, got {got}")
+        raise InvalidValueError(f"{cls} takes one mask (or None) per input [query, value(, key)]: {total} for "
+                                f"its {total} inputs, got {got}")
+    masks = masks[:len(xs)]
     if all(m is None for m in masks):
         return None
     for i, (x, m) in enumerate(zip(xs, masks)):
@@ -62,13 +68,52 @@ def query_mask(mask: Any, cls: str) -> np.ndarray | None:
     return None if mask[0] is None else np.asarray(mask[0])
 
 
-def attention_allowed(masks: Sequence[np.ndarray | None], tq: int, tv: int, causal: bool) -> np.ndarray:
+def attention_mask_shape_error(shown: str, shape: tuple[int | None, ...], want: tuple[int | None, ...]) -> str | None:
+    """Why an attention mask of ``shape`` (batch axis first; None: a size not known yet), shown as ``shown``, does
+    not broadcast to ``want`` = ``(N, Tq, Tv)``; None when it does (each axis that size or 1)."""
+    if len(shape) == 3 and all(d is None or w is None or d in (1, w) for d, w in zip(shape, want)):
+        return None
+    n = "batch" if want[0] is None else want[0]
+    return (f"MultiHeadAttention attention_mask has shape {shown}; the query ({want[1]} steps) and the value "
+            f"({want[2]} steps) need (N, Tq, Tv) = ({n}, {want[1]}, {want[2]}), or a shape that broadcasts to it "
+            f"(each axis that size or 1)")
+
+
+def attention_mask_array(mask: Any, n: int, tq: int, tv: int) -> np.ndarray:
+    """``MultiHeadAttention``'s ``attention_mask`` (booleans or 0/1 numbers; ``(N, Tq, Tv)`` or a shape that
+    broadcasts to it, ``(Tq, Tv)`` for every sample) as booleans ``(N|1, Tq|1, Tv|1)``: True where query step i
+    may attend to key step j. A boolean array comes back as it is (never written to)."""
+    what = "MultiHeadAttention attention_mask"
+    if not isinstance(mask, np.ndarray) or mask.dtype.kind not in "biuf":
+        raise InvalidTypeError(f"{what} must be an array of booleans or 0/1 numbers (True/1: may attend), got "
+                               f"{getattr(mask, 'dtype', type(mask).__name__)}")
+    m = mask[None] if mask.ndim == 2 else mask
+    problem = attention_mask_shape_error(str(mask.shape), m.shape, (n, tq, tv))
+    if problem is not None:
+        raise ShapeError(problem)
+    if m.dtype == np.bool_:
+        return m
+    bad = (m != 0) & (m != 1)
+    if bad.any():
+        raise InvalidValueError(f"{what} must hold booleans or 0/1 numbers (True/1: may attend, 0: may not), got "
+                                f"{m[bad].flat[0]} (an additive float mask of 0 and -inf, as PyTorch's, is not "
+                                f"Keras's: pass attention_mask=(bias == 0))")
+    return m != 0
+
+
+def attention_allowed(masks: Sequence[np.ndarray | None] | None, tq: int, tv: int, causal: bool,
+                      attention_mask: np.ndarray | None = None) -> np.ndarray:
     """Keras's ``MultiHeadAttention._compute_attention_mask``: True where query step i may attend to key step j,
-    broadcastable to ``(N, Tq, Tv)`` (at least one of the masks or ``causal`` must be given)."""
-    parts = [] if masks[0] is None else [masks[0][:, :, None]]
-    parts += [m[:, None, :] for m in masks[1:] if m is not None]  # value's, then key's
+    broadcastable to ``(N, Tq, Tv)``: the input masks ``[query, value(, key)]`` (or None), the causal mask and
+    the ``attention_mask`` (from ``attention_mask_array``) ANDed; at least one of them must be given."""
+    parts = []
+    if masks is not None:
+        parts += [] if masks[0] is None else [masks[0][:, :, None]]
+        parts += [m[:, None, :] for m in masks[1:] if m is not None]  # value's, then key's
     if causal:
-        parts.append(np.tril(np.ones((tq, tv), bool)))
+        parts.append(np.tril(np.ones((1, tq, tv), bool)))
+    if attention_mask is not None:
+        parts.append(attention_mask)
     allowed = parts[0]
     for part in parts[1:]:
         allowed = allowed & part

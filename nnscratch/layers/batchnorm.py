@@ -160,6 +160,9 @@ def wide_rows(shape: tuple[int, ...], cap: int) -> tuple[int, int]:
     """``(rows, r * C)``: ``shape`` ``(..., C)`` viewed as rows of ``r`` whole channel vectors, ``r * C`` near
     ``cap`` (``r`` is a product of trailing axes, the last of them possibly split by a divisor)."""
     c = shape[-1]
+    total = int(np.prod(shape[:-1], dtype=np.int64))
+    if total == 0:  # an empty batch
+        return 0, c
     r = 1
     for d in reversed(shape[:-1]):
         if r * d * c <= cap:
@@ -167,7 +170,6 @@ def wide_rows(shape: tuple[int, ...], cap: int) -> tuple[int, int]:
             continue
         r *= max((k for k in range(1, d + 1) if d % k == 0 and r * k * c <= cap), default=1)
         break
-    total = int(np.prod(shape[:-1], dtype=np.int64))
     return total // r, r * c
 
 

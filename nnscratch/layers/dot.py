@@ -13,6 +13,7 @@ Computed as one batched ``matmul`` of ``(N, P, D)`` by ``(N, D, Q)``; backward i
 
 from __future__ import annotations
 
+import math
 import numbers
 from typing import Any
 
@@ -118,7 +119,7 @@ class Dot(Layer):
         xm = np.moveaxis(x, i, -1)  # (N, *x_rest, D)
         ym = np.moveaxis(y, j, 1)  # (N, D, *y_rest)
         ctx.x_rest, ctx.y_rest = xm.shape[1:-1], ym.shape[2:]
-        ctx.x3, ctx.y3 = xm.reshape(n, -1, d), ym.reshape(n, d, -1)
+        ctx.x3, ctx.y3 = xm.reshape(n, math.prod(ctx.x_rest), d), ym.reshape(n, d, math.prod(ctx.y_rest))
         out = np.matmul(ctx.x3, ctx.y3)  # (N, P, Q)
         shape = (n, *ctx.x_rest, *ctx.y_rest)
         return out.reshape(shape if len(shape) > 1 else (n, 1))

@@ -8,6 +8,7 @@ sample, ``groups=C`` instance normalization. Training and inference compute the 
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -42,8 +43,8 @@ class GroupNormalization(AffineNormalization):
 
     def forward_call(self, ctx: Call, x: np.ndarray) -> np.ndarray:
         self._ensure_built(x)
-        xhat, ctx.inv_std = standardize(x.reshape(len(x), -1, self.groups, x.shape[-1] // self.groups), _GROUPED,
-                                        self.epsilon)
+        grouped = x.reshape(len(x), math.prod(x.shape[1:-1]), self.groups, x.shape[-1] // self.groups)
+        xhat, ctx.inv_std = standardize(grouped, _GROUPED, self.epsilon)
         ctx.xhat = xhat = xhat.reshape(x.shape)
         y = xhat * self.gamma.data if self.gamma is not None else xhat.copy()
         if self.beta is not None:

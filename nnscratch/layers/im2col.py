@@ -140,6 +140,8 @@ def gather_index(pixels: np.ndarray, pieces: int) -> np.ndarray:
 
 def gather(src: np.ndarray, index: np.ndarray, out: np.ndarray) -> np.ndarray:
     """Fill ``out`` (contiguous) with the pixel pieces of ``src`` that ``index`` (``gather_index``) names."""
+    if not len(index):  # an empty batch
+        return out
     piece = out.size // len(index)
     # mode="clip" (the indices are in range) avoids the output buffering of the default "raise".
     src.reshape(-1, piece).take(index, axis=0, out=out.reshape(-1, piece), mode="clip")

@@ -1,4 +1,4 @@
-"""Pooling layers for channels-last images: ``MaxPool2D``, ``AvgPool2D`` and ``GlobalAvgPool2D``.
+"""Pooling layers for channels-last images: ``MaxPool2D`` and ``AvgPool2D`` (global pooling: ``global_pooling``).
 
 ``MaxPool2D`` and ``AvgPool2D`` visit the ``KH*KW`` window offsets with one vectorized operation each
 (the same strided window view as ``im2col``); there is no loop over samples, pixels or channels. The
@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from ..core.call import Call
-from ..core.errors import InvalidValueError, ShapeError
+from ..core.errors import InvalidValueError
 from ..core.layer import Layer
 from ..core.workspace import Workspace
 from .im2col import check_padding, conv_geometry, gather, gather_index, pair, pixel_pieces, windows
@@ -234,26 +234,3 @@ class AvgPool2D(_Pool2D):
             else:
                 np.copyto(view, share)
         return self._unpad(dxp)
-
-
-class GlobalAvgPool2D(Layer):
-    """Mean over height and width: ``(N, H, W, C) -> (N, C)``."""
-
-    per_sample = True
-    gains_from_threads = True
-
-    def build(self, input_shape: tuple[int, ...]) -> None:
-        if len(input_shape) != 3:
-            raise ShapeError(f"GlobalAvgPool2D expects images of shape (batch, height, width, channels), "
-                             f"got (batch, {', '.join(map(str, input_shape))})")
-        super().build(input_shape)
-
-    def forward_call(self, ctx: Call, x: np.ndarray) -> np.ndarray:
-        self._ensure_built(x)
-        return x.mean(axis=(1, 2))
-
-    def backward_call(self, ctx: Call, grad_out: np.ndarray) -> np.ndarray:
-        h, w, c = self.input_shape
-        dx = np.empty((len(grad_out), h, w, c), grad_out.dtype)
-        dx[...] = (grad_out * grad_out.dtype.type(1 / (h * w)))[:, None, None, :]
-        return dx

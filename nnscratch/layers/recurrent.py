@@ -274,7 +274,7 @@ class Recurrent(Layer):
         if bias is not None:
             xw += bias
         ctx.init = init
-        hs, finals = self.run(ctx, xw.reshape(steps, n, -1), hmask, keep, init)
+        hs, finals = self.run(ctx, xw.reshape(steps, n, xw.shape[-1]), hmask, keep, init)
         ctx.hs, ctx.shape = hs, x.shape
         out = hs.transpose(1, 0, 2).copy() if self.return_sequences else hs[-1].copy()
         lead = ctx.lead = None if init is None or keep is None else leading_padding(keep)

@@ -42,7 +42,11 @@ class Reshape(Layer):
 
     def forward_call(self, ctx: Call, x: np.ndarray) -> np.ndarray:
         self._ensure_built(x)
-        return x.reshape((x.shape[0],) + self.target_shape)
+        if -1 not in self.target_shape:
+            return x.reshape((x.shape[0],) + self.target_shape)
+        known = math.prod(d for d in self.target_shape if d != -1)  # -1 spelt out: NumPy refuses it for 0 samples
+        return x.reshape((x.shape[0],) + tuple(math.prod(x.shape[1:]) // known if d == -1 else d
+                                               for d in self.target_shape))
 
     def backward_call(self, ctx: Call, grad_out: np.ndarray) -> np.ndarray:
         return grad_out.reshape((grad_out.shape[0],) + self.input_shape)

@@ -13,11 +13,18 @@ from ..core.parameter import Parameter
 
 
 def penalized(model: Any) -> Iterator[tuple[Parameter, Any]]:
-    """``(parameter, regularizer)`` for each penalized weight of a trainable layer of ``model``."""
+    """``(parameter, regularizer)`` for each penalized trainable weight of a trainable layer of ``model``; a layer
+    or a weight reached twice counts once (with its first layer's regularizer). Keras's rule, which takes the
+    penalties from ``trainable_weights``: a frozen layer's weights add none. ``model.losses`` lists the values."""
+    seen: set[int] = set()
     for layer in model.modules():
         terms = getattr(layer, "regularized_weights", None)
-        if terms is not None and layer.trainable:
-            yield from terms()
+        if terms is None or not layer.trainable:
+            continue
+        for p, reg in terms():
+            if p.trainable and id(p) not in seen:
+                seen.add(id(p))
+                yield p, reg
 
 
 def penalty(terms: list[tuple[Parameter, Any]]) -> float:
