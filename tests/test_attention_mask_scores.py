@@ -295,3 +295,12 @@ def test_bad_masks_and_calls() -> None:
     assert weights.shape == (None, 2, 4, 5) and len(mha(query, value)) == 2  # left out: the layer's setting
     with pytest.raises(InvalidValueError, match="return_attention_scores=True; one layer keeps one setting"):
         mha(query, value, return_attention_scores=False)
+
+
+def test_a_boolean_mask_input_is_carried_as_float32_and_predicts_as_its_0_1_copy():
+    q, m = nn.Input((4, 6)), nn.Input((4, 4), dtype="bool")  # Keras programs declare mask inputs so
+    model = nn.Model([q, m], nn.MultiHeadAttention(2, 3)(q, q, attention_mask=m))
+    mask = np.tril(np.ones((2, 4, 4), bool))
+    x = np.random.default_rng(0).standard_normal((2, 4, 6)).astype(np.float32)
+    np.testing.assert_array_equal(model.predict([x, mask]), model.predict([x, mask.astype(np.float32)]))
+    assert not np.array_equal(model.predict([x, mask]), model.predict([x, np.ones_like(mask)]))

@@ -72,3 +72,11 @@ def test_config_round_trip_and_bad_arguments() -> None:
         keras.layers.InputLayer(shape=(3,), sparse=True)
     with pytest.raises(InvalidValueError, match="must be a keras.Input tensor"):
         keras.layers.InputLayer(input_tensor=np.zeros(3))
+
+
+def test_a_sequential_dtype_given_wins_over_its_inputs_and_left_out_follows_it():
+    x = np.ones((1, 3))
+    assert nn.Sequential([nn.Input((3,)), nn.Dense(2)], dtype="float64").predict(x).dtype == np.float64
+    assert nn.Sequential([nn.Input((3,), dtype="float64"), nn.Dense(2)]).predict(x).dtype == np.float64
+    assert nn.Sequential([nn.Input((3,)), nn.Dense(2)]).predict(x).dtype == np.float32
+    assert nn.Sequential([nn.Dense(2)]).dtype == np.float32

@@ -112,3 +112,20 @@ def test_a_weight_tied_between_two_layers_counts_once():
     b.weight = a.weight
     assert model.losses == pytest.approx([l2_of(a.weight)], rel=1e-12)
     assert len(list(penalized(model))) == 1
+
+
+def test_every_layer_lists_its_own_and_its_inner_layers_penalties_and_a_frozen_one_none():
+    x = np.random.default_rng(1).standard_normal((2, 5, 3))
+    lstm = nn.LSTM(4, kernel_regularizer="l2", recurrent_regularizer="l1")
+    both = nn.Bidirectional(nn.GRU(2, bias_regularizer="l2"))
+    lstm.set_dtype("float64")(x)
+    both.set_dtype("float64")(x)
+    np.testing.assert_allclose(lstm.losses, [l2_of(lstm.kernel), 0.01 * np.abs(lstm.recurrent_kernel.data).sum()],
+                               rtol=1e-12)
+    assert len(both.losses) == 2  # the forward and the backward GRU's biases
+    assert nn.Dropout(0.5).losses == []
+    dense = nn.Dense(2, kernel_regularizer="l2")
+    dense.build((3,))
+    assert len(dense.losses) == 1
+    dense.trainable = False
+    assert dense.losses == []  # Keras's: a frozen layer's penalties are not added, nor listed

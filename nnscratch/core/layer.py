@@ -31,10 +31,11 @@ from .errors import DTypeError, InvalidTypeError, ModelFileError, NotBuiltError,
 from .masking import MaskSupport
 from .naming import snake_case, unique_name
 from .parameter import Parameter
+from .regularizers import Penalties
 from .tensor import SymbolicTensor, accepts_batch_shape, connect, latest_node
 
 
-class Layer(MaskSupport):
+class Layer(MaskSupport, Penalties):
     """Base class: subclasses implement ``forward_call``/``backward_call`` (and ``build`` if they have weights)."""
 
     # Classes a model file may name: nnscratch's own concrete layers register themselves; a user's layer

@@ -12,6 +12,7 @@ Keras does) and their gradients into ``param.grad``.
 from __future__ import annotations
 
 import numbers
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -103,11 +104,34 @@ class Penalized:
         pairs = ((self.weight, self.kernel_regularizer), (self.bias, self.bias_regularizer))
         return [(p, r) for p, r in pairs if p is not None and r is not None]
 
-    @property
-    def losses(self) -> list[float]:
-        """The current penalties (Keras's ``layer.losses``)."""
-        return [r(p.data) for p, r in self.regularized_weights()]
-
     def regularizer_config(self) -> dict[str, Any]:
         return {k: r.get_config() for k, r in (("kernel_regularizer", self.kernel_regularizer),
                                                ("bias_regularizer", self.bias_regularizer)) if r is not None}
+
+
+def penalized(layer: Any) -> Iterator[tuple[Any, Regularizer]]:
+    """``(parameter, regularizer)`` for each penalized trainable weight of a trainable layer of ``layer`` (itself
+    and every layer inside it: a model's); a layer or a weight reached twice counts once (with its first layer's
+    regularizer). Keras's rule, which takes the penalties from ``trainable_weights``: a frozen layer's weights add
+    none. A layer lists its pairs with ``regularized_weights()``."""
+    seen: set[int] = set()
+    for inner in layer.modules():
+        terms = getattr(inner, "regularized_weights", None)
+        if terms is None or not inner.trainable:
+            continue
+        for p, reg in terms():
+            if p.trainable and id(p) not in seen:
+                seen.add(id(p))
+                yield p, reg
+
+
+class Penalties:
+    """Gives every layer (and model) Keras's ``losses``: the current weight penalties."""
+
+    @property
+    def losses(self) -> list[float]:
+        """The current penalty of each penalized weight of this layer and the layers inside it (Keras's
+        ``layer.losses``; for a model, every layer's, a shared one once), in the order training adds them to the
+        loss: ``sum(model.losses)`` is a step's penalty. As in Keras, a frozen layer's (``trainable = False``)
+        are left out. What a layer adds with ``add_loss`` belongs to one call: ``layer.last_call.losses``."""
+        return [regularizer(p.data) for p, regularizer in penalized(self)]

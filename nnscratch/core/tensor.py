@@ -160,11 +160,11 @@ def Input(shape: Any = None, dtype: Any = "float32", name: str | None = None,
         raise InvalidValueError(f"Input got unexpected arguments {sorted(kwargs)}")
     shape = shapes.parse(shape, "Input shape")
     dtype = np.dtype(dtype)
-    if dtype.kind in "iu":  # Keras's integer inputs (indices for an Embedding) are carried as float32: exact < 2**24
-        dtype = np.dtype(np.float32)
+    if dtype.kind in "iub":  # Keras's integer inputs (indices for an Embedding) and boolean ones (an attention
+        dtype = np.dtype(np.float32)  # mask) are carried as float32: exact, integers below 2**24
     if dtype not in (np.float32, np.float64):
-        raise InvalidValueError(f"Input dtype must be float32 or float64 (or an integer type, carried as float32), "
-                                f"got {dtype}")
+        raise InvalidValueError(f"Input dtype must be float32 or float64 (or an integer or boolean type, carried as "
+                                f"float32), got {dtype}")
     _input_count += 1
     return SymbolicTensor(tuple(shape), dtype, None, 0,
                           name or ("input" if _input_count == 1 else f"input_{_input_count - 1}"))

@@ -55,11 +55,6 @@ class Embedding(Layer):
         reg = self.embeddings_regularizer
         return [] if reg is None or self.embeddings is None else [(self.embeddings, reg)]
 
-    @property
-    def losses(self) -> list[float]:
-        """The current penalty (Keras's ``layer.losses``)."""
-        return [r(p.data) for p, r in self.regularized_weights()]
-
     def _indices(self, x: np.ndarray) -> np.ndarray:
         """``x`` as ``intp`` indices, after checking that they are whole numbers in ``[0, input_dim)``."""
         if x.dtype.kind not in "iuf":

@@ -74,11 +74,6 @@ class SeparableConv1D(Separable):
         pairs = ((self.pointwise.weight, self.pointwise_regularizer), (self.pointwise.bias, self.bias_regularizer))
         return [(p, r) for p, r in pairs if p is not None and r is not None]
 
-    @property
-    def losses(self) -> list[float]:
-        """The current weight penalties (Keras's ``layer.losses``)."""
-        return self.depthwise.losses + [r(p.data) for p, r in self.regularized_weights()]
-
     def build(self, input_shape: tuple[int | None, ...]) -> None:
         # (as per-sample shapes: a plain tuple starting with None would read as Keras's batch shape)
         self.depthwise.build(SampleShape(input_shape))

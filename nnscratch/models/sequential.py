@@ -28,10 +28,11 @@ class Sequential(Model):
     Forward runs ``layers[0]`` .. ``layers[-1]``; backward runs them in reverse. Parameters are named
     ``layers.<index>.<name>`` in ``state_dict``. An ``nn.Input(shape=...)`` as the first item (or
     ``build(input_shape)``) builds it at once; otherwise it is built by the first data it sees. ``seed``
-    drives the weights' initialization as well as shuffling and dropout.
+    drives the weights' initialization as well as shuffling and dropout. ``dtype`` (``"float32"`` or
+    ``"float64"``) is the model's; left out, the first ``Input``'s (its float dtype), else float32.
     """
 
-    def __init__(self, layers: Iterable[Layer] = (), seed: Any = None, dtype: Any = "float32",
+    def __init__(self, layers: Iterable[Layer] = (), seed: Any = None, dtype: Any = None,
                  name: str | None = None, trainable: bool = True) -> None:
         if isinstance(layers, Layer) or not isinstance(layers, Iterable) or isinstance(layers, (str, bytes, dict)):
             raise InvalidTypeError(f"Sequential takes a list of layers, got {type(layers).__name__}; "
@@ -48,7 +49,7 @@ class Sequential(Model):
         super().__init__(name=name, seed=seed)
         self.chain: list[Layer] = items
         self.layers = list(items)
-        self.set_dtype(dtype if start is None else start.dtype)
+        self.set_dtype(dtype if dtype is not None else "float32" if start is None else start.dtype)
         self.set_rng(self.rng)
         if start is None and items and getattr(items[0], "declared_input_shape", None) is not None:
             start = Input(shape=sample_shape(items[0].declared_input_shape), dtype=self.dtype)  # Keras's input_shape=

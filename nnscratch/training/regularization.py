@@ -3,28 +3,13 @@ per-sample weights (``fit(sample_weight=..., class_weight=...)``)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
 from ..core.errors import InvalidValueError
 from ..core.parameter import Parameter
-
-
-def penalized(model: Any) -> Iterator[tuple[Parameter, Any]]:
-    """``(parameter, regularizer)`` for each penalized trainable weight of a trainable layer of ``model``; a layer
-    or a weight reached twice counts once (with its first layer's regularizer). Keras's rule, which takes the
-    penalties from ``trainable_weights``: a frozen layer's weights add none. ``model.losses`` lists the values."""
-    seen: set[int] = set()
-    for layer in model.modules():
-        terms = getattr(layer, "regularized_weights", None)
-        if terms is None or not layer.trainable:
-            continue
-        for p, reg in terms():
-            if p.trainable and id(p) not in seen:
-                seen.add(id(p))
-                yield p, reg
+from ..core.regularizers import penalized  # noqa: F401  (the trainer's, here with the rest)
 
 
 def penalty(terms: list[tuple[Parameter, Any]]) -> float:
