@@ -164,7 +164,10 @@ class CallEngine:
         return bool(_frames()) and any(isinstance(t, Tensor) for t in items)
 
     def apply(self, layer: Layer, x: Any, training: bool | None = None) -> Any:
-        """``layer(x)`` on traced Tensors inside another layer's ``call``: one op of the tape."""
+        """``layer(x)`` on traced Tensors inside another layer's ``call``: one op of the tape. A layer with several
+        outputs (``return_state``, ``return_attention_scores``) is one op giving them joined in one flat array,
+        cut back into the outputs by the tape's own slicing: a list of Tensors, each differentiable, whose
+        gradients reach the layer's ``backward_call`` together (zeros for an output nothing reads)."""
         frame = _frames()[-1]
         several = isinstance(x, (list, tuple))
         items = list(x) if several else [x]
@@ -175,17 +178,19 @@ class CallEngine:
         frame.calls += 1
         arrays = [t.data if isinstance(t, Tensor) else np.asarray(t) for t in items]
         y = layer.forward_call(sub, arrays if several else arrays[0])
-        if isinstance(y, (list, tuple)):
-            raise InvalidValueError(f"{layer.name}: a layer with several outputs cannot be called inside call()")
+        shapes = [o.shape for o in y] if isinstance(y, (list, tuple)) else None
+        if shapes is not None:
+            y = np.concatenate([o.reshape(-1) for o in y])
         trains = next(iter(layer.named_parameters()), None) is not None
         inputs = (*items, frame.token) if trains else tuple(items)
 
         def rule(g: np.ndarray, needs: tuple) -> tuple:
-            dx = layer.backward_call(sub, g)
+            dx = layer.backward_call(sub, g if shapes is None else _pieces(g, shapes))
             dxs = [None] * len(items) if dx is None else (list(dx) if several else [dx])
             return (*dxs, None) if trains else tuple(dxs)
 
-        return node(y, inputs, rule) if is_grad_enabled() else Tensor(y)
+        out = node(y, inputs, rule) if is_grad_enabled() else Tensor(y)
+        return out if shapes is None else _pieces(out, shapes)
 
     def add_loss(self, layer: Layer, value: Any) -> None:
         frames = _frames()
@@ -195,6 +200,16 @@ class CallEngine:
             raise InvalidValueError(f"{layer.name}.add_loss expects a scalar (e.g. ops.sum(...)), got shape "
                                     f"{np.shape(value.data if isinstance(value, Tensor) else value)}")
         frames[-1].losses.append(value)
+
+
+def _pieces(flat: Any, shapes: list[tuple[int, ...]]) -> list[Any]:
+    """``flat`` (an array, or a Tensor: then by differentiable ops) cut into consecutive pieces of ``shapes``."""
+    pieces, start = [], 0
+    for shape in shapes:
+        size = int(np.prod(shape, dtype=np.int64))
+        pieces.append(flat[start:start + size].reshape(shape))
+        start += size
+    return pieces
 
 
 def _constant(x: Any) -> Any:

@@ -53,7 +53,6 @@ from .attention_masks import (
     masked_softmax,
     query_mask,
 )
-from .traced_outputs import call_with_outputs
 
 
 def weights_dropout(rng: Any, p: np.ndarray, rate: float) -> tuple[np.ndarray, np.ndarray | None]:
@@ -138,11 +137,7 @@ class MultiHeadAttention(Layer):
             return self._connect(inputs, scores, training)
         kept, self.return_attention_scores = self.return_attention_scores, scores
         try:  # on arrays (and traced Tensors) the option holds for this call only
-            engine = Layer.call_engine
-            if scores and engine is not None and engine.recording(inputs):  # inside a layer's call()
-                out = call_with_outputs(self, [self._autocast(a) for a in inputs], training)
-            else:
-                out = super().__call__(inputs, training)
+            out = super().__call__(inputs, training)
         finally:
             self.return_attention_scores = kept
         return tuple(out) if isinstance(out, list) else out
