@@ -140,7 +140,7 @@ def test_a_model_of_them_saves_and_learns(tmp_path) -> None:
      r"LSTM expects inputs of shape \(batch, steps, features\), got \(batch, 4\)"),
     (lambda: nn.GRU(3, reset_after=False, recurrent_activation="softsign"), InvalidValueError,
      "GRU recurrent_activation must be one of 'tanh'"),  # reset_after=False itself is supported (its own tests)
-    (lambda: nn.SimpleRNN(3, stateful=True), InvalidValueError, r"SimpleRNN\(stateful=True\) is not supported"),
+    (lambda: nn.SimpleRNN(3).reset_states(np.zeros((2, 3))), InvalidValueError, "is not stateful"),  # (stateful: its tests)
     (lambda: nn.LSTM(3, activation="softsign"), InvalidValueError, "LSTM activation must be one of 'tanh'"),
     (lambda: nn.GRU(3, recurrent_dropout=1.0), InvalidValueError, "GRU recurrent_dropout must be a number in"),
     (lambda: nn.SimpleRNN(0), InvalidValueError, "SimpleRNN units"),

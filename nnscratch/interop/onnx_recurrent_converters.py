@@ -38,7 +38,16 @@ def _onnx_activation(layer: Any, name: str) -> str:
     return _NAMES[name]
 
 
+def _refuse_stateful(layer: Any) -> None:
+    """An ONNX graph carries nothing from one run to the next: a stateful layer's export would start from zeros."""
+    if layer.stateful:
+        raise InvalidValueError(f"cannot export layer '{layer.name}' ({type(layer).__name__}) to ONNX with "
+                                f"stateful=True: an ONNX graph carries no states from one run to the next; export "
+                                f"a copy built with stateful=False (its initial states as graph inputs)")
+
+
 def _recurrent(ex: Any, layer: Any, inputs: list[Value]) -> Value | list[Value]:
+    _refuse_stateful(layer)
     cls, u = type(layer), layer.units
     order = np.concatenate([np.arange(k * u, (k + 1) * u) for k in _GATES[cls]])
     names = [ex.node("Transpose", [ex.native(inputs[0])], hint=layer.name, perm=[1, 0, 2]),
@@ -81,6 +90,7 @@ def _reversed_steps(ex: Any, v: Value, hint: str) -> Value:
 
 def _bidirectional(ex: Any, layer: Any, inputs: list[Value]) -> Value | list[Value]:
     """Both recurrent halves, the backward one's sequence put back in input order, merged as the layer does."""
+    _refuse_stateful(layer)
     halves, (x, *states), k = [], inputs, layer.forward_layer.state_count
     for sub, init in ((layer.forward_layer, states[:k]), (layer.backward_layer, states[k:])):
         out = ex.convert(sub, [x, *init])

@@ -11,6 +11,10 @@ from its end as it reads the inputs; ``compute_mask`` is Keras's.
 Keras's ``initial_state``: ``Bidirectional(LSTM(..))(x, initial_state=[fh, fc, bh, bc])`` (or the list form
 ``[x, fh, fc, bh, bc]``): the forward layer's states, then the backward layer's (Keras's halves), each layer
 starting from its own (``recurrent_states``); backward returns ``[dx, *their gradients]``.
+
+``stateful=True`` (on the wrapped layer; both halves must agree): each half carries its own final states into
+the next call (the backward half's are those after reading the sequence from its end, as Keras's);
+``reset_states()`` resets both, ``states`` lists the forward half's then the backward half's.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from ..core.layer import Layer
 from ..core.registry import from_config, to_config
 from ..core.shapes import SampleShape
 from .recurrent import Recurrent
-from .recurrent_states import call_inputs, checked_states, sequence_mask, sequence_shape
+from .recurrent_states import call_inputs, checked_states, given_states, sequence_mask, sequence_shape
 
 MERGE_MODES = ("concat", "sum", "mul", "ave", None)
 
@@ -55,12 +59,36 @@ class Bidirectional(Layer):
             backward_layer = spec
         self.backward_layer = _recurrent(backward_layer, "backward_layer")
         f, b = self.forward_layer, self.backward_layer
-        if (f.return_sequences, f.return_state) != (b.return_sequences, b.return_state):
-            raise InvalidValueError("Bidirectional layer and backward_layer must agree on return_sequences and "
-                                    "return_state")
+        if (f.return_sequences, f.return_state, f.stateful) != (b.return_sequences, b.return_state, b.stateful):
+            raise InvalidValueError("Bidirectional layer and backward_layer must agree on return_sequences, "
+                                    "return_state and stateful")
         if merge_mode not in MERGE_MODES:
             raise InvalidValueError(f"Bidirectional merge_mode must be one of {MERGE_MODES}, got {merge_mode!r}")
         self.merge_mode = merge_mode
+
+    @property
+    def stateful(self) -> bool:
+        """Whether the halves carry their final states into the next call (the wrapped layer's ``stateful``)."""
+        return self.forward_layer.stateful
+
+    @property
+    def states(self) -> list[np.ndarray] | None:
+        """The carried states, the forward half's then the backward half's; None before the first call and after
+        a reset (zeros)."""
+        f, b = self.forward_layer.states, self.backward_layer.states
+        return None if f is None or b is None else [*f, *b]
+
+    def reset_states(self, states: Any = None) -> None:
+        """Both halves start their next call from zeros, or from ``states`` (the forward half's, then the backward
+        half's, each ``(batch, units)``); a no-op when not stateful (``states`` is refused)."""
+        states = given_states(self, states)
+        k = self.forward_layer.state_count
+        self.forward_layer.reset_states(None if states is None else states[:k])
+        self.backward_layer.reset_states(None if states is None else states[k:])
+
+    def reset_state(self, states: Any = None) -> None:
+        """Keras 3's name of ``reset_states``."""
+        self.reset_states(states)
 
     def state_widths(self) -> list[int]:
         """The ``units`` of each initial state a call may take: the forward layer's states, then the backward's."""

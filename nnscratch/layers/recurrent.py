@@ -19,6 +19,9 @@ step, whose output is then the previous step's (zeros before the first real step
 is read from its end too. Backward passes the gradient of a held state back to the step that made it. Without
 a mask (or with one whose steps are all real) the loops run as they would without masking. With initial states
 the output at the padding steps before a sample's first real step is zero, as Keras's (``recurrent_states``).
+
+``stateful=True`` (Keras's): the final states of each call are kept on the layer (``layer.states``, layer state
+and not weights: ``recurrent_states``, carried states) and start the next call; ``reset_states()`` zeroes them.
 """
 
 from __future__ import annotations
@@ -35,7 +38,16 @@ from ..core.layer import Layer
 from ..core.parameter import Parameter
 from ..core.validation import positive_int, real_number
 from .checks import sample_shape_error
-from .recurrent_states import STATE_NAMES, call_inputs, checked_states, leading_padding, sequence_mask, sequence_shape
+from .recurrent_states import (
+    STATE_NAMES,
+    call_inputs,
+    checked_states,
+    given_states,
+    leading_padding,
+    sequence_mask,
+    sequence_shape,
+    start_states,
+)
 
 
 def gate_sigmoid(z: np.ndarray) -> np.ndarray:
@@ -76,8 +88,9 @@ class Recurrent(Layer):
     ``run_back``; ``(N, T, F) -> (N, units)`` (``(N, T, units)`` with ``return_sequences``)."""
 
     abstract = True
-    per_sample = False  # may draw dropout masks; and a batch split across threads ran twice as slow (its steps'
-    # Python serializes), so a model with a recurrent layer never takes the data-parallel path
+    per_sample = False  # may draw dropout masks; stateful ones carry each row's states to the next batch (a chunk
+    # of it on a thread would read and write them apart); and a batch split across threads ran twice as slow (its
+    # steps' Python serializes), so a model with a recurrent layer never takes the data-parallel path
     gates: ClassVar[int] = 1
     state_count: ClassVar[int] = 1  # the final states ``return_state`` adds (LSTM: h and c)
     supports_masking = True  # Keras's: a padding step keeps the states (``ctx.mask``); see ``compute_mask``
@@ -109,9 +122,10 @@ class Recurrent(Layer):
         self.recurrent_dropout = rate(recurrent_dropout, f"{name} recurrent_dropout")
         self.return_sequences, self.return_state = bool(return_sequences), bool(return_state)
         self.go_backwards, self.unroll = bool(go_backwards), bool(unroll)  # unroll: the same numbers either way
-        if stateful:
-            raise InvalidValueError(f"{name}(stateful=True) is not supported: each sequence starts from zero "
-                                    "states, or from the states of the call (initial_state=)")
+        self.stateful = bool(stateful)
+        # stateful=True: the final states of the last call, each (batch, units), where the next call starts;
+        # None: zeros (before the first call, after reset_states). Layer state, never saved (recurrent_states).
+        self.states: list[np.ndarray] | None = None
         self.use_seed(seed)
         self.kernel: Parameter | None = None
         self.recurrent_kernel: Parameter | None = None
@@ -260,6 +274,8 @@ class Recurrent(Layer):
         if init is not None:
             init = checked_states(self, x, init, self.state_widths())
         n, steps, features = x.shape
+        if self.stateful:
+            init = start_states(self, ctx, n, init)
         if self.go_backwards:
             x = x[:, ::-1]
         xmask = ctx.xmask = self._mask(ctx.training, (1, n, features), self.dropout)
@@ -275,6 +291,8 @@ class Recurrent(Layer):
             xw += bias
         ctx.init = init
         hs, finals = self.run(ctx, xw.reshape(steps, n, xw.shape[-1]), hmask, keep, init)
+        if self.stateful and n:  # copies: the call's outputs (return_state) are the caller's
+            self.states = [s.copy() for s in finals]
         ctx.hs, ctx.shape = hs, x.shape
         out = hs.transpose(1, 0, 2).copy() if self.return_sequences else hs[-1].copy()
         lead = ctx.lead = None if init is None or keep is None else leading_padding(keep)
@@ -309,7 +327,17 @@ class Recurrent(Layer):
             dx *= ctx.xmask
         dx = dx.transpose(1, 0, 2)
         dx = np.ascontiguousarray(dx[:, ::-1] if self.go_backwards else dx)
-        return dx if ctx.init is None else [dx, *dinit]
+        return dx if ctx.init is None or (self.stateful and ctx.carried) else [dx, *dinit]
+
+    def reset_states(self, states: Any = None) -> None:
+        """Keras's: the next call of a stateful layer starts from zero states (and may have any batch size), or
+        from ``states`` (one array ``(batch, units)`` per state: ``[h]``, an LSTM's ``[h, c]``). A layer that is
+        not stateful carries nothing: a no-op (``states`` is refused)."""
+        self.states = given_states(self, states)
+
+    def reset_state(self, states: Any = None) -> None:
+        """Keras 3's name of ``reset_states``."""
+        self.reset_states(states)
 
     def get_config(self) -> dict[str, Any]:
         return {"units": self.units, "activation": self.activation, "use_bias": self.use_bias,
@@ -318,7 +346,8 @@ class Recurrent(Layer):
                 "bias_initializer": initializers.serialize(self.bias_initializer),
                 "dropout": self.dropout, "recurrent_dropout": self.recurrent_dropout,
                 "return_sequences": self.return_sequences, "return_state": self.return_state,
-                "go_backwards": self.go_backwards, "unroll": self.unroll, **self._regularizer_config()}
+                "go_backwards": self.go_backwards, "stateful": self.stateful, "unroll": self.unroll,
+                **self._regularizer_config()}
 
     def _regularizer_config(self) -> dict[str, Any]:
         named = (("kernel_regularizer", self.kernel_regularizer), ("recurrent_regularizer", self.recurrent_regularizer),

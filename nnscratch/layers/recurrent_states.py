@@ -15,6 +15,17 @@ backend's unrolled loop), so at the padding steps before a sample's first real s
 while the states held there are the initial ones (``leading_padding``), and a sample that is all padding
 outputs zeros while its ``return_state`` states are the initial ones. (Keras's NumPy and JAX backends
 repeat the first state there instead; with zero initial states the two agree.)
+
+Carried states (Keras's ``stateful=True``): layer state, not weights, like BatchNorm's running statistics but
+never saved. ``layer.states`` holds the final states of the layer's last call, each ``(N, units)`` (copies);
+the next call starts from them (sample ``i`` of a batch continues sample ``i`` of the batch before), and an
+explicit ``initial_state`` overrides them for that call, whose final states are then carried in turn. They are
+constants to backward (truncated backpropagation through time: no gradient crosses batches). ``None`` is a
+zero start: before the first call, and after ``reset_states()`` (or ``reset_states(states)``: given ones);
+the first batch after it fixes the batch size, and a batch of another size is refused until the next reset
+(Keras fixes it with ``Input(batch_size=...)``, which nnscratch accepts and does not enforce). An empty batch
+(the shape probes of ``core.shapes``) neither reads nor writes them. They are not in ``state_dict``, the model
+files, checkpoints or ``get_weights`` (nor are they in Keras's), and a masked step keeps them as any state.
 """
 
 from __future__ import annotations
@@ -132,3 +143,48 @@ def leading_padding(keep: np.ndarray) -> np.ndarray | None:
     are the initial ones; None when there are none."""
     lead = ~np.logical_or.accumulate(keep, axis=0)
     return lead if lead.any() else None
+
+
+# ---------------------------------------------------------------- carried states (stateful=True)
+def batch_size_error(layer: Any, carried: int, got: int) -> ShapeError:
+    return ShapeError(f"{_who(layer)} is stateful: it carries the final states of its previous batch, of {carried} "
+                      f"samples (sample i of a batch continues sample i of the batch before), and got a batch of "
+                      f"{got}. Give every batch {carried} samples (fit/evaluate/predict(batch_size={carried}) on a "
+                      f"multiple of {carried} samples, validation_batch_size={carried}), or call reset_states() on "
+                      "the layer or the model before a batch of another size")
+
+
+def start_states(layer: Any, ctx: Any, n: int, init: list[np.ndarray] | None) -> list[np.ndarray] | None:
+    """The states a stateful layer's call on ``n`` samples starts from: the call's own ``init`` (Keras's
+    ``initial_state`` wins), else the carried ``layer.states`` (None: zeros). ``ctx.carried``: whether backward
+    returns dL/dx alone (the call had no states of its own: carried ones are constants)."""
+    ctx.carried = init is None
+    carried = layer.states
+    if carried is None or n == 0:  # a zero start; an empty batch (a shape probe) reads nothing
+        return init
+    if carried[0].shape[0] != n:
+        raise batch_size_error(layer, carried[0].shape[0], n)
+    if init is not None:
+        return init
+    return carried if carried[0].dtype == layer.dtype else [s.astype(layer.dtype) for s in carried]
+
+
+def given_states(layer: Any, states: Any) -> list[np.ndarray] | None:
+    """``layer.reset_states(states)``: None (a zero start: the next batch may have any size), or the states to
+    carry into the next batch, one array ``(N, units)`` per state (a single array for a one-state layer),
+    copied in the layer's dtype; the batches that follow must have ``N`` samples."""
+    if states is None:
+        return None
+    if not layer.stateful:
+        raise InvalidValueError(f"{_who(layer)} is not stateful (stateful=True): it carries no states to set")
+    states = list(states) if isinstance(states, (list, tuple)) else [states]
+    widths = layer.state_widths()
+    if len(states) != len(widths):
+        raise _count_error(layer, len(states), widths)
+    arrays = [np.array(s, dtype=layer.dtype) for s in states]
+    n = arrays[0].shape[0] if arrays[0].ndim == 2 and arrays[0].shape[0] else 1
+    for i, (a, w) in enumerate(zip(arrays, widths)):
+        if a.shape != (n, w):
+            raise ShapeError(f"{_who(layer)}: state {i} ({layer.state_labels()[i]}) must have shape (batch, units) = "
+                             f"({'batch' if i == 0 else n}, {w}), got {a.shape}")
+    return arrays

@@ -33,13 +33,13 @@ from ..training.batch_source import is_batch_source
 from ..training.compile_args import UNSET, compile_arguments
 from ..training.data import check_data_arguments
 from ..training.history import History
-from . import architecture, structure, subclassed
+from . import architecture, stateful, structure, subclassed
 from .class_predictions import ClassPredictions
 from .input_layer import InputLayer
 from .summary import summary_text
 
 
-class Model(Layer, ClassPredictions):
+class Model(Layer, ClassPredictions, stateful.ResetStates):
     """A graph model from ``inputs`` to ``outputs`` (symbolic tensors; a list or a dict by name for several:
     ``models/structure.py``).
 
