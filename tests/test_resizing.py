@@ -72,3 +72,15 @@ def test_errors() -> None:
         nn.Resizing(0, 4)
     with pytest.raises(ShapeError, match="Resizing"):
         nn.Resizing(4, 4).forward(np.zeros((2, 5, 5), np.float32))
+
+
+@pytest.mark.parametrize("interpolation", ["bilinear", "nearest"])
+def test_crop_to_aspect_ratio_resizes_the_window_alone_when_it_upscales(interpolation):
+    """Keras crops, then resizes the window: its edge pixels are repeated, nothing outside it is read (4x10 -> 6x6
+    read the columns beside the window before)."""
+    x = np.random.default_rng(0).standard_normal((2, 4, 10, 3))
+    layer = nn.Resizing(6, 6, interpolation=interpolation, crop_to_aspect_ratio=True).set_dtype("float64")
+    top, left, rows, cols = layer.window(4, 10)
+    assert (rows, cols) == (4, 4)
+    window = nn.Resizing(6, 6, interpolation=interpolation).set_dtype("float64")(x[:, top:top + rows, left:left + cols])
+    np.testing.assert_allclose(layer(x), window, rtol=0, atol=1e-14)

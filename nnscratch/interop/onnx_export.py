@@ -35,6 +35,7 @@ from . import (  # noqa: F401  (register their converters)
     onnx_double,
     onnx_image_converters,
     onnx_operation_converters,
+    onnx_preprocessing_converters,
     onnx_recurrent_converters,
     onnx_sequence_converters,
     onnx_sequence_shape_converters,

@@ -18,9 +18,12 @@ from ..layers import (
     Add,
     Average,
     BatchNorm,
+    CategoryEncoding,
+    CenterCrop,
     Concatenate,
     Conv2D,
     Dense,
+    Discretization,
     Dropout,
     Flatten,
     Identity,
@@ -29,6 +32,7 @@ from ..layers import (
     Minimum,
     Multiply,
     Normalization,
+    RandomCrop,
     RandomFlip,
     ReLU,
     Reshape,
@@ -50,18 +54,14 @@ __all__ = [
     "Activation", "Add", "AveragePooling2D", "Average", "BatchNormalization", "Concatenate", "Conv2D", "Dense",
     "Dropout", "ELU", "Flatten", "GELU", "GlobalAveragePooling2D", "Identity", "Input", "InputLayer", "Layer",
     "LeakyReLU", "MaxPooling2D", "Maximum", "Minimum", "Multiply", "Normalization", "RandomFlip", "ReLU",
-    "Reshape", "Softmax", "Subtract", "SymbolicTensor",
+    "Reshape", "Softmax", "Subtract", "SymbolicTensor", "CategoryEncoding", "CenterCrop", "Discretization",
+    "RandomCrop",
 ]
 
 _TEXT = "text preprocessing is outside nnscratch (numbers only); encode text to integer arrays with your own code"
-_TF_DATA = "it is a tf.data preprocessing layer; preprocess the NumPy arrays before fit"
-_SIZE = ("nnscratch has no random or centred crop layer; use Cropping2D, Resizing(crop_to_aspect_ratio=True), "
-         "or size the images when loading them (image_dataset_from_directory(image_size=...))")
 _NOT_YET = "nnscratch has no such layer yet; build the model from the layers it has (keras.layers.__all__)"
 REFUSED = {
     **dict.fromkeys(["TextVectorization", "StringLookup", "IntegerLookup", "Hashing", "HashedCrossing"], _TEXT),
-    **dict.fromkeys(["CategoryEncoding", "Discretization"], _TF_DATA),
-    **dict.fromkeys(["CenterCrop", "RandomCrop"], _SIZE),
     **dict.fromkeys(["RNN", "ConvLSTM2D", "Conv3D"], _NOT_YET),
     "TFSMLayer": "it loads TensorFlow SavedModels; nnscratch runs NumPy only",
 }

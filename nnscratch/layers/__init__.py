@@ -6,14 +6,17 @@ from .attention import MultiHeadAttention
 from .augment import RandomFlip, RandomShift
 from .batchnorm import BatchNorm
 from .bidirectional import Bidirectional
+from .category_encoding import CategoryEncoding
 from .conv import Conv2D
 from .conv1d import Conv1D
 from .conv1d_transpose import Conv1DTranspose
 from .conv_transpose import Conv2DTranspose
+from .crop import CenterCrop, RandomCrop
 from .cropping import Cropping2D, ZeroPadding2D
 from .dense import Dense
 from .depthwise_conv import DepthwiseConv2D
 from .depthwise_conv1d import DepthwiseConv1D
+from .discretization import Discretization
 from .dot import Dot
 from .dot_attention import AdditiveAttention, Attention
 from .dropout import Dropout, SpatialDropout1D, SpatialDropout2D
@@ -85,5 +88,5 @@ __all__ = [
     "UnitNormalization", "Masking", "DepthwiseConv1D", "SeparableConv1D", "Conv1DTranspose",
     "SELU", "Swish", "SiLU", "Softplus", "Softsign", "Mish", "Exponential", "LogSoftmax", "LogSigmoid", "CELU",
     "Squareplus", "TanhShrink", "HardSigmoid", "HardSwish", "HardSiLU", "HardTanh", "SparsePlus", "SoftShrink",
-    "HardShrink",
+    "HardShrink", "CategoryEncoding", "CenterCrop", "Discretization", "RandomCrop",
 ]

@@ -52,8 +52,9 @@ class Resizing(Layer):
     def _taps(self, h: int, w: int, dtype: np.dtype) -> Any:
         """The taps of one image (every image of the batch has the same)."""
         top, left, rows, cols = self.window(h, w)
-        i = (np.arange(self.height) + 0.5) * (rows / self.height) - 0.5 + top
-        j = (np.arange(self.width) + 0.5) * (cols / self.width) - 0.5 + left
+        # pixel centres aligned, clamped to the window's edge pixels (tf.image.resize of the cropped window)
+        i = np.clip((np.arange(self.height) + 0.5) * (rows / self.height) - 0.5, 0, rows - 1) + top
+        j = np.clip((np.arange(self.width) + 0.5) * (cols / self.width) - 0.5, 0, cols - 1) + left
         ys = np.broadcast_to(i[None, :, None], (1, self.height, self.width)).astype(dtype)
         xs = np.broadcast_to(j[None, None, :], (1, self.height, self.width)).astype(dtype)
         return sample_taps(ys, xs, h, w, "nearest", self.interpolation)[0]
