@@ -14,7 +14,7 @@ import nnscratch as nn
 from nnscratch.core import shapes
 from nnscratch.core.errors import InvalidTypeError, InvalidValueError, ShapeError
 from nnscratch.core.layer import Layer
-from nnscratch.layers.augment import _uniform_ints
+from nnscratch.layers.augment import uniform_ints
 from nnscratch.layers.crop import CenterCrop, RandomCrop, aspect_window
 from nnscratch.utils.gradcheck import check_module
 
@@ -96,7 +96,7 @@ def test_random_crop_in_training_takes_one_random_window_per_sample() -> None:
     out = layer.forward(img, training=True)
     # the same draws, cropped one sample at a time: the batch gather equals per-sample slicing
     draws = np.random.default_rng(3)
-    top, left = _uniform_ints(draws, 0, 4, 40), _uniform_ints(draws, 0, 4, 40)
+    top, left = uniform_ints(draws, 0, 4, 40), uniform_ints(draws, 0, 4, 40)
     expected = np.stack([img[i, top[i]:top[i] + 5, left[i]:left[i] + 4] for i in range(40)])
     np.testing.assert_array_equal(out, expected)
     assert len(set(zip(top, left))) > 10 and set(top) == set(range(5)) and set(left) == set(range(5))
@@ -116,7 +116,7 @@ def test_channels_first_random_windows_follow_the_draws() -> None:
     img = images(16, 4, 7, 9)
     out = layer.forward(img, training=True)
     draws = np.random.default_rng(1)
-    top, left = _uniform_ints(draws, 0, 4, 16), _uniform_ints(draws, 0, 4, 16)
+    top, left = uniform_ints(draws, 0, 4, 16), uniform_ints(draws, 0, 4, 16)
     np.testing.assert_array_equal(out, np.stack([img[i, :, top[i]:top[i] + 3, left[i]:left[i] + 5]
                                                  for i in range(16)]))
 

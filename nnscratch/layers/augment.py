@@ -26,7 +26,7 @@ FLIP_MODES = ("horizontal", "vertical", "horizontal_and_vertical")
 FILL_MODES = ("reflect", "constant", "nearest")
 
 
-def _uniform_ints(rng: np.random.Generator | np.random.RandomState, low: int, high: int, n: int) -> np.ndarray:
+def uniform_ints(rng: np.random.Generator | np.random.RandomState, low: int, high: int, n: int) -> np.ndarray:
     """``n`` integers uniform in ``[low, high]`` (inclusive); works with a Generator and a RandomState."""
     return low + np.minimum((rng.random(n) * (high - low + 1)).astype(np.int64), high - low)
 
@@ -139,8 +139,8 @@ class RandomShift(Augmentation):
         if not ctx.training or self.max_shift == (0, 0):
             return x
         n, h, w, _ = x.shape
-        dy = _uniform_ints(self.rng, -self.max_shift[0], self.max_shift[0], n)
-        dx = _uniform_ints(self.rng, -self.max_shift[1], self.max_shift[1], n)
+        dy = uniform_ints(self.rng, -self.max_shift[0], self.max_shift[0], n)
+        dx = uniform_ints(self.rng, -self.max_shift[1], self.max_shift[1], n)
         rows, row_ok = self._source(h, dy)
         cols, col_ok = self._source(w, dx)
         # flat number of the source pixel of every output pixel, (N*H*W,)

@@ -22,7 +22,7 @@ from ..core.call import Call
 from ..core.errors import InvalidValueError, ShapeError
 from ..core.layer import Layer
 from ..core.validation import positive_int
-from .augment import _uniform_ints
+from .augment import uniform_ints
 
 DATA_FORMATS = ("channels_last", "channels_first")
 
@@ -175,8 +175,8 @@ class RandomCrop(_Crop):
             ctx.window = (0, 0)  # the one window there is
             return x
         n = len(x)
-        top = _uniform_ints(self.rng, 0, h - self.height, n)
-        left = _uniform_ints(self.rng, 0, w - self.width, n)
+        top = uniform_ints(self.rng, 0, h - self.height, n)
+        left = uniform_ints(self.rng, 0, w - self.width, n)
         rows = top[:, None] + np.arange(self.height)  # (N, height): each sample's rows
         cols = left[:, None] + np.arange(self.width)
         if self.channels_first:  # flat position of every output value, (N*C*height*width,)
