@@ -15,8 +15,9 @@ import nnscratch as nn
 from nnscratch.core import shapes
 from nnscratch.core.layer import Layer
 
-CANDIDATES: list[Any] = [(6,), (7, 4), (9, 8, 3), (5, 4, 6, 3), [(7, 4), (7, 4)], [(7, 4), (7, 4), (7, 4)], (4,)]
-NO_SAMPLE_SHAPE = {"InputLayer"}  # not called on arrays
+CANDIDATES: list[Any] = [(6,), (7, 4), (9, 8, 3), (5, 4, 6, 3), [(7, 4), (7, 4)], [(7, 4), (7, 4), (7, 4)], (4,),
+                         [(4,), (4,)], [(4,), (4,), (4,)]]  # (the last two: a cell's step and its states)
+NO_SAMPLE_SHAPE = {"InputLayer", "StackedRNNCells"}  # not called on arrays (StackedRNNCells: only inside an RNN)
 
 
 ADAPTED = {"Normalization": {"mean": [0.5] * 4, "std": [2.0] * 4}}  # (without them: adapt() first)

@@ -25,6 +25,8 @@ ARGUMENTS = {  # the required constructor arguments of each registered class; th
     "TimeDistributed": {"layer": nn.Conv2D(2, 3)}, "GroupNormalization": {"groups": 2},
     "AlphaDropout": {"rate": 0.2}, "GaussianDropout": {"rate": 0.2}, "Dot": {"axes": 1}, "Masking": {"mask_value": -1.0},
     "InputLayer": {"shape": (3,)},
+    "RNN": {"cell": nn.LSTMCell(2), "return_sequences": True}, "SimpleRNNCell": {"units": 4}, "LSTMCell": {"units": 4},
+    "GRUCell": {"units": 4, "reset_after": False}, "StackedRNNCells": {"cells": [nn.GRUCell(2), nn.SimpleRNNCell(3)]},
     "CenterCrop": {"height": 2, "width": 2}, "RandomCrop": {"height": 2, "width": 2},
     "CategoryEncoding": {"num_tokens": 3}, "Discretization": {"bin_boundaries": [0.0, 1.0]},
     "Operation": {"op": "getitem", "args": [{"__tensor__": 0}, {"__tuple__": [{"__slice__": [None, None, None]},

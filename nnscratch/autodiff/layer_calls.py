@@ -56,17 +56,18 @@ def _frames() -> list[_Frame]:
 
 
 @contextmanager
-def _frame(ctx: Call, token: Any) -> Iterator[_Frame]:
-    frame = _Frame(ctx, token)
-    _frames().append(frame)
+def tracing(ctx: Call, token: Any) -> Iterator[_Frame]:
+    """Within, layers called on traced Tensors record into this call's frame (``ctx``; ``token``: see above)."""
+    current = _Frame(ctx, token)
+    _frames().append(current)
     try:
-        yield frame
+        yield current
     finally:
         _frames().pop()
 
 
 @contextmanager
-def _weights_as(layer: Layer, names: list[str], values: tuple) -> Iterator[None]:
+def weights_as(layer: Layer, names: list[str], values: tuple) -> Iterator[None]:
     """The weight attributes ``names`` hold ``values`` (watched Tensors) for the duration."""
     saved = [getattr(layer, n) for n in names]
     try:
@@ -78,14 +79,14 @@ def _weights_as(layer: Layer, names: list[str], values: tuple) -> Iterator[None]
             object.__setattr__(layer, n, v)
 
 
-def _own_weights(layer: Layer) -> list[tuple[str, Parameter]]:
+def own_weights(layer: Layer) -> list[tuple[str, Parameter]]:
     """The layer's own trainable weights (sub-layers' weights are updated by the sub-layers themselves)."""
     if not layer.trainable:
         return []
     return [(n, p) for n, p in vars(layer).items() if isinstance(p, Parameter) and p.trainable]
 
 
-def _takes(layer: Layer, argument: str) -> bool:
+def takes(layer: Layer, argument: str) -> bool:
     """Whether the traced layer's ``call`` takes ``argument`` (``training``, ``mask``), by name or ``**kwargs``."""
     cls = type(layer)
     cached = cls.__dict__.get("_call_arguments")
@@ -117,15 +118,15 @@ class CallEngine:
 
     def trace(self, layer: Layer, ctx: Call, x: Any) -> Any:
         """Run ``layer.call(x)`` on the tape (the layer is built); the backward is kept on ``ctx``."""
-        weights = _own_weights(layer)
+        weights = own_weights(layer)
         names = [n for n, _ in weights]
-        kwargs: dict[str, Any] = {"training": ctx.training} if _takes(layer, "training") else {}
-        if ctx.mask is not None and _takes(layer, "mask"):  # Keras passes the input's mask to call(mask=...)
+        kwargs: dict[str, Any] = {"training": ctx.training} if takes(layer, "training") else {}
+        if ctx.mask is not None and takes(layer, "mask"):  # Keras passes the input's mask to call(mask=...)
             kwargs["mask"] = ctx.mask
         frame_losses: list[Any] = []
 
         def fn(inputs: Any, token: Any, *params: Any) -> Any:
-            with _frame(ctx, token) as frame, _weights_as(layer, names, params):
+            with tracing(ctx, token) as frame, weights_as(layer, names, params):
                 out = cast(Any, layer).call(inputs, **kwargs)
                 frame_losses.extend(frame.losses)
             if frame_losses:

@@ -37,6 +37,7 @@ from . import (  # noqa: F401  (register their converters)
     onnx_operation_converters,
     onnx_preprocessing_converters,
     onnx_recurrent_converters,
+    onnx_rnn_cell_converters,
     onnx_sequence_converters,
     onnx_sequence_shape_converters,
     onnx_small_layer_converters,

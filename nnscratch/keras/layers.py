@@ -42,6 +42,9 @@ from ..layers import (
 from ..layers.dot import dot
 from ..layers.global_pooling import GlobalAvgPool2D
 from ..layers.pooling import AvgPool2D, MaxPool2D
+from ..layers.rnn import RNN
+from ..layers.rnn_cells import GRUCell, LSTMCell, SimpleRNNCell
+from ..layers.stacked_cells import StackedRNNCells
 from ..models.input_layer import InputLayer
 from ._names import module_getattr
 
@@ -55,14 +58,14 @@ __all__ = [
     "Dropout", "ELU", "Flatten", "GELU", "GlobalAveragePooling2D", "Identity", "Input", "InputLayer", "Layer",
     "LeakyReLU", "MaxPooling2D", "Maximum", "Minimum", "Multiply", "Normalization", "RandomFlip", "ReLU",
     "Reshape", "Softmax", "Subtract", "SymbolicTensor", "CategoryEncoding", "CenterCrop", "Discretization",
-    "RandomCrop",
+    "RandomCrop", "RNN", "SimpleRNNCell", "LSTMCell", "GRUCell", "StackedRNNCells",
 ]
 
 _TEXT = "text preprocessing is outside nnscratch (numbers only); encode text to integer arrays with your own code"
 _NOT_YET = "nnscratch has no such layer yet; build the model from the layers it has (keras.layers.__all__)"
 REFUSED = {
     **dict.fromkeys(["TextVectorization", "StringLookup", "IntegerLookup", "Hashing", "HashedCrossing"], _TEXT),
-    **dict.fromkeys(["RNN", "ConvLSTM2D", "Conv3D"], _NOT_YET),
+    **dict.fromkeys(["ConvLSTM2D", "Conv3D"], _NOT_YET),
     "TFSMLayer": "it loads TensorFlow SavedModels; nnscratch runs NumPy only",
 }
 

@@ -51,6 +51,8 @@ from .recurrent import SimpleRNN
 from .rescaling import Rescaling
 from .reshape import Flatten, Permute, RepeatVector, Reshape
 from .resizing import Resizing
+from .rnn import RNN
+from .rnn_cells import GRUCell, LSTMCell, SimpleRNNCell
 from .separable_conv import SeparableConv2D
 from .separable_conv1d import SeparableConv1D
 from .sequence_shape import Cropping1D, UpSampling1D, ZeroPadding1D
@@ -68,6 +70,7 @@ from .smooth_activations import (
     Swish,
     TanhShrink,
 )
+from .stacked_cells import StackedRNNCells
 from .time_distributed import TimeDistributed
 from .unit_norm import UnitNormalization
 from .upsampling import UpSampling2D
@@ -89,4 +92,5 @@ __all__ = [
     "SELU", "Swish", "SiLU", "Softplus", "Softsign", "Mish", "Exponential", "LogSoftmax", "LogSigmoid", "CELU",
     "Squareplus", "TanhShrink", "HardSigmoid", "HardSwish", "HardSiLU", "HardTanh", "SparsePlus", "SoftShrink",
     "HardShrink", "CategoryEncoding", "CenterCrop", "Discretization", "RandomCrop",
+    "RNN", "SimpleRNNCell", "LSTMCell", "GRUCell", "StackedRNNCells",
 ]
