@@ -222,7 +222,7 @@ def test_a_graph_with_a_mask_input_trains_saves_and_loads(tmp_path: Any, scores:
 def test_the_list_form_a_model_file_replays() -> None:
     mha = built(nn.MultiHeadAttention(2, 3), [Q, V])
     np.testing.assert_array_equal(mha([Q, V, V, AM]), mha(Q, V, attention_mask=AM))
-    np.testing.assert_array_equal(mha([Q, V, K[:, :, :3]], attention_mask=AM), mha(Q, V, K[:, :, :3], AM))
+    np.testing.assert_array_equal(mha([Q, V, K[:, :, :3]], attention_mask=AM), mha(Q, V, K[:, :, :3], attention_mask=AM))
 
 
 def test_a_traced_layer_taking_the_mask_as_an_input_trains_in_a_graph() -> None:
@@ -304,3 +304,22 @@ def test_a_boolean_mask_input_is_carried_as_float32_and_predicts_as_its_0_1_copy
     x = np.random.default_rng(0).standard_normal((2, 4, 6)).astype(np.float32)
     np.testing.assert_array_equal(model.predict([x, mask]), model.predict([x, mask.astype(np.float32)]))
     assert not np.array_equal(model.predict([x, mask]), model.predict([x, np.ones_like(mask)]))
+
+
+def test_keras_3_query_value_and_key_masks_join_the_attention_mask() -> None:
+    rng = np.random.default_rng(3)
+    q, v = rng.standard_normal((2, 4, 6)), rng.standard_normal((2, 5, 6))
+    qm, vm, km = rng.random((2, 4)) > 0.3, rng.random((2, 5)) > 0.3, rng.random((2, 5)) > 0.2
+    am = rng.random((2, 4, 5)) > 0.2
+    mha = nn.MultiHeadAttention(2, 3).set_dtype("float64")
+    expected = mha(q, v, v, attention_mask=qm[:, :, None] & vm[:, None, :] & km[:, None, :] & am)
+    got = mha(q, v, v, query_mask=qm, value_mask=vm, key_mask=km.astype(np.int32), attention_mask=am)
+    np.testing.assert_array_equal(got, expected)
+    np.testing.assert_array_equal(mha(q, v, query_mask=qm), mha(q, v, attention_mask=qm[:, :, None]))
+    x, m = nn.Input((4, 6), dtype="float64"), nn.Input((4,), dtype="bool")  # in a graph: ops on symbolic tensors
+    layer = nn.MultiHeadAttention(2, 3).set_dtype("float64")
+    model = nn.Model([x, m], layer(x, x, query_mask=m, value_mask=m))
+    keep = np.array([[1, 1, 1, 0], [1, 1, 0, 0]], bool)
+    qq = rng.standard_normal((2, 4, 6))
+    np.testing.assert_allclose(model.predict([qq, keep]), layer(qq, qq, attention_mask=keep[:, :, None] & keep[:, None]),
+                               rtol=1e-12)

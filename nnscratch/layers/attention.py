@@ -50,6 +50,7 @@ from .attention_masks import (
     attention_mask_array,
     attention_mask_shape_error,
     call_masks,
+    explicit_masks,
     masked_softmax,
     query_mask,
 )
@@ -121,11 +122,14 @@ class MultiHeadAttention(Layer):
         self.use_seed(seed)
 
     def __call__(self, query: Any, value: Any = None, key: Any = None,  # type: ignore[override]  # Keras's call
-                 attention_mask: Any = None, return_attention_scores: bool | None = None,
-                 training: bool | None = None, use_causal_mask: bool | None = None) -> Any:
-        """Keras's call: ``mha(query, value, key=None, attention_mask=None, return_attention_scores=False,
-        training=None, use_causal_mask=False)``; ``(output, scores)`` with the scores (a list on symbolic tensors).
-        ``return_attention_scores`` left out keeps the layer's setting."""
+                 query_mask: Any = None, value_mask: Any = None, key_mask: Any = None, attention_mask: Any = None,
+                 return_attention_scores: bool | None = None, training: bool | None = None,
+                 use_causal_mask: bool | None = None) -> Any:
+        """Keras 3's call: ``mha(query, value, key=None, query_mask=None, value_mask=None, key_mask=None,
+        attention_mask=None, return_attention_scores=False, training=None, use_causal_mask=False)``; ``(output,
+        scores)`` with the scores (a list on symbolic tensors). ``return_attention_scores`` left out keeps the
+        layer's setting. The ``(N, T)`` masks join the attention mask as Keras's ``_compute_attention_mask``."""
+        attention_mask = explicit_masks(query_mask, value_mask, key_mask, attention_mask)
         if use_causal_mask is not None and bool(use_causal_mask) != self.use_causal_mask:
             if self.built:
                 raise InvalidValueError(f"MultiHeadAttention '{self.name}' was called with use_causal_mask="

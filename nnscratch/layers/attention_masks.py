@@ -131,3 +131,22 @@ def masked_softmax(scores: np.ndarray, allowed: np.ndarray) -> np.ndarray:
     p = softmax(scores)
     np.copyto(p, p.dtype.type(0), where=hidden)
     return p
+
+
+def explicit_masks(query_mask: Any, value_mask: Any, key_mask: Any, attention_mask: Any) -> Any:
+    """Keras 3's ``mha(..., query_mask=, value_mask=, key_mask=, attention_mask=)`` as one attention mask
+    (Keras's ``_compute_attention_mask``): ``query_mask[:, :, None] & value_mask[:, None, :] & key_mask[:, None, :]
+    & attention_mask``, broadcastable to ``(N, Tq, Tv)``, from whichever are given (arrays, traced Tensors or symbolic
+    tensors: ``nnscratch.ops``); ``attention_mask`` itself when none of the three is."""
+    from .. import ops
+
+    parts = [] if query_mask is None else [ops.expand_dims(ops.not_equal(query_mask, 0), 2)]
+    parts += [ops.expand_dims(ops.not_equal(m, 0), 1) for m in (value_mask, key_mask) if m is not None]
+    if not parts:
+        return attention_mask
+    if attention_mask is not None:
+        parts.append(ops.not_equal(attention_mask, 0))
+    combined = parts[0]
+    for part in parts[1:]:
+        combined = ops.logical_and(combined, part)
+    return combined
