@@ -80,8 +80,8 @@ def test_count_weights_in_a_model_train_the_layers_before() -> None:
 
 
 @pytest.mark.parametrize("tokens, match", [
-    ([[0, 4]], "token 4 at index \\(0, 1\\), out of range: tokens must be 0..3 \\(num_tokens=4\\)"),
-    ([[-1, 0]], "token -1 at index \\(0, 0\\), out of range"),
+    ([[0, 4]], "token 4 at \\(0, 1\\), out of range: num_tokens=4, so tokens must be 0..3"),
+    ([[-1, 0]], "token -1 at \\(0, 0\\), out of range"),
     ([[1.5, 0]], "holds 1.5 at index \\(0, 0\\); expected whole numbers"),
     ([[np.nan, 0]], "holds nan"),
 ])

@@ -19,10 +19,11 @@ import numpy as np
 
 from ..core import shapes
 from ..core.call import Call
-from ..core.errors import DTypeError, InvalidValueError, ShapeError
+from ..core.errors import InvalidValueError, ShapeError
 from ..core.layer import Layer
 from ..core.tensor import SymbolicTensor
 from ..core.validation import positive_int
+from .indices import whole_indices
 
 OUTPUT_MODES = ("one_hot", "multi_hot", "count")
 
@@ -51,23 +52,7 @@ def check_encoded_rank(layer: str, mode: str, shape: tuple[int | None, ...]) -> 
 
 def token_indices(x: np.ndarray, depth: int, layer: str) -> np.ndarray:
     """``x`` as ``intp`` tokens, after checking that they are whole numbers in ``[0, depth)``."""
-    if x.dtype.kind not in "iuf":
-        raise DTypeError(f"{layer} expects integer tokens (as integers or whole floats), got dtype {x.dtype}")
-    if x.dtype.kind == "f" and depth > 2 ** (np.finfo(x.dtype).nmant + 1):
-        raise DTypeError(f"{layer} with {depth} tokens needs integer or float64 inputs: {x.dtype} holds whole "
-                         f"numbers exactly only up to {2 ** (np.finfo(x.dtype).nmant + 1)}")
-    with np.errstate(invalid="ignore"):
-        index = x.astype(np.intp)
-    if x.dtype.kind == "f" and not np.array_equal(index, x):
-        first = tuple(int(i) for i in np.argwhere(index != x)[0])
-        raise InvalidValueError(f"{layer} input holds {x[first]} at index {first}; expected whole numbers "
-                                f"(tokens in [0, {depth}))")
-    bad = (index < 0) | (index >= depth)
-    if bad.any():
-        first = tuple(int(i) for i in np.argwhere(bad)[0])
-        raise InvalidValueError(f"{layer} input holds token {index[first]} at index {first}, out of range: "
-                                f"tokens must be 0..{depth - 1} (num_tokens={depth})")
-    return index
+    return whole_indices(x, depth, layer, "num_tokens", "tokens", "token")
 
 
 def encode(index: np.ndarray, depth: int, mode: str, dtype: Any, weights: np.ndarray | None = None) -> np.ndarray:

@@ -9,10 +9,11 @@ import numpy as np
 
 from ..core import initializers, regularizers
 from ..core.call import Call
-from ..core.errors import DTypeError, InvalidValueError
+from ..core.errors import InvalidValueError
 from ..core.layer import Layer
 from ..core.parameter import Parameter
 from ..core.validation import positive_int
+from .indices import whole_indices
 
 
 class Embedding(Layer):
@@ -57,24 +58,7 @@ class Embedding(Layer):
 
     def _indices(self, x: np.ndarray) -> np.ndarray:
         """``x`` as ``intp`` indices, after checking that they are whole numbers in ``[0, input_dim)``."""
-        if x.dtype.kind not in "iuf":
-            raise DTypeError(f"Embedding expects integer indices (as integers or whole floats), got dtype {x.dtype}")
-        if x.dtype.kind == "f" and self.input_dim > 2 ** (np.finfo(x.dtype).nmant + 1):
-            raise DTypeError(f"Embedding with input_dim={self.input_dim} needs integer or float64 indices: {x.dtype} "
-                             f"holds whole numbers exactly only up to {2 ** (np.finfo(x.dtype).nmant + 1)}")
-        with np.errstate(invalid="ignore"):
-            index = x.astype(np.intp)
-        if x.dtype.kind == "f" and not np.array_equal(index, x):
-            first = tuple(int(i) for i in np.argwhere(index != x)[0])
-            raise InvalidValueError(f"Embedding input holds {x[first]} at index {first}; expected whole numbers "
-                                    f"(indices in [0, {self.input_dim}))")
-        bad = (index < 0) | (index >= self.input_dim)
-        if bad.any():
-            first = tuple(int(i) for i in np.argwhere(bad)[0])
-            raise InvalidValueError(f"Embedding input holds index {index[first]} at {first}, out of range: the "
-                                    f"layer has input_dim={self.input_dim} rows, so indices must be "
-                                    f"0..{self.input_dim - 1}")
-        return index
+        return whole_indices(x, self.input_dim, "Embedding", "input_dim")
 
     def forward_call(self, ctx: Call, x: np.ndarray) -> np.ndarray:
         self._ensure_built(x)
