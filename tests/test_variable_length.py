@@ -212,3 +212,45 @@ def test_wrong_shapes_get_one_clear_error(tmp_path) -> None:
     with pytest.raises(ShapeError, match=r"ONNX export needs fixed shapes, .* \(batch, None, 3\) with an axis of "
                                          r"variable size \(None\)"):
         model.export(tmp_path / "m.onnx")
+
+
+class PositionalEmbedding(keras.layers.Layer):
+    """keras-io's translation Transformer: tokens and their positions, each through an Embedding."""
+
+    def __init__(self, sequence_length: int, vocab_size: int, embed_dim: int) -> None:
+        super().__init__()
+        self.tokens = layers.Embedding(input_dim=vocab_size, output_dim=embed_dim)
+        self.positions = layers.Embedding(input_dim=sequence_length, output_dim=embed_dim)
+
+    def call(self, inputs: Any) -> Any:
+        positions = keras.ops.arange(0, keras.ops.shape(inputs)[-1], 1)
+        return self.tokens(inputs) + self.positions(positions)
+
+
+class Block(keras.layers.Layer):
+    """Sub-layers a layer written with call() builds on its first (variable-length) input."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.attention = layers.MultiHeadAttention(num_heads=2, key_dim=4)
+        self.ffn = keras.Sequential([layers.Dense(8, activation="relu"), layers.Dense(4)])
+        self.norm = layers.LayerNormalization()
+
+    def call(self, x: Any) -> Any:
+        return self.norm(x + self.ffn(x + self.attention(x, x)))
+
+
+def test_a_layer_written_with_call_takes_sequences_of_any_length_through_its_sub_layers() -> None:
+    """Its Embedding, Dense, Sequential and attention are built for the variable axis, not the probe's length;
+    a position embedding of 6 rows (the longest sequence) is probed with short sequences."""
+    embed, block, pool = PositionalEmbedding(6, 20, 4), Block(), layers.GlobalAveragePooling1D()
+    inputs = nn.Input(shape=(None,))
+    model = nn.Model(inputs, pool(block(embed(inputs))), seed=0)
+    assert model.output.shape == (None, 4)
+    tokens = np.random.default_rng(0).integers(1, 20, (3, 6)).astype(np.float32)
+    for length in (2, 5, 6):
+        fixed = nn.Input(shape=(length,))  # the same layers, and weights, on a fixed length
+        np.testing.assert_allclose(model.predict(tokens[:, :length]),
+                                   nn.Model(fixed, pool(block(embed(fixed)))).predict(tokens[:, :length]), rtol=1e-6)
+    with pytest.raises(Exception, match="input_dim=6"):  # longer than the position embedding: its own error
+        model.predict(np.ones((1, 7), np.float32))

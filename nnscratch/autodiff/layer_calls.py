@@ -31,6 +31,7 @@ from ..core.call import Call
 from ..core.errors import InvalidTypeError, InvalidValueError
 from ..core.layer import Layer
 from ..core.parameter import Parameter
+from ..core.shapes import is_probing, lazy_shape
 from .gradients import vjp
 from .tape import Tensor, is_grad_enabled, node
 
@@ -109,7 +110,7 @@ class CallEngine:
 
     def forward(self, layer: Layer, ctx: Call, x: Any) -> Any:
         if not layer.built:
-            shapes = _sample_shapes(x)
+            shapes = lazy_shape(_sample_shapes(x))
             batch = [(None, *s) for s in shapes] if isinstance(shapes, list) else (None, *shapes)
             if type(layer).build is not Layer.build:
                 type(layer).build(layer, batch)
@@ -178,6 +179,8 @@ class CallEngine:
             sub.training = bool(training)  # nested records copy it from here
         frame.calls += 1
         arrays = [t.data if isinstance(t, Tensor) else np.asarray(t) for t in items]
+        if not layer.built and is_probing():  # built for its sample shape, the variable axes left variable
+            layer.build(lazy_shape(_sample_shapes(arrays if several else arrays[0])))
         y = layer.forward_call(sub, arrays if several else arrays[0])
         shapes = [o.shape for o in y] if isinstance(y, (list, tuple)) else None
         if shapes is not None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from contextvars import ContextVar
 from typing import Any
 
 import numpy as np
@@ -24,8 +25,14 @@ from .call import Call
 from .errors import InvalidValueError, NNScratchError, ShapeError
 
 # Two sizes a variable axis takes when a layer's output shape is probed: one twice the other, so an output
-# size that depends on the input's (a convolution, strided pooling) differs between the two calls.
-PROBE_SIZES = (32, 64)
+# size that depends on the input's (a convolution, strided pooling) differs between the two calls. Sizes no
+# layer is likely to have by itself: a sub-layer built during the probe by a layer written with call()
+# takes an axis of this size as variable too (``lazy_shape``).
+PROBE_SIZES = (37, 74)
+# A layer that cannot take them is probed once more with these: one whose values bound the axis (a learned
+# position embedding of a few rows, keras-io's PositionalEmbedding) takes short sequences only.
+SHORT_PROBE_SIZES = (1, 2)
+_probing: ContextVar[int | None] = ContextVar("nnscratch_variable_probe", default=None)
 
 Shape = tuple[int | None, ...]
 
@@ -67,25 +74,43 @@ def parse(value: Any, what: str, error: type[Exception] = ShapeError) -> Shape:
 
 def output_shape(layer: Any, input_shape: Any) -> Any:
     """The per-sample output shape(s) of ``layer`` for per-sample input shape(s) ``input_shape``: calls on zeros
-    (batch 1). With variable axes, ``layer`` is built for ``input_shape`` itself first."""
+    (an empty batch). With variable axes, ``layer`` is built for ``input_shape`` itself first."""
     if not is_variable(input_shape):
         return _probe(layer, input_shape)
     try:
         if not layer.built:
             layer.build([SampleShape(s) for s in input_shape] if isinstance(input_shape, list)
                         else SampleShape(input_shape))
-        first, second = (_probe(layer, sized(input_shape, size)) for size in PROBE_SIZES)
     except (TypeError, ShapeError, InvalidValueError) as exc:
-        shown = (", ".join(_show(s) for s in input_shape) if isinstance(input_shape, list)
-                 else _show(input_shape))
-        why = ("it needs the size of every axis" if isinstance(exc, TypeError)  # (arithmetic on None)
-               else str(exc).rstrip("."))
-        raise ShapeError(f"{layer.name} ({type(layer).__name__}) cannot take inputs of shape {shown}, with an axis of "
-                         f"variable size (None): {why}. Give the Input a fixed size there (for sequences: pad them "
-                         f"to one length, shape=(maxlen, ...))") from None
+        raise _variable_axis_error(layer, input_shape, exc) from None
+    try:
+        first, second = (_variable_probe(layer, input_shape, size) for size in PROBE_SIZES)
+    except (TypeError, ShapeError, InvalidValueError) as exc:
+        try:  # (no sub-layer is built for these sizes' axes: the first probe built them)
+            first, second = (_probe(layer, sized(input_shape, size)) for size in SHORT_PROBE_SIZES)
+        except Exception:  # noqa: BLE001  (a second try only: the first error says what is wrong)
+            raise _variable_axis_error(layer, input_shape, exc) from None
     if isinstance(first, list):
         return [_merge(a, b) for a, b in zip(first, second)]
     return _merge(first, second)
+
+
+def is_probing() -> bool:
+    """Whether ``output_shape`` is probing a layer's variable axes (``lazy_shape``)."""
+    return _probing.get() is not None
+
+
+def lazy_shape(shape: Any) -> Any:
+    """The shape a sub-layer that a layer written with call() builds from its first input (per-sample ``shape``,
+    or a list of them) is built for: that shape, but while ``output_shape`` probes the enclosing layer's variable
+    axes, with ``None`` on the axes of the probe's size (they come from a variable axis: the layer passes its
+    sequence, or positions as long, to an Embedding, a Dense, a Sequential...)."""
+    size = _probing.get()
+    if size is None:
+        return shape
+    if isinstance(shape, list):
+        return [lazy_shape(s) for s in shape]
+    return SampleShape(None if d == size else d for d in shape)
 
 
 def _probe(layer: Any, input_shape: Any) -> Any:
@@ -128,6 +153,23 @@ def call_on_zeros(layer: Any, input_shape: Any, batch: int) -> Any:
         if batch == 0 and (o.ndim == 0 or o.shape[0] != 0):  # (one sample's output may lack the axis, as before)
             raise EmptyBatchError(f"{layer.name} gave an output of shape {o.shape} for an empty batch")
     return [o.shape[1:] for o in outs] if isinstance(out, (list, tuple)) else out.shape[1:]
+
+
+def _variable_axis_error(layer: Any, input_shape: Any, exc: Exception) -> ShapeError:
+    shown = ", ".join(_show(s) for s in input_shape) if isinstance(input_shape, list) else _show(input_shape)
+    why = ("it needs the size of every axis" if isinstance(exc, TypeError)  # (arithmetic on None)
+           else str(exc).rstrip("."))
+    return ShapeError(f"{layer.name} ({type(layer).__name__}) cannot take inputs of shape {shown}, with an axis of "
+                      f"variable size (None): {why}. Give the Input a fixed size there (for sequences: pad them "
+                      f"to one length, shape=(maxlen, ...))")
+
+
+def _variable_probe(layer: Any, input_shape: Any, size: int) -> Any:
+    token = _probing.set(size)
+    try:
+        return _probe(layer, sized(input_shape, size))
+    finally:
+        _probing.reset(token)
 
 
 def sized(shape: Any, size: int) -> Any:
