@@ -240,3 +240,14 @@ def test_lstm_seq2seq() -> None:
     assert len(exact) >= 35 and np.mean(exact) >= 0.8
     assert [type(layer).__name__ for layer in g["model"].layers] == ["InputLayer", "InputLayer", "LSTM", "LSTM",
                                                                      "Dense"]
+
+
+def test_translation_transformer() -> None:
+    g = run("translation_transformer.py")
+    # keras-io's original translates English to Spanish (30 epochs on 118,964 pairs). Here the pairs are digit
+    # strings and their reversal, on sequences of any length (Input(shape=(None,))), 12 epochs: val_accuracy 0.984
+    # (0.981 with the oldest supported NumPy), and greedy decoding as the original's reverses 18 of 20 held-out
+    # strings exactly (both NumPy versions).
+    assert g["history"].history["val_accuracy"][-1] >= 0.95
+    assert sum(g["exact"]) >= 15
+    assert g["encoder_inputs"].shape == (None, None) and g["transformer"].output.shape == (None, None, 13)
