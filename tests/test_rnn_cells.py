@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 from masked_call import Masked
+from test_recurrent_initial_state import MODES
 
 import nnscratch as nn
 from nnscratch import keras
@@ -28,15 +29,7 @@ MASK = np.array([[1, 1, 1, 0, 0],  # padding at the end
 CELLS = {"SimpleRNN": (nn.SimpleRNN, SimpleRNNCell, {}), "LSTM": (nn.LSTM, LSTMCell, {}),
          "GRU": (nn.GRU, GRUCell, {}), "GRU-before": (nn.GRU, GRUCell, {"reset_after": False})}
 LOOP = ("return_sequences", "return_state", "go_backwards")
-MODES = {
-    "last": {},
-    "sequences": {"return_sequences": True},
-    "state": {"return_state": True},
-    "sequences-state-backwards": {"return_sequences": True, "return_state": True, "go_backwards": True},
-    "backwards": {"go_backwards": True},
-    "dropouts-state": {"dropout": 0.3, "recurrent_dropout": 0.4, "return_state": True, "return_sequences": True},
-    "no-bias-state-backwards": {"use_bias": False, "return_state": True, "go_backwards": True},
-}
+# MODES: the recurrent layers' modes, as the initial-state tests run them
 
 
 def as_list(value: Any) -> list[np.ndarray]:
