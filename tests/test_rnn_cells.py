@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 from masked_call import Masked
-from test_recurrent_initial_state import MODES
+from test_recurrent_initial_state import MASK, MODES, X  # the same sequences, masks and modes
 
 import nnscratch as nn
 from nnscratch import keras
@@ -20,12 +20,8 @@ from nnscratch.layers.rnn_cells import GRUCell, LSTMCell, SimpleRNNCell
 from nnscratch.layers.stacked_cells import StackedRNNCells
 from nnscratch.utils.gradcheck import check_module
 
-RNG = np.random.default_rng(0)
-X = RNG.standard_normal((4, 5, 3))
-MASK = np.array([[1, 1, 1, 0, 0],  # padding at the end
-                 [0, 0, 1, 1, 1],  # at the start
-                 [1, 0, 1, 0, 1],  # every other step
-                 [0, 0, 0, 0, 0]], bool)  # padding alone
+RNG = np.random.default_rng(1)  # this file's own draws
+
 CELLS = {"SimpleRNN": (nn.SimpleRNN, SimpleRNNCell, {}), "LSTM": (nn.LSTM, LSTMCell, {}),
          "GRU": (nn.GRU, GRUCell, {}), "GRU-before": (nn.GRU, GRUCell, {"reset_after": False})}
 LOOP = ("return_sequences", "return_state", "go_backwards")
