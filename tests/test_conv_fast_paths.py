@@ -4,6 +4,8 @@ column matrices (float64 C=4 gathers 1 piece, C=8 2 pieces; C=5 and C=16 copy), 
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -31,7 +33,8 @@ def built(x: np.ndarray, block: int | None = None, grad_block: int | None = None
     layer = Conv2D(bias_initializer="uniform", **config).set_dtype(np.float64).set_rng(np.random.default_rng(3))
     layer.build(x.shape[1:])
     if block is not None:
-        layer._block, layer._grad_block = block, grad_block
+        plan = dataclasses.replace(layer.plans(x.shape[1:3]), block=block, grad_block=grad_block)
+        layer.plans = lambda hw: plan
     return layer
 
 
@@ -42,17 +45,18 @@ def test_flipped_input_gradient_equals_col2im(config: dict, size: tuple, channel
     rng = np.random.default_rng(0)
     x = rng.standard_normal((*size, channels))
     layer = built(x, filters=filters, **config)
-    assert layer._flipped
+    plan = layer.plans(x.shape[1:3])
+    assert plan.flipped
     g = rng.standard_normal(layer.forward(x, training=True).shape).reshape(-1, filters)
     ws = layer.last_call.ws
-    flipped = layer._input_grad_flipped(ws, g).copy()
-    np.testing.assert_allclose(flipped, layer._input_grad_col2im(ws, g), rtol=1e-12, atol=1e-12)
+    flipped = layer._input_grad_flipped(ws, plan, g).copy()
+    np.testing.assert_allclose(flipped, layer._input_grad_col2im(ws, plan, g), rtol=1e-12, atol=1e-12)
 
 
 def test_padding_wider_than_the_window_keeps_col2im() -> None:
     x = np.random.default_rng(0).standard_normal((2, 5, 5, 2))
     layer = built(x, filters=3, kernel_size=3, padding=(3, 1))
-    assert not layer._flipped
+    assert not layer.plans(x.shape[1:3]).flipped
     assert check_module(layer, x)["input"] < 1e-6
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -162,7 +163,8 @@ def general_max_pool(x: np.ndarray, **config) -> MaxPool2D:
     """A MaxPool2D built for ``x`` and forced onto the general (window by window) path."""
     pool = MaxPool2D(**config).set_dtype(x.dtype)
     pool.build(x.shape[1:])
-    pool._pairwise = False
+    plan = dataclasses.replace(pool.plans(x.shape[1:3]), pairwise=False)
+    pool.plans = lambda hw: plan
     return pool
 
 
@@ -173,7 +175,7 @@ def test_pairwise_max_pool_equals_the_general_path(channels: int, dtype: type) -
     x = rng.integers(-1, 2, (3, 6, 8, channels)).astype(dtype)  # three values: ties in most windows
     fast, general = MaxPool2D().set_dtype(dtype), general_max_pool(x)
     y = fast.forward(x, training=True)
-    assert fast._pairwise
+    assert fast.plans(x.shape[1:3]).pairwise
     np.testing.assert_array_equal(y, general.forward(x, training=True))
     g = rng.standard_normal(y.shape).astype(dtype)
     dx = fast.backward(g)
@@ -186,7 +188,7 @@ def test_pairwise_max_pool_gradients() -> None:
     x = np.random.default_rng(1).standard_normal((2, 6, 8, 3))
     pool = MaxPool2D()
     assert check_module(pool, x)["input"] < 1e-6
-    assert pool._pairwise
+    assert pool.plans(x.shape[1:3]).pairwise
 
 
 @pytest.mark.parametrize("config, shape, pairwise", [
@@ -201,7 +203,7 @@ def test_only_even_unpadded_two_by_two_pools_are_pairwise(config: dict, shape: t
     x = np.random.default_rng(2).standard_normal(shape)
     pool = MaxPool2D(**config).set_dtype(np.float64)
     pool.forward(x)
-    assert pool._pairwise is pairwise
+    assert pool.plans(x.shape[1:3]).pairwise is pairwise
     assert check_module(MaxPool2D(**config), x)["input"] < 1e-6
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -26,6 +27,22 @@ from .im2col import (
     pair,
     scatter_products,
 )
+from .image_sizes import PerSize, fixed_size, image_axes, window_output
+
+
+@dataclass(frozen=True)
+class ConvPlan:
+    """Where a ``Conv2D`` call's windows lie for inputs of one size: the input and output ``(H, W)``, the forward
+    pads, the pads of the input gradient's convolution (``flipped``: stride 1 and pads that fit), and the output
+    pixels per row of each column matrix."""
+
+    input_hw: Pair
+    output_hw: Pair
+    pads: tuple[Pair, Pair]
+    grad_pads: tuple[Pair, Pair]
+    flipped: bool
+    block: int
+    grad_block: int
 
 
 class Conv2D(Penalized, Activated):
@@ -34,7 +51,8 @@ class Conv2D(Penalized, Activated):
     Images are channels-last (NHWC). ``padding`` is ``"valid"`` (none), ``"same"`` (TensorFlow's rule:
     ``OH = ceil(H / stride)``, extra pad pixel at the bottom/right) or explicit zeros per side (``p`` or
     ``(ph, pw)``); ``OH = floor((H + pads - dilation*(KH-1) - 1) / stride) + 1``. ``C`` is inferred from the
-    first input.
+    first input. Built for ``(None, None, C)`` it takes images of any height and width (one size per call):
+    the geometry of each size (``ConvPlan``) is worked out on its first call and kept; ``pads`` is then ``None``.
 
     ``weight`` is stored ``(KH, KW, C, filters)`` so that ``weight.reshape(KH*KW*C, filters)`` (free) is the
     matrix the column matrix ``(N*OH*OW, KH*KW*C)`` multiplies; it is initialized from a
@@ -88,24 +106,35 @@ class Conv2D(Penalized, Activated):
         act = self.activation  # the plain ReLU (no max_value, slope or threshold) is applied in place on the product
         self.relu = type(act) is activations.ReLU and act.plain
 
-    def build(self, input_shape: tuple[int, ...]) -> None:
-        self.pads, (oh, ow) = conv_geometry("Conv2D", tuple(input_shape), self.kernel_size, self.strides,
-                                            self.dilation, self.padding)
+    def build(self, input_shape: tuple[int | None, ...]) -> None:
+        h, w, c = image_axes("Conv2D", input_shape)
+        oh, ow = window_output("Conv2D", input_shape, self.kernel_size, self.strides, self.dilation, self.padding)
         super().build(input_shape)
         self.output_shape = (oh, ow, self.filters)
         kh, kw = self.kernel_size
-        self.draw_weights((self.filters, input_shape[2], kh, kw), (2, 3, 1, 0), self.filters)
+        self.draw_weights((self.filters, c, kh, kw), (2, 3, 1, 0), self.filters)
+        self.plans = PerSize(self._plan)
+        size = fixed_size(input_shape)
+        self.pads = self.plans(size).pads if size is not None else None  # (None: they follow the input's size)
+
+    def _plan(self, hw: Pair) -> ConvPlan:
+        """The geometry of a call on ``(N, H, W, C)`` images, ``hw = (H, W)``."""
+        assert self.weight is not None  # built
+        c = self.weight.shape[2]
+        pads, (oh, ow) = conv_geometry("Conv2D", (*hw, c), self.kernel_size, self.strides, self.dilation,
+                                       self.padding)
         # With stride 1, dL/dx is a convolution of the output gradient zero-padded by d*(K-1) - pad on each
         # side; a forward padding wider than d*(K-1) (rare) keeps the col2im path.
         reach = [d * (k - 1) for k, d in zip(self.kernel_size, self.dilation)]
-        (top, bottom), (left, right) = self.pads
-        self._grad_pads = ((reach[0] - top, reach[0] - bottom), (reach[1] - left, reach[1] - right))
-        self._flipped = self.strides == (1, 1) and min(min(p) for p in self._grad_pads) >= 0
+        (top, bottom), (left, right) = pads
+        grad_pads = ((reach[0] - top, reach[0] - bottom), (reach[1] - left, reach[1] - right))
         # Output pixels per row of the column matrices: of the forward product (OW wide, OC outputs) and of
         # the input gradient's (W wide, C outputs).
         simple = self.strides == self.dilation == (1, 1)
-        self._block = pixel_block(ow, self.filters) if simple else 1
-        self._grad_block = pixel_block(input_shape[1], input_shape[2]) if simple else 1
+        return ConvPlan(hw, (oh, ow), pads, grad_pads,
+                        flipped=self.strides == (1, 1) and min(min(p) for p in grad_pads) >= 0,
+                        block=pixel_block(ow, self.filters) if simple else 1,
+                        grad_block=pixel_block(hw[1], c) if simple else 1)
 
     def forward_call(self, ctx: Call, x: np.ndarray) -> np.ndarray:
         y = self.forward_linear(ctx, x)
@@ -122,11 +151,12 @@ class Conv2D(Penalized, Activated):
         self._ensure_built(x)
         ws = ctx.ws
         ws.use(x)
-        n, (oh, ow, oc) = len(x), self.output_shape
-        p = self._block
+        plan = ctx.plan = self.plans((x.shape[1], x.shape[2]))
+        n, (oh, ow), oc = len(x), plan.output_hw, self.filters
+        p = plan.block
         # The bias rides in the product as a ones column of cols (not possible when cols is gathered).
         ctx.bias_in_cols = self.bias is not None and column_layout(x.shape[3], x.itemsize) != "gather"
-        ctx.cols = self._im2col(ws, x, self.pads, "cols", p, self.strides, (oh, ow // p), ctx.bias_in_cols)
+        ctx.cols = self._im2col(ws, x, plan.pads, "cols", p, self.strides, (oh, ow // p), ctx.bias_in_cols)
         # (KH*(KW+p-1)*C [+1 bias row], p*OC)
         assert self.weight is not None  # built
         bias = self.bias if ctx.bias_in_cols else None
@@ -142,7 +172,8 @@ class Conv2D(Penalized, Activated):
 
     def backward_linear(self, ctx: Call, grad: np.ndarray) -> np.ndarray | None:
         """From dL/d(pre-activation): the weight gradients (added), and dL/dx when ``ctx.input_grad``."""
-        oc, p = self.filters, self._block
+        plan, oc = ctx.plan, self.filters
+        p = plan.block
         g = grad.reshape(-1, oc)  # (N*OH*OW, OC)
         wgrad = blocked_inner(ctx.cols, g.reshape(-1, p * oc))  # (rows of the kernel matrix, p*OC)
         assert self.weight is not None  # built
@@ -155,7 +186,7 @@ class Conv2D(Penalized, Activated):
         add_block_grad(wgrad, self.kernel_size, p, self.weight.grad)
         if not ctx.input_grad:
             return None
-        return self._input_grad_flipped(ctx.ws, g) if self._flipped else self._input_grad_col2im(ctx.ws, g)
+        return self._input_grad_flipped(ctx.ws, plan, g) if plan.flipped else self._input_grad_col2im(ctx.ws, plan, g)
 
     def _activation_grad(self, ctx: Call, grad_out: np.ndarray) -> np.ndarray:
         """dL/d(pre-activation) ``(N, OH, OW, OC)``; for the in-place ReLU in reused buffers."""
@@ -165,13 +196,13 @@ class Conv2D(Penalized, Activated):
         mask = np.greater(y, 0, out=ctx.ws.get("mask", y.shape, dtype=np.bool_))
         return np.multiply(grad_out, mask, out=ctx.ws.get("g", y.shape))
 
-    def _input_grad_flipped(self, ws: Workspace, g: np.ndarray) -> np.ndarray:
+    def _input_grad_flipped(self, ws: Workspace, plan: ConvPlan, g: np.ndarray) -> np.ndarray:
         """dL/dx for stride 1: the stride-1 convolution of ``g`` with the flipped kernel, its in/out channels
         swapped, over ``g`` zero-padded by ``span - 1 - pad`` on each side. One im2col and one product."""
-        (h, w, c), (oh, ow, oc) = self.input_shape, self.output_shape
-        n, q = len(g) // (oh * ow), self._grad_block
-        cols = self._im2col(ws, g.reshape(n, oh, ow, oc), self._grad_pads, "gcols", q, (1, 1), (h, w // q))
         assert self.weight is not None  # built
+        (h, w), (oh, ow), (c, oc) = plan.input_hw, plan.output_hw, self.weight.shape[2:]
+        n, q = len(g) // (oh * ow), plan.grad_block
+        cols = self._im2col(ws, g.reshape(n, oh, ow, oc), plan.grad_pads, "gcols", q, (1, 1), (h, w // q))
         flipped = self.weight.data[::-1, ::-1].transpose(0, 1, 3, 2)  # (KH, KW, OC, C)
         dx = ws.get("dx", (n, h, w, c))
         blocked_matmul(cols, self._kernel_matrix(ws, "flipped kernel", flipped, q), out=dx.reshape(-1, q * c))
@@ -192,13 +223,13 @@ class Conv2D(Penalized, Activated):
             out[rows].reshape(p, oc)[...] = bias
         return out
 
-    def _input_grad_col2im(self, ws: Workspace, g: np.ndarray) -> np.ndarray:
+    def _input_grad_col2im(self, ws: Workspace, plan: ConvPlan, g: np.ndarray) -> np.ndarray:
         """dL/dx for any stride: patch gradients ``g @ W.T``, scatter-added into the padded input by ``col2im``."""
-        (h, w, c), (oh, ow, oc) = self.input_shape, self.output_shape
-        kh, kw = self.kernel_size
         assert self.weight is not None  # built
+        (h, w), (oh, ow), (c, oc) = plan.input_hw, plan.output_hw, self.weight.shape[2:]
+        kh, kw = self.kernel_size
         kernels = self.weight.data.reshape(kh * kw, c, oc).transpose(0, 2, 1)  # (KH*KW, OC, C)
-        (top, bottom), (left, right) = self.pads
+        (top, bottom), (left, right) = plan.pads
         dxp = scatter_products(ws, g, kernels, self.kernel_size, self.strides, self.dilation, (oh, ow),
                                (h + top + bottom, w + left + right))
         return dxp[:, top:top + h, left:left + w]

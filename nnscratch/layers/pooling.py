@@ -7,6 +7,7 @@ usual 2x2 / stride 2 max-pool gathers the window cells into contiguous planes in
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -15,7 +16,21 @@ from ..core.call import Call
 from ..core.errors import InvalidValueError
 from ..core.layer import Layer
 from ..core.workspace import Workspace
-from .im2col import check_padding, conv_geometry, gather, gather_index, pair, pixel_pieces, windows
+from .im2col import Pair, check_padding, conv_geometry, gather, gather_index, pair, pixel_pieces, windows
+from .image_sizes import PerSize, fixed_size, image_axes, window_output
+
+
+@dataclass(frozen=True)
+class PoolPlan:
+    """Where a pooling call's windows lie for inputs of one size: input and output ``(H, W)``, the pads, whether
+    ``MaxPool2D`` takes its 2x2 pairwise path, and ``AvgPool2D``'s scale (``1 / window cells``, or per output
+    pixel ``(OH, OW, 1)`` where windows reach into the padding)."""
+
+    input_hw: Pair
+    output_hw: Pair
+    pads: tuple[Pair, Pair]
+    pairwise: bool = False
+    scale: Any = None
 
 
 class _Pool2D(Layer):
@@ -40,37 +55,51 @@ class _Pool2D(Layer):
             raise InvalidValueError(f"{name} padding {padding!r} must be smaller than pool_size {self.pool_size} "
                                     "(a window must not lie entirely in the padding)")
 
-    def build(self, input_shape: tuple[int, ...]) -> None:
-        self.pads, (oh, ow) = conv_geometry(type(self).__name__, tuple(input_shape), self.pool_size, self.strides,
-                                            (1, 1), self.padding)
+    def build(self, input_shape: tuple[int | None, ...]) -> None:
+        name = type(self).__name__
+        _, _, c = image_axes(name, input_shape)
+        oh, ow = window_output(name, input_shape, self.pool_size, self.strides, (1, 1), self.padding)
         super().build(input_shape)
-        self.output_shape = (oh, ow, input_shape[2])
+        self.output_shape = (oh, ow, c)
         # Windows that share input cells need their gradients added; disjoint ones can be written.
         self._overlap = any(s < k for s, k in zip(self.strides, self.pool_size))
+        self.plans = PerSize(self._plan)
+        size = fixed_size(input_shape)
+        self.pads = self.plans(size).pads if size is not None else None  # (None: they follow the input's size)
+
+    def _plan(self, hw: Pair) -> PoolPlan:
+        """The geometry of a call on ``(N, H, W, C)`` images, ``hw = (H, W)``."""
+        pads, out = conv_geometry(type(self).__name__, (*hw, self.input_shape[2]), self.pool_size, self.strides,
+                                  (1, 1), self.padding)
+        return PoolPlan(hw, out, pads)
 
     def _windows(self, ctx: Call, x: np.ndarray, fill: float) -> np.ndarray:
-        """Forward: ``x`` (padded with ``fill`` in a reused buffer if needed) as windows ``(N, OH, OW, KH, KW, C)``."""
+        """Forward: ``x`` (padded with ``fill`` in a reused buffer if needed) as windows ``(N, OH, OW, KH, KW, C)``;
+        sets ``ctx.plan``."""
         self._ensure_built(x)
         ctx.ws.use(x)
-        (top, bottom), (left, right) = self.pads
+        plan = ctx.plan = self.plans((x.shape[1], x.shape[2]))
+        (top, bottom), (left, right) = plan.pads
         if top or bottom or left or right:
             n, h, w, c = x.shape
             xp = ctx.ws.get("xp", (n, h + top + bottom, w + left + right, c), fill=fill)
             xp[:, top:top + h, left:left + w] = x  # the border keeps ``fill``
             x = xp
-        return windows(x, self.pool_size, self.strides, (1, 1), self.output_shape[:2])
+        return windows(x, self.pool_size, self.strides, (1, 1), plan.output_hw)
 
     def _grad_windows(self, ctx: Call, n: int) -> tuple[np.ndarray, np.ndarray]:
         """Backward: a zeroed padded input gradient and its writeable windows view."""
-        (top, bottom), (left, right) = self.pads
-        h, w, c = self.input_shape
+        plan = ctx.plan
+        (top, bottom), (left, right) = plan.pads
+        (h, w), c = plan.input_hw, self.input_shape[2]
         dxp = ctx.ws.get("dxp", (n, h + top + bottom, w + left + right, c))
         dxp.fill(0)
-        return dxp, windows(dxp, self.pool_size, self.strides, (1, 1), self.output_shape[:2], writeable=True)
+        return dxp, windows(dxp, self.pool_size, self.strides, (1, 1), plan.output_hw, writeable=True)
 
-    def _unpad(self, dxp: np.ndarray) -> np.ndarray:
-        (top, _), (left, _) = self.pads
-        h, w, _ = self.input_shape
+    @staticmethod
+    def _unpad(ctx: Call, dxp: np.ndarray) -> np.ndarray:
+        (top, _), (left, _) = ctx.plan.pads
+        h, w = ctx.plan.input_hw
         return dxp[:, top:top + h, left:left + w]
 
     def _offsets(self) -> list[tuple[int, int]]:
@@ -95,16 +124,16 @@ class MaxPool2D(_Pool2D):
     ``forward_relu_call`` runs ``relu`` then this pool in one step (``nnscratch.layers.fusions``).
     """
 
-    def build(self, input_shape: tuple[int, ...]) -> None:
-        super().build(input_shape)
-        h, w, _ = self.input_shape
-        self._pairwise = (self.pool_size == self.strides == (2, 2) and self.pads == ((0, 0), (0, 0))
-                          and h % 2 == 0 and w % 2 == 0)
+    def _plan(self, hw: Pair) -> PoolPlan:
+        plan = super()._plan(hw)
+        return replace(plan, pairwise=self.pool_size == self.strides == (2, 2) and plan.pads == ((0, 0), (0, 0))
+                       and hw[0] % 2 == 0 and hw[1] % 2 == 0)
 
     def forward_call(self, ctx: Call, x: np.ndarray) -> np.ndarray:
         self._ensure_built(x)
         ctx.relu_applied = False
-        return self._forward_pairwise(ctx, x) if self._pairwise else self._forward_windows(ctx, x)
+        plan = ctx.plan = self.plans((x.shape[1], x.shape[2]))
+        return self._forward_pairwise(ctx, x) if plan.pairwise else self._forward_windows(ctx, x)
 
     def forward_relu_call(self, ctx: Call, x: np.ndarray) -> np.ndarray:
         """``forward(relu(x))`` in one step; the call's backward returns the gradient with respect to ``x``.
@@ -124,7 +153,7 @@ class MaxPool2D(_Pool2D):
     def backward_call(self, ctx: Call, grad_out: np.ndarray) -> np.ndarray:
         if ctx.relu_applied:
             grad_out = np.multiply(grad_out, ctx.positive, out=ctx.ws.get("masked", grad_out.shape))
-        return self._backward_pairwise(ctx, grad_out) if self._pairwise else self._backward_windows(ctx, grad_out)
+        return self._backward_pairwise(ctx, grad_out) if ctx.plan.pairwise else self._backward_windows(ctx, grad_out)
 
     def _forward_windows(self, ctx: Call, x: np.ndarray) -> np.ndarray:
         win = self._windows(ctx, x, -np.inf)
@@ -156,14 +185,14 @@ class MaxPool2D(_Pool2D):
                 np.add(view, np.multiply(grad_out, chosen, out=part), out=view)
             else:
                 np.multiply(grad_out, chosen, out=view)
-        return self._unpad(dxp)
+        return self._unpad(ctx, dxp)
 
     def _forward_pairwise(self, ctx: Call, x: np.ndarray) -> np.ndarray:
         """2x2 / stride 2: the cells ``a b / c d`` of every window as planes ``(N*OH*OW, C)``, compared pairwise
         (strict ``>``: ties keep the earlier cell)."""
         ws = ctx.ws
         ws.use(x)
-        n, (oh, ow, ch) = len(x), self.output_shape
+        n, (oh, ow), ch = len(x), ctx.plan.output_hw, x.shape[3]
         index = ctx.index = self._cell_index(ws, x)
         cells = gather(x, index, ws.get("cells", (4, n * oh * ow, ch)))
         a, b, c, d = cells
@@ -177,7 +206,7 @@ class MaxPool2D(_Pool2D):
 
     def _backward_pairwise(self, ctx: Call, grad_out: np.ndarray) -> np.ndarray:
         """Route each gradient to its window's arg-max cell, then scatter the cells back with one ``np.take``."""
-        h, w, ch = self.input_shape
+        (h, w), ch = ctx.plan.input_hw, grad_out.shape[3]
         g = grad_out.reshape(-1, ch)
         ws = ctx.ws
         cells = ws.get("dcells", (4, len(g), ch))
@@ -196,7 +225,7 @@ class MaxPool2D(_Pool2D):
         def make() -> np.ndarray:
             n, h, w, c = x.shape
             numbers = np.arange(n * h * w).reshape(n, h, w, 1)
-            cells = windows(numbers, (2, 2), (2, 2), (1, 1), self.output_shape[:2])  # (N, OH, OW, 2, 2, 1)
+            cells = windows(numbers, (2, 2), (2, 2), (1, 1), (h // 2, w // 2))  # (N, OH, OW, 2, 2, 1)
             return gather_index(np.moveaxis(cells[..., 0], (3, 4), (0, 1)), pixel_pieces(c, x.itemsize) or 1)
         return ws.memo("cell index", make)
 
@@ -204,33 +233,32 @@ class MaxPool2D(_Pool2D):
 class AvgPool2D(_Pool2D):
     """Mean over each window (padded cells excluded from the count). ``strides`` defaults to ``pool_size``."""
 
-    def build(self, input_shape: tuple[int, ...]) -> None:
-        super().build(input_shape)
-        (top, bottom), (left, right) = self.pads
-        h, w, _ = self.input_shape
+    def _plan(self, hw: Pair) -> PoolPlan:
+        plan = super()._plan(hw)
+        (top, bottom), (left, right) = plan.pads
+        (h, w), dtype = hw, self.dtype
         if top or bottom or left or right:  # 1 / (number of real cells) per output pixel, (OH, OW, 1)
             real = np.zeros((1, h + top + bottom, w + left + right, 1))
             real[:, top:top + h, left:left + w] = 1
-            counts = windows(real, self.pool_size, self.strides, (1, 1), self.output_shape[:2]).sum(axis=(3, 4))
-            self.scale = (1 / counts[0]).astype(self.dtype)
-        else:
-            self.scale = self.dtype.type(1 / (self.pool_size[0] * self.pool_size[1]))
+            counts = windows(real, self.pool_size, self.strides, (1, 1), plan.output_hw).sum(axis=(3, 4))
+            return replace(plan, scale=(1 / counts[0]).astype(dtype))
+        return replace(plan, scale=dtype.type(1 / (self.pool_size[0] * self.pool_size[1])))
 
     def forward_call(self, ctx: Call, x: np.ndarray) -> np.ndarray:
         win = self._windows(ctx, x, 0.0)
         y = win[:, :, :, 0, 0, :].copy()
         for i, j in self._offsets()[1:]:
             np.add(y, win[:, :, :, i, j, :], out=y)
-        y *= self.scale
+        y *= ctx.plan.scale
         return y
 
     def backward_call(self, ctx: Call, grad_out: np.ndarray) -> np.ndarray:
         dxp, dwin = self._grad_windows(ctx, len(grad_out))
-        share = grad_out * self.scale
+        share = grad_out * ctx.plan.scale
         for i, j in self._offsets():
             view = dwin[:, :, :, i, j, :]
             if self._overlap:
                 np.add(view, share, out=view)
             else:
                 np.copyto(view, share)
-        return self._unpad(dxp)
+        return self._unpad(ctx, dxp)
