@@ -38,6 +38,7 @@ import numpy as np
 
 from ..core import initializers
 from ..core.call import Call
+from ..core.call_options import call_options, option
 from ..core.errors import InvalidTypeError, InvalidValueError, ShapeError
 from ..core.functional import softmax
 from ..core.layer import Layer
@@ -139,11 +140,8 @@ class MultiHeadAttention(Layer):
         scores = self.return_attention_scores if return_attention_scores is None else bool(return_attention_scores)
         if any(isinstance(t, SymbolicTensor) for t in inputs):
             return self._connect(inputs, scores, training)
-        kept, self.return_attention_scores = self.return_attention_scores, scores
-        try:  # on arrays (and traced Tensors) the option holds for this call only
+        with call_options(self, {"return_attention_scores": scores}):  # on arrays (and traced Tensors): this call's
             out = super().__call__(inputs, training)
-        finally:
-            self.return_attention_scores = kept
         return tuple(out) if isinstance(out, list) else out
 
     def _connect(self, inputs: list[Any], scores: bool, training: bool | None) -> Any:
@@ -270,7 +268,7 @@ class MultiHeadAttention(Layer):
         out = flat @ self.output_kernel.data.reshape(flat.shape[1], -1)
         if self.output_bias is not None:
             out += self.output_bias.data
-        with_scores = self.return_attention_scores
+        with_scores = option(self, "return_attention_scores")
         ctx.saved = (xs, q, k, v, p, mask, pd, flat, with_scores)
         out = out.reshape(n, tq, out.shape[-1])
         return [out, p] if with_scores else out
@@ -317,7 +315,7 @@ class MultiHeadAttention(Layer):
         """The output's mask ``(N, Tq)``: the query's (Keras sets it on the output), or None; ``[that, None]``
         with the attention scores."""
         out = query_mask(mask[:3] if isinstance(mask, (list, tuple)) else mask, "MultiHeadAttention")
-        return [out, None] if self.return_attention_scores else out
+        return [out, None] if option(self, "return_attention_scores") else out
 
     def get_config(self) -> dict[str, Any]:
         return {"num_heads": self.num_heads, "key_dim": self.key_dim, "value_dim": self.value_dim,

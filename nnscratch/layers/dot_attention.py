@@ -32,6 +32,7 @@ import numpy as np
 
 from ..core import initializers
 from ..core.call import Call
+from ..core.call_options import call_options, option
 from ..core.errors import DTypeError, InvalidTypeError, InvalidValueError, ShapeError
 from ..core.functional import softmax
 from ..core.layer import Layer
@@ -106,21 +107,21 @@ class Attention(Layer):
                 if value != getattr(self, name):
                     raise InvalidValueError(f"{cls} '{self.name}' is in a graph with {name}={getattr(self, name)}; "
                                             "one layer keeps one setting there (make another layer)")
+        if not symbolic:  # on arrays (and traced Tensors) the options hold for this call only
+            with call_options(self, given):
+                out = super().__call__(items, training)
+            return tuple(out) if isinstance(out, list) else out
         kept = {name: getattr(self, name) for name in given}
-        done = False
-        try:  # on arrays the options hold for this call only; a graph node keeps them
+        try:  # a graph node keeps them
             for name, value in given.items():
                 setattr(self, name, value)
             out = super().__call__(items, training)
-            done = symbolic
-        finally:
-            if not done:
-                for name, value in kept.items():
-                    setattr(self, name, value)
-        if symbolic:
-            self._graph_calls += 1
-            return out
-        return tuple(out) if isinstance(out, list) else out
+        except BaseException:
+            for name, value in kept.items():
+                setattr(self, name, value)
+            raise
+        self._graph_calls += 1
+        return out
 
     # ------------------------------------------------------------------ shapes and weights
     def _check_shapes(self, shapes: list[tuple[int | None, ...]]) -> None:
@@ -213,21 +214,22 @@ class Attention(Layer):
         key = xs[2] if len(xs) == 3 else value
         scores, saved = self._scores(query, key)
         masks = call_masks(ctx, xs, type(self).__name__)
+        causal, with_scores = option(self, "use_causal_mask"), option(self, "return_attention_scores")
         q_mask, v_mask = (None, None) if masks is None else (masks[0], masks[1])  # a key's mask: unused, as Keras
         if v_mask is not None:  # Keras's scores_mask: the value's mask and the causal one
             hidden = ~v_mask[:, None, :]
-            if self.use_causal_mask:
+            if causal:
                 hidden = hidden | causal_blocked(*scores.shape[1:])
             np.subtract(scores, scores.dtype.type(MASKED), out=scores, where=hidden)
-        elif self.use_causal_mask:
+        elif causal:
             scores[:, causal_blocked(*scores.shape[1:])] -= scores.dtype.type(MASKED)
         p = softmax(scores)
         pd, mask = weights_dropout(self.rng, p, self.dropout if ctx.training else 0.0)
         out = pd @ value
         if q_mask is not None:  # Keras: where(query_mask, output, 0)
             np.copyto(out, out.dtype.type(0), where=~q_mask[:, :, None])
-        ctx.saved = (xs, saved, p, mask, pd, self.return_attention_scores, q_mask)
-        return [out, pd] if self.return_attention_scores else out
+        ctx.saved = (xs, saved, p, mask, pd, with_scores, q_mask)
+        return [out, pd] if with_scores else out
 
     def backward_call(self, ctx: Call, grad_out: Any) -> list[np.ndarray | None]:
         xs, saved, p, mask, pd, with_scores, q_mask = ctx.saved
@@ -253,7 +255,7 @@ class Attention(Layer):
     def compute_mask(self, inputs: Any, mask: Any) -> Any:
         """The output's mask: the query's ``(N, Tq)`` or None (``[that, None]`` with the attention scores)."""
         out = query_mask(mask, type(self).__name__)
-        return [out, None] if self.return_attention_scores else out
+        return [out, None] if option(self, "return_attention_scores") else out
 
     def get_config(self) -> dict[str, Any]:
         return {"use_scale": self.use_scale, "score_mode": self.score_mode, "dropout": self.dropout,
