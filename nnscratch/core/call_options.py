@@ -12,13 +12,13 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-_given: ContextVar[dict[int, dict[str, Any]]] = ContextVar("nnscratch_call_options", default={})  # (never mutated: set anew)
+_given: ContextVar[dict[int, dict[str, Any]] | None] = ContextVar("nnscratch_call_options", default=None)
 
 
 @contextmanager
 def call_options(layer: Any, options: dict[str, Any]) -> Iterator[None]:
     """Within the block, ``option(layer, name)`` is ``options[name]`` for the names given (this thread only)."""
-    current = _given.get()
+    current = _given.get() or {}
     token = _given.set({**current, id(layer): {**current.get(id(layer), {}), **options}})
     try:
         yield
@@ -28,7 +28,7 @@ def call_options(layer: Any, options: dict[str, Any]) -> Iterator[None]:
 
 def option(layer: Any, name: str) -> Any:
     """``layer``'s option ``name`` for the call running now: the value its caller gave, else the attribute."""
-    given = _given.get().get(id(layer))
+    given = (_given.get() or {}).get(id(layer))
     if given is not None and name in given:
         return given[name]
     return getattr(layer, name)

@@ -14,7 +14,7 @@ is a model input or a layer without trainable weights): the first layer of a mod
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -23,6 +23,7 @@ from . import rewrites
 from .call import Call
 from .errors import InvalidTypeError, InvalidValueError
 from .layer import Layer
+from .masking import output_masked
 from .tensor import Node, SymbolicTensor
 
 
@@ -49,9 +50,11 @@ class Plan:
     steps: list[Step]
     needs_grad: list[bool]  # per slot: some step before it has trainable weights (or a model input needs one)
     producer: dict[int, Step] = field(init=False)  # the step that writes each slot
+    has_masks: bool = field(init=False)  # some step's input or output carries a mask
 
     def __post_init__(self) -> None:
         self.producer = {s: step for step in self.steps for s in step.out_slots}
+        self.has_masks = any(step.masks for step in self.steps)
 
 
 def _as_list(tensors: Any, what: str) -> list[SymbolicTensor]:
@@ -106,6 +109,7 @@ class Graph:
         self._plans: dict[Any, Plan] = {}
         self._version = -1
         self._fused: dict[tuple[int, int], Any] = {}
+        self._masked: dict[tuple[bool, ...], tuple[list[Step], list[bool]]] = {}
 
     def _ordered_nodes(self) -> list[Node]:
         """The nodes the outputs depend on, each after the nodes it reads from (iterative depth-first)."""
@@ -138,19 +142,43 @@ class Graph:
         return order
 
     # ------------------------------------------------------------------ plans
-    def plan(self, input_grad: bool, use_rewrites: bool = True) -> Plan:
-        """The steps to run, fused where a fusion applies, each knowing whether its input gradient is needed."""
+    def plan(self, input_grad: bool, use_rewrites: bool = True, input_masked: tuple[bool, ...] = ()) -> Plan:
+        """The steps to run, fused where a fusion applies, each knowing whether its input gradient is needed;
+        with ``input_masked`` (one flag per input, some True), each knowing whether a mask reaches it from them."""
         if self._version != Layer.trainable_version:  # a layer was frozen or unfrozen: plan again
             self._plans.clear()
             self._version = Layer.trainable_version
-        key = (input_grad, use_rewrites)
+        key = (input_grad, use_rewrites, input_masked)
         plan = self._plans.get(key)
         if plan is None:
-            plan = self._plans[key] = self._make_plan(input_grad, use_rewrites)
+            steps = self.masked_steps(input_masked)[0] if input_masked else self.steps
+            plan = self._plans[key] = self._make_plan(input_grad, use_rewrites, steps)
         return plan
 
-    def _make_plan(self, input_grad: bool, use_rewrites: bool) -> Plan:
-        steps = self._fuse(self.steps) if use_rewrites else self.steps
+    def masked_steps(self, input_masked: tuple[bool, ...]) -> tuple[list[Step], list[bool]]:
+        """The steps, and whether each output carries a mask, when the inputs carry masks where ``input_masked``
+        says (a model nested in another gets its caller's masks): ``output_masked`` for each node in turn, as
+        when the model was put together, so a layer that drops a mask warns and one that refuses it raises."""
+        known = self._masked.get(input_masked)
+        if known is not None:
+            return known
+        masked = [False] * self.n_slots
+        masked[:len(input_masked)] = input_masked
+        steps = []
+        for step, node in zip(self.steps, self.nodes):
+            flags = [masked[s] for s in step.in_slots]
+            shapes = [t.sample_shape for t in node.inputs]
+            out = (output_masked(step.layer, shapes, flags) if step.several_inputs
+                   else output_masked(step.layer, shapes[0], flags[0]))
+            out_flags = [bool(f) for f in out] if isinstance(out, list) else [bool(out)] * len(step.out_slots)
+            for s, flag in zip(step.out_slots, out_flags):
+                masked[s] = flag
+            steps.append(replace(step, masks=any(flags) or any(out_flags)))
+        known = self._masked[input_masked] = (steps, [masked[s] for s in self.output_slots])
+        return known
+
+    def _make_plan(self, input_grad: bool, use_rewrites: bool, steps: list[Step]) -> Plan:
+        steps = self._fuse(steps) if use_rewrites else steps
         needs = [False] * self.n_slots
         for s in self.input_slots:
             needs[s] = input_grad
@@ -192,14 +220,17 @@ class Graph:
         return fused
 
     # ------------------------------------------------------------------ running
-    def forward(self, ctx: Call, xs: list[np.ndarray], use_rewrites: bool = True) -> list[np.ndarray]:
-        """The outputs for the input arrays ``xs``; each node's record goes under ``ctx``, and the outputs' masks
-        on ``ctx.output_masks`` (None when the graph has no masks)."""
-        plan = ctx.plan = self.plan(ctx.input_grad, use_rewrites)
+    def forward(self, ctx: Call, xs: list[np.ndarray], use_rewrites: bool = True,
+                input_masks: list[Any] | None = None) -> list[np.ndarray]:
+        """The outputs for the input arrays ``xs`` (with ``input_masks``, one ``(N, T)`` mask or None per input:
+        the masks they carry); each node's record goes under ``ctx``, and the outputs' masks on
+        ``ctx.output_masks`` (None when the graph has no masks)."""
+        pattern = tuple(m is not None for m in input_masks) if input_masks is not None else ()
+        plan = ctx.plan = self.plan(ctx.input_grad, use_rewrites, pattern if any(pattern) else ())
         values: list[Any] = [None] * self.n_slots
         values[:len(xs)] = xs
-        if self.has_masks:
-            return self._forward_masked(ctx, plan, values)
+        if plan.has_masks:
+            return self._forward_masked(ctx, plan, values, input_masks)
         ctx.output_masks = None
         sub = ctx.sub
         for step in plan.steps:
@@ -218,11 +249,15 @@ class Graph:
                 values[step.out_slots[0]] = y
         return [values[s] for s in self.output_slots]
 
-    def _forward_masked(self, ctx: Call, plan: Plan, values: list[Any]) -> list[np.ndarray]:
+    def _forward_masked(self, ctx: Call, plan: Plan, values: list[Any], input_masks: list[Any] | None
+                        ) -> list[np.ndarray]:
         """``forward`` with each tensor's mask beside its values: a step's input masks go on its record
-        (``record.mask``), its ``compute_mask`` gives its outputs' masks, and the graph outputs' masks go on
-        ``ctx.output_masks`` (one per output, None where it has none)."""
+        (``record.mask``), its outputs' masks are what its call left on the record (``record.output_masks``: a
+        nested model's) or else its ``compute_mask``'s, and the graph outputs' masks go on ``ctx.output_masks``
+        (one per output, None where it has none)."""
         masks: list[Any] = [None] * self.n_slots
+        if input_masks is not None:
+            masks[:len(input_masks)] = input_masks
         for step in plan.steps:
             record = ctx.sub(step.key, step.input_grad)
             if step.training is not None:
@@ -231,7 +266,11 @@ class Graph:
             mask = [masks[s] for s in step.in_slots] if step.several_inputs else masks[step.in_slots[0]]
             record.mask = mask if step.masks else None
             y = step.layer.forward_call(record, x)
-            out_masks = step.layer.compute_mask(x, mask) if step.masks else None
+            out_masks = None
+            if step.masks:
+                out_masks = record.output_masks
+                if out_masks is None:
+                    out_masks = step.layer.compute_mask(x, mask)
             outs = list(y) if step.several_outputs else [y]
             out_masks = list(out_masks) if isinstance(out_masks, (list, tuple)) else [out_masks] * len(outs)
             for s, v, m in zip(step.out_slots, outs, out_masks):

@@ -32,11 +32,27 @@ class MaskSupport:
 
     supports_masking: bool = False
     mask_refused: ClassVar[str | None] = None  # why a masked input is refused (Keras would use the mask)
+    dtype: Any  # (the layer's)
 
     def compute_mask(self, inputs: Any, mask: Any) -> Any:
         """The output's mask ``(N, T)`` (a list for several outputs; None: no mask) for ``inputs`` as ``forward_call``
         took them and their ``mask`` (as on ``ctx.mask``): the input's when the layer supports masking."""
         return mask if self.supports_masking else None
+
+    def outputs_masked(self, input_shape: Any, masked: Any) -> Any:
+        """Whether each output carries a mask for inputs of per-sample ``input_shape`` that carry one where
+        ``masked`` says (a bool or a list, as ``output_masked``): ``compute_mask`` on an empty batch of zeros (a
+        model answers from its graph instead)."""
+        several = isinstance(masked, list)
+        shapes = input_shape if several else [input_shape]
+        flags = masked if several else [masked]
+        # an empty batch, as the shape probes (core.shapes): nothing the size of an activation is allocated
+        xs = [np.zeros((0, *(PROBE_SIZES[0] if d is None else d for d in s)), self.dtype) for s in shapes]
+        masks = [np.ones(x.shape[:2], bool) if flag and x.ndim >= 2 else None for x, flag in zip(xs, flags)]
+        out = self.compute_mask(xs if several else xs[0], masks if several else masks[0])
+        if isinstance(out, (list, tuple)):
+            return [m is not None for m in out]
+        return out is not None
 
 
 def output_masked(layer: Any, input_shape: Any, masked: Any) -> Any:
@@ -54,12 +70,4 @@ def output_masked(layer: Any, input_shape: Any, masked: Any) -> Any:
         return False
     if not any_masked and type(layer).compute_mask is MaskSupport.compute_mask:
         return False  # (nothing to pass on, and the layer makes no mask of its own)
-    shapes = input_shape if several else [input_shape]
-    flags = masked if several else [masked]
-    # an empty batch, as the shape probes (core.shapes): nothing the size of an activation is allocated
-    xs = [np.zeros((0, *(PROBE_SIZES[0] if d is None else d for d in s)), layer.dtype) for s in shapes]
-    masks = [np.ones(x.shape[:2], bool) if flag and x.ndim >= 2 else None for x, flag in zip(xs, flags)]
-    out = layer.compute_mask(xs if several else xs[0], masks if several else masks[0])
-    if isinstance(out, (list, tuple)):
-        return [m is not None for m in out]
-    return out is not None
+    return layer.outputs_masked(input_shape, masked)

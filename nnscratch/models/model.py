@@ -36,10 +36,11 @@ from ..training.history import History
 from . import architecture, stateful, structure, subclassed
 from .class_predictions import ClassPredictions
 from .input_layer import InputLayer
+from .nested_masks import NestedMasks
 from .summary import summary_text
 
 
-class Model(Layer, ClassPredictions, stateful.ResetStates):
+class Model(NestedMasks, Layer, ClassPredictions, stateful.ResetStates):
     """A graph model from ``inputs`` to ``outputs`` (symbolic tensors; a list or a dict by name for several:
     ``models/structure.py``).
 
@@ -47,8 +48,7 @@ class Model(Layer, ClassPredictions, stateful.ResetStates):
     were called on the inputs: use ``nn.set_random_seed`` before building for repeatable weights).
     ``rewrites=False`` runs every node as written, without the registered fusions (same numbers).
     A subclass may instead create layers in ``__init__`` and define ``call(inputs, training=None)``
-    (``nnscratch.models.subclassed``): it is built on the first data it sees.
-    """
+    (``nnscratch.models.subclassed``): it is built on the first data it sees. Masks: ``nested_masks``."""
 
     input_keys: list[str] | None = None  # the names of inputs=/outputs= given as dicts
     output_keys: list[str] | None = None
@@ -200,7 +200,7 @@ class Model(Layer, ClassPredictions, stateful.ResetStates):
 
     def run(self, ctx: Call, xs: list[np.ndarray]) -> list[np.ndarray]:
         """Forward through the graph: one array per output, the call recorded in ``ctx``."""
-        return self._graph().forward(ctx, xs, self.rewrites)
+        return self._graph().forward(ctx, xs, self.rewrites, self.call_masks(ctx))
 
     def run_backward(self, ctx: Call, grads: list[np.ndarray | None], from_logits: frozenset[int] = frozenset()
                      ) -> list[np.ndarray | None]:
