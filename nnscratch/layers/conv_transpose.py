@@ -2,10 +2,13 @@
 
 Its forward pass is the input gradient of a ``Conv2D`` (patch products scatter-added by ``col2im``) and
 its input gradient is a ``Conv2D`` forward pass (``im2col`` and one product): the same machinery, swapped.
+It takes images of any height and width (``Input(shape=(None, None, C))``): the output size and cropping are
+worked out once per input size (``image_sizes.PerSize``).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -26,6 +29,18 @@ from .im2col import (
     pair,
     scatter_products,
 )
+from .image_sizes import PerSize, fixed_size, image_axes
+
+
+@dataclass(frozen=True)
+class TransposePlan:
+    """Where a ``Conv2DTranspose`` call's output lies for inputs of one ``(H, W)``: the output ``(OH, OW)``, the
+    cells ``(top, left)`` cropped before it and the ``(height, width)`` of the uncropped output (what the patches
+    cover, and any cells past it the output reaches)."""
+
+    output_hw: Pair
+    crop: Pair
+    buffer_hw: Pair
 
 
 class Conv2DTranspose(Activated):
@@ -93,20 +108,35 @@ class Conv2DTranspose(Activated):
             out = full - 2 * before + (extra or 0)
         return out, before, full
 
-    def build(self, input_shape: tuple[int, ...]) -> None:
+    def build(self, input_shape: tuple[int | None, ...]) -> None:
         if len(input_shape) != 3:
             raise sample_shape_error("Conv2DTranspose", "height, width, channels", input_shape)
-        h, w, c = input_shape
-        (oh, self._top, fh), (ow, self._left, fw) = self.geometry(0, h), self.geometry(1, w)
-        if oh < 1 or ow < 1:
-            raise ShapeError(f"Conv2DTranspose with padding {self.padding!r} crops more than its output holds: "
-                             f"output {oh}x{ow} for input shape (batch, {h}, {w}, {c})")
+        h, w, c = image_axes("Conv2DTranspose", input_shape)
+        oh, ow = (None if size is None else self.geometry(i, size)[0] for i, size in enumerate((h, w)))
+        self._check_output((oh, ow), input_shape)
         super().build(input_shape)
         self.output_shape = (oh, ow, self.filters)
-        # the uncropped output: what the patches cover, and any cells past it the output reaches
-        self._buffer_hw: Pair = (max(fh, self._top + oh), max(fw, self._left + ow))
         kh, kw = self.kernel_size
         self.draw_weights((c, self.filters, kh, kw), (2, 3, 1, 0), self.filters)  # (KH, KW, filters, C)
+        self.plans = PerSize(self._plan)
+        size = fixed_size(input_shape)  # the cells cropped before the output (None: they follow the input's size)
+        crop = self.plans(size).crop if size is not None else None
+        self._top: int | None = None if crop is None else crop[0]
+        self._left: int | None = None if crop is None else crop[1]
+
+    def _plan(self, hw: Pair) -> TransposePlan:
+        """The output size and cropping of a call on ``(N, H, W, C)`` images, ``hw = (H, W)``; ``ShapeError`` when
+        the padding crops the whole output."""
+        assert self.input_shape is not None  # built
+        (oh, top, fh), (ow, left, fw) = self.geometry(0, hw[0]), self.geometry(1, hw[1])
+        self._check_output((oh, ow), (*hw, self.input_shape[2]))
+        return TransposePlan((oh, ow), (top, left), (max(fh, top + oh), max(fw, left + ow)))
+
+    def _check_output(self, out: tuple[int | None, int | None], input_shape: tuple[int | None, ...]) -> None:
+        """``ShapeError`` when an output axis ``out`` (``None``: variable) has no cell."""
+        if any(size is not None and size < 1 for size in out):
+            raise ShapeError(f"Conv2DTranspose with padding {self.padding!r} crops more than its output holds: "
+                             f"output {out[0]}x{out[1]} for input shape (batch, {', '.join(map(str, input_shape))})")
 
     def forward_linear(self, ctx: Call, x: np.ndarray) -> np.ndarray:
         """Patch products ``x @ W.T`` scatter-added into the uncropped output, cropped, plus the bias."""
@@ -116,22 +146,22 @@ class Conv2DTranspose(Activated):
         ctx.x = x
         assert self.weight is not None  # built
         (_, h, w, c), (kh, kw, f, _) = x.shape, self.weight.shape
+        plan = ctx.plan = self.plans((h, w))
         kernels = self.weight.data.reshape(kh * kw, f, c).transpose(0, 2, 1)  # (KH*KW, C, filters)
         full = scatter_products(ws, x.reshape(-1, c), kernels, self.kernel_size, self.strides, self.dilation_rate,
-                                (h, w), self._buffer_hw)
-        oh, ow, _ = self.output_shape
-        y = full[:, self._top:self._top + oh, self._left:self._left + ow]
+                                (h, w), plan.buffer_hw)
+        (oh, ow), (top, left) = plan.output_hw, plan.crop
+        y = full[:, top:top + oh, left:left + ow]
         return y + self.bias.data if self.bias is not None else y.copy()
 
     def backward_linear(self, ctx: Call, grad: np.ndarray) -> np.ndarray | None:
         """dL/dx is the convolution of the output gradient (zero-padded back to the uncropped size) with the
         kernel: ``im2col`` and one product; dL/dW is the column matrix times the input."""
-        ws = ctx.ws
-        x = ctx.x
+        ws, x, plan = ctx.ws, ctx.x, ctx.plan
         assert self.weight is not None  # built
         (n, h, w, c), (kh, kw, f, _) = x.shape, self.weight.shape
-        (oh, ow, _), (bh, bw) = self.output_shape, self._buffer_hw
-        pads = ((self._top, bh - self._top - oh), (self._left, bw - self._left - ow))
+        (oh, ow), (top, left), (bh, bw) = plan.output_hw, plan.crop, plan.buffer_hw
+        pads = ((top, bh - top - oh), (left, bw - left - ow))
         cols = columns(ws, "cols", padded(ws, grad, pads, "grad padded"), self.kernel_size, self.strides,
                        self.dilation_rate, (h, w))
         self.weight.grad += blocked_inner(cols, x.reshape(-1, c)).reshape(kh, kw, f, c)

@@ -4,11 +4,13 @@
 input channel ``c`` through kernel ``k``. There is no sum over channels, so no matrix product: the layer
 loops over the ``KH x KW`` kernel offsets (never over samples or pixels), each offset one broadcast
 multiply-add of a strided view of the padded input (``im2col.windows``, no copy). Padding, strides and
-dilation follow ``Conv2D``.
+dilation follow ``Conv2D``; as it, the layer takes images of any height and width (``Input(shape=(None, None,
+C))``): the pads and output size are worked out once per input size (``image_sizes.PerSize``).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -19,7 +21,18 @@ from ..core.regularizers import Penalized
 from ..core.validation import positive_int
 from .activated import Activated
 from .checks import channels_last
-from .im2col import check_padding, conv_geometry, padded, pair, windows
+from .im2col import Pair, check_padding, conv_geometry, padded, pair, windows
+from .image_sizes import PerSize, fixed_size, image_axes, window_output
+
+
+@dataclass(frozen=True)
+class DepthwisePlan:
+    """Where a ``DepthwiseConv2D`` call's windows lie for inputs of one ``(H, W)``: the pads
+    ``((top, bottom), (left, right))``, the output ``(OH, OW)`` and the padded input's ``(H + pads, W + pads)``."""
+
+    pads: tuple[Pair, Pair]
+    output_hw: Pair
+    padded_hw: Pair
 
 
 class DepthwiseConv2D(Penalized, Activated):
@@ -52,21 +65,35 @@ class DepthwiseConv2D(Penalized, Activated):
         """``weight`` under Keras's name."""
         return self.weight
 
-    def build(self, input_shape: tuple[int, ...]) -> None:
-        self.pads, (oh, ow) = conv_geometry("DepthwiseConv2D", tuple(input_shape), self.kernel_size, self.strides,
-                                            self.dilation, self.padding)
+    def build(self, input_shape: tuple[int | None, ...]) -> None:
+        _, _, c = image_axes("DepthwiseConv2D", input_shape)
+        oh, ow = window_output("DepthwiseConv2D", input_shape, self.kernel_size, self.strides, self.dilation,
+                               self.padding)
         super().build(input_shape)
-        c, m = input_shape[2], self.depth_multiplier
+        m = self.depth_multiplier
         self.output_shape = (oh, ow, c * m)
         kh, kw = self.kernel_size
         self.draw_weights((m, c, kh, kw), (2, 3, 1, 0), c * m)
+        self.plans = PerSize(self._plan)
+        size = fixed_size(input_shape)
+        self.pads = self.plans(size).pads if size is not None else None  # (None: they follow the input's size)
+
+    def _plan(self, hw: Pair) -> DepthwisePlan:
+        """The geometry of a call on ``(N, H, W, C)`` images, ``hw = (H, W)``; ``ShapeError`` when the window
+        does not fit."""
+        assert self.input_shape is not None  # built
+        pads, out = conv_geometry("DepthwiseConv2D", (*hw, self.input_shape[2]), self.kernel_size, self.strides,
+                                  self.dilation, self.padding)
+        (top, bottom), (left, right) = pads
+        return DepthwisePlan(pads, out, (hw[0] + top + bottom, hw[1] + left + right))
 
     def forward_linear(self, ctx: Call, x: np.ndarray) -> np.ndarray:
         self._ensure_built(x)
         ws = ctx.ws
         ws.use(x)
-        xp = padded(ws, x, self.pads, "xp")
-        oh, ow, _ = self.output_shape
+        plan = ctx.plan = self.plans((x.shape[1], x.shape[2]))
+        xp = padded(ws, x, plan.pads, "xp")
+        oh, ow = plan.output_hw
         ctx.windows = patches = windows(xp, self.kernel_size, self.strides, self.dilation, (oh, ow))
         assert self.weight is not None  # built
         kernel = self.weight.data
@@ -99,7 +126,8 @@ class DepthwiseConv2D(Penalized, Activated):
                 self.weight.grad[i, j] += np.einsum("nhwc,nhwcm->cm", patches[:, :, :, i, j, :], g)
         if not ctx.input_grad:
             return None
-        dxp = ctx.ws.get("dxp", (n, *self._padded_size(), c))  # reused: the returned gradient is overwritten next call
+        plan = ctx.plan
+        dxp = ctx.ws.get("dxp", (n, *plan.padded_hw, c))  # reused: the returned gradient is overwritten next call
         dxp.fill(0)
         target = windows(dxp, self.kernel_size, self.strides, self.dilation, (oh, ow), writeable=True)
         kernel = self.weight.data
@@ -108,14 +136,9 @@ class DepthwiseConv2D(Penalized, Activated):
             for j in range(kw):  # one offset at a time: the windows of different offsets overlap
                 np.multiply(g, kernel[i, j], out=term)
                 target[:, :, :, i, j, :] += term[..., 0] if m == 1 else term.sum(axis=-1)
-        (top, bottom), (left, right) = self.pads
+        (top, bottom), (left, right) = plan.pads
         h, w = dxp.shape[1] - top - bottom, dxp.shape[2] - left - right
         return dxp[:, top:top + h, left:left + w]
-
-    def _padded_size(self) -> tuple[int, int]:
-        assert self.input_shape is not None  # built
-        (top, bottom), (left, right) = self.pads
-        return self.input_shape[0] + top + bottom, self.input_shape[1] + left + right
 
     def get_config(self) -> dict[str, Any]:
         return {"kernel_size": list(self.kernel_size), "strides": list(self.strides),

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Generic, TypeVar
 
 from ..core.errors import ShapeError
-from .im2col import Padding, Pair, conv_geometry
+from .im2col import Padding, Pair, conv_geometry, output_size, pad_amounts
 
 T = TypeVar("T")
 
@@ -63,8 +63,18 @@ def window_output(layer: str, input_shape: tuple[int | None, ...], kernel: Pair,
     """``(OH, OW)`` of a window layer for per-sample ``(H, W, C)``, ``None`` along a variable axis;
     ``ShapeError`` where a fixed axis is shorter than the window."""
     h, w, c = image_axes(layer, input_shape)
-    # a variable axis stands in with a size any window fits to check the fixed one (its own size is not used)
-    stand_in = tuple(size if size is not None else d * (k - 1) + 1 for size, k, d in zip((h, w), kernel, dilation))
-    _, out = conv_geometry(layer, (*stand_in, c), kernel, stride, dilation, padding)
-    return (out[0] if h is not None else None), (out[1] if w is not None else None)
-
+    if h is not None and w is not None:
+        return conv_geometry(layer, (h, w, c), kernel, stride, dilation, padding)[1]
+    out: list[int | None] = []
+    for axis, (size, what) in enumerate(((h, "rows"), (w, "columns"))):
+        if size is None:
+            out.append(None)
+            continue
+        pads = pad_amounts(padding, (size, size), kernel, stride, dilation)[axis]
+        n = output_size(size, kernel[axis], stride[axis], dilation[axis], pads)
+        if n < 1:
+            span = dilation[axis] * (kernel[axis] - 1) + 1
+            raise ShapeError(f"{layer} window spans {span} {what}, more than its (padded) input's {size + sum(pads)} "
+                             f"(input shape (batch, {h}, {w}, {c}))")
+        out.append(n)
+    return out[0], out[1]

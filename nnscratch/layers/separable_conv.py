@@ -3,7 +3,8 @@
 ``(N, H, W, C) -> (N, OH, OW, filters)`` with ``KH*KW*C*depth_multiplier + C*depth_multiplier*filters``
 weights instead of ``KH*KW*C*filters``. It is the composition of two layers it owns, ``depthwise``
 (``DepthwiseConv2D``, no bias) and ``pointwise`` (a 1x1 ``Conv2D`` with the bias and the activation): their
-calls are recorded under the sub-calls ``"depthwise"`` and ``"pointwise"``.
+calls are recorded under the sub-calls ``"depthwise"`` and ``"pointwise"``. Both take images of any height and
+width (``Input(shape=(None, None, C))``), so the composition does too.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from ..core import initializers, regularizers
 from ..core.call import Call
 from ..core.layer import Layer
 from ..core.registry import to_config
+from ..core.shapes import SampleShape
 from ..core.validation import positive_int
 from .checks import channels_last
 from .conv import Conv2D
@@ -79,10 +81,11 @@ class SeparableConv2D(Separable):
     def bias(self) -> Any:
         return self.pointwise.bias
 
-    def build(self, input_shape: tuple[int, ...]) -> None:
+    def build(self, input_shape: tuple[int | None, ...]) -> None:
+        # (as per-sample shapes: a plain tuple starting with None would read as Keras's batch shape)
+        self.depthwise.build(SampleShape(input_shape))
         super().build(input_shape)
-        self.depthwise.build(input_shape)
-        self.pointwise.build(self.depthwise.output_shape)
+        self.pointwise.build(SampleShape(self.depthwise.output_shape))
         self.output_shape = self.pointwise.output_shape
 
     def get_config(self) -> dict[str, Any]:
