@@ -87,6 +87,11 @@ def test_a_fixed_axis_too_short_for_the_window_is_refused_when_the_model_is_put_
         nn.Conv2D(2, 5)(nn.Input((None, 3, 2)))
 
 
+def test_a_flatten_of_images_of_any_size_before_a_dense_is_refused_with_the_way_out() -> None:
+    with pytest.raises(ShapeError, match=r"Dense needs a fixed number of features .*GlobalAveragePooling2D"):
+        nn.Dense(2)(nn.Flatten()(nn.Conv2D(2, 3)(nn.Input((None, None, 3)))))
+
+
 def test_channels_must_be_fixed() -> None:
     with pytest.raises(ShapeError, match="fixed number of channels"):
         nn.Conv2D(2, 3)(nn.Input((None, None, None)))

@@ -51,6 +51,10 @@ class Dense(Penalized, Activated):
         if len(input_shape) == 0:
             raise ShapeError("Dense expects inputs of shape (batch, features), got (batch,): one number per sample; "
                              "reshape it to (batch, 1) with x.reshape(-1, 1)")
+        if input_shape[-1] is None:
+            raise ShapeError("Dense needs a fixed number of features (the last axis), got None: it follows the size of "
+                             "a variable axis upstream (a Flatten of images or sequences of any size); pool that axis "
+                             "away first (GlobalAveragePooling2D / GlobalAveragePooling1D)")
         super().build(input_shape)
         self.draw_weights((self.units, input_shape[-1]), (1, 0), self.units)
 
