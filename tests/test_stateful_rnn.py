@@ -374,3 +374,16 @@ def test_onnx_export_of_a_stateful_layer_is_refused(tmp_path):
         with pytest.raises(InvalidValueError, match="stateful=True: an ONNX graph carries no states"):
             model.export(tmp_path / "m.onnx")
         assert not (tmp_path / "m.onnx").exists()
+
+
+def test_ray_training_refuses_a_stateful_layer() -> None:
+    pytest.importorskip("ray")
+    from nnscratch.distributed.ray_trainer import RayTrainer
+
+    inputs = nn.Input((5, 3))
+    model = nn.Model(inputs, nn.Dense(1)(nn.LSTM(4, stateful=True, name="carrier")(inputs)))
+    model.compile(loss="mse", optimizer="adam")
+    x, y = np.zeros((8, 5, 3), np.float32), np.zeros((8, 1), np.float32)
+    with pytest.raises(InvalidValueError, match=r"layer 'carrier' \(LSTM\) is stateful: its states carry from one "
+                                                r"batch to the next"):
+        RayTrainer(model, [x], [y])

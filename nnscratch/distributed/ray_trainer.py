@@ -31,6 +31,7 @@ from ray import exceptions as ray_errors
 
 from ..core.errors import InvalidValueError
 from ..core.validation import positive_int
+from ..models.stateful import stateful_layers
 from ..training.parallel import chunk_bounds
 from .errors import WorkerFailedError
 from .flat import FlatParameters
@@ -64,6 +65,11 @@ class RayTrainer:
             raise InvalidValueError(f"model output {masked[0]!r} carries a mask: its loss is the mean over the real "
                                     "steps of the whole batch, which the workers' shares do not add up to; train it "
                                     "with fit in one process")
+        carried = next(stateful_layers(model), None)
+        if carried is not None:
+            raise InvalidValueError(f"layer '{carried.name}' ({type(carried).__name__}) is stateful: its states carry "
+                                    "from one batch to the next, which the workers' shares of a batch would split; "
+                                    "train it with fit in one process")
         self.xs, self.ys = xs, ys
         self.address, self.runtime_env, self.start_timeout = address, runtime_env, start_timeout
         self.cpus_per_worker = float(cpus_per_worker)
