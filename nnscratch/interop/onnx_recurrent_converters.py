@@ -91,7 +91,7 @@ def _reversed_steps(ex: Any, v: Value, hint: str) -> Value:
 def _bidirectional(ex: Any, layer: Any, inputs: list[Value]) -> Value | list[Value]:
     """Both recurrent halves, the backward one's sequence put back in input order, merged as the layer does."""
     _refuse_stateful(layer)
-    halves, (x, *states), k = [], inputs, layer.forward_layer.state_count
+    halves, (x, *states), k = [], inputs, len(layer.forward_layer.state_widths())
     for sub, init in ((layer.forward_layer, states[:k]), (layer.backward_layer, states[k:])):
         out = ex.convert(sub, [x, *init])
         halves.append(out if isinstance(out, list) else [out])

@@ -28,16 +28,16 @@ from ..core.errors import InvalidTypeError, InvalidValueError
 from ..core.layer import Layer
 from ..core.registry import from_config, to_config
 from ..core.shapes import SampleShape
-from .recurrent import Recurrent
+from .recurrent_layer import RecurrentLayer
 from .recurrent_states import call_inputs, checked_states, given_states, sequence_mask, sequence_shape
 
 MERGE_MODES = ("concat", "sum", "mul", "ave", None)
 
 
-def _recurrent(layer: Any, what: str) -> Recurrent:
+def _recurrent(layer: Any, what: str) -> RecurrentLayer:
     layer = from_config(layer) if isinstance(layer, dict) else layer
-    if not isinstance(layer, Recurrent):
-        raise InvalidTypeError(f"Bidirectional {what} must be a recurrent layer (SimpleRNN, LSTM, GRU), got "
+    if not isinstance(layer, RecurrentLayer):
+        raise InvalidTypeError(f"Bidirectional {what} must be a recurrent layer (SimpleRNN, LSTM, GRU, RNN), got "
                                f"{type(layer).__name__}")
     return layer
 
@@ -82,7 +82,7 @@ class Bidirectional(Layer):
         """Both halves start their next call from zeros, or from ``states`` (the forward half's, then the backward
         half's, each ``(batch, units)``); a no-op when not stateful (``states`` is refused)."""
         states = given_states(self, states)
-        k = self.forward_layer.state_count
+        k = len(self.forward_layer.state_widths())
         self.forward_layer.reset_states(None if states is None else states[:k])
         self.backward_layer.reset_states(None if states is None else states[k:])
 
@@ -115,7 +115,7 @@ class Bidirectional(Layer):
     def _halves(self, ctx: Call, x: np.ndarray, init: list[np.ndarray] | None) -> tuple[Any, Any, list[np.ndarray]]:
         forward, backward = ctx.sub("forward"), ctx.sub("backward")
         forward.mask = backward.mask = sequence_mask(ctx.mask)
-        k = self.forward_layer.state_count
+        k = len(self.forward_layer.state_widths())
         f = self.forward_layer.forward_call(forward, x if init is None else [x, *init[:k]])
         b = self.backward_layer.forward_call(backward, x if init is None else [x, *init[k:]])
         states: list[np.ndarray] = []
@@ -190,7 +190,7 @@ class Bidirectional(Layer):
         merged = [out, out] if self.merge_mode is None else [out]
         if not self.forward_layer.return_state:
             return merged if self.merge_mode is None else out
-        return [*merged, *[None] * (self.forward_layer.state_count + self.backward_layer.state_count)]
+        return [*merged, *[None] * len(self.state_widths())]
 
     def get_config(self) -> dict[str, Any]:
         return {"layer": to_config(self.forward_layer), "merge_mode": self.merge_mode,

@@ -34,15 +34,14 @@ import numpy as np
 from ..core import initializers, regularizers
 from ..core.call import Call
 from ..core.errors import InvalidValueError, ShapeError
-from ..core.layer import Layer
 from ..core.parameter import Parameter
 from ..core.validation import positive_int, real_number
 from .checks import sample_shape_error
+from .recurrent_layer import RecurrentLayer
 from .recurrent_states import (
     STATE_NAMES,
     call_inputs,
     checked_states,
-    given_states,
     leading_padding,
     sequence_mask,
     sequence_shape,
@@ -83,7 +82,7 @@ def rate(value: Any, what: str) -> float:
     return real_number(value, what, "a number in [0, 1)", lambda v: 0.0 <= v < 1.0)
 
 
-class Recurrent(Layer):
+class Recurrent(RecurrentLayer):
     """Base of ``SimpleRNN``, ``LSTM`` and ``GRU``: subclasses set ``gates`` and define ``run`` and
     ``run_back``; ``(N, T, F) -> (N, units)`` (``(N, T, units)`` with ``return_sequences``)."""
 
@@ -329,15 +328,6 @@ class Recurrent(Layer):
         dx = np.ascontiguousarray(dx[:, ::-1] if self.go_backwards else dx)
         return dx if ctx.init is None or (self.stateful and ctx.carried) else [dx, *dinit]
 
-    def reset_states(self, states: Any = None) -> None:
-        """Keras's: the next call of a stateful layer starts from zero states (and may have any batch size), or
-        from ``states`` (one array ``(batch, units)`` per state: ``[h]``, an LSTM's ``[h, c]``). A layer that is
-        not stateful carries nothing: a no-op (``states`` is refused)."""
-        self.states = given_states(self, states)
-
-    def reset_state(self, states: Any = None) -> None:
-        """Keras 3's name of ``reset_states``."""
-        self.reset_states(states)
 
     def get_config(self) -> dict[str, Any]:
         return {"units": self.units, "activation": self.activation, "use_bias": self.use_bias,

@@ -25,11 +25,11 @@ import numpy as np
 
 from ..core.call import Call
 from ..core.errors import InvalidValueError
-from ..core.layer import Layer
 from ..core.registry import from_config, to_config
 from .cell_loop import CellLoop
 from .cell_protocol import build_cell, checked_cell, output_width, state_widths
 from .checks import sample_shape_error
+from .recurrent_layer import RecurrentLayer
 from .recurrent_states import STATE_NAMES, call_inputs, checked_states, sequence_mask, sequence_shape
 from .rnn_cells import RecurrentCell
 from .stacked_cells import StackedRNNCells, leaf_cells
@@ -42,7 +42,7 @@ def _flat(states: Any) -> Any:
     return [leaf for s in states for leaf in (_flat(s) if isinstance(s, (list, tuple)) else [s])]
 
 
-class RNN(Layer):
+class RNN(RecurrentLayer):
     """Runs ``cell`` (a cell, a list of cells, or ``StackedRNNCells``) over the steps of ``(N, T, F)``."""
 
     per_sample = False  # dropout; and a recurrent layer's steps serialize across threads (see ``Recurrent``)
@@ -63,6 +63,7 @@ class RNN(Layer):
         self.return_sequences, self.return_state = bool(return_sequences), bool(return_state)
         self.go_backwards, self.unroll = bool(go_backwards), bool(unroll)  # unroll: the same numbers either way
         self.stateful = False  # (Keras's attribute; model.reset_states() leaves the layer alone)
+        self.states = None  # (it carries none)
         self.zero_output_for_mask = bool(zero_output_for_mask)
 
     # ------------------------------------------------------------------ the cells and their states
