@@ -65,7 +65,7 @@ _TEXT = "text preprocessing is outside nnscratch (numbers only); encode text to 
 _NOT_YET = "nnscratch has no such layer yet; build the model from the layers it has (keras.layers.__all__)"
 REFUSED = {
     **dict.fromkeys(["TextVectorization", "StringLookup", "IntegerLookup", "Hashing", "HashedCrossing"], _TEXT),
-    **dict.fromkeys(["ConvLSTM2D", "Conv3D"], _NOT_YET),
+    "ConvLSTM2D": _NOT_YET,
     "TFSMLayer": "it loads TensorFlow SavedModels; nnscratch runs NumPy only",
 }
 

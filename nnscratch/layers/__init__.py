@@ -10,6 +10,7 @@ from .category_encoding import CategoryEncoding
 from .conv import Conv2D
 from .conv1d import Conv1D
 from .conv1d_transpose import Conv1DTranspose
+from .conv3d import Conv3D
 from .conv_transpose import Conv2DTranspose
 from .crop import CenterCrop, RandomCrop
 from .cropping import Cropping2D, ZeroPadding2D
@@ -44,6 +45,16 @@ from .normalization import Normalization
 from .piecewise_activations import HardShrink, HardSigmoid, HardSiLU, HardSwish, HardTanh, SoftShrink, SparsePlus
 from .pooling import AvgPool2D, MaxPool2D
 from .pooling1d import AveragePooling1D, AvgPool1D, MaxPool1D, MaxPooling1D
+from .pooling3d import (
+    AveragePooling3D,
+    AvgPool3D,
+    GlobalAveragePooling3D,
+    GlobalAvgPool3D,
+    GlobalMaxPool3D,
+    GlobalMaxPooling3D,
+    MaxPool3D,
+    MaxPooling3D,
+)
 from .prelu import PReLU
 from .random_affine import RandomRotation, RandomTranslation, RandomZoom
 from .random_color import RandomBrightness, RandomContrast
@@ -93,4 +104,6 @@ __all__ = [
     "Squareplus", "TanhShrink", "HardSigmoid", "HardSwish", "HardSiLU", "HardTanh", "SparsePlus", "SoftShrink",
     "HardShrink", "CategoryEncoding", "CenterCrop", "Discretization", "RandomCrop",
     "RNN", "SimpleRNNCell", "LSTMCell", "GRUCell", "StackedRNNCells",
+    "Conv3D", "MaxPool3D", "MaxPooling3D", "AvgPool3D", "AveragePooling3D", "GlobalMaxPool3D", "GlobalMaxPooling3D",
+    "GlobalAvgPool3D", "GlobalAveragePooling3D",
 ]

@@ -30,15 +30,22 @@ Padding = str | Pair
 
 def pair(value: int | tuple[int, int] | list[int], name: str, minimum: int = 1) -> Pair:
     """``value`` (an int or two ints) as ``(height, width)`` integers ``>= minimum``."""
-    items: Any = (value, value) if isinstance(value, numbers.Integral) else value  # checked below
+    h, w = sizes(value, 2, name, minimum, "a pair of them")
+    return h, w
+
+
+def sizes(value: Any, count: int, name: str, minimum: int, several: str) -> tuple[int, ...]:
+    """``value`` (an int, or ``count`` ints) as ``count`` integers ``>= minimum``; ``InvalidValueError`` naming
+    ``several`` (how the ``count`` form reads: "a pair of them") otherwise."""
+    items: Any = (value,) * count if isinstance(value, numbers.Integral) else value  # checked below
     try:
-        ok = len(items) == 2 and all(isinstance(v, numbers.Integral) and not isinstance(v, bool) and int(v) >= minimum
-                                     for v in items)
+        ok = len(items) == count and all(
+            isinstance(v, numbers.Integral) and not isinstance(v, bool) and int(v) >= minimum for v in items)
     except TypeError:
         ok = False
     if not ok:
-        raise InvalidValueError(f"{name} must be an integer >= {minimum} or a pair of them, got {value!r}")
-    return int(items[0]), int(items[1])
+        raise InvalidValueError(f"{name} must be an integer >= {minimum} or {several}, got {value!r}")
+    return tuple(int(v) for v in items)
 
 
 def check_padding(padding: str | int | tuple[int, int] | list[int]) -> Padding:
