@@ -41,8 +41,8 @@ class NestedMasks:
 
     def compute_mask(self, inputs: Any, mask: Any) -> Any:
         """The outputs' masks for ``inputs`` carrying ``mask`` (as ``forward_call`` takes them): None where the graph
-        gives an output none; else the masks of a call on ``inputs`` (the graph's forward, which a model's call in a
-        graph has done already: it leaves them on its record, so this runs for the shape probes' empty batches)."""
+        gives an output none; else the masks of an inference call on ``inputs``. (In a graph the model's own call
+        leaves them on its record, and the graph takes those: this runs only when called by itself.)"""
         masks = list(mask) if isinstance(mask, (list, tuple)) else [mask]
         graph = self._graph()
         _, masked = graph.masked_steps(tuple(m is not None for m in masks))
