@@ -41,6 +41,7 @@ from . import (  # noqa: F401  (register their converters)
     onnx_sequence_converters,
     onnx_sequence_shape_converters,
     onnx_small_layer_converters,
+    onnx_volume_converters,
 )
 from .onnx_converters import CONVERTERS, Value, converter_for
 
@@ -108,7 +109,7 @@ class OnnxBuilder:
         self._names: set[str] = set()
         self._weights: dict[tuple[int, Any], tuple[Any, str]] = {}  # keeps the parameter alive: ids stay unique
         self._scalars: dict[float, str] = {}
-        self._layouts: dict[tuple[str, bool], str] = {}
+        self._layouts: dict[tuple[str, tuple[int, ...]], str] = {}
         self._converting: list[Any] = []  # the layers whose converters are running, innermost last
         # Each node's layer and attributes as given (floats unrounded), by node name: for the float64 rewrite.
         self.origins: dict[str, tuple[Any, dict[str, Any]]] = {}
@@ -169,20 +170,28 @@ class OnnxBuilder:
     # ------------------------------------------------------------------ layouts
     def native(self, v: Value) -> str:
         """The name of ``v`` in nnscratch's (channels-last) layout."""
-        return self._transposed(v, False, _TO_NATIVE) if v.channels_first else v.name
+        return self.transposed(v.name, _TO_NATIVE) if v.channels_first else v.name
 
     def channels_first(self, v: Value) -> str:
         """The name of the image tensor ``v`` in ONNX's NCHW layout."""
         if len(v.shape) != 3:
             raise ShapeError(f"ONNX export: expected an image tensor (batch, height, width, channels), got (batch, "
                              f"{', '.join(map(str, v.shape))})")
-        return v.name if v.channels_first else self._transposed(v, True, _TO_CHANNELS_FIRST)
+        return v.name if v.channels_first else self.transposed(v.name, _TO_CHANNELS_FIRST)
 
-    def _transposed(self, v: Value, channels_first: bool, perm: list[int]) -> str:
-        key = (v.name, channels_first)
+    def transposed(self, name: str, perm: list[int]) -> str:
+        """``Transpose(name, perm)``: one node per tensor and permutation, however many layers read it."""
+        key = (name, tuple(perm))
         if key not in self._layouts:
-            self._layouts[key] = self.node("Transpose", [v.name], hint=v.name, perm=perm)
+            self._layouts[key] = self.node("Transpose", [name], hint=name, perm=perm)
         return self._layouts[key]
+
+    def transposed_from(self, name: str, perm: list[int], hint: str) -> str:
+        """A new ``Transpose(name, perm)``, noted so that transposing it back (the inverse permutation) reads
+        ``name`` itself: a layer that works in another layout hands its result back without a round trip."""
+        out = self.node("Transpose", [name], hint=hint, perm=perm)
+        self._layouts[(out, tuple(int(i) for i in np.argsort(perm)))] = name
+        return out
 
     @staticmethod
     def axis(v: Value, axis: int) -> int:
