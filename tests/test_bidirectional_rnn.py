@@ -93,5 +93,5 @@ def test_onnx_export(tmp_path) -> None:
 
 
 def test_a_layer_that_is_not_recurrent_is_still_refused() -> None:
-    with pytest.raises(InvalidTypeError, match=r"must be a recurrent layer \(SimpleRNN, LSTM, GRU, RNN\), got Dense"):
+    with pytest.raises(InvalidTypeError, match=r"must be a recurrent layer \(SimpleRNN, LSTM, GRU, RNN, ConvLSTM2D\), got Dense"):
         nn.Bidirectional(nn.Dense(3))

@@ -10,7 +10,7 @@ from nnscratch.core.layer import Layer
 
 ARGUMENTS = {  # the required constructor arguments of each registered class; the rest construct with none
     "Conv1D": {"filters": 2, "kernel_size": 3}, "Conv2D": {"filters": 2, "kernel_size": 3},
-    "Conv3D": {"filters": 2, "kernel_size": 3},
+    "Conv3D": {"filters": 2, "kernel_size": 3}, "ConvLSTM2D": {"filters": 2, "kernel_size": 3},
     "Conv2DTranspose": {"filters": 2, "kernel_size": 3}, "Cropping2D": {"cropping": 1}, "Dense": {"units": 3},
     "Dropout": {"rate": 0.25}, "Embedding": {"input_dim": 5, "output_dim": 2}, "RandomShift": {"max_shift": 2},
     "Reshape": {"target_shape": (2, 2)}, "ZeroPadding2D": {"padding": 1}, "Rescaling": {"scale": 0.5},

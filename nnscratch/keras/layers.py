@@ -62,10 +62,8 @@ __all__ = [
 ]
 
 _TEXT = "text preprocessing is outside nnscratch (numbers only); encode text to integer arrays with your own code"
-_NOT_YET = "nnscratch has no such layer yet; build the model from the layers it has (keras.layers.__all__)"
 REFUSED = {
     **dict.fromkeys(["TextVectorization", "StringLookup", "IntegerLookup", "Hashing", "HashedCrossing"], _TEXT),
-    "ConvLSTM2D": _NOT_YET,
     "TFSMLayer": "it loads TensorFlow SavedModels; nnscratch runs NumPy only",
 }
 

@@ -11,6 +11,7 @@ from .conv import Conv2D
 from .conv1d import Conv1D
 from .conv1d_transpose import Conv1DTranspose
 from .conv3d import Conv3D
+from .conv_lstm import ConvLSTM2D
 from .conv_transpose import Conv2DTranspose
 from .crop import CenterCrop, RandomCrop
 from .cropping import Cropping2D, ZeroPadding2D
@@ -104,6 +105,6 @@ __all__ = [
     "Squareplus", "TanhShrink", "HardSigmoid", "HardSwish", "HardSiLU", "HardTanh", "SparsePlus", "SoftShrink",
     "HardShrink", "CategoryEncoding", "CenterCrop", "Discretization", "RandomCrop",
     "RNN", "SimpleRNNCell", "LSTMCell", "GRUCell", "StackedRNNCells",
-    "Conv3D", "MaxPool3D", "MaxPooling3D", "AvgPool3D", "AveragePooling3D", "GlobalMaxPool3D", "GlobalMaxPooling3D",
-    "GlobalAvgPool3D", "GlobalAveragePooling3D",
+    "Conv3D", "ConvLSTM2D", "MaxPool3D", "MaxPooling3D", "AvgPool3D", "AveragePooling3D", "GlobalMaxPool3D",
+    "GlobalMaxPooling3D", "GlobalAvgPool3D", "GlobalAveragePooling3D",
 ]

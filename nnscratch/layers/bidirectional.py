@@ -37,8 +37,8 @@ MERGE_MODES = ("concat", "sum", "mul", "ave", None)
 def _recurrent(layer: Any, what: str) -> RecurrentLayer:
     layer = from_config(layer) if isinstance(layer, dict) else layer
     if not isinstance(layer, RecurrentLayer):
-        raise InvalidTypeError(f"Bidirectional {what} must be a recurrent layer (SimpleRNN, LSTM, GRU, RNN), got "
-                               f"{type(layer).__name__}")
+        raise InvalidTypeError(f"Bidirectional {what} must be a recurrent layer (SimpleRNN, LSTM, GRU, RNN, "
+                               f"ConvLSTM2D), got {type(layer).__name__}")
     return layer
 
 
