@@ -70,6 +70,7 @@ if TYPE_CHECKING:  # the names below load lazily (``__getattr__``); these import
         ConvLSTM2D,
         Cropping1D,
         Cropping2D,
+        Cropping3D,
         Dense,
         DepthwiseConv1D,
         DepthwiseConv2D,
@@ -139,8 +140,10 @@ if TYPE_CHECKING:  # the names below load lazily (``__getattr__``); these import
         UnitNormalization,
         UpSampling1D,
         UpSampling2D,
+        UpSampling3D,
         ZeroPadding1D,
         ZeroPadding2D,
+        ZeroPadding3D,
     )
     from .models.ensemble import Ensemble
     from .models.input_layer import InputLayer
@@ -198,7 +201,8 @@ _LAZY: dict[str, tuple[str, str]] = {
         "RandomZoom", "ReLU", "Rescaling", "Resizing", "Reshape", "Sigmoid", "Softmax", "Subtract", "Tanh",
         "UpSampling1D", "UpSampling2D", "ZeroPadding1D", "ZeroPadding2D", "Cropping1D", "CategoryEncoding",
         "CenterCrop", "Discretization", "RandomCrop", "Conv3D", "ConvLSTM2D", "MaxPool3D", "MaxPooling3D", "AvgPool3D",
-        "AveragePooling3D", "GlobalMaxPool3D", "GlobalMaxPooling3D", "GlobalAvgPool3D", "GlobalAveragePooling3D")},
+        "AveragePooling3D", "GlobalMaxPool3D", "GlobalMaxPooling3D", "GlobalAvgPool3D", "GlobalAveragePooling3D",
+        "UpSampling3D", "ZeroPadding3D", "Cropping3D")},
     "Ensemble": (".models.ensemble", "Ensemble"),
     "load_model": (".models.loading", "load_model"),
     "load": (".models.loading", "load_model"),
@@ -254,5 +258,5 @@ __all__ = [
     "CategoryEncoding", "CenterCrop", "Discretization", "RandomCrop",
     "RNN", "SimpleRNNCell", "LSTMCell", "GRUCell", "StackedRNNCells",
     "Conv3D", "ConvLSTM2D", "MaxPool3D", "MaxPooling3D", "AvgPool3D", "AveragePooling3D", "GlobalMaxPool3D",
-    "GlobalMaxPooling3D", "GlobalAvgPool3D", "GlobalAveragePooling3D",
+    "GlobalMaxPooling3D", "GlobalAvgPool3D", "GlobalAveragePooling3D", "UpSampling3D", "ZeroPadding3D", "Cropping3D",
 ]

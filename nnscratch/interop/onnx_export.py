@@ -42,6 +42,7 @@ from . import (  # noqa: F401  (register their converters)
     onnx_sequence_shape_converters,
     onnx_small_layer_converters,
     onnx_volume_converters,
+    onnx_volume_shape_converters,
 )
 from .onnx_converters import CONVERTERS, Value, converter_for
 

@@ -86,6 +86,7 @@ from .stacked_cells import StackedRNNCells
 from .time_distributed import TimeDistributed
 from .unit_norm import UnitNormalization
 from .upsampling import UpSampling2D
+from .volume_shape import Cropping3D, UpSampling3D, ZeroPadding3D
 
 __all__ = [
     "AvgPool2D", "BatchNorm", "RandomFlip", "RandomShift", "Conv2D", "GlobalAvgPool2D", "MaxPool2D", "Normalization",
@@ -106,5 +107,5 @@ __all__ = [
     "HardShrink", "CategoryEncoding", "CenterCrop", "Discretization", "RandomCrop",
     "RNN", "SimpleRNNCell", "LSTMCell", "GRUCell", "StackedRNNCells",
     "Conv3D", "ConvLSTM2D", "MaxPool3D", "MaxPooling3D", "AvgPool3D", "AveragePooling3D", "GlobalMaxPool3D",
-    "GlobalMaxPooling3D", "GlobalAvgPool3D", "GlobalAveragePooling3D",
+    "GlobalMaxPooling3D", "GlobalAvgPool3D", "GlobalAveragePooling3D", "UpSampling3D", "ZeroPadding3D", "Cropping3D",
 ]
