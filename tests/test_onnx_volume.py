@@ -133,11 +133,11 @@ def test_a_five_dimensional_channels_first_value_is_refused():
     """The converters hold 5-D tensors channels-last; one marked channels-first is an error, not a wrong graph."""
     from nnscratch.core.errors import ShapeError
     from nnscratch.interop.onnx_converters import Value
-    from nnscratch.interop.onnx_volume_converters import _volume
+    from nnscratch.interop.onnx_volume_converters import volume_value
 
     layer = nn.MaxPool3D(2, name="pool")
-    assert _volume(Value("x", (4, 4, 4, 2)), layer).name == "x"
+    assert volume_value(Value("x", (4, 4, 4, 2)), layer).name == "x"
     with pytest.raises(ShapeError, match="pool"):
-        _volume(Value("x", (4, 4, 4, 2), True), layer)
+        volume_value(Value("x", (4, 4, 4, 2), True), layer)
     with pytest.raises(ShapeError, match="channels-last volume"):
-        _volume(Value("x", (4, 4, 2)), layer)
+        volume_value(Value("x", (4, 4, 2)), layer)

@@ -26,7 +26,8 @@ from .onnx_converters import Converter, Value, register_onnx_converter
 TO_CHANNELS_FIRST_3D = [0, 4, 1, 2, 3]  # (N, D, H, W, C) -> (N, C, D, H, W)
 TO_NATIVE_3D = [0, 2, 3, 4, 1]  # (N, C, D, H, W) -> (N, D, H, W, C)
 
-def _volume(v: Value, layer: Any) -> Value:
+
+def volume_value(v: Value, layer: Any) -> Value:
     """``v``, checked to be a channels-last volume ``(D, H, W, C)``."""
     if len(v.shape) != 4 or v.channels_first:
         raise ShapeError(f"ONNX export of layer '{layer.name}' ({type(layer).__name__}): expected a channels-last "
@@ -60,7 +61,7 @@ def _geometry(layer: Any, v: Value, kernel: Triple, dilation: Triple) -> tuple[P
 def _conv3d(ex: Any, layer: Any, inputs: list[Value]) -> Value:
     """``Conv`` on NCDHW data, weights ``(KD, KH, KW, C, F) -> (F, C, KD, KH, KW)``, TensorFlow's asymmetric "same"
     padding as explicit pads; then the activation, on the channels-last result."""
-    v = _volume(inputs[0], layer)
+    v = volume_value(inputs[0], layer)
     pads, out = _geometry(layer, v, layer.kernel_size, layer.dilation_rate)
     names = [channels_first_3d(ex, v),
              ex.weight(layer.weight, f"{layer.name}.weight", lambda w: w.transpose(4, 3, 0, 1, 2))]
@@ -73,7 +74,7 @@ def _conv3d(ex: Any, layer: Any, inputs: list[Value]) -> Value:
 
 def _pool3d(op: str, **extra: int) -> Converter:
     def convert(ex: Any, layer: Any, inputs: list[Value]) -> Value:
-        v = _volume(inputs[0], layer)
+        v = volume_value(inputs[0], layer)
         pads, out = _geometry(layer, v, layer.pool_size, (1, 1, 1))
         y = ex.node(op, [channels_first_3d(ex, v)], hint=layer.name, kernel_shape=list(layer.pool_size),
                     strides=list(layer.strides), pads=onnx_pads_3d(pads), **extra)
@@ -86,7 +87,7 @@ def _global_pool3d(reduce: str) -> Converter:
     1-3 of ``(N, D, H, W, C)``, or 2-4 of ``(N, C, D, H, W)`` with ``data_format="channels_first"``; no
     ``Transpose`` either way."""
     def convert(ex: Any, layer: Any, inputs: list[Value]) -> Value:
-        v = _volume(inputs[0], layer)
+        v = volume_value(inputs[0], layer)
         keep = bool(layer.keepdims)
         first = layer.data_format == "channels_first"
         y = ex.node(reduce, [v.name], hint=layer.name, axes=[2, 3, 4] if first else [1, 2, 3], keepdims=int(keep))

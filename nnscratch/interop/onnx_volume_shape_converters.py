@@ -16,20 +16,12 @@ import numpy as np
 from ..core.errors import ShapeError
 from ..layers.volume_shape import Cropping3D, UpSampling3D, ZeroPadding3D
 from .onnx_converters import Value, register_onnx_converter
-
-
-def _volume(v: Value, layer: Any) -> Value:
-    """``v``, checked to be a channels-last volume ``(D, H, W, C)``."""
-    if len(v.shape) != 4 or v.channels_first:
-        raise ShapeError(f"ONNX export of layer '{layer.name}' ({type(layer).__name__}): expected a channels-last "
-                         f"volume (batch, depth, height, width, channels), got (batch, {', '.join(map(str, v.shape))})"
-                         + (" held channels-first" if v.channels_first else ""))
-    return v
+from .onnx_volume_converters import volume_value
 
 
 def _upsampling3d(ex: Any, layer: Any, inputs: list[Value]) -> Value:
     """Nearest-neighbour ``Resize`` by the whole factors ``size`` (voxel ``i`` of an axis reads ``floor(i / s)``)."""
-    v = _volume(inputs[0], layer)
+    v = volume_value(inputs[0], layer)
     (d, h, w, c), (sd, sh, sw) = v.shape, layer.size
     scales = ex.constant(np.array([1, sd, sh, sw, 1], np.float32), f"{layer.name}.scales")
     y = ex.node("Resize", [v.name, "", scales], hint=layer.name, mode="nearest",
@@ -39,7 +31,7 @@ def _upsampling3d(ex: Any, layer: Any, inputs: list[Value]) -> Value:
 
 def _zero_padding3d(ex: Any, layer: Any, inputs: list[Value]) -> Value:
     """``Pad`` (constant zeros): ONNX's ``[0, front, top, left, 0, 0, back, bottom, right, 0]``."""
-    v = _volume(inputs[0], layer)
+    v = volume_value(inputs[0], layer)
     (d, h, w, c), pads = v.shape, layer.padding
     amounts = [0, *(p[0] for p in pads), 0, 0, *(p[1] for p in pads), 0]
     name = ex.constant(np.array(amounts, np.int64), f"{layer.name}.pads")
@@ -49,7 +41,7 @@ def _zero_padding3d(ex: Any, layer: Any, inputs: list[Value]) -> Value:
 
 def _cropping3d(ex: Any, layer: Any, inputs: list[Value]) -> Value:
     """``Slice`` of voxels ``front .. D - back``, ``top .. H - bottom``, ``left .. W - right`` on axes 1, 2, 3."""
-    v = _volume(inputs[0], layer)
+    v = volume_value(inputs[0], layer)
     (d, h, w, c), crops = v.shape, layer.cropping
     ends = [n - b for n, (_, b) in zip((d, h, w), crops)]
     if any(end - a < 1 for end, (a, _) in zip(ends, crops)):
