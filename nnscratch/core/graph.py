@@ -225,8 +225,10 @@ class Graph:
         """The outputs for the input arrays ``xs`` (with ``input_masks``, one ``(N, T)`` mask or None per input:
         the masks they carry); each node's record goes under ``ctx``, and the outputs' masks on
         ``ctx.output_masks`` (None when the graph has no masks)."""
-        pattern = tuple(m is not None for m in input_masks) if input_masks is not None else ()
-        plan = ctx.plan = self.plan(ctx.input_grad, use_rewrites, pattern if any(pattern) else ())
+        pattern: tuple[bool, ...] = ()
+        if input_masks is not None and any(m is not None for m in input_masks):
+            pattern = tuple(m is not None for m in input_masks)
+        plan = ctx.plan = self.plan(ctx.input_grad, use_rewrites, pattern)
         values: list[Any] = [None] * self.n_slots
         values[:len(xs)] = xs
         if plan.has_masks:

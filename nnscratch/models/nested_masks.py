@@ -31,6 +31,8 @@ class NestedMasks:
     def call_masks(ctx: Call) -> list[Any] | None:
         """The masks of a call's inputs (one per input, None where it has none), or None when none has one."""
         mask = ctx.mask
+        if mask is None:  # (every top-level call: nothing to pass on)
+            return None
         masks = list(mask) if isinstance(mask, (list, tuple)) else [mask]
         return masks if any(m is not None for m in masks) else None
 
