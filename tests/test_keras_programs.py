@@ -245,9 +245,10 @@ def test_lstm_seq2seq() -> None:
 def test_translation_transformer() -> None:
     g = run("translation_transformer.py")
     # keras-io's original translates English to Spanish (30 epochs on 118,964 pairs). Here the pairs are digit
-    # strings and their reversal, on sequences of any length (Input(shape=(None,))), 12 epochs: val_accuracy 0.984
-    # (0.981 with the oldest supported NumPy), and greedy decoding as the original's reverses 18 of 20 held-out
-    # strings exactly (both NumPy versions).
+    # strings and their reversal, on sequences of any length (Input(shape=(None,))), 15 epochs: val_accuracy 0.989
+    # (0.984 with the oldest supported NumPy), and greedy decoding as the original's reverses 20 of 20 held-out
+    # strings exactly (18 with the oldest NumPy). Since the decoder model (nested in the transformer) gets the
+    # encoder's padding mask, as in Keras 3, it learns a little more slowly: 12 epochs gave 0.972 / 0.926.
     assert g["history"].history["val_accuracy"][-1] >= 0.95
     assert sum(g["exact"]) >= 15
     assert g["encoder_inputs"].shape == (None, None) and g["transformer"].output.shape == (None, None, 13)

@@ -120,7 +120,7 @@ transformer = keras.Model([encoder_inputs, decoder_inputs], decoder_outputs, nam
 train_pairs, val_pairs = pairs(3000), pairs(300)
 transformer.summary()
 transformer.compile("rmsprop", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-history = transformer.fit(*dataset(*train_pairs), batch_size=64, epochs=12, validation_data=dataset(*val_pairs))
+history = transformer.fit(*dataset(*train_pairs), batch_size=64, epochs=15, validation_data=dataset(*val_pairs))
 
 
 def decode_sequence(source):
